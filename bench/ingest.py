@@ -1,0 +1,253 @@
+"""Benchmark: usage-event ingest through the real HTTP API next to a raw PostgreSQL COPY of the same rows.
+
+Starts one real ``cshub serve`` process on a scratch database and, per repeat, sends N fresh usage events
+in batches of 1000 from C concurrent clients sharing one queue (real inserts), re-sends those batches
+(replays, all ``unchanged``), then COPYs the same rows with fresh event ids straight into ``usage_events``
+in one connection. The variants interleave, so they see the same (growing) table and the same machine
+noise; prints median events/s per variant and the ratio COPY / HTTP. COPY skips validation, account
+resolution and the usage rollups, so it is a floor for the database's raw write cost, not a rival path.
+Uses BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test); the scratch database is dropped.
+Usage: .venv/bin/python -m bench.ingest [--events N] [--clients C] [--repeats R] [--workers W]
+"""
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+from service.settings import normalize_database_url
+from tests.databases import scratch_database
+from tests.serve_process import cshub_env, run_cshub, serving
+
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+SOURCE = "product"
+BATCH_SIZE = 1000
+ACCOUNTS = 50
+USERS_PER_ACCOUNT = 20
+EVENT_NAMES = (
+    "login",
+    "dashboard_view",
+    "report_export",
+    "search",
+    "api_call",
+    "invite_sent",
+    "workflow_run",
+    "file_upload",
+)
+ACCOUNT_IDS = "SELECT external_id, entity_id FROM source_links WHERE source = $1 AND object_type = 'account'"
+HTTP_NEW, HTTP_REPLAY, COPY = "HTTP ingest (new events)", "HTTP ingest (replays)", "COPY"
+COPY_COLUMNS = ("account_id", "source", "source_event_id", "user_ref", "event_name", "occurred_at", "value")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    account: int
+    user: int
+    event: str
+    occurred_at: dt.datetime
+    value: Decimal | None
+
+
+def make_events(count: int, rng: random.Random, now: dt.datetime) -> list[Event]:
+    """Events across ACCOUNTS accounts, USERS_PER_ACCOUNT users each, spread over the last 30 days."""
+    window = 30 * 24 * 3600
+    return [
+        Event(
+            account=rng.randrange(ACCOUNTS),
+            user=rng.randrange(USERS_PER_ACCOUNT),
+            event=rng.choice(EVENT_NAMES),
+            occurred_at=(now - dt.timedelta(seconds=rng.randrange(window))).replace(microsecond=0),
+            value=Decimal(rng.randrange(1, 100_000)) / 100 if rng.random() < 0.25 else None,
+        )
+        for _ in range(count)
+    ]
+
+
+def http_batches(events: list[Event], prefix: str) -> list[bytes]:
+    """The events as ready-to-send JSON bodies (encoded before timing), BATCH_SIZE records each."""
+    records = [
+        {
+            "event_id": f"{prefix}-{i:08d}",
+            "account_external_id": f"acct-{e.account:04d}",
+            "user_id": f"user-{e.account:04d}-{e.user:03d}",
+            "event": e.event,
+            "occurred_at": e.occurred_at.isoformat(),
+            "value": None if e.value is None else str(e.value),
+        }
+        for i, e in enumerate(events)
+    ]
+    return [
+        json.dumps({"source": SOURCE, "records": records[start : start + BATCH_SIZE]}).encode()
+        for start in range(0, len(records), BATCH_SIZE)
+    ]
+
+
+async def send_all(base_url: str, key: str, bodies: list[bytes], clients: int, expect: str) -> float:
+    """POST every body from ``clients`` concurrent clients sharing one queue; return wall seconds.
+    Every answer must be 200 with all records ``expect`` (checked after the clock stops)."""
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    answers: list[tuple[int, int, bytes]] = []
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=300) as http:
+            while True:
+                try:
+                    body = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                response = await http.post("/v1/ingest/usage-events", content=body)
+                answers.append((body.count(b'"event_id"'), response.status_code, response.content))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    for sent, status, content in answers:
+        if status != 200:
+            raise SystemExit(f"bench: ingest answered {status}: {content[:500]!r}")
+        totals = json.loads(content)["totals"]
+        if totals.get(expect) != sent:
+            raise SystemExit(f"bench: expected all {sent} records {expect}, got totals {totals}")
+    if len(answers) != len(bodies):
+        raise SystemExit(f"bench: {len(bodies)} batches sent, {len(answers)} answered")
+    return elapsed
+
+
+async def send_accounts(base_url: str, key: str, body: bytes) -> None:
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as http:
+        response = await http.post("/v1/ingest/accounts", content=body)
+    if response.status_code != 200 or response.json()["totals"]["created"] != ACCOUNTS:
+        raise SystemExit(f"bench: account ingest answered {response.status_code}: {response.text[:500]}")
+
+
+async def copy_rows(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> float:
+    started = time.perf_counter()
+    await conn.copy_records_to_table("usage_events", records=rows, columns=COPY_COLUMNS)
+    return time.perf_counter() - started
+
+
+def cshub(*args: str, env: dict[str, str]) -> str:
+    done = run_cshub(*args, env=env, timeout=120)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: cshub {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    rates: dict[str, list[float]]
+    max_concurrent: int
+    pg_version: str
+
+
+async def measure(url: str, workdir: Path, event_count: int, clients: int, repeats: int, workers: int) -> Measured:
+    rng = random.Random(20240601)
+    now = dt.datetime.now(dt.UTC)
+    rates: dict[str, list[float]] = {HTTP_NEW: [], HTTP_REPLAY: [], COPY: []}
+    max_concurrent = max(8, clients)  # the per-process default is 8; more clients would get 429s
+    env = cshub_env(
+        CSHUB_DATABASE_URL=url,
+        CSHUB_DATA_DIR=str(workdir / "data"),
+        CSHUB_MIGRATE_ON_START="false",
+        CSHUB_INGEST_MAX_CONCURRENT=str(max_concurrent),
+    )
+    cshub("migrate", env=env)
+    key = cshub("keys", "create", "--role", "ingest", "--name", "bench", env=env).strip().splitlines()[-1]
+    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        pg_version = str(await conn.fetchval("SHOW server_version"))
+        with serving("--workers", str(workers), env=env, workdir=workdir) as server:
+            accounts = [{"external_id": f"acct-{i:04d}", "name": f"Bench Account {i:04d}"} for i in range(ACCOUNTS)]
+            await send_accounts(server.base_url, key, json.dumps({"source": SOURCE, "records": accounts}).encode())
+            account_ids = {row["external_id"]: row["entity_id"] for row in await conn.fetch(ACCOUNT_IDS, SOURCE)}
+            # Warm-up: connections, pools and caches on both sides; not measured.
+            warm_count = BATCH_SIZE * clients
+            await send_all(
+                server.base_url, key, http_batches(make_events(warm_count, rng, now), "warm"), clients, "created"
+            )
+            for repeat in range(repeats):
+                events = make_events(event_count, rng, now)
+                bodies = http_batches(events, f"http-{repeat}")
+                rates[HTTP_NEW].append(event_count / await send_all(server.base_url, key, bodies, clients, "created"))
+                rates[HTTP_REPLAY].append(
+                    event_count / await send_all(server.base_url, key, bodies, clients, "unchanged")
+                )
+                rows = [
+                    (
+                        account_ids[f"acct-{e.account:04d}"],
+                        SOURCE,
+                        f"copy-{repeat}-{i:08d}",
+                        f"user-{e.account:04d}-{e.user:03d}",
+                        e.event,
+                        e.occurred_at,
+                        e.value,
+                    )
+                    for i, e in enumerate(events)
+                ]
+                rates[COPY].append(event_count / await copy_rows(conn, rows))
+        stored = await conn.fetchval("SELECT count(*) FROM usage_events")
+        if stored != warm_count + 2 * event_count * repeats:
+            raise SystemExit(f"bench: {stored} usage_events stored, expected {warm_count + 2 * event_count * repeats}")
+    finally:
+        await conn.close()
+    return Measured(rates, max_concurrent, pg_version)
+
+
+async def run(server_url: str, event_count: int, clients: int, repeats: int, workers: int) -> None:
+    failure: BaseException | None = None
+    with tempfile.TemporaryDirectory(prefix="cshub-bench-") as tmp:
+        async with scratch_database(server_url, migrated=False) as url:
+            try:
+                measured = await measure(url, Path(tmp), event_count, clients, repeats, workers)
+            except (Exception, SystemExit) as exc:  # leave the block normally so the scratch database is dropped
+                failure = exc
+    if failure is not None:
+        raise failure
+    http_median = statistics.median(measured.rates[HTTP_NEW])
+    print(
+        f"events per repeat: {event_count}, batch size: {BATCH_SIZE}, clients: {clients}, workers: {workers}, "
+        f"repeats: {repeats}, accounts: {ACCOUNTS}, ingest_max_concurrent: {measured.max_concurrent}"
+    )
+    print(f"python {platform.python_version()}, PostgreSQL {measured.pg_version}")
+    for name, samples in measured.rates.items():
+        median = statistics.median(samples)
+        spread = f"{min(samples):9.0f} .. {max(samples):9.0f}"
+        print(f"{name:26} median {median:9.0f} events/s   ({spread})   x{median / http_median:6.2f} of HTTP")
+    print(f"ratio COPY / HTTP (new events): {statistics.median(measured.rates[COPY]) / http_median:.2f}")
+    print("caveat: COPY writes raw usage_events only; it skips validation, account resolution and the rollups")
+    print("        (usage_daily, usage_daily_users, user_last_seen) that the HTTP path maintains per batch")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=40_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    for name in ("events", "clients", "repeats", "workers"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    server_url = normalize_database_url(os.environ.get("BENCH_DATABASE_URL") or DEFAULT_SERVER)
+    asyncio.run(run(server_url, args.events, args.clients, args.repeats, args.workers))
+
+
+if __name__ == "__main__":
+    main()

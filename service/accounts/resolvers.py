@@ -1,0 +1,71 @@
+"""Resolvers of the accounts domain: translate GraphQL arguments into domain queries."""
+
+import uuid
+from typing import Annotated
+
+import strawberry
+
+from service.accounts import queries
+from service.accounts.types import ACCOUNT_TYPE_NAME, Account, AccountConnection, AccountEdge
+from service.db import read_connection
+from service.errors import InvalidInput
+from service.graphql.context import Context
+from service.graphql.relay import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    PageInfo,
+    decode_cursor,
+    decode_typed_id,
+    encode_cursor,
+    page_size,
+)
+
+
+async def account_by_uuid(info: strawberry.Info[Context], account_id: uuid.UUID) -> Account | None:
+    async with read_connection(info.context.engine) as conn:
+        rows = await queries.accounts_by_ids(conn, [account_id])
+    return Account.from_row(rows[0]) if rows else None
+
+
+async def account(
+    info: strawberry.Info[Context],
+    id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the account.")],
+) -> Account | None:
+    return await account_by_uuid(info, decode_typed_id(id, ACCOUNT_TYPE_NAME))
+
+
+def _after_key(after: str | None) -> tuple[str, uuid.UUID] | None:
+    if after is None:
+        return None
+    name, raw_id = decode_cursor(after, 2)
+    try:
+        return name, uuid.UUID(raw_id)
+    except ValueError:
+        raise InvalidInput(f"{after!r} is not a cursor returned by this connection") from None
+
+
+async def accounts(
+    info: strawberry.Info[Context],
+    first: Annotated[
+        int | None,
+        strawberry.argument(description=f"Page size, 0 to {MAX_PAGE_SIZE}; default {DEFAULT_PAGE_SIZE}."),
+    ] = None,
+    after: Annotated[
+        str | None, strawberry.argument(description="Return the accounts after this cursor (`endCursor`).")
+    ] = None,
+) -> AccountConnection:
+    limit = page_size(first)
+    after_key = _after_key(after)
+    async with read_connection(info.context.engine) as conn:
+        rows = await queries.accounts_page(conn, after=after_key, limit=limit + 1)
+    page = rows[:limit]
+    edges = [AccountEdge(node=Account.from_row(row), cursor=encode_cursor((row.name, row.id))) for row in page]
+    return AccountConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > limit,
+            has_previous_page=after_key is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )

@@ -1,0 +1,43 @@
+"""Every table of every domain, registered on the one ``metadata`` (for Alembic and the tests)."""
+
+from service.accounts.tables import account_merges, accounts
+from service.action_items.tables import action_items
+from service.api_keys.tables import api_keys
+from service.contacts.tables import contacts
+from service.contracts.tables import contract_lines, contracts, products
+from service.db_metadata import metadata
+from service.handoffs.tables import handoff_events, handoffs
+from service.health_scores.tables import health_scores, scorecards
+from service.ingest.tables import ingest_requests
+from service.sources.tables import pending_parent_links, source_links, unmatched_records
+from service.surveys.tables import survey_responses
+from service.tickets.tables import tickets
+from service.timeline.tables import timeline_events
+from service.usage.tables import usage_daily, usage_daily_users, usage_events, user_last_seen
+
+__all__ = [
+    "account_merges",
+    "accounts",
+    "action_items",
+    "api_keys",
+    "contacts",
+    "contract_lines",
+    "contracts",
+    "handoff_events",
+    "handoffs",
+    "health_scores",
+    "ingest_requests",
+    "metadata",
+    "pending_parent_links",
+    "products",
+    "scorecards",
+    "source_links",
+    "survey_responses",
+    "tickets",
+    "timeline_events",
+    "unmatched_records",
+    "usage_daily",
+    "usage_daily_users",
+    "usage_events",
+    "user_last_seen",
+]

@@ -1,0 +1,11 @@
+"""The roles an API key can carry (DESIGN §9)."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # everything
+    CSM = "csm"  # read all, write customer-success objects
+    SALES = "sales"  # handoffs, read account context
+    BI = "bi"  # read aggregates and records, contact PII masked
+    INGEST = "ingest"  # write through the ingest API only

@@ -1,0 +1,101 @@
+"""The ASGI application: ``create_app(settings)`` builds it; its lifespan owns the database.
+
+On start-up the lifespan attaches to PostgreSQL (starting the embedded server when no
+``CSHUB_DATABASE_URL`` is set), checks it answers, and migrates to head unless told not to. The
+engine and settings travel to every request through the lifespan state.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from service import migrate
+from service.db import check_connection, create_engine, database_errors
+from service.embedded_db import EmbeddedPostgres
+from service.errors import BadRequest, CshubError, MethodNotAllowed, NotFound
+from service.graphql.schema import schema
+from service.graphql.view import graphql_app
+from service.http.health import healthz, readyz
+from service.http.ingest_routes import IngestEndpoint
+from service.http.middleware import AuthenticationMiddleware, RequestContextMiddleware
+from service.http.problems import GRAPHQL_PATH, problem_response
+from service.logs import configure_logging
+from service.settings import Settings, load_settings
+
+logger = logging.getLogger("cshub")
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+async def _cshub_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CshubError)
+    return problem_response(exc, _request_id(request))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        error: CshubError = NotFound(f"no route {request.url.path}")
+    elif exc.status_code == 405:
+        error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+    elif exc.status_code < 500:
+        error = BadRequest(str(exc.detail))
+    else:
+        error = CshubError(str(exc.detail))
+    return problem_response(error, _request_id(request))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    logger.error("unhandled error", exc_info=exc, extra={"request_id": _request_id(request)})
+    return problem_response(CshubError("internal error; quote the request id when reporting it"), _request_id(request))
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        embedded = None
+        url = settings.database_url
+        if url is None:
+            embedded = EmbeddedPostgres(settings.data_dir)
+            url = embedded.start()
+        engine = create_engine(url, settings)
+        try:
+            await check_connection(engine)
+            if settings.migrate_on_start:
+                async with database_errors(url):
+                    await migrate.upgrade(engine)
+            yield {"engine": engine, "settings": settings}
+        finally:
+            await engine.dispose()
+            if embedded is not None:
+                embedded.stop()
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route(GRAPHQL_PATH, graphql_app(schema, settings), methods=["GET", "POST"]),
+        Route("/v1/ingest/{entity}", IngestEndpoint(settings).handle, methods=["POST"]),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestContextMiddleware), Middleware(AuthenticationMiddleware)],
+        exception_handlers={
+            CshubError: _cshub_error,
+            HTTPException: _http_error,
+            Exception: _unexpected_error,
+        },
+        lifespan=lifespan,
+    )

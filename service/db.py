@@ -1,0 +1,105 @@
+"""The connection pool: one async SQLAlchemy engine per process, owned by the app's lifespan."""
+
+import asyncio
+import random
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, TimeoutError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from service.errors import DatabaseUnavailable
+from service.settings import Settings
+
+CONNECT_TIMEOUT_SECONDS = 5
+# serialization_failure, deadlock_detected, lock_not_available, admin/crash shutdown, cannot_connect_now
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03"})
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    for candidate in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+    return None
+
+
+def create_engine(url: str, settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_pre_ping=True,
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS, "server_settings": {"application_name": "cshub"}},
+    )
+
+
+def describe_url(url: str) -> str:
+    """Where a URL points, without credentials: safe to print and log."""
+    parsed = make_url(url)
+    host = parsed.host or parsed.query.get("host") or "local socket"
+    if isinstance(host, tuple):
+        host = host[0]
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{host}{port}/{parsed.database}"
+
+
+@asynccontextmanager
+async def database_errors(url: str) -> AsyncIterator[None]:
+    """Turn driver-level connection failures into one ``DatabaseUnavailable`` line."""
+    try:
+        yield
+    except (OSError, socket.gaierror, TimeoutError, InterfaceError, OperationalError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatabaseUnavailable(
+            f"cannot connect to PostgreSQL at {describe_url(url)}: {reason}; "
+            "check that the server runs and CSHUB_DATABASE_URL is right, or unset it to use the embedded one"
+        ) from None
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise DatabaseUnavailable(f"lost the connection to PostgreSQL at {describe_url(url)}") from None
+        if _sqlstate(exc) in _RETRYABLE_SQLSTATES:
+            raise DatabaseUnavailable(
+                "the database aborted this transaction because of concurrent work; nothing was written, retry it"
+            ) from None
+        raise
+
+
+_CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+T = TypeVar("T")
+
+
+async def in_transaction(
+    engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]], *, attempts: int = 3
+) -> T:
+    """Run ``work`` in one transaction and commit; if PostgreSQL aborts it because of concurrent work
+    (deadlock, serialization failure), nothing was written, so run it again (a few times, with jitter)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with engine.begin() as conn:
+                return await work(conn)
+        except DBAPIError as exc:
+            if attempt == attempts or _sqlstate(exc) not in _CONFLICT_SQLSTATES:
+                raise
+            await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)
+    raise AssertionError("unreachable")
+
+
+async def check_connection(engine: AsyncEngine) -> None:
+    async with (
+        database_errors(str(engine.url.render_as_string(hide_password=False))),
+        engine.connect() as conn,
+    ):
+        await conn.execute(text("SELECT 1"))
+
+
+@asynccontextmanager
+async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A short-lived connection for one read; never shared between concurrent resolvers."""
+    async with engine.connect() as conn:
+        yield conn

@@ -1,0 +1,150 @@
+"""The one error tree of cshub.
+
+Every expected failure is a ``CshubError`` subclass that knows its stable ``code`` (shown to API
+clients in problem+json bodies and GraphQL ``extensions.code``) and its HTTP ``status``. REST renders
+them in exactly one place (``service.http.problems``); GraphQL maps them in ``service.graphql.view``;
+anything that is not a ``CshubError`` is unexpected and masked.
+
+    CshubError
+    ├── ConfigurationError          CONFIGURATION_INVALID      500  (start-up only)
+    ├── DatabaseUnavailable         DATABASE_UNAVAILABLE       503
+    │   ├── EmbeddedDatabaseError   EMBEDDED_DATABASE_FAILED   503
+    │   └── SchemaNotReady          SCHEMA_NOT_READY           503
+    ├── BadRequest                  BAD_REQUEST                400
+    ├── AuthenticationRequired      UNAUTHENTICATED            401
+    ├── PermissionDenied            FORBIDDEN                  403
+    ├── NotFound                    NOT_FOUND                  404
+    ├── MethodNotAllowed            METHOD_NOT_ALLOWED         405
+    ├── Conflict                    CONFLICT                   409
+    ├── PayloadTooLarge             PAYLOAD_TOO_LARGE          413
+    ├── UnsupportedMediaType        UNSUPPORTED_MEDIA_TYPE     415
+    ├── InvalidInput                BAD_USER_INPUT             422
+    └── Overloaded                  OVERLOADED                 429  (with Retry-After)
+"""
+
+from typing import ClassVar
+
+
+class CshubError(Exception):
+    """Base of every expected cshub failure."""
+
+    code: ClassVar[str] = "INTERNAL"
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+
+    retry_after: ClassVar[int | None] = None  # seconds, sent as Retry-After when set
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(CshubError):
+    """Settings that cannot work (bad URL, unknown environment, unusable data dir)."""
+
+    code = "CONFIGURATION_INVALID"
+    title = "Invalid configuration"
+
+
+class DatabaseUnavailable(CshubError):
+    """PostgreSQL cannot be reached or used right now."""
+
+    code = "DATABASE_UNAVAILABLE"
+    status = 503
+    title = "Database unavailable"
+    retry_after = 5
+
+
+class EmbeddedDatabaseError(DatabaseUnavailable):
+    """The embedded PostgreSQL could not be started."""
+
+    code = "EMBEDDED_DATABASE_FAILED"
+    title = "Embedded database failed to start"
+
+
+class SchemaNotReady(DatabaseUnavailable):
+    """The database is reachable but its schema is not at the migrations' head."""
+
+    code = "SCHEMA_NOT_READY"
+    title = "Database schema not at head"
+
+
+class BadRequest(CshubError):
+    """The HTTP request itself is malformed (unparseable body, wrong media type)."""
+
+    code = "BAD_REQUEST"
+    status = 400
+    title = "Bad request"
+
+
+class AuthenticationRequired(CshubError):
+    """No API key, or one that is unknown or revoked."""
+
+    code = "UNAUTHENTICATED"
+    status = 401
+    title = "Authentication required"
+
+
+class PermissionDenied(CshubError):
+    """The caller's role may not do this."""
+
+    code = "FORBIDDEN"
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(CshubError):
+    """The addressed resource does not exist."""
+
+    code = "NOT_FOUND"
+    status = 404
+    title = "Not found"
+
+
+class MethodNotAllowed(CshubError):
+    """The resource exists but not with this HTTP method."""
+
+    code = "METHOD_NOT_ALLOWED"
+    status = 405
+    title = "Method not allowed"
+
+
+class Conflict(CshubError):
+    """The request conflicts with the current state (stale version, duplicate)."""
+
+    code = "CONFLICT"
+    status = 409
+    title = "Conflict"
+
+
+class InvalidInput(CshubError):
+    """The request is well-formed but its values are not acceptable."""
+
+    code = "BAD_USER_INPUT"
+    status = 422
+    title = "Invalid input"
+
+
+class PayloadTooLarge(CshubError):
+    """The body or batch is over a published limit."""
+
+    code = "PAYLOAD_TOO_LARGE"
+    status = 413
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(CshubError):
+    """The body is not in a media type the endpoint reads."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
+    title = "Unsupported media type"
+
+
+class Overloaded(CshubError):
+    """This replica is at its limit of concurrent work; retry after a moment."""
+
+    code = "OVERLOADED"
+    status = 429
+    title = "Too many requests"
+    retry_after = 1

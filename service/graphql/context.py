@@ -1,0 +1,18 @@
+"""The typed per-request context every resolver receives as ``info.context``."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.api_keys.service import Principal
+from service.graphql.loaders import Loaders
+from service.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    engine: AsyncEngine
+    settings: Settings
+    principal: Principal | None
+    request_id: str
+    loaders: Loaders

@@ -1,0 +1,9 @@
+"""The GraphQL schema as SDL: what ``cshub export-schema`` prints and ``schema/schema.graphql`` holds."""
+
+from strawberry.printer import print_schema
+
+from service.graphql.schema import schema
+
+
+def schema_sdl() -> str:
+    return print_schema(schema) + "\n"

@@ -1,0 +1,69 @@
+"""Schema assembly: the root types, built from each domain's resolvers."""
+
+from typing import Annotated
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.types.execution import ExecutionContext
+
+from service.accounts import mutations as account_mutations
+from service.accounts import resolvers as account_resolvers
+from service.accounts.types import ACCOUNT_TYPE_NAME, Account, AccountConnection
+from service.graphql.context import Context
+from service.graphql.errors import ErrorPolicy, log_unexpected_errors
+from service.graphql.relay import Node, decode_global_id
+from service.sources import resolvers as source_resolvers
+from service.sources.types import UnmatchedRecordConnection
+
+
+async def node(
+    info: strawberry.Info[Context],
+    id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the object.")],
+) -> Node | None:
+    type_name, entity_id = decode_global_id(id)
+    if type_name == ACCOUNT_TYPE_NAME:
+        return await account_resolvers.account_by_uuid(info, entity_id)
+    return None
+
+
+@strawberry.type(description="Read access to the customer-360 view.")
+class Query:
+    account: Account | None = strawberry.field(
+        resolver=account_resolvers.account,
+        description="One account by global id; null when it does not exist.",
+    )
+    accounts: AccountConnection = strawberry.field(
+        resolver=account_resolvers.accounts,
+        description="All accounts, ordered by name, as a cursor-paginated connection.",
+    )
+
+    node: Node | None = strawberry.field(
+        resolver=node, description="Any object by its global id (Relay); null when it does not exist."
+    )
+    unmatched_records: UnmatchedRecordConnection = strawberry.field(
+        resolver=source_resolvers.unmatched_records,
+        description="Ingested records still waiting for their account (roles admin, csm, ingest).",
+    )
+
+
+@strawberry.type(description="Changes people make in the hub (ingest from source systems goes through REST).")
+class Mutation:
+    merge_accounts: account_mutations.MergeAccountsResult = strawberry.field(
+        resolver=account_mutations.merge_accounts,
+        description="Merge two accounts that are the same customer: every contact, contract, ticket, usage "
+        "event, survey, timeline entry, health score, handoff and source link moves to the surviving account; "
+        "the merge is recorded. Admin only.",
+    )
+
+
+class CshubSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # Expected errors are answers, not incidents: only unexpected ones are logged (with traceback).
+        log_unexpected_errors(errors, execution_context)
+
+
+def build_schema() -> strawberry.Schema:
+    return CshubSchema(query=Query, mutation=Mutation, extensions=[ErrorPolicy])
+
+
+schema = build_schema()

@@ -1,0 +1,1 @@
+"""The HTTP shell: middleware, probes and the one place errors become HTTP responses."""

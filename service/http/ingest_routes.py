@@ -1,0 +1,147 @@
+"""``POST /v1/ingest/{entity}``: the REST door sources push records through (openapi/cshub.yaml).
+
+The route checks the request (role, media type, published size limits, JSON shape), then runs the
+batch in one transaction: valid records are written together or, if the database fails, not at all
+(503, safe to retry). Per-record problems never fail the batch; they come back as ``rejected``.
+"""
+
+import asyncio
+import json
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from service.api_keys.roles import Role
+from service.api_keys.service import Principal
+from service.db import database_errors, in_transaction
+from service.errors import (
+    BadRequest,
+    InvalidInput,
+    NotFound,
+    Overloaded,
+    PayloadTooLarge,
+    PermissionDenied,
+    UnsupportedMediaType,
+)
+from service.ingest import idempotency
+from service.ingest.service import ENTITIES, ingest_batch
+from service.settings import Settings
+
+INGEST_ROLES = frozenset({Role.INGEST, Role.ADMIN})
+MAX_SOURCE_LENGTH = 100
+
+
+class IngestEndpoint:
+    """One per app: holds the limits and this process's concurrency budget."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.slots = asyncio.Semaphore(settings.ingest_max_concurrent)
+
+    async def handle(self, request: Request) -> Response:
+        entity = request.path_params["entity"]
+        if entity not in ENTITIES:
+            raise NotFound(f"unknown ingest entity {entity!r}; one of: {', '.join(ENTITIES)}")
+        principal: Principal = request.state.principal
+        if principal.role not in INGEST_ROLES:
+            raise PermissionDenied(f"role {principal.role.value!r} cannot ingest; use a key with role 'ingest'")
+        _require_json(request)
+        key = request.headers.get("idempotency-key")
+        if key is not None:
+            idempotency.check_key(key)
+        body = _parse(await self._read_body(request))
+        source, records = self._batch(body)
+        if self.slots.locked():
+            raise Overloaded(f"this replica is already running {self.settings.ingest_max_concurrent} ingest batches")
+        async with self.slots:
+            return await self._ingest(request.state.engine, principal, entity, source, records, body, key)
+
+    async def _ingest(
+        self,
+        engine: AsyncEngine,
+        principal: Principal,
+        entity: str,
+        source: str,
+        records: list[Any],
+        body: Any,
+        key: str | None,
+    ) -> Response:
+        async def work(conn: AsyncConnection) -> tuple[dict[str, Any], bool]:
+            if key is not None:
+                stored = await idempotency.claim(conn, principal.key_id, key, idempotency.request_digest(entity, body))
+                if stored is not None:
+                    return stored, True
+            batch = await ingest_batch(conn, source, entity, records, source_priority=self.settings.source_priority)
+            answer = batch.as_json()
+            if key is not None:
+                await idempotency.remember(conn, principal.key_id, key, answer)
+            return answer, False
+
+        async with database_errors(engine.url.render_as_string(hide_password=False)):
+            answer, replayed = await in_transaction(engine, work)
+        if replayed:
+            return JSONResponse(answer, headers={"Idempotent-Replayed": "true"})
+        return JSONResponse(answer)
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self.settings.ingest_max_body_bytes
+        too_large = PayloadTooLarge(f"the body is over the limit of {limit} bytes; send smaller batches")
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _batch(self, body: Any) -> tuple[str, list[Any]]:
+        if not isinstance(body, dict):
+            raise InvalidInput('the body must be a JSON object: {"source": "...", "records": [...]}')
+        unknown = sorted(set(body) - {"source", "records"})
+        if unknown:
+            raise InvalidInput(f"unknown top-level field(s) {', '.join(unknown)}; expected 'source' and 'records'")
+        source = body.get("source")
+        if not isinstance(source, str) or not source.strip() or len(source) > MAX_SOURCE_LENGTH:
+            raise InvalidInput(
+                f"'source' must name the sending system, 1 to {MAX_SOURCE_LENGTH} characters (e.g. \"salesforce\")"
+            )
+        records = body.get("records")
+        if not isinstance(records, list):
+            raise InvalidInput("'records' must be an array of record objects")
+        limit = self.settings.ingest_max_records
+        if len(records) > limit:
+            raise PayloadTooLarge(f"{len(records)} records is over the limit of {limit} per batch; split the batch")
+        return source.strip(), records
+
+
+def _require_json(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        shown = media_type or "none"
+        raise UnsupportedMediaType(f"send the batch as application/json (got {shown})")
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+        if "\\u0000" in text or "\x00" in text:
+            raise BadRequest("the body contains NUL characters (\\u0000), which cannot be stored")
+        return json.loads(text, parse_constant=_no_constants)
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except ValueError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None

@@ -1,0 +1,192 @@
+"""Upsert of account records: match by this source's link, else by domain, else create.
+
+Profile fields come from the sources by priority (``CSHUB_SOURCE_PRIORITY``, then by name): a
+lower-ranked source fills only what higher-ranked ones leave empty, and the result does not depend on
+the order records arrive in. Parents named by ``parent_external_id``
+resolve through the same source's links, also when the parent arrives in a later batch.
+"""
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.accounts.tables import accounts
+from service.ingest.facts import Item, RecordRejected, constraint_message
+from service.ingest.identity import (
+    find_link,
+    lock_account_writes,
+    payload_hash,
+    save_link,
+    touch_link,
+)
+from service.ingest.records import AccountRecord
+from service.ingest.results import FieldError, RecordResult, Status
+from service.sources.tables import pending_parent_links, source_links
+
+OBJECT_TYPE = "account"
+PROFILE_FIELDS = (
+    "name",
+    "domain",
+    "industry",
+    "segment",
+    "lifecycle_stage",
+    "touch_model",
+    "csm_owner",
+    "sales_owner",
+)
+
+
+async def write_accounts(
+    conn: AsyncConnection, source: str, items: Sequence[Item], priority: Sequence[str] = ()
+) -> tuple[list[RecordResult], list[uuid.UUID]]:
+    """Upsert the records; return their results and the accounts that were written (for re-resolution)."""
+    await lock_account_writes(conn)
+    results: list[RecordResult] = []
+    written: list[tuple[AccountRecord, uuid.UUID]] = []
+    for item in items:
+        try:
+            async with conn.begin_nested():
+                status, account_id = await _upsert(conn, source, item.record, priority)
+        except IntegrityError as exc:
+            results.append(RecordResult(item.index, Status.REJECTED, errors=(FieldError("", constraint_message(exc)),)))
+            continue
+        except RecordRejected as exc:
+            results.append(RecordResult(item.index, Status.REJECTED, errors=(exc.error,)))
+            continue
+        results.append(RecordResult(item.index, status, account_id))
+        if status in (Status.CREATED, Status.UPDATED):
+            written.append((item.record, account_id))
+    await _set_parents(conn, source, written)
+    return results, [account_id for _, account_id in written]
+
+
+async def _upsert(
+    conn: AsyncConnection, source: str, record: AccountRecord, priority: Sequence[str]
+) -> tuple[Status, uuid.UUID]:
+    digest = payload_hash(record, exclude_unset=True)
+    link = await find_link(conn, source, OBJECT_TYPE, record.external_id)
+    if link is not None:
+        if record.updated_at and link.source_updated_at and record.updated_at < link.source_updated_at:
+            return Status.STALE, link.entity_id
+        if link.payload_hash == digest:
+            await touch_link(conn, source, OBJECT_TYPE, record.external_id, record.updated_at)
+            return Status.UNCHANGED, link.entity_id
+        await _refuse_taken_domain(conn, record, link.entity_id)
+        account_id, status = link.entity_id, Status.UPDATED
+    else:
+        matched = None
+        if record.domain:
+            matched = (await conn.execute(sa.select(accounts.c.id).where(accounts.c.domain == record.domain))).scalar()
+        if matched is None:
+            matched = (
+                await conn.execute(sa.insert(accounts).values(name=record.name).returning(accounts.c.id))
+            ).scalar_one()
+            status = Status.CREATED
+        else:
+            status = Status.UPDATED  # the account gained this source's link
+        account_id = matched
+    await save_link(
+        conn,
+        source=source,
+        object_type=OBJECT_TYPE,
+        external_id=record.external_id,
+        entity_id=account_id,
+        account_id=account_id,
+        source_updated_at=record.updated_at,
+        digest=digest,
+        payload=record.model_dump(mode="json", include=set(PROFILE_FIELDS), exclude_unset=True),
+    )
+    await _recompute_profile(conn, account_id, priority)
+    return status, account_id
+
+
+async def _refuse_taken_domain(conn: AsyncConnection, record: AccountRecord, account_id: uuid.UUID) -> None:
+    if record.domain is None:
+        return
+    holder = (
+        await conn.execute(
+            sa.select(accounts.c.id).where(accounts.c.domain == record.domain, accounts.c.id != account_id)
+        )
+    ).scalar()
+    if holder is not None:
+        raise RecordRejected(
+            "domain",
+            f"domain {record.domain!r} already belongs to another account ({holder}); "
+            "merge the two accounts (GraphQL mutation mergeAccounts) to combine them",
+        )
+
+
+def source_rank(priority: Sequence[str]) -> Callable[[str], tuple[int, str]]:
+    """Sources listed in ``priority`` first, in that order; the rest after them by name."""
+    position = {source: index for index, source in enumerate(priority)}
+    return lambda source: (position.get(source, len(position)), source)
+
+
+async def _recompute_profile(conn: AsyncConnection, account_id: uuid.UUID, priority: Sequence[str]) -> None:
+    """Each profile field takes the value of the highest-ranked source that sends one: the outcome depends
+    on what the sources say, never on the order their records arrived in."""
+    links = (
+        await conn.execute(
+            sa.select(source_links.c.source, source_links.c.payload).where(
+                source_links.c.object_type == OBJECT_TYPE,
+                source_links.c.entity_id == account_id,
+                source_links.c.payload.is_not(None),
+            )
+        )
+    ).all()
+    rank = source_rank(priority)
+    profile: dict[str, Any] = {}
+    for _, payload in sorted(links, key=lambda link: rank(link[0])):
+        for name in PROFILE_FIELDS:
+            if profile.get(name) is None and payload.get(name) is not None:
+                profile[name] = payload[name]
+    if profile.get("domain") is not None:
+        taken = (
+            await conn.execute(
+                sa.select(accounts.c.id).where(accounts.c.domain == profile["domain"], accounts.c.id != account_id)
+            )
+        ).scalar()
+        if taken is not None:
+            del profile["domain"]
+    values = {name: profile.get(name) for name in PROFILE_FIELDS if name != "domain" or "domain" in profile}
+    if values.get("name") is None:
+        del values["name"]
+    await conn.execute(
+        sa.update(accounts).where(accounts.c.id == account_id).values(**values, updated_at=sa.func.now())
+    )
+
+
+async def _set_parents(conn: AsyncConnection, source: str, written: list[tuple[AccountRecord, uuid.UUID]]) -> None:
+    """Record each sent parent as pending, then resolve every pending parent of this source that is now known
+    (including ones named in earlier batches)."""
+    named = [(record, account_id) for record, account_id in written if "parent_external_id" in record.model_fields_set]
+    for record, account_id in named:
+        await conn.execute(
+            sa.delete(pending_parent_links).where(
+                pending_parent_links.c.source == source, pending_parent_links.c.account_id == account_id
+            )
+        )
+        if record.parent_external_id is None:
+            await conn.execute(sa.update(accounts).where(accounts.c.id == account_id).values(parent_account_id=None))
+        else:
+            await conn.execute(
+                sa.insert(pending_parent_links).values(
+                    source=source, account_id=account_id, parent_external_id=record.parent_external_id
+                )
+            )
+    await conn.execute(
+        sa.text(
+            "WITH resolved AS ("
+            " DELETE FROM pending_parent_links AS p USING source_links AS l"
+            " WHERE p.source = :source AND l.source = p.source AND l.object_type = 'account'"
+            " AND l.external_id = p.parent_external_id AND l.entity_id <> p.account_id"
+            " RETURNING p.account_id, l.entity_id AS parent_id)"
+            " UPDATE accounts AS a SET parent_account_id = r.parent_id, updated_at = now()"
+            " FROM resolved AS r WHERE a.id = r.account_id"
+        ),
+        {"source": source},
+    )

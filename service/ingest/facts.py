@@ -1,0 +1,148 @@
+"""Upsert of the per-account records a source owns (contacts, contracts, tickets, surveys, timeline).
+
+One generic path: resolve every record's account in one go, then per record, in external-id order
+(inside a savepoint, so one bad record cannot spoil the batch) decide created / updated / unchanged /
+stale against the identity map, and write. Two batches racing to create the same record meet on the
+identity map's unique key; the loser retries the record as an update. Records whose account is unknown are kept as
+unmatched, never dropped.
+"""
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.ingest import unmatched
+from service.ingest.identity import (
+    find_link,
+    is_link_conflict,
+    payload_hash,
+    resolve_accounts,
+    save_link,
+    touch_link,
+)
+from service.ingest.records import AccountReference
+from service.ingest.results import FieldError, RecordResult, Status
+
+ValuesFor = Callable[[AsyncConnection, Any, uuid.UUID], Awaitable[dict[str, Any]]]
+AfterWrite = Callable[[AsyncConnection, Any, uuid.UUID, uuid.UUID], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class FactKind:
+    entity: str  # the ingest entity name, as in the URL
+    object_type: str  # the identity map's name for it
+    table: sa.Table
+    values: ValuesFor  # column values for the record (its account already resolved)
+    after_write: AfterWrite | None = None  # e.g. replace a contract's lines
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    index: int
+    record: Any  # an AccountReference subclass with external_id and maybe updated_at
+    raw: dict[str, Any]
+
+
+class RecordRejected(Exception):
+    """A record the database refuses (a constraint the model could not check); only it is rejected."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.error = FieldError(path, message)
+
+
+def constraint_message(exc: IntegrityError) -> str:
+    cause = getattr(exc.orig, "__cause__", None)
+    name = getattr(cause, "constraint_name", None) or "a constraint"
+    detail = getattr(cause, "detail", None)
+    return f"refused by the database ({name})" + (f": {detail}" if detail else "")
+
+
+async def write_facts(conn: AsyncConnection, source: str, kind: FactKind, items: Sequence[Item]) -> list[RecordResult]:
+    references: list[AccountReference] = [item.record for item in items]
+    account_ids = await resolve_accounts(conn, source, references)
+    pending = await unmatched.waiting_among(conn, source, kind.entity, [item.record.external_id for item in items])
+    results: list[RecordResult] = []
+    # In external-id order, every transaction takes its row locks in the same order: no deadlocks.
+    for item, account_id in sorted(zip(items, account_ids, strict=True), key=lambda pair: pair[0].record.external_id):
+        if account_id is None:
+            kept = await unmatched.keep_unmatched(
+                conn,
+                source=source,
+                entity=kind.entity,
+                external_id=item.record.external_id,
+                record=item.record,
+                raw=item.raw,
+            )
+            results.append(RecordResult(item.index, Status.UNMATCHED, kept))
+            continue
+        results.append(await _write_one(conn, source, kind, item, account_id))
+        if item.record.external_id in pending and results[-1].status != Status.REJECTED:
+            await unmatched.mark_resolved(conn, source, kind.entity, [(item.record.external_id, account_id)])
+    return sorted(results, key=lambda result: result.index)
+
+
+async def _write_one(
+    conn: AsyncConnection, source: str, kind: FactKind, item: Item, account_id: uuid.UUID
+) -> RecordResult:
+    """One record in a savepoint, so a record the database refuses cannot spoil the batch."""
+    for attempt in (1, 2):
+        try:
+            async with conn.begin_nested():
+                status, entity_id = await _upsert(conn, source, kind, item.record, account_id)
+            return RecordResult(item.index, status, entity_id)
+        except IntegrityError as exc:
+            if attempt == 1 and is_link_conflict(exc):
+                continue  # a concurrent batch created it first: now it is an update
+            return RecordResult(item.index, Status.REJECTED, errors=(FieldError("", constraint_message(exc)),))
+        except RecordRejected as exc:
+            return RecordResult(item.index, Status.REJECTED, errors=(exc.error,))
+    raise AssertionError("unreachable")
+
+
+async def _upsert(
+    conn: AsyncConnection, source: str, kind: FactKind, record: Any, account_id: uuid.UUID
+) -> tuple[Status, uuid.UUID]:
+    external_id: str = record.external_id
+    updated_at = getattr(record, "updated_at", None)
+    digest = payload_hash(record)
+    link = await find_link(conn, source, kind.object_type, external_id)
+    if link is not None:
+        if updated_at is not None and link.source_updated_at is not None and updated_at < link.source_updated_at:
+            return Status.STALE, link.entity_id
+        if link.payload_hash == digest and link.account_id == account_id:
+            await touch_link(conn, source, kind.object_type, external_id, updated_at)
+            return Status.UNCHANGED, link.entity_id
+    values = await kind.values(conn, record, account_id)
+    table = kind.table
+    if link is not None:
+        changes = dict(values)
+        if "updated_at" in table.c:
+            changes["updated_at"] = sa.func.now()
+        updated = await conn.execute(
+            sa.update(table).where(table.c.id == link.entity_id).values(**changes).returning(table.c.id)
+        )
+        if updated.first() is None:  # the entity was deleted in the hub: bring it back under the same id
+            await conn.execute(sa.insert(table).values(id=link.entity_id, **values))
+        entity_id, status = link.entity_id, Status.UPDATED
+    else:
+        entity_id = (await conn.execute(sa.insert(table).values(**values).returning(table.c.id))).scalar_one()
+        status = Status.CREATED
+    if kind.after_write is not None:
+        await kind.after_write(conn, record, entity_id, account_id)
+    await save_link(
+        conn,
+        source=source,
+        object_type=kind.object_type,
+        external_id=external_id,
+        entity_id=entity_id,
+        account_id=account_id,
+        source_updated_at=updated_at,
+        digest=digest,
+    )
+    return status, entity_id

@@ -1,0 +1,162 @@
+"""The identity map: which hub entity a source's record is, and which account a record belongs to.
+
+A record's account reference resolves through this source's own links first, then through the
+normalised domain. Every link keeps provenance: first seen, last synced, the source's own
+``updated_at`` and a hash of the last accepted record (so a re-sent record is ``unchanged``).
+"""
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.accounts.tables import accounts
+from service.ingest.records import AccountReference
+from service.sources.tables import source_links
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    entity_id: uuid.UUID
+    account_id: uuid.UUID | None
+    source_updated_at: dt.datetime | None
+    payload_hash: str | None
+
+
+def payload_hash(record: BaseModel, *, exclude_unset: bool = False) -> str:
+    """A stable digest of what a record says, ignoring ``updated_at`` (a re-stamped copy is the same)."""
+    data = record.model_dump(mode="json", exclude={"updated_at"}, exclude_unset=exclude_unset)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+# One lock for everything that creates, re-links or merges accounts. Account batches are few and small;
+# serialising them rules out duplicate accounts for one domain and deadlocks between account writers,
+# and costs one lock-table entry (per-key locks would need one per record: "out of shared memory").
+ACCOUNTS_WRITE_LOCK = 0x63736875_62000001
+
+
+async def lock_account_writes(conn: AsyncConnection) -> None:
+    await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ACCOUNTS_WRITE_LOCK})
+
+
+def is_link_conflict(exc: IntegrityError) -> bool:
+    """Another transaction stored the same (source, object_type, external_id) link first."""
+    cause = getattr(exc.orig, "__cause__", None)
+    return getattr(cause, "constraint_name", None) == "uq_source_links_source_object_type_external_id"
+
+
+async def find_link(conn: AsyncConnection, source: str, object_type: str, external_id: str) -> Link | None:
+    row = (
+        await conn.execute(
+            sa.select(
+                source_links.c.entity_id,
+                source_links.c.account_id,
+                source_links.c.source_updated_at,
+                source_links.c.payload_hash,
+            ).where(
+                source_links.c.source == source,
+                source_links.c.object_type == object_type,
+                source_links.c.external_id == external_id,
+            )
+        )
+    ).one_or_none()
+    return Link(*row) if row else None
+
+
+async def save_link(
+    conn: AsyncConnection,
+    *,
+    source: str,
+    object_type: str,
+    external_id: str,
+    entity_id: uuid.UUID,
+    account_id: uuid.UUID | None,
+    source_updated_at: dt.datetime | None,
+    digest: str | None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Insert or refresh a link; ``source_updated_at`` only ever moves forward."""
+    statement = insert(source_links).values(
+        source=source,
+        object_type=object_type,
+        external_id=external_id,
+        entity_id=entity_id,
+        account_id=account_id,
+        source_updated_at=source_updated_at,
+        payload_hash=digest,
+        payload=payload,
+    )
+    excluded = statement.excluded
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["source", "object_type", "external_id"],
+            set_={
+                "entity_id": excluded.entity_id,
+                "account_id": excluded.account_id,
+                "last_synced_at": sa.func.now(),
+                "source_updated_at": sa.func.greatest(source_links.c.source_updated_at, excluded.source_updated_at),
+                "payload_hash": sa.func.coalesce(excluded.payload_hash, source_links.c.payload_hash),
+                "payload": sa.func.coalesce(excluded.payload, source_links.c.payload),
+            },
+        )
+    )
+
+
+async def touch_link(
+    conn: AsyncConnection, source: str, object_type: str, external_id: str, source_updated_at: dt.datetime | None
+) -> None:
+    """A replay: the record is known and unchanged, but the source did sync it now."""
+    await conn.execute(
+        sa.update(source_links)
+        .where(
+            source_links.c.source == source,
+            source_links.c.object_type == object_type,
+            source_links.c.external_id == external_id,
+        )
+        .values(
+            last_synced_at=sa.func.now(),
+            source_updated_at=sa.func.greatest(source_links.c.source_updated_at, source_updated_at),
+        )
+    )
+
+
+async def resolve_accounts(
+    conn: AsyncConnection, source: str, references: Sequence[AccountReference]
+) -> list[uuid.UUID | None]:
+    """The account of each reference (``None`` when unknown), in two queries for the whole batch."""
+    external_ids = sorted({r.account_external_id for r in references if r.account_external_id})
+    domains = sorted({r.account_domain for r in references if r.account_domain})
+    by_external_id: dict[str, uuid.UUID] = {}
+    by_domain: dict[str, uuid.UUID] = {}
+    if external_ids:
+        rows = await conn.execute(
+            sa.select(source_links.c.external_id, source_links.c.entity_id).where(
+                source_links.c.source == source,
+                source_links.c.object_type == "account",
+                source_links.c.external_id == sa.any_(sa.bindparam("ids", external_ids, type_=sa.ARRAY(sa.Text))),
+            )
+        )
+        by_external_id = {row[0]: row[1] for row in rows}
+    if domains:
+        rows = await conn.execute(
+            sa.select(accounts.c.domain, accounts.c.id).where(
+                accounts.c.domain == sa.any_(sa.bindparam("domains", domains, type_=sa.ARRAY(sa.Text)))
+            )
+        )
+        by_domain = {row[0]: row[1] for row in rows}
+    resolved: list[uuid.UUID | None] = []
+    for reference in references:
+        account_id = by_external_id.get(reference.account_external_id or "")
+        if account_id is None and reference.account_domain:
+            account_id = by_domain.get(reference.account_domain)
+        resolved.append(account_id)
+    return resolved

@@ -1,0 +1,129 @@
+"""The ingest service: one batch of one entity from one source, written as one unit of work.
+
+``ingest_batch`` validates every record, writes the valid ones on the caller's connection (the
+caller owns the transaction and commits), and answers one result per record in input order. When an
+accounts batch makes accounts known, records that were waiting as unmatched for them are re-ingested
+in the same transaction.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.accounts.tables import accounts
+from service.ingest import fact_kinds, unmatched
+from service.ingest.account_records import write_accounts
+from service.ingest.facts import FactKind, Item, write_facts
+from service.ingest.records import (
+    AccountRecord,
+    ContactRecord,
+    ContractRecord,
+    SurveyResponseRecord,
+    TicketRecord,
+    TimelineEventRecord,
+    UsageEventRecord,
+)
+from service.ingest.results import BatchResult, RecordResult, Status
+from service.ingest.usage_events import write_usage_events
+from service.ingest.validation import validate_record
+from service.sources.tables import source_links
+
+MODELS: dict[str, type[BaseModel]] = {
+    "accounts": AccountRecord,
+    "contacts": ContactRecord,
+    "contracts": ContractRecord,
+    "tickets": TicketRecord,
+    "usage-events": UsageEventRecord,
+    "survey-responses": SurveyResponseRecord,
+    "timeline-events": TimelineEventRecord,
+}
+ENTITIES = tuple(MODELS)
+# Re-resolution order: contacts before survey responses, so a response can find its contact.
+_RESOLVE_ORDER = ("contacts", "contracts", "tickets", "survey-responses", "timeline-events", "usage-events")
+
+
+def _fact_kind(entity: str, source: str) -> FactKind:
+    kinds = {
+        "contacts": fact_kinds.CONTACTS,
+        "contracts": fact_kinds.CONTRACTS,
+        "tickets": fact_kinds.TICKETS,
+        "survey-responses": fact_kinds.SURVEY_RESPONSES,
+    }
+    return kinds[entity] if entity in kinds else fact_kinds.timeline_events_from(source)
+
+
+async def ingest_batch(
+    conn: AsyncConnection,
+    source: str,
+    entity: str,
+    raw_records: Sequence[Any],
+    *,
+    source_priority: Sequence[str] = (),
+) -> BatchResult:
+    """Validate and write one batch; ``entity`` must be one of ``ENTITIES``. ``source_priority`` ranks the
+    sources whose account profiles disagree (see ``account_records``)."""
+    model = MODELS[entity]
+    batch = BatchResult(entity=entity, source=source)
+    results: dict[int, RecordResult] = {}
+    items: list[Item] = []
+    for index, raw in enumerate(raw_records):
+        checked = validate_record(model, raw)
+        if isinstance(checked, tuple):
+            results[index] = RecordResult(index, Status.REJECTED, errors=checked)
+        else:
+            items.append(Item(index, checked, raw))
+    if items:
+        for result in await _write(conn, source, entity, items, source_priority):
+            results[result.index] = result
+    batch.results = [results[index] for index in range(len(raw_records))]
+    return batch
+
+
+async def _write(
+    conn: AsyncConnection, source: str, entity: str, items: list[Item], priority: Sequence[str]
+) -> list[RecordResult]:
+    if entity == "accounts":
+        results, written = await write_accounts(conn, source, items, priority)
+        await _resolve_waiting(conn, source, items, written)
+        return results
+    if entity == "usage-events":
+        return await write_usage_events(conn, source, items)
+    return await write_facts(conn, source, _fact_kind(entity, source), items)
+
+
+async def _resolve_waiting(conn: AsyncConnection, source: str, items: list[Item], written: list[uuid.UUID]) -> None:
+    """Re-ingest unmatched records that name the accounts this batch made known."""
+    if not written:
+        return
+    domains = [
+        domain
+        for (domain,) in await conn.execute(
+            accounts.select()
+            .with_only_columns(accounts.c.domain)
+            .where(accounts.c.id.in_(written), accounts.c.domain.is_not(None))
+        )
+    ]
+    external_ids = [
+        external_id
+        for (external_id,) in await conn.execute(
+            source_links.select()
+            .with_only_columns(source_links.c.external_id)
+            .where(
+                source_links.c.source == source,
+                source_links.c.object_type == "account",
+                source_links.c.entity_id.in_(written),
+            )
+        )
+    ]
+    waiting = await unmatched.waiting_for(conn, source, external_ids, domains)
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for pending in waiting:
+        groups[(pending.entity, pending.source)].append(pending.payload)
+    for entity in _RESOLVE_ORDER:
+        for (group_entity, group_source), payloads in sorted(groups.items()):
+            if group_entity == entity:
+                await ingest_batch(conn, group_source, entity, payloads)

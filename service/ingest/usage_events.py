@@ -1,0 +1,153 @@
+"""Usage events: the high-volume path, written set-based in one statement per batch.
+
+Raw events are kept (deduplicated on the source's event id) and, in the same statement, the rollups
+are maintained from exactly the rows that were new: ``usage_daily`` (events and distinct active users
+per account, UTC day and feature) and ``user_last_seen``. Distinct users are decided by the primary
+key of ``usage_daily_users`` (insert-if-absent), so replays and concurrent batches count each user
+once. Rollup rows are touched in key order, so concurrent batches cannot deadlock on them.
+"""
+
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.ingest import unmatched
+from service.ingest.facts import Item
+from service.ingest.identity import resolve_accounts
+from service.ingest.records import UsageEventRecord
+from service.ingest.results import FieldError, RecordResult, Status
+
+ENTITY = "usage-events"
+
+_WRITE = sa.text("""
+WITH input AS (
+    SELECT * FROM unnest(
+        CAST(:account_ids AS uuid[]), CAST(:event_ids AS text[]), CAST(:user_refs AS text[]),
+        CAST(:events AS text[]), CAST(:occurred_at AS timestamptz[]), CAST(:amounts AS numeric[])
+    ) AS t(account_id, source_event_id, user_ref, event_name, occurred_at, value)
+),
+inserted AS (
+    INSERT INTO usage_events (account_id, source, source_event_id, user_ref, event_name, occurred_at, value)
+    SELECT account_id, :source, source_event_id, user_ref, event_name, occurred_at, value FROM input
+    ORDER BY source_event_id
+    ON CONFLICT (source, source_event_id) DO NOTHING
+    RETURNING id, account_id, source_event_id, user_ref, event_name, occurred_at
+),
+new_users AS (
+    INSERT INTO usage_daily_users (account_id, day, feature, user_ref)
+    SELECT DISTINCT account_id, (occurred_at AT TIME ZONE 'UTC')::date, event_name, user_ref
+    FROM inserted WHERE user_ref IS NOT NULL
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT DO NOTHING
+    RETURNING account_id, day, feature
+),
+daily AS (
+    INSERT INTO usage_daily (account_id, day, feature, events, active_users)
+    SELECT e.account_id, e.day, e.feature, e.events, coalesce(u.users, 0)
+    FROM (
+        SELECT account_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, event_name AS feature, count(*) AS events
+        FROM inserted GROUP BY 1, 2, 3
+    ) AS e
+    LEFT JOIN (SELECT account_id, day, feature, count(*) AS users FROM new_users GROUP BY 1, 2, 3) AS u
+        USING (account_id, day, feature)
+    ORDER BY 1, 2, 3
+    ON CONFLICT (account_id, day, feature) DO UPDATE
+    SET events = usage_daily.events + excluded.events,
+        active_users = usage_daily.active_users + excluded.active_users
+),
+seen AS (
+    INSERT INTO user_last_seen (account_id, user_ref, first_seen_at, last_seen_at)
+    SELECT account_id, user_ref, min(occurred_at), max(occurred_at)
+    FROM inserted WHERE user_ref IS NOT NULL
+    GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (account_id, user_ref) DO UPDATE
+    SET first_seen_at = least(user_last_seen.first_seen_at, excluded.first_seen_at),
+        last_seen_at = greatest(user_last_seen.last_seen_at, excluded.last_seen_at)
+)
+SELECT source_event_id, id FROM inserted
+""")
+
+_STORED = sa.text("""
+SELECT source_event_id, id, account_id, user_ref, event_name, occurred_at, value
+FROM usage_events WHERE source = :source AND source_event_id = ANY(CAST(:event_ids AS text[]))
+""")
+
+_Fingerprint = tuple[uuid.UUID, str | None, str, object, Decimal | None]
+
+
+def _fingerprint(record: UsageEventRecord, account_id: uuid.UUID) -> _Fingerprint:
+    value = None if record.value is None else record.value.normalize()
+    return (account_id, record.user_id, record.event, record.occurred_at, value)
+
+
+def _immutable(index: int, event_id: str) -> RecordResult:
+    message = f"event {event_id!r} was already recorded with different content; usage events are immutable"
+    return RecordResult(index, Status.REJECTED, errors=(FieldError("event_id", message),))
+
+
+async def write_usage_events(conn: AsyncConnection, source: str, items: Sequence[Item]) -> list[RecordResult]:
+    records: list[UsageEventRecord] = [item.record for item in items]
+    account_ids = await resolve_accounts(conn, source, records)
+    results: dict[int, RecordResult] = {}
+    first: dict[str, tuple[Item, uuid.UUID]] = {}  # the first matched occurrence of each event id
+    repeats: list[tuple[Item, uuid.UUID]] = []
+    pending = await unmatched.waiting_among(conn, source, ENTITY, [item.record.event_id for item in items])
+    # In event-id order, concurrent batches lock the same rows in the same order: no deadlocks.
+    for item, account_id in sorted(zip(items, account_ids, strict=True), key=lambda pair: pair[0].record.event_id):
+        if account_id is None:
+            kept = await unmatched.keep_unmatched(
+                conn, source=source, entity=ENTITY, external_id=item.record.event_id, record=item.record, raw=item.raw
+            )
+            results[item.index] = RecordResult(item.index, Status.UNMATCHED, kept)
+        elif item.record.event_id in first:
+            repeats.append((item, account_id))
+        else:
+            first[item.record.event_id] = (item, account_id)
+
+    firsts = list(first.values())
+    inserted: dict[str, uuid.UUID] = {}
+    if firsts:
+        rows = await conn.execute(
+            _WRITE,
+            {
+                "source": source,
+                "account_ids": [account_id for _, account_id in firsts],
+                "event_ids": [item.record.event_id for item, _ in firsts],
+                "user_refs": [item.record.user_id for item, _ in firsts],
+                "events": [item.record.event for item, _ in firsts],
+                "occurred_at": [item.record.occurred_at for item, _ in firsts],
+                "amounts": [item.record.value for item, _ in firsts],
+            },
+        )
+        inserted = {row[0]: row[1] for row in rows}
+    already = [event_id for event_id in first if event_id not in inserted]
+    stored: dict[str, tuple[uuid.UUID, _Fingerprint]] = {}
+    if already:
+        for event_id, row_id, account_id, user_ref, event_name, occurred_at, value in await conn.execute(
+            _STORED, {"source": source, "event_ids": already}
+        ):
+            fingerprint = (account_id, user_ref, event_name, occurred_at, None if value is None else value.normalize())
+            stored[event_id] = (row_id, fingerprint)
+
+    for event_id, (item, account_id) in first.items():
+        if event_id in inserted:
+            results[item.index] = RecordResult(item.index, Status.CREATED, inserted[event_id])
+            continue
+        row_id, fingerprint = stored[event_id]
+        same = fingerprint == _fingerprint(item.record, account_id)
+        results[item.index] = (
+            RecordResult(item.index, Status.UNCHANGED, row_id) if same else _immutable(item.index, event_id)
+        )
+    for item, account_id in repeats:
+        original, original_account = first[item.record.event_id]
+        same = _fingerprint(item.record, account_id) == _fingerprint(original.record, original_account)
+        row_id = results[original.index].id
+        results[item.index] = (
+            RecordResult(item.index, Status.UNCHANGED, row_id) if same else _immutable(item.index, item.record.event_id)
+        )
+    resolved = [(item.record.event_id, account_id) for item, account_id in firsts if item.record.event_id in pending]
+    await unmatched.mark_resolved(conn, source, ENTITY, resolved)
+    return [results[item.index] for item in items]

@@ -1,0 +1,1 @@
+"""A deterministic, realistic demo company, generated and loaded through the ingest service."""

@@ -1,0 +1,68 @@
+"""What ``cshub serve`` does once before starting workers: migrate, load demo data, say where to go."""
+
+import json
+import time
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service import migrate
+from service.accounts.tables import accounts
+from service.database_session import engine_for
+from service.db import database_errors, describe_url
+from service.demo_data import demo_admin_key
+from service.seed.loader import DEMO_SEED, seed_demo
+from service.settings import Settings, is_loopback
+
+
+async def prepare_database(url: str, settings: Settings, *, demo: bool) -> list[str]:
+    """Migrate and (with ``demo``) seed; return the lines to print before serving."""
+    base = f"http://{'[' + settings.host + ']' if ':' in settings.host else settings.host}:{settings.port}"
+    where = (
+        f"embedded PostgreSQL in {settings.data_dir.resolve()}"
+        if settings.uses_embedded_database
+        else (f"PostgreSQL at {describe_url(url)}")
+    )
+    lines = [f"cshub: serving {base} (database: {where})"]
+    async with engine_for(url, settings) as engine, database_errors(url):
+        if settings.migrate_on_start:
+            await migrate.upgrade(engine)
+        if not demo:
+            return lines
+        lines += await _seed_if_empty(engine, settings)
+        async with engine.begin() as conn:
+            if not is_loopback(settings.host):
+                lines.append("cshub: no demo key is made on a non-loopback address")
+                lines.append("cshub: create one with `cshub keys create --role admin`")
+                return lines
+            secret = await demo_admin_key(conn, settings.data_dir)
+    headers = quote(json.dumps({"Authorization": f"Bearer {secret}"}))
+    lines += [
+        f"cshub: GraphiQL (key filled in): {base}/graphql?headers={headers}",
+        f"cshub: try: curl -s {base}/graphql -H 'Authorization: Bearer {secret}' "
+        "-H 'Content-Type: application/json' -d '{\"query\":\"{ accounts(first: 3) { edges { node { name } } } }\"}'",
+        f"cshub: demo admin key: {secret}",
+    ]
+    return lines
+
+
+async def _seed_if_empty(engine: AsyncEngine, settings: Settings) -> list[str]:
+    """Seed the demo company through the ingest service, once: only into a database with no accounts."""
+    async with engine.connect() as conn:
+        has_accounts = (await conn.execute(sa.select(sa.exists().select_from(accounts)))).scalar_one()
+    if has_accounts:
+        return ["cshub: database already holds accounts; demo company not seeded again"]
+    print(f"cshub: seeding the demo company ({settings.demo_accounts} accounts; first start only)...", flush=True)
+    started = time.monotonic()
+    totals = await seed_demo(
+        engine,
+        accounts=settings.demo_accounts,
+        seed=DEMO_SEED,
+        today=datetime.now(UTC).date(),
+        source_priority=settings.source_priority,
+    )
+    records = sum(sum(counts.values()) for counts in totals.values())
+    took = time.monotonic() - started
+    return [f"cshub: demo company seeded: {records} records from crm, support and product in {took:.0f} s"]

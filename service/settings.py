@@ -1,0 +1,134 @@
+"""Runtime configuration, read from ``CSHUB_*`` environment variables (and ``DATABASE_URL``).
+
+Settings are built explicitly (``Settings()`` in ``create_app()`` or the CLI) and passed down; nothing
+reads the environment at import time.
+"""
+
+from enum import StrEnum
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from service.errors import ConfigurationError
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+def normalize_database_url(raw: str) -> str:
+    """Accept the usual PostgreSQL URL spellings and return one for SQLAlchemy's asyncpg dialect."""
+    value = raw.strip()
+    for prefix in ("postgres://", "postgresql://", "postgresql+asyncpg://"):
+        if value.startswith(prefix):
+            value = "postgresql+asyncpg://" + value[len(prefix) :]
+            break
+    else:
+        raise ValueError("must be a PostgreSQL URL such as postgresql://user:password@host:5432/dbname")
+    try:
+        url = make_url(value)
+    except ArgumentError as exc:
+        raise ValueError(f"is not a valid URL ({exc})") from None
+    if not url.database:
+        raise ValueError("must name a database, e.g. postgresql://user@host:5432/cshub")
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    """Every knob cshub has. Environment variables use the ``CSHUB_`` prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="CSHUB_", extra="ignore", frozen=True)
+
+    database_url: Annotated[
+        str | None,
+        Field(
+            default=None,
+            validation_alias=AliasChoices("CSHUB_DATABASE_URL", "DATABASE_URL", "database_url"),
+            description="PostgreSQL URL; unset means: start the embedded PostgreSQL in data_dir.",
+        ),
+    ]
+    data_dir: Path = Field(default=Path(".cshub"), description="Where the embedded PostgreSQL keeps its data.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    log_level: LogLevel = LogLevel.INFO
+    environment: Environment = Environment.DEVELOPMENT
+    migrate_on_start: bool = Field(default=True, description="Upgrade the schema to head when serving.")
+    db_pool_size: int = Field(default=10, ge=1, le=1000)
+    db_max_overflow: int = Field(default=5, ge=0, le=1000)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    ingest_max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, description="Largest ingest body.")
+    ingest_max_records: int = Field(default=1000, ge=1, le=100_000, description="Most records in one batch.")
+    ingest_max_concurrent: int = Field(
+        default=8, ge=1, le=1000, description="Ingest batches one process runs at once; more get 429."
+    )
+    demo_accounts: int = Field(
+        default=300, ge=1, le=100_000, description="Accounts in the demo company `serve --demo` seeds into an empty DB."
+    )
+    source_priority: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated sources, most trusted first, for account profile fields sources disagree on.",
+    )
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _normalize_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            return normalize_database_url(value)
+        return value
+
+    @field_validator("source_priority", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", "environment", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment plus explicit overrides; one readable line on failure."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]).upper().removeprefix("CSHUB_")
+            message = error["msg"].removeprefix("Value error, ")
+            if field == "DATABASE_URL":
+                # Never echo the URL back: it may carry a password.
+                problems.append(f"CSHUB_DATABASE_URL (or DATABASE_URL) {message}")
+            else:
+                problems.append(f"CSHUB_{field}: {message} (got {error.get('input')!r})")
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None

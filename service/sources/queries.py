@@ -1,0 +1,94 @@
+"""Reads of the identity map (provenance per account) and of the records waiting for an account."""
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.sources.tables import source_links, unmatched_records
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSourceRow:
+    account_id: uuid.UUID
+    source: str
+    external_id: str
+    first_seen_at: dt.datetime
+    last_synced_at: dt.datetime
+    source_updated_at: dt.datetime | None
+
+
+async def account_sources(
+    conn: AsyncConnection, account_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[AccountSourceRow]]:
+    """Each account's links to source systems, oldest first — one query for all the accounts."""
+    c = source_links.c
+    rows = await conn.execute(
+        sa.select(c.entity_id, c.source, c.external_id, c.first_seen_at, c.last_synced_at, c.source_updated_at)
+        .where(
+            c.object_type == "account",
+            c.entity_id == sa.any_(sa.bindparam("ids", list(account_ids), type_=ARRAY(sa.Uuid))),
+        )
+        .order_by(c.entity_id, c.first_seen_at, c.source, c.external_id)
+    )
+    grouped: dict[uuid.UUID, list[AccountSourceRow]] = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(AccountSourceRow(*row))
+    return grouped
+
+
+@dataclass(frozen=True, slots=True)
+class UnmatchedRow:
+    id: uuid.UUID
+    source: str
+    entity: str
+    external_id: str
+    account_external_id: str | None
+    account_domain: str | None
+    payload: dict[str, Any]
+    first_seen_at: dt.datetime
+    last_seen_at: dt.datetime
+    resolved_at: dt.datetime | None
+    resolved_account_id: uuid.UUID | None
+
+
+async def unmatched_page(
+    conn: AsyncConnection,
+    *,
+    source: str | None,
+    entity: str | None,
+    include_resolved: bool,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[UnmatchedRow]:
+    """Waiting records, oldest first, keyset-paginated on (first_seen_at, id)."""
+    u = unmatched_records.c
+    query = sa.select(
+        u.id,
+        u.source,
+        u.entity,
+        u.external_id,
+        u.account_external_id,
+        u.account_domain,
+        u.payload,
+        u.first_seen_at,
+        u.last_seen_at,
+        u.resolved_at,
+        u.resolved_account_id,
+    )
+    if not include_resolved:
+        query = query.where(u.resolved_at.is_(None))
+    if source is not None:
+        query = query.where(u.source == source)
+    if entity is not None:
+        query = query.where(u.entity == entity)
+    if after is not None:
+        query = query.where(sa.tuple_(u.first_seen_at, u.id) > sa.tuple_(*after))
+    rows = await conn.execute(query.order_by(u.first_seen_at, u.id).limit(limit))
+    return [UnmatchedRow(*row) for row in rows]

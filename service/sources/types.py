@@ -1,0 +1,75 @@
+"""GraphQL types of the identity map: an account's source links, and records waiting for an account."""
+
+from datetime import datetime
+from typing import cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from service.graphql.relay import PageInfo
+from service.sources.queries import AccountSourceRow, UnmatchedRow
+
+
+@strawberry.type(description="A source system's record of an account: the identity map entry and its provenance.")
+class AccountSource:
+    source: str = strawberry.field(description="The source system (as sent in ingest batches).")
+    external_id: str = strawberry.field(description="The source's own id for the account.")
+    first_seen_at: datetime = strawberry.field(description="When cshub first received this link.")
+    last_synced_at: datetime = strawberry.field(description="When the source last sent this account.")
+    source_updated_at: datetime | None = strawberry.field(
+        description="The source's own last-modified time of the record, when it sends one."
+    )
+
+    @classmethod
+    def from_row(cls, row: AccountSourceRow) -> "AccountSource":
+        return cls(
+            source=row.source,
+            external_id=row.external_id,
+            first_seen_at=row.first_seen_at,
+            last_synced_at=row.last_synced_at,
+            source_updated_at=row.source_updated_at,
+        )
+
+
+@strawberry.type(
+    description="An ingested record whose account could not be resolved yet. It is kept as received and "
+    "re-ingested automatically when its account becomes known (by this source's id or by domain)."
+)
+class UnmatchedRecord:
+    id: strawberry.ID = strawberry.field(description="Id of the waiting record (as answered by the ingest API).")
+    source: str = strawberry.field(description="The source that sent it.")
+    entity: str = strawberry.field(description="The ingest entity, e.g. `tickets`.")
+    external_id: str = strawberry.field(description="The record's id in its source.")
+    account_external_id: str | None = strawberry.field(description="The account id it names, in its source.")
+    account_domain: str | None = strawberry.field(description="The (normalised) account domain it names.")
+    payload: JSON = strawberry.field(description="The record exactly as last received.")
+    first_seen_at: datetime = strawberry.field(description="When it was first received.")
+    last_seen_at: datetime = strawberry.field(description="When it was last received.")
+    resolved_at: datetime | None = strawberry.field(description="When it was matched and stored; null while waiting.")
+
+    @classmethod
+    def from_row(cls, row: UnmatchedRow) -> "UnmatchedRecord":
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            source=row.source,
+            entity=row.entity,
+            external_id=row.external_id,
+            account_external_id=row.account_external_id,
+            account_domain=row.account_domain,
+            payload=cast(JSON, row.payload),
+            first_seen_at=row.first_seen_at,
+            last_seen_at=row.last_seen_at,
+            resolved_at=row.resolved_at,
+        )
+
+
+@strawberry.type(description="An unmatched record and its cursor.")
+class UnmatchedRecordEdge:
+    node: UnmatchedRecord = strawberry.field(description="The waiting record.")
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+
+
+@strawberry.type(description="A page of unmatched records, oldest first (Relay connection).")
+class UnmatchedRecordConnection:
+    edges: list[UnmatchedRecordEdge] = strawberry.field(description="The records of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="Pagination state of this page.")

@@ -1,0 +1,1 @@
+"""Support tickets: volume, SLA timestamps (first response, resolution) and CSAT per account."""

@@ -1,0 +1,1 @@
+"""The unified timeline: meetings, QBRs, calls, notes, escalations and other touchpoints per account."""

@@ -1,0 +1,96 @@
+"""Shared fixtures: a real PostgreSQL with the migrated schema, a clean database per test, app clients."""
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from starlette.types import Receive, Scope, Send
+
+from service.api_keys import service as api_keys
+from service.api_keys.roles import Role
+from service.app import create_app
+from service.embedded_db import EmbeddedPostgres
+from service.settings import Settings
+from tests.databases import external_server_url, scratch_database, truncate_all
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of the PostgreSQL server the suite runs on (its maintenance database)."""
+    external = external_server_url()
+    if external is not None:
+        yield external
+        return
+    embedded = EmbeddedPostgres(tmp_path_factory.mktemp("embedded-pg"))
+    try:
+        yield embedded.start()
+    finally:
+        embedded.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def database_url(server_url: str) -> AsyncIterator[str]:
+    """The suite's database, built by the migrations once per run."""
+    async with scratch_database(server_url) as url:
+        yield url
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def session_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def engine(session_engine: AsyncEngine) -> AsyncEngine:
+    """The suite's engine, with every table emptied before the test runs."""
+    await truncate_all(session_engine)
+    return session_engine
+
+
+@pytest_asyncio.fixture
+async def conn(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection in a transaction that the test may commit or leave to roll back."""
+    async with engine.connect() as connection:
+        yield connection
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path / "data", migrate_on_start=False)
+
+
+class LifespanApp:
+    """Runs the app's lifespan and hands its state to every request, as uvicorn does."""
+
+    def __init__(self, app: object, state: dict[str, object]) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["state"] = dict(self.state)
+        await self.app(scope, receive, send)  # type: ignore[operator]
+
+
+async def make_key(engine: AsyncEngine, role: Role = Role.ADMIN, name: str = "test") -> str:
+    async with engine.begin() as connection:
+        return (await api_keys.create_key(connection, role=role, name=name)).secret
+
+
+@pytest_asyncio.fixture
+async def admin_key(engine: AsyncEngine) -> str:
+    return await make_key(engine, Role.ADMIN, "test admin")
+
+
+@pytest_asyncio.fixture
+async def client(engine: AsyncEngine, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process, lifespan included."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app) as state:
+        transport = httpx.ASGITransport(app=LifespanApp(app, dict(state or {})), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://cshub.test") as http:
+            yield http

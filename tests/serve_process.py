@@ -1,0 +1,84 @@
+"""Running the real ``cshub`` command as a subprocess and talking to it over HTTP."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+START_TIMEOUT_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def cshub_env(**overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CSHUB_") and k != "DATABASE_URL"}
+    env.update(overrides)
+    return env
+
+
+def run_cshub(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[str]
+    base_url: str
+    log_path: Path
+
+    def output(self) -> str:
+        return self.log_path.read_text()
+
+
+@contextmanager
+def serving(*args: str, env: dict[str, str], workdir: Path) -> Iterator[RunningServer]:
+    """Start ``cshub serve`` and wait until /healthz answers; stop it with SIGTERM afterwards."""
+    port = free_port()
+    log_path = workdir / f"serve-{port}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service", "serve", "--port", str(port), *args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=workdir,
+        )
+    server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"cshub serve exited with {process.returncode}:\n{server.output()}")
+            try:
+                if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"cshub serve did not come up:\n{server.output()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

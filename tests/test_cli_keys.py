@@ -1,0 +1,54 @@
+"""``cshub keys`` and ``cshub migrate`` against the suite's database, in-process."""
+
+import pytest
+
+from service.cli import main
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: object) -> None:
+    monkeypatch.setenv("CSHUB_DATABASE_URL", database_url)
+
+
+def test_create_list_revoke(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "create", "--role", "csm", "--name", "Team CS"]) == 0
+    created = capsys.readouterr().out.strip().splitlines()
+    secret = created[-1]
+    assert secret.startswith("cshub_")
+    key_id = created[0].split()[3]
+
+    assert main(["keys", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert key_id in listing
+    assert "Team CS" in listing
+    assert secret not in listing
+    assert "active" in listing
+
+    assert main(["keys", "revoke", key_id]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert main(["keys", "list"]) == 0
+    assert "revoked" in capsys.readouterr().out
+
+
+def test_revoking_unknown_key_fails_with_one_line(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "revoke", "00000000-0000-0000-0000-000000000000"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "no API key with id" in err
+
+
+def test_unknown_role_is_a_usage_error(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["keys", "create", "--role", "superuser"])
+    assert exited.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_migrate_reports_head(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    assert "database schema at" in capsys.readouterr().out
+
+
+def test_export_schema_prints_sdl(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export-schema"]) == 0
+    assert "type Query" in capsys.readouterr().out
