@@ -42,6 +42,8 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
         " FROM contracts k JOIN accounts a ON a.id = k.account_id ORDER BY 1, 3",
         "tickets": "SELECT a.name, t.subject, t.status FROM tickets t JOIN accounts a ON a.id = t.account_id"
         " ORDER BY 1, 2",
+        "surveys": "SELECT a.name, s.kind, s.score, c.email FROM survey_responses s"
+        " JOIN accounts a ON a.id = s.account_id LEFT JOIN contacts c ON c.id = s.contact_id ORDER BY 1, 3",
         "usage_events": "SELECT a.name, e.source_event_id, e.user_ref, e.event_name, e.occurred_at"
         " FROM usage_events e JOIN accounts a ON a.id = e.account_id ORDER BY 2",
         "usage_daily": "SELECT a.name, d.day, d.feature, d.events, d.active_users"

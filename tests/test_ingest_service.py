@@ -197,10 +197,14 @@ async def test_shuffled_and_duplicated_delivery_ends_in_the_same_state(engine: A
         ("support", "tickets", [{"external_id": "t1", "account_domain": "beta.example", "status": "open",
                                  "opened_at": "2026-03-01T10:00:00Z", "subject": "help"}]),
         ("crm", "contacts", [{"external_id": "p1", "account_external_id": "002", "email": "Bo@Beta.example"}]),
+        ("product", "survey-responses", [{"external_id": "s1", "account_domain": "beta.example", "kind": "nps",
+                                          "score": 9, "contact_email": "bo@beta.example",
+                                          "responded_at": "2026-03-02T10:00:00Z"}]),
     ]  # fmt: skip
     for source, entity, records in batches:
         await ingest(engine, source, entity, records)
     in_order = await snapshot(engine)
+    assert in_order["surveys"] == [("Beta", "nps", 9, "bo@beta.example")]
 
     shuffler = random.Random(42)
     for _ in range(2):
@@ -214,6 +218,20 @@ async def test_shuffled_and_duplicated_delivery_ends_in_the_same_state(engine: A
             k: v for k, v in in_order.items() if k != "unmatched"
         }
         assert all(resolved for *_, resolved in shuffled["unmatched"])
+
+
+async def test_a_survey_response_that_arrives_before_its_contact_is_linked_when_the_contact_arrives(
+    engine: AsyncEngine,
+) -> None:
+    await ingest(engine, "crm", "accounts", [ACME])
+    response = {"external_id": "s1", "account_domain": "acme.example", "kind": "csat", "score": 4,
+                "contact_email": "Kim@Acme.example", "responded_at": "2026-03-02T10:00:00Z"}  # fmt: skip
+    assert statuses(await ingest(engine, "product", "survey-responses", [response])) == ["created"]
+    assert await rows(engine, "SELECT contact_id FROM survey_responses") == [(None,)]
+    contact = {"external_id": "p9", "account_domain": "acme.example", "email": "kim@acme.example"}
+    assert statuses(await ingest(engine, "crm", "contacts", [contact])) == ["created"]
+    linked = await rows(engine, "SELECT c.email FROM survey_responses s JOIN contacts c ON c.id = s.contact_id")
+    assert linked == [("kim@acme.example",)]
 
 
 ROLLUPS_MATCH_EVENTS = """

@@ -33,6 +33,24 @@ async def _contact_values(conn: AsyncConnection, record: ContactRecord, account_
     }
 
 
+async def _link_survey_responses(
+    conn: AsyncConnection, record: ContactRecord, contact_id: uuid.UUID, account_id: uuid.UUID
+) -> None:
+    """Survey responses that arrived before their contact (matched by e-mail on the same account) now
+    point at it: delivery order must not decide whether a response knows who gave it."""
+    if record.email is None:
+        return
+    await conn.execute(
+        sa.update(survey_responses)
+        .where(
+            survey_responses.c.account_id == account_id,
+            survey_responses.c.contact_email == record.email,
+            survey_responses.c.contact_id.is_(None),
+        )
+        .values(contact_id=contact_id)
+    )
+
+
 async def _contract_values(conn: AsyncConnection, record: ContractRecord, account_id: uuid.UUID) -> dict[str, Any]:
     return {
         "account_id": account_id,
@@ -130,7 +148,7 @@ def _timeline_values(source: str) -> Any:
     return values
 
 
-CONTACTS = FactKind("contacts", "contact", contacts, _contact_values)
+CONTACTS = FactKind("contacts", "contact", contacts, _contact_values, _link_survey_responses)
 CONTRACTS = FactKind("contracts", "contract", contracts, _contract_values, _replace_contract_lines)
 TICKETS = FactKind("tickets", "ticket", tickets, _ticket_values)
 SURVEY_RESPONSES = FactKind("survey-responses", "survey_response", survey_responses, _survey_values)
