@@ -1,6 +1,7 @@
 """SQL reads over ``accounts``. Callers pass their own connection."""
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
+from service.sources.tables import source_links
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +55,47 @@ async def accounts_page(conn: AsyncConnection, *, after: tuple[str, uuid.UUID] |
 async def count_accounts(conn: AsyncConnection) -> int:
     result = await conn.execute(sa.select(sa.func.count()).select_from(accounts))
     return int(result.scalar_one())
+
+
+def _ids(ids: Sequence[uuid.UUID]) -> sa.BindParameter[list[uuid.UUID]]:
+    return sa.bindparam("ids", list(ids), type_=ARRAY(sa.Uuid))  # type: ignore[arg-type]
+
+
+async def accounts_by_id(
+    conn: AsyncConnection, ids: Sequence[uuid.UUID], _: None = None
+) -> dict[uuid.UUID, AccountRow]:
+    return {row.id: row for row in await accounts_by_ids(conn, ids)}
+
+
+async def children_of_accounts(
+    conn: AsyncConnection, parent_ids: Sequence[uuid.UUID], _: None = None
+) -> dict[uuid.UUID, list[AccountRow]]:
+    """Each account's direct subsidiaries, by name — one query for all the parents."""
+    result = await conn.execute(
+        sa.select(*_COLUMNS)
+        .where(accounts.c.parent_account_id == sa.any_(_ids(parent_ids)))
+        .order_by(accounts.c.parent_account_id, accounts.c.name, accounts.c.id)
+    )
+    grouped: dict[uuid.UUID, list[AccountRow]] = defaultdict(list)
+    for row in _rows(result):
+        assert row.parent_account_id is not None
+        grouped[row.parent_account_id].append(row)
+    return grouped
+
+
+async def account_by_domain(conn: AsyncConnection, domain: str) -> AccountRow | None:
+    rows = _rows(await conn.execute(sa.select(*_COLUMNS).where(accounts.c.domain == domain)))
+    return rows[0] if rows else None
+
+
+async def account_by_source(conn: AsyncConnection, source: str, external_id: str) -> AccountRow | None:
+    """The account a source system knows under ``external_id`` (its identity-map link)."""
+    link = source_links.c
+    rows = _rows(
+        await conn.execute(
+            sa.select(*_COLUMNS)
+            .join_from(accounts, source_links, link.entity_id == accounts.c.id)
+            .where(link.source == source, link.object_type == "account", link.external_id == external_id)
+        )
+    )
+    return rows[0] if rows else None

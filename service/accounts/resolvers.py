@@ -19,6 +19,7 @@ from service.graphql.relay import (
     encode_cursor,
     page_size,
 )
+from service.ingest.normalize import normalize_domain
 
 
 async def account_by_uuid(info: strawberry.Info[Context], account_id: uuid.UUID) -> Account | None:
@@ -69,3 +70,31 @@ async def accounts(
             end_cursor=edges[-1].cursor if edges else None,
         ),
     )
+
+
+async def account_by_domain(
+    info: strawberry.Info[Context],
+    domain: Annotated[
+        str,
+        strawberry.argument(
+            description="A web domain or URL, compared as ingest does (`https://www.Acme.com/` = `acme.com`)."
+        ),
+    ],
+) -> Account | None:
+    try:
+        normalized = normalize_domain(domain)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    async with read_connection(info.context.engine) as conn:
+        row = await queries.account_by_domain(conn, normalized)
+    return Account.from_row(row) if row else None
+
+
+async def account_by_source(
+    info: strawberry.Info[Context],
+    source: Annotated[str, strawberry.argument(description="The source system, as it sends ingest batches.")],
+    external_id: Annotated[str, strawberry.argument(description="That system's own id for the account.")],
+) -> Account | None:
+    async with read_connection(info.context.engine) as conn:
+        row = await queries.account_by_source(conn, source, external_id)
+    return Account.from_row(row) if row else None

@@ -1,13 +1,16 @@
 """GraphQL types of the accounts domain, and their mapping from ``AccountRow`` (declared once, here)."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
 from service.accounts import queries
 from service.accounts.queries import AccountRow
+from service.contacts.types import Contact
+from service.contracts.types import Contract, ContractStatus, Money
 from service.db import read_connection
 from service.graphql.context import Context
 from service.graphql.relay import Node, PageInfo, encode_global_id
@@ -41,9 +44,63 @@ class TouchModel(Enum):
     TECH = "tech"
 
 
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+AsOf = Annotated[
+    date | None, strawberry.argument(name="asOf", description="The day (UTC) to evaluate on; default today.")
+]
+
+
 async def _sources(root: "Account", info: strawberry.Info[Context]) -> list[AccountSource]:
     rows = await info.context.loaders.account_sources.load(root.account_id)
     return [AccountSource.from_row(row) for row in rows]
+
+
+async def _parent(root: "Account", info: strawberry.Info[Context]) -> "Account | None":
+    if root.parent_account_id is None:
+        return None
+    row = await info.context.loaders.account.load((root.parent_account_id, None))
+    return Account.from_row(row) if row else None
+
+
+async def _children(root: "Account", info: strawberry.Info[Context]) -> list["Account"]:
+    return [Account.from_row(row) for row in await info.context.loaders.children.load((root.account_id, None))]
+
+
+async def _contacts(root: "Account", info: strawberry.Info[Context]) -> list[Contact]:
+    return [Contact.from_row(row) for row in await info.context.loaders.contacts.load((root.account_id, None))]
+
+
+async def _contracts(
+    root: "Account",
+    info: strawberry.Info[Context],
+    status: Annotated[
+        list[ContractStatus] | None,
+        strawberry.argument(description="Only contracts in these states; default all."),
+    ] = None,
+) -> list[Contract]:
+    statuses = tuple(sorted(s.value for s in status)) if status is not None else None
+    rows = await info.context.loaders.contracts.load((root.account_id, statuses))
+    return [Contract.from_row(row) for row in rows]
+
+
+async def _mrr(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> list[Money]:
+    amounts = await info.context.loaders.mrr.load((root.account_id, as_of or _today()))
+    return [Money(amount=amount, currency=currency) for currency, amount in amounts]
+
+
+async def _arr(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> list[Money]:
+    return [Money(amount=money.amount * 12, currency=money.currency) for money in await _mrr(root, info, as_of)]
+
+
+async def _renewal_date(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> date | None:
+    return await info.context.loaders.next_renewal.load((root.account_id, as_of or _today()))
+
+
+async def _licensed_seats(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> int:
+    return await info.context.loaders.licensed_seats.load((root.account_id, as_of or _today()))
 
 
 @strawberry.type(description="A customer organisation: the root of the customer-360 view.")
@@ -59,8 +116,33 @@ class Account(Node):
     created_at: datetime = strawberry.field(description="When cshub first recorded the account (UTC).")
     updated_at: datetime = strawberry.field(description="When the account's profile last changed (UTC).")
     account_id: strawberry.Private[uuid.UUID]
+    parent_account_id: strawberry.Private[uuid.UUID | None]
     sources: list[AccountSource] = strawberry.field(
         resolver=_sources, description="The source systems that know this account, with their ids and last sync."
+    )
+    parent: "Account | None" = strawberry.field(
+        resolver=_parent, description="The parent company, for a subsidiary; null otherwise."
+    )
+    children: list["Account"] = strawberry.field(resolver=_children, description="Direct subsidiaries, by name.")
+    contacts: list[Contact] = strawberry.field(resolver=_contacts, description="People at the customer, by name.")
+    contracts: list[Contract] = strawberry.field(
+        resolver=_contracts, description="Contracts, newest start first, with their lines."
+    )
+    mrr: list[Money] = strawberry.field(
+        resolver=_mrr,
+        description="Monthly recurring revenue on a day: the sum of the MRR of lines active that day (start <= "
+        "day < end, contract neither draft nor cancelled). One entry per currency — one for accounts billed in "
+        "a single currency, none when nothing is active.",
+    )
+    arr: list[Money] = strawberry.field(resolver=_arr, description="Annual recurring revenue on a day: 12 × `mrr`.")
+    renewal_date: date | None = strawberry.field(
+        resolver=_renewal_date,
+        description="The next renewal date on or after the day among counted contracts; null when none is set.",
+    )
+    licensed_seats: int = strawberry.field(
+        resolver=_licensed_seats,
+        description="Seats licensed on a day: per product the summed quantity of active lines, and of those the "
+        "largest (add-ons license a subset of the same users). 0 when nothing is active.",
     )
 
     @classmethod
@@ -78,6 +160,7 @@ class Account(Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
             account_id=row.id,
+            parent_account_id=row.parent_account_id,
         )
 
 

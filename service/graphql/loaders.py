@@ -1,20 +1,59 @@
-"""Per-request DataLoaders: nested fields batch into one ``= ANY($1)`` query per level, not one per row."""
+"""Per-request DataLoaders: nested fields batch into one ``= ANY($1)`` query per level, not one per row.
 
+Keys are ``(id, argument)`` (see ``batching``); fields without arguments use ``None``. A new request
+gets new loaders, so nothing is cached across requests.
+"""
+
+import datetime as dt
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
+from service.accounts import queries as account_queries
+from service.accounts.queries import AccountRow
+from service.contacts import queries as contact_queries
+from service.contacts.queries import ContactRow
+from service.contracts import queries as contract_queries
+from service.contracts.queries import ContractRow, LineRow
 from service.db import read_connection
+from service.graphql.batching import keyed_loader
 from service.sources import queries as source_queries
 from service.sources.queries import AccountSourceRow
+
+
+def _none() -> None:
+    return None
 
 
 class Loaders:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.account_sources = DataLoader[uuid.UUID, list[AccountSourceRow]](load_fn=self._account_sources)
+        self.account = keyed_loader(engine, account_queries.accounts_by_id, _none)
+        self.children: DataLoader[tuple[uuid.UUID, None], list[AccountRow]] = keyed_loader(
+            engine, account_queries.children_of_accounts, list
+        )
+        self.contacts: DataLoader[tuple[uuid.UUID, None], list[ContactRow]] = keyed_loader(
+            engine, contact_queries.contacts_of_accounts, list
+        )
+        self.contracts: DataLoader[tuple[uuid.UUID, tuple[str, ...] | None], list[ContractRow]] = keyed_loader(
+            engine, contract_queries.contracts_of_accounts, list
+        )
+        self.contract_lines: DataLoader[tuple[uuid.UUID, None], list[LineRow]] = keyed_loader(
+            engine, contract_queries.lines_of_contracts, list
+        )
+        self.mrr: DataLoader[tuple[uuid.UUID, dt.date], list[tuple[str, Decimal]]] = keyed_loader(
+            engine, contract_queries.mrr_of_accounts, list
+        )
+        self.licensed_seats: DataLoader[tuple[uuid.UUID, dt.date], int] = keyed_loader(
+            engine, contract_queries.licensed_seats, int
+        )
+        self.next_renewal: DataLoader[tuple[uuid.UUID, dt.date], dt.date | None] = keyed_loader(
+            engine, contract_queries.next_renewals, _none
+        )
 
     async def _account_sources(self, account_ids: Sequence[uuid.UUID]) -> list[list[AccountSourceRow]]:
         async with read_connection(self.engine) as conn:

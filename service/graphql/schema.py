@@ -9,6 +9,10 @@ from strawberry.types.execution import ExecutionContext
 from service.accounts import mutations as account_mutations
 from service.accounts import resolvers as account_resolvers
 from service.accounts.types import ACCOUNT_TYPE_NAME, Account, AccountConnection
+from service.contacts import resolvers as contact_resolvers
+from service.contacts.types import CONTACT_TYPE_NAME, Contact
+from service.contracts import resolvers as contract_resolvers
+from service.contracts.types import CONTRACT_TYPE_NAME, Contract
 from service.graphql.context import Context
 from service.graphql.errors import ErrorPolicy, log_unexpected_errors
 from service.graphql.relay import Node, decode_global_id
@@ -23,6 +27,10 @@ async def node(
     type_name, entity_id = decode_global_id(id)
     if type_name == ACCOUNT_TYPE_NAME:
         return await account_resolvers.account_by_uuid(info, entity_id)
+    if type_name == CONTACT_TYPE_NAME:
+        return await contact_resolvers.contact_by_uuid(info, entity_id)
+    if type_name == CONTRACT_TYPE_NAME:
+        return await contract_resolvers.contract_by_uuid(info, entity_id)
     return None
 
 
@@ -35,6 +43,20 @@ class Query:
     accounts: AccountConnection = strawberry.field(
         resolver=account_resolvers.accounts,
         description="All accounts, ordered by name, as a cursor-paginated connection.",
+    )
+    account_by_domain: Account | None = strawberry.field(
+        resolver=account_resolvers.account_by_domain,
+        description="The account with this web domain; null when none has it.",
+    )
+    account_by_source: Account | None = strawberry.field(
+        resolver=account_resolvers.account_by_source,
+        description="The account a source system knows under its own id; null when that link does not exist.",
+    )
+    contact: Contact | None = strawberry.field(
+        resolver=contact_resolvers.contact, description="One contact by global id; null when it does not exist."
+    )
+    contract: Contract | None = strawberry.field(
+        resolver=contract_resolvers.contract, description="One contract by global id; null when it does not exist."
     )
 
     node: Node | None = strawberry.field(

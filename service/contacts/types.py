@@ -1,0 +1,68 @@
+"""GraphQL types of the contacts domain, and their mapping from ``ContactRow`` (declared once, here)."""
+
+import uuid
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from service.contacts.queries import ContactRow
+from service.graphql.context import Context
+from service.graphql.relay import Node, encode_global_id
+
+if TYPE_CHECKING:
+    from service.accounts.types import Account
+
+CONTACT_TYPE_NAME = "Contact"
+
+
+@strawberry.enum(description="The part a person plays in the customer relationship.")
+class ContactRole(Enum):
+    DECISION_MAKER = "decision_maker"
+    ECONOMIC_BUYER = "economic_buyer"
+    CHAMPION = "champion"
+    ADMIN = "admin"
+    USER = "user"
+    BILLING = "billing"
+    TECHNICAL = "technical"
+    OTHER = "other"
+
+
+async def _account(
+    root: "Contact", info: strawberry.Info[Context]
+) -> Annotated["Account", strawberry.lazy("service.accounts.types")]:
+    from service.accounts.types import Account
+
+    row = await info.context.loaders.account.load((root.account_id, None))
+    assert row is not None, "a contact always belongs to an account (foreign key)"
+    return Account.from_row(row)
+
+
+@strawberry.type(description="A person at a customer.")
+class Contact(Node):
+    name: str | None = strawberry.field(description="Full name.")
+    email: str | None = strawberry.field(description="E-mail address, lower-case.")
+    phone: str | None = strawberry.field(description="Phone number as the source system holds it.")
+    title: str | None = strawberry.field(description="Job title.")
+    role: ContactRole | None = strawberry.field(description="Role in the relationship (decision maker, champion…).")
+    created_at: datetime = strawberry.field(description="When cshub first recorded the contact (UTC).")
+    updated_at: datetime = strawberry.field(description="When the contact last changed (UTC).")
+    account_id: strawberry.Private[uuid.UUID]
+    account: Annotated["Account", strawberry.lazy("service.accounts.types")] = strawberry.field(
+        resolver=_account, description="The account the person works at."
+    )
+
+    @classmethod
+    def from_row(cls, row: ContactRow) -> "Contact":
+        return cls(
+            id=encode_global_id(CONTACT_TYPE_NAME, row.id),
+            name=row.name,
+            email=row.email,
+            phone=row.phone,
+            title=row.title,
+            role=ContactRole(row.role) if row.role else None,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            account_id=row.account_id,
+        )

@@ -1,0 +1,159 @@
+"""SQL reads over contracts, their lines and products, and the revenue figures derived from lines.
+
+The active-line rule (DESIGN §7) lives in ``active_lines``: a line counts on day d when
+``start_date <= d < end_date`` (no end: open-ended) and its contract is neither ``draft`` nor
+``cancelled``. MRR, ARR and licensed seats all derive from it, set-based, for many accounts at once.
+"""
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.contracts.tables import contract_lines, contracts, products
+
+NOT_COUNTED = ("draft", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class ContractRow:
+    id: uuid.UUID
+    account_id: uuid.UUID
+    status: str
+    start_date: dt.date
+    end_date: dt.date | None
+    renewal_date: dt.date | None
+    auto_renew: bool
+    currency: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LineRow:
+    id: uuid.UUID
+    contract_id: uuid.UUID
+    product_id: uuid.UUID
+    product_name: str
+    product_family: str | None
+    quantity: int
+    unit_price: Decimal | None
+    mrr: Decimal
+    start_date: dt.date | None
+    end_date: dt.date | None
+
+
+_CONTRACT_COLUMNS = tuple(contracts.c[name] for name in ContractRow.__slots__)
+
+
+def _ids(ids: Sequence[uuid.UUID]) -> sa.BindParameter[Any]:
+    return sa.bindparam("ids", list(ids), type_=ARRAY(sa.Uuid))
+
+
+async def contracts_by_ids(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ContractRow]:
+    rows = await conn.execute(sa.select(*_CONTRACT_COLUMNS).where(contracts.c.id == sa.any_(_ids(ids))))
+    return {row.id: ContractRow(**row._mapping) for row in rows}
+
+
+async def contracts_of_accounts(
+    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], statuses: tuple[str, ...] | None
+) -> dict[uuid.UUID, list[ContractRow]]:
+    """Each account's contracts, newest start first; only the given statuses when ``statuses`` is set."""
+    query = sa.select(*_CONTRACT_COLUMNS).where(contracts.c.account_id == sa.any_(_ids(account_ids)))
+    if statuses is not None:
+        query = query.where(contracts.c.status == sa.any_(sa.bindparam("statuses", list(statuses), ARRAY(sa.Text))))
+    rows = await conn.execute(query.order_by(contracts.c.account_id, contracts.c.start_date.desc(), contracts.c.id))
+    grouped: dict[uuid.UUID, list[ContractRow]] = defaultdict(list)
+    for row in rows:
+        grouped[row.account_id].append(ContractRow(**row._mapping))
+    return grouped
+
+
+async def lines_of_contracts(
+    conn: AsyncConnection, contract_ids: Sequence[uuid.UUID], _: None = None
+) -> dict[uuid.UUID, list[LineRow]]:
+    line, product = contract_lines.c, products.c
+    rows = await conn.execute(
+        sa.select(
+            line.id,
+            line.contract_id,
+            line.product_id,
+            product.name.label("product_name"),
+            product.family.label("product_family"),
+            line.quantity,
+            line.unit_price,
+            line.mrr,
+            line.start_date,
+            line.end_date,
+        )
+        .join_from(contract_lines, products, line.product_id == product.id)
+        .where(line.contract_id == sa.any_(_ids(contract_ids)))
+        .order_by(line.contract_id, line.start_date.nulls_first(), product.name, line.id)
+    )
+    grouped: dict[uuid.UUID, list[LineRow]] = defaultdict(list)
+    for row in rows:
+        grouped[row.contract_id].append(LineRow(**row._mapping))
+    return grouped
+
+
+def active_lines(day: dt.date) -> sa.Select[tuple[uuid.UUID, str, uuid.UUID, int, Decimal]]:
+    """(account_id, currency, product_id, quantity, mrr) of every line active on ``day``."""
+    line, contract = contract_lines.c, contracts.c
+    start = sa.func.coalesce(line.start_date, contract.start_date)
+    end = sa.func.coalesce(line.end_date, contract.end_date)
+    return (
+        sa.select(line.account_id, contract.currency, line.product_id, line.quantity, line.mrr)
+        .join_from(contract_lines, contracts, line.contract_id == contract.id)
+        .where(start <= day, sa.or_(end.is_(None), end > day), contract.status.not_in(NOT_COUNTED))
+    )
+
+
+async def mrr_of_accounts(
+    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], day: dt.date
+) -> dict[uuid.UUID, list[tuple[str, Decimal]]]:
+    """Each account's MRR on ``day`` per currency (almost always one)."""
+    active = active_lines(day).where(contract_lines.c.account_id == sa.any_(_ids(account_ids))).subquery()
+    rows = await conn.execute(
+        sa.select(active.c.account_id, active.c.currency, sa.func.sum(active.c.mrr))
+        .group_by(active.c.account_id, active.c.currency)
+        .order_by(active.c.account_id, active.c.currency)
+    )
+    grouped: dict[uuid.UUID, list[tuple[str, Decimal]]] = defaultdict(list)
+    for account_id, currency, mrr in rows:
+        grouped[account_id].append((currency, mrr))
+    return grouped
+
+
+async def licensed_seats(conn: AsyncConnection, account_ids: Sequence[uuid.UUID], day: dt.date) -> dict[uuid.UUID, int]:
+    """Seats licensed on ``day``: per product the summed quantity of active lines, and of those the largest
+    (add-on products license a subset of the same users, so products do not add up)."""
+    active = active_lines(day).where(contract_lines.c.account_id == sa.any_(_ids(account_ids))).subquery()
+    per_product = (
+        sa.select(active.c.account_id, sa.func.sum(active.c.quantity).label("seats"))
+        .group_by(active.c.account_id, active.c.product_id)
+        .subquery()
+    )
+    rows = await conn.execute(
+        sa.select(per_product.c.account_id, sa.func.max(per_product.c.seats)).group_by(per_product.c.account_id)
+    )
+    return {account_id: int(seats) for account_id, seats in rows}
+
+
+async def next_renewals(
+    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], day: dt.date
+) -> dict[uuid.UUID, dt.date]:
+    """The earliest renewal date on or after ``day`` among each account's counted contracts."""
+    c = contracts.c
+    rows = await conn.execute(
+        sa.select(c.account_id, sa.func.min(c.renewal_date))
+        .where(c.account_id == sa.any_(_ids(account_ids)), c.renewal_date >= day, c.status.not_in(NOT_COUNTED))
+        .group_by(c.account_id)
+    )
+    return {row[0]: row[1] for row in rows}

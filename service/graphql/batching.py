@@ -1,0 +1,39 @@
+"""A DataLoader shape for per-account fields that take arguments: keys are ``(id, argument)``.
+
+All keys collected in one tick with the same argument are answered by one batched statement, so a page
+of 100 accounts asking ``mrr(asOf: "2026-01-01")`` costs one query, the same as a page of 5.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from strawberry.dataloader import DataLoader
+
+from service.db import read_connection
+
+A = TypeVar("A", bound=Hashable)
+V = TypeVar("V")
+
+Fetch = Callable[[AsyncConnection, Sequence[uuid.UUID], A], Awaitable[Mapping[uuid.UUID, V]]]
+
+
+def keyed_loader(
+    engine: AsyncEngine, fetch: Fetch[A, V], missing: Callable[[], V]
+) -> DataLoader[tuple[uuid.UUID, A], V]:
+    """A loader of ``fetch(conn, ids, argument)`` results; ids absent from the result get ``missing()``."""
+
+    async def load(keys: Sequence[tuple[uuid.UUID, A]]) -> list[V]:
+        ids_by_argument: dict[A, list[uuid.UUID]] = defaultdict(list)
+        for entity_id, argument in keys:
+            ids_by_argument[argument].append(entity_id)
+        answers: dict[tuple[uuid.UUID, A], V] = {}
+        async with read_connection(engine) as conn:
+            for argument, ids in ids_by_argument.items():
+                found = await fetch(conn, ids, argument)
+                answers.update({(entity_id, argument): found[entity_id] for entity_id in ids if entity_id in found})
+        return [answers[key] if key in answers else missing() for key in keys]
+
+    return DataLoader(load_fn=load)
