@@ -214,6 +214,8 @@ query($first: Int!) {
       contacts { name account { name } }
       contracts(status: [ACTIVE]) { status lines { product { name } mrr { amount } } account { name } }
       mrr { amount } arr(asOf: "2026-06-01") { amount } renewalDate licensedSeats
+      usage(from: "2026-01-01", to: "2026-04-01", interval: MONTH) { periodStart events activeUsers }
+      activeUsers licenseUtilization featureAdoption { feature } lastSeenDistribution { over30Days }
     } }
   }
 }

@@ -1,7 +1,7 @@
 """GraphQL types of the accounts domain, and their mapping from ``AccountRow`` (declared once, here)."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Annotated
 
@@ -15,6 +15,14 @@ from service.db import read_connection
 from service.graphql.context import Context
 from service.graphql.relay import Node, PageInfo, encode_global_id
 from service.sources.types import AccountSource
+from service.usage.types import (
+    FeatureUsage,
+    LastSeenDistribution,
+    UsageInterval,
+    UsagePoint,
+    series_request,
+    window_days,
+)
 
 ACCOUNT_TYPE_NAME = "Account"
 
@@ -42,10 +50,6 @@ class TouchModel(Enum):
     HIGH = "high"
     LOW = "low"
     TECH = "tech"
-
-
-def _today() -> date:
-    return datetime.now(UTC).date()
 
 
 AsOf = Annotated[
@@ -87,7 +91,7 @@ async def _contracts(
 
 
 async def _mrr(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> list[Money]:
-    amounts = await info.context.loaders.mrr.load((root.account_id, as_of or _today()))
+    amounts = await info.context.loaders.mrr.load((root.account_id, as_of or info.context.loaders.today))
     return [Money(amount=amount, currency=currency) for currency, amount in amounts]
 
 
@@ -96,11 +100,51 @@ async def _arr(root: "Account", info: strawberry.Info[Context], as_of: AsOf = No
 
 
 async def _renewal_date(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> date | None:
-    return await info.context.loaders.next_renewal.load((root.account_id, as_of or _today()))
+    return await info.context.loaders.next_renewal.load((root.account_id, as_of or info.context.loaders.today))
 
 
 async def _licensed_seats(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> int:
-    return await info.context.loaders.licensed_seats.load((root.account_id, as_of or _today()))
+    return await info.context.loaders.licensed_seats.load((root.account_id, as_of or info.context.loaders.today))
+
+
+Days = Annotated[int, strawberry.argument(description="Window length in days, ending now (1 to 3660).")]
+
+
+async def _usage(
+    root: "Account",
+    info: strawberry.Info[Context],
+    from_: Annotated[date, strawberry.argument(name="from", description="First day of the series (UTC).")],
+    to: Annotated[date, strawberry.argument(description="First day after the series (exclusive, UTC).")],
+    interval: Annotated[UsageInterval, strawberry.argument(description="Bucket size.")] = UsageInterval.DAY,
+    event: Annotated[str | None, strawberry.argument(description="Only this event (feature); default all.")] = None,
+) -> list[UsagePoint]:
+    request = series_request(from_, to, interval, event)
+    rows = await info.context.loaders.usage_series.load((root.account_id, request))
+    return [UsagePoint.from_row(row) for row in rows]
+
+
+async def _active_users(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> int:
+    return await info.context.loaders.active_users.load((root.account_id, window_days(days)))
+
+
+async def _license_utilization(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> float | None:
+    seats = await info.context.loaders.licensed_seats.load((root.account_id, info.context.loaders.today))
+    if seats == 0:
+        return None
+    active = await _active_users(root, info, days)
+    return round(active / seats, 4)
+
+
+async def _feature_adoption(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> list[FeatureUsage]:
+    today = info.context.loaders.today
+    window = (today - timedelta(days=window_days(days) - 1), today + timedelta(days=1))
+    rows = await info.context.loaders.feature_adoption.load((root.account_id, window))
+    return [FeatureUsage.from_row(row) for row in rows]
+
+
+async def _last_seen_distribution(root: "Account", info: strawberry.Info[Context]) -> LastSeenDistribution:
+    day, week, month, older = await info.context.loaders.last_seen.load((root.account_id, None))
+    return LastSeenDistribution(within_1_day=day, within_7_days=week, within_30_days=month, over_30_days=older)
 
 
 @strawberry.type(description="A customer organisation: the root of the customer-360 view.")
@@ -143,6 +187,27 @@ class Account(Node):
         resolver=_licensed_seats,
         description="Seats licensed on a day: per product the summed quantity of active lines, and of those the "
         "largest (add-ons license a subset of the same users). 0 when nothing is active.",
+    )
+    usage: list[UsagePoint] = strawberry.field(
+        resolver=_usage,
+        description="Product usage as a series of UTC buckets over [from, to): events and distinct active users "
+        "per bucket, empty buckets as zeros. At most 1000 buckets.",
+    )
+    active_users: int = strawberry.field(
+        resolver=_active_users, description="Distinct users seen in the last `days` days (default 30)."
+    )
+    license_utilization: float | None = strawberry.field(
+        resolver=_license_utilization,
+        description="Active users of the last `days` days (default 30) / licensed seats today, as a fraction "
+        "(0.8 = 80%; above 1 when more people use it than are licensed). Null when no seats are licensed.",
+    )
+    feature_adoption: list[FeatureUsage] = strawberry.field(
+        resolver=_feature_adoption,
+        description="Events and distinct users per feature over the last `days` UTC days including today "
+        "(default 30), most used first.",
+    )
+    last_seen_distribution: LastSeenDistribution = strawberry.field(
+        resolver=_last_seen_distribution, description="The account's known users by time since last seen."
     )
 
     @classmethod

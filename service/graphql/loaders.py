@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from service.accounts import queries as account_queries
@@ -22,6 +22,8 @@ from service.db import read_connection
 from service.graphql.batching import keyed_loader
 from service.sources import queries as source_queries
 from service.sources.queries import AccountSourceRow
+from service.usage import queries as usage_queries
+from service.usage.queries import FeatureUsageRow, SeriesRequest, UsagePointRow
 
 
 def _none() -> None:
@@ -29,8 +31,12 @@ def _none() -> None:
 
 
 class Loaders:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """``now`` is the request's clock: every "today" and "last N days" of one request agree."""
+
+    def __init__(self, engine: AsyncEngine, now: dt.datetime | None = None) -> None:
         self.engine = engine
+        self.now = now or dt.datetime.now(dt.UTC)
+        self.today = self.now.date()
         self.account_sources = DataLoader[uuid.UUID, list[AccountSourceRow]](load_fn=self._account_sources)
         self.account = keyed_loader(engine, account_queries.accounts_by_id, _none)
         self.children: DataLoader[tuple[uuid.UUID, None], list[AccountRow]] = keyed_loader(
@@ -54,6 +60,26 @@ class Loaders:
         self.next_renewal: DataLoader[tuple[uuid.UUID, dt.date], dt.date | None] = keyed_loader(
             engine, contract_queries.next_renewals, _none
         )
+        self.usage_series: DataLoader[tuple[uuid.UUID, SeriesRequest], list[UsagePointRow]] = keyed_loader(
+            engine, usage_queries.usage_series, list
+        )
+        self.active_users: DataLoader[tuple[uuid.UUID, int], int] = keyed_loader(engine, self._active_users, int)
+        self.feature_adoption: DataLoader[tuple[uuid.UUID, tuple[dt.date, dt.date]], list[FeatureUsageRow]] = (
+            keyed_loader(engine, usage_queries.feature_adoption, list)
+        )
+        self.last_seen: DataLoader[tuple[uuid.UUID, None], tuple[int, ...]] = keyed_loader(
+            engine, self._last_seen, lambda: (0, 0, 0, 0)
+        )
+
+    async def _active_users(
+        self, conn: AsyncConnection, account_ids: Sequence[uuid.UUID], days: int
+    ) -> dict[uuid.UUID, int]:
+        return await usage_queries.active_users(conn, account_ids, self.now - dt.timedelta(days=days))
+
+    async def _last_seen(
+        self, conn: AsyncConnection, account_ids: Sequence[uuid.UUID], _: None
+    ) -> dict[uuid.UUID, tuple[int, ...]]:
+        return await usage_queries.last_seen_distribution(conn, account_ids, self.now)
 
     async def _account_sources(self, account_ids: Sequence[uuid.UUID]) -> list[list[AccountSourceRow]]:
         async with read_connection(self.engine) as conn:
