@@ -216,6 +216,7 @@ query($first: Int!) {
       mrr { amount } arr(asOf: "2026-06-01") { amount } renewalDate licensedSeats
       usage(from: "2026-01-01", to: "2026-04-01", interval: MONTH) { periodStart events activeUsers }
       activeUsers licenseUtilization featureAdoption { feature } lastSeenDistribution { over30Days }
+      tickets(filter: {open: true}, first: 3) { edges { node { subject } } pageInfo { hasNextPage } }
     } }
   }
 }

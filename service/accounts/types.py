@@ -15,6 +15,8 @@ from service.db import read_connection
 from service.graphql.context import Context
 from service.graphql.relay import Node, PageInfo, encode_global_id
 from service.sources.types import AccountSource
+from service.tickets.resolvers import account_tickets
+from service.tickets.types import TicketConnection
 from service.usage.types import (
     FeatureUsage,
     LastSeenDistribution,
@@ -187,6 +189,9 @@ class Account(Node):
         resolver=_licensed_seats,
         description="Seats licensed on a day: per product the summed quantity of active lines, and of those the "
         "largest (add-ons license a subset of the same users). 0 when nothing is active.",
+    )
+    tickets: TicketConnection = strawberry.field(
+        resolver=account_tickets, description="Support tickets, newest first, with SLA durations."
     )
     usage: list[UsagePoint] = strawberry.field(
         resolver=_usage,

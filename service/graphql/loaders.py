@@ -22,6 +22,8 @@ from service.db import read_connection
 from service.graphql.batching import keyed_loader
 from service.sources import queries as source_queries
 from service.sources.queries import AccountSourceRow
+from service.tickets import queries as ticket_queries
+from service.tickets.queries import TicketQuery, TicketRow
 from service.usage import queries as usage_queries
 from service.usage.queries import FeatureUsageRow, SeriesRequest, UsagePointRow
 
@@ -59,6 +61,9 @@ class Loaders:
         )
         self.next_renewal: DataLoader[tuple[uuid.UUID, dt.date], dt.date | None] = keyed_loader(
             engine, contract_queries.next_renewals, _none
+        )
+        self.tickets: DataLoader[tuple[uuid.UUID, TicketQuery], list[TicketRow]] = keyed_loader(
+            engine, ticket_queries.ticket_pages, list
         )
         self.usage_series: DataLoader[tuple[uuid.UUID, SeriesRequest], list[UsagePointRow]] = keyed_loader(
             engine, usage_queries.usage_series, list

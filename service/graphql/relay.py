@@ -9,6 +9,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -83,4 +84,24 @@ class PageInfo:
     start_cursor: str | None = strawberry.field(description="Cursor of the first item of the page, if any.")
     end_cursor: str | None = strawberry.field(
         description="Cursor of the last item of the page; pass it as `after` for the next page."
+    )
+
+
+def decode_time_cursor(value: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (timestamp, id) sort key of a newest-first connection's cursor; None for the first page."""
+    if value is None:
+        return None
+    moment, raw_id = decode_cursor(value, 2)
+    try:
+        return datetime.fromisoformat(moment), uuid.UUID(raw_id)
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a cursor returned by this connection") from None
+
+
+def page_info(cursors: Sequence[str], *, has_next_page: bool, after: str | None) -> PageInfo:
+    return PageInfo(
+        has_next_page=has_next_page,
+        has_previous_page=after is not None,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
     )

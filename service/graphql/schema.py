@@ -18,6 +18,8 @@ from service.graphql.errors import ErrorPolicy, log_unexpected_errors
 from service.graphql.relay import Node, decode_global_id
 from service.sources import resolvers as source_resolvers
 from service.sources.types import UnmatchedRecordConnection
+from service.tickets import resolvers as ticket_resolvers
+from service.tickets.types import TICKET_TYPE_NAME, Ticket
 
 
 async def node(
@@ -31,6 +33,8 @@ async def node(
         return await contact_resolvers.contact_by_uuid(info, entity_id)
     if type_name == CONTRACT_TYPE_NAME:
         return await contract_resolvers.contract_by_uuid(info, entity_id)
+    if type_name == TICKET_TYPE_NAME:
+        return await ticket_resolvers.ticket_by_uuid(info, entity_id)
     return None
 
 
@@ -57,6 +61,9 @@ class Query:
     )
     contract: Contract | None = strawberry.field(
         resolver=contract_resolvers.contract, description="One contract by global id; null when it does not exist."
+    )
+    ticket: Ticket | None = strawberry.field(
+        resolver=ticket_resolvers.ticket, description="One support ticket by global id; null when it does not exist."
     )
 
     node: Node | None = strawberry.field(

@@ -1,0 +1,55 @@
+"""Keyset pages of a per-account list for many accounts in one statement.
+
+Newest first on ``(time column, id)``: each account's rows after the cursor are numbered with a window
+function and the first ``limit`` kept, so a page of 100 accounts asking for their tickets is one query.
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    limit: int  # rows wanted; one more is fetched to tell whether a next page exists
+    after: tuple[dt.datetime, uuid.UUID] | None  # the sort key of the last row already seen
+
+
+async def pages_per_account(
+    conn: AsyncConnection,
+    table: sa.Table,
+    time_column: str,
+    account_ids: Sequence[uuid.UUID],
+    page: PageRequest,
+    where: Sequence[sa.ColumnElement[bool]] = (),
+) -> dict[uuid.UUID, list[sa.Row[Any]]]:
+    """Per account up to ``page.limit + 1`` rows of ``table`` (all columns), newest first."""
+    time, row_id = table.c[time_column], table.c.id
+    conditions = [table.c.account_id == sa.any_(sa.bindparam("ids", list(account_ids), type_=ARRAY(sa.Uuid))), *where]
+    if page.after is not None:
+        conditions.append(sa.tuple_(time, row_id) < sa.tuple_(*page.after))
+    numbered = (
+        sa.select(
+            *table.c,
+            sa.func.row_number()
+            .over(partition_by=table.c.account_id, order_by=(time.desc(), row_id.desc()))
+            .label("position"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    rows = await conn.execute(
+        sa.select(*(numbered.c[column.name] for column in table.c))
+        .where(numbered.c.position <= page.limit + 1)
+        .order_by(numbered.c.account_id, numbered.c.position)
+    )
+    grouped: dict[uuid.UUID, list[sa.Row[Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row.account_id, []).append(row)
+    return grouped

@@ -1,0 +1,70 @@
+"""Resolvers of the tickets domain: an account's ticket connection, and a ticket by id."""
+
+import uuid
+from collections.abc import Sequence
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from service.db import read_connection
+from service.db_paging import PageRequest
+from service.graphql.context import Context
+from service.graphql.relay import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    decode_time_cursor,
+    decode_typed_id,
+    page_info,
+    page_size,
+)
+from service.tickets import queries
+from service.tickets.queries import TicketQuery
+from service.tickets.types import TICKET_TYPE_NAME, Ticket, TicketConnection, TicketFilter, ticket_edge
+
+if TYPE_CHECKING:
+    from service.accounts.types import Account
+
+
+def _values(items: Sequence[Enum] | None) -> tuple[str, ...] | None:
+    return None if items is None else tuple(sorted({str(item.value) for item in items}))
+
+
+async def account_tickets(
+    root: "Account",
+    info: strawberry.Info[Context],
+    filter: Annotated[TicketFilter | None, strawberry.argument(description="Which tickets; default all.")] = None,
+    first: Annotated[
+        int | None, strawberry.argument(description=f"Page size, 0 to {MAX_PAGE_SIZE}; default {DEFAULT_PAGE_SIZE}.")
+    ] = None,
+    after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (`endCursor`).")] = None,
+) -> TicketConnection:
+    chosen = filter or TicketFilter()
+    query = TicketQuery(
+        page=PageRequest(limit=page_size(first), after=decode_time_cursor(after)),
+        statuses=_values(chosen.status),
+        priorities=_values(chosen.priority),
+        categories=_values(chosen.category),
+        open_only=chosen.open,
+        opened_from=chosen.opened_from,
+        opened_before=chosen.opened_before,
+    )
+    rows = await info.context.loaders.tickets.load((root.account_id, query))
+    edges = [ticket_edge(row) for row in rows[: query.page.limit]]
+    has_next = len(rows) > query.page.limit
+    return TicketConnection(
+        edges=edges, page_info=page_info([e.cursor for e in edges], has_next_page=has_next, after=after)
+    )
+
+
+async def ticket_by_uuid(info: strawberry.Info[Context], ticket_id: uuid.UUID) -> Ticket | None:
+    async with read_connection(info.context.engine) as conn:
+        found = await queries.tickets_by_ids(conn, [ticket_id])
+    return Ticket.from_row(found[ticket_id]) if ticket_id in found else None
+
+
+async def ticket(
+    info: strawberry.Info[Context],
+    id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the ticket.")],
+) -> Ticket | None:
+    return await ticket_by_uuid(info, decode_typed_id(id, TICKET_TYPE_NAME))
