@@ -217,6 +217,8 @@ query($first: Int!) {
       usage(from: "2026-01-01", to: "2026-04-01", interval: MONTH) { periodStart events activeUsers }
       activeUsers licenseUtilization featureAdoption { feature } lastSeenDistribution { over30Days }
       tickets(filter: {open: true}, first: 3) { edges { node { subject } } pageInfo { hasNextPage } }
+      surveys(first: 2) { edges { node { score } } } nps { nps }
+      timeline(first: 5, kinds: [QBR]) { edges { node { summary } } }
     } }
   }
 }

@@ -15,8 +15,12 @@ from service.db import read_connection
 from service.graphql.context import Context
 from service.graphql.relay import Node, PageInfo, encode_global_id
 from service.sources.types import AccountSource
+from service.surveys.resolvers import account_nps, account_surveys
+from service.surveys.types import NpsSummary, SurveyResponseConnection
 from service.tickets.resolvers import account_tickets
 from service.tickets.types import TicketConnection
+from service.timeline.resolvers import account_timeline
+from service.timeline.types import TimelineEventConnection
 from service.usage.types import (
     FeatureUsage,
     LastSeenDistribution,
@@ -192,6 +196,17 @@ class Account(Node):
     )
     tickets: TicketConnection = strawberry.field(
         resolver=account_tickets, description="Support tickets, newest first, with SLA durations."
+    )
+    surveys: SurveyResponseConnection = strawberry.field(
+        resolver=account_surveys, description="NPS and CSAT survey responses, newest first."
+    )
+    nps: NpsSummary = strawberry.field(
+        resolver=account_nps,
+        description="Net Promoter Score over responses in [from, to) (UTC days; default the last 90 days), with "
+        "its inputs.",
+    )
+    timeline: TimelineEventConnection = strawberry.field(
+        resolver=account_timeline, description="Touchpoints with the customer (meetings, calls, notes…), newest first."
     )
     usage: list[UsagePoint] = strawberry.field(
         resolver=_usage,

@@ -22,8 +22,12 @@ from service.db import read_connection
 from service.graphql.batching import keyed_loader
 from service.sources import queries as source_queries
 from service.sources.queries import AccountSourceRow
+from service.surveys import queries as survey_queries
+from service.surveys.queries import NpsRow, SurveyQuery, SurveyRow
 from service.tickets import queries as ticket_queries
 from service.tickets.queries import TicketQuery, TicketRow
+from service.timeline import queries as timeline_queries
+from service.timeline.queries import TimelineQuery, TimelineRow
 from service.usage import queries as usage_queries
 from service.usage.queries import FeatureUsageRow, SeriesRequest, UsagePointRow
 
@@ -64,6 +68,15 @@ class Loaders:
         )
         self.tickets: DataLoader[tuple[uuid.UUID, TicketQuery], list[TicketRow]] = keyed_loader(
             engine, ticket_queries.ticket_pages, list
+        )
+        self.surveys: DataLoader[tuple[uuid.UUID, SurveyQuery], list[SurveyRow]] = keyed_loader(
+            engine, survey_queries.survey_pages, list
+        )
+        self.nps: DataLoader[tuple[uuid.UUID, tuple[dt.datetime, dt.datetime]], NpsRow] = keyed_loader(
+            engine, survey_queries.nps_of_accounts, lambda: NpsRow(0, 0, 0, 0)
+        )
+        self.timeline: DataLoader[tuple[uuid.UUID, TimelineQuery], list[TimelineRow]] = keyed_loader(
+            engine, timeline_queries.timeline_pages, list
         )
         self.usage_series: DataLoader[tuple[uuid.UUID, SeriesRequest], list[UsagePointRow]] = keyed_loader(
             engine, usage_queries.usage_series, list

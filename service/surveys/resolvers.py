@@ -1,0 +1,61 @@
+"""Resolvers of the surveys domain on ``Account``: responses (a connection) and NPS over a period."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from service.db_paging import PageRequest
+from service.errors import InvalidInput
+from service.graphql.context import Context
+from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_cursor, page_info, page_size
+from service.surveys.queries import SurveyQuery
+from service.surveys.types import NpsSummary, SurveyKind, SurveyResponseConnection, survey_edge
+
+if TYPE_CHECKING:
+    from service.accounts.types import Account
+
+NPS_DEFAULT_DAYS = 90
+
+
+async def account_surveys(
+    root: "Account",
+    info: strawberry.Info[Context],
+    kind: Annotated[SurveyKind | None, strawberry.argument(description="Only this survey; default both.")] = None,
+    first: Annotated[
+        int | None, strawberry.argument(description=f"Page size, 0 to {MAX_PAGE_SIZE}; default {DEFAULT_PAGE_SIZE}.")
+    ] = None,
+    after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (`endCursor`).")] = None,
+) -> SurveyResponseConnection:
+    query = SurveyQuery(
+        page=PageRequest(limit=page_size(first), after=decode_time_cursor(after)),
+        kinds=(kind.value,) if kind is not None else None,
+    )
+    rows = await info.context.loaders.surveys.load((root.account_id, query))
+    edges = [survey_edge(row) for row in rows[: query.page.limit]]
+    has_next = len(rows) > query.page.limit
+    return SurveyResponseConnection(
+        edges=edges, page_info=page_info([e.cursor for e in edges], has_next_page=has_next, after=after)
+    )
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+async def account_nps(
+    root: "Account",
+    info: strawberry.Info[Context],
+    from_: Annotated[
+        date | None, strawberry.argument(name="from", description="First day (UTC); default 89 days before `to`.")
+    ] = None,
+    to: Annotated[
+        date | None, strawberry.argument(description="First day after the period (exclusive); default tomorrow.")
+    ] = None,
+) -> NpsSummary:
+    end = to or info.context.loaders.today + timedelta(days=1)
+    start = from_ or end - timedelta(days=NPS_DEFAULT_DAYS)
+    if end <= start:
+        raise InvalidInput(f"to ({end.isoformat()}) must be after from ({start.isoformat()}); to is exclusive")
+    row = await info.context.loaders.nps.load((root.account_id, (_midnight(start), _midnight(end))))
+    return NpsSummary.from_row(row)

@@ -1,0 +1,78 @@
+"""GraphQL types of survey responses and NPS, mapped from the query rows here."""
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from service.graphql.relay import PageInfo, encode_cursor, encode_global_id
+from service.surveys.queries import NpsRow, SurveyRow
+
+SURVEY_RESPONSE_TYPE_NAME = "SurveyResponse"
+
+
+@strawberry.enum(description="The survey a response answers: NPS (0–10) or CSAT (1–5).")
+class SurveyKind(Enum):
+    NPS = "nps"
+    CSAT = "csat"
+
+
+@strawberry.type(description="One answer to an NPS or CSAT survey.")
+class SurveyResponse:
+    id: strawberry.ID = strawberry.field(description="Global id of the response.")
+    kind: SurveyKind = strawberry.field(description="Which survey.")
+    score: int = strawberry.field(description="The score: 0–10 for NPS, 1–5 for CSAT.")
+    comment: str | None = strawberry.field(description="Free-text comment, when given.")
+    contact_email: str | None = strawberry.field(description="E-mail of the person who answered, when known.")
+    responded_at: datetime = strawberry.field(description="When the answer was given (UTC).")
+
+    @classmethod
+    def from_row(cls, row: SurveyRow) -> "SurveyResponse":
+        return cls(
+            id=encode_global_id(SURVEY_RESPONSE_TYPE_NAME, row.id),
+            kind=SurveyKind(row.kind),
+            score=row.score,
+            comment=row.comment,
+            contact_email=row.contact_email,
+            responded_at=row.responded_at,
+        )
+
+
+@strawberry.type(description="A survey response and its cursor in a connection.")
+class SurveyResponseEdge:
+    node: SurveyResponse = strawberry.field(description="The response.")
+    cursor: str = strawberry.field(description="Opaque cursor; pass it as `after` to continue after this item.")
+
+
+@strawberry.type(description="A page of survey responses, newest first (Relay connection).")
+class SurveyResponseConnection:
+    edges: list[SurveyResponseEdge] = strawberry.field(description="The responses of this page, newest first.")
+    page_info: PageInfo = strawberry.field(description="Pagination state of this page.")
+
+
+def survey_edge(row: SurveyRow) -> SurveyResponseEdge:
+    return SurveyResponseEdge(
+        node=SurveyResponse.from_row(row), cursor=encode_cursor((row.responded_at.isoformat(), row.id))
+    )
+
+
+@strawberry.type(description="Net Promoter Score over a period, with its inputs.")
+class NpsSummary:
+    responses: int = strawberry.field(description="NPS responses in the period.")
+    promoters: int = strawberry.field(description="Responses scoring 9 or 10.")
+    passives: int = strawberry.field(description="Responses scoring 7 or 8.")
+    detractors: int = strawberry.field(description="Responses scoring 0 to 6.")
+    nps: float | None = strawberry.field(
+        description="% promoters − % detractors, from −100 to 100; null when there are no responses."
+    )
+
+    @classmethod
+    def from_row(cls, row: NpsRow) -> "NpsSummary":
+        score = None if row.responses == 0 else round(100 * (row.promoters - row.detractors) / row.responses, 2)
+        return cls(
+            responses=row.responses,
+            promoters=row.promoters,
+            passives=row.passives,
+            detractors=row.detractors,
+            nps=score,
+        )

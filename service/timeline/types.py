@@ -1,0 +1,65 @@
+"""GraphQL types of the account timeline, mapped from ``TimelineRow`` here."""
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from service.graphql.relay import PageInfo, encode_cursor, encode_global_id
+from service.timeline.queries import TimelineRow
+
+TIMELINE_EVENT_TYPE_NAME = "TimelineEvent"
+
+
+@strawberry.enum(description="What kind of touchpoint a timeline entry records.")
+class TimelineKind(Enum):
+    MEETING = "meeting"
+    QBR = "qbr"
+    CALL = "call"
+    EMAIL = "email"
+    NOTE = "note"
+    KICKOFF = "kickoff"
+    ONBOARDING = "onboarding"
+    ESCALATION = "escalation"
+    RENEWAL = "renewal"
+    HANDOFF = "handoff"
+    OTHER = "other"
+
+
+@strawberry.type(description="One entry on an account's timeline: a meeting, call, note, escalation…")
+class TimelineEvent:
+    id: strawberry.ID = strawberry.field(description="Global id of the entry.")
+    kind: TimelineKind = strawberry.field(description="What happened.")
+    occurred_at: datetime = strawberry.field(description="When it happened (UTC).")
+    summary: str = strawberry.field(description="What was said or done.")
+    actor: str | None = strawberry.field(description="Who did it, when known.")
+    source: str | None = strawberry.field(description="The system it came from, when ingested.")
+
+    @classmethod
+    def from_row(cls, row: TimelineRow) -> "TimelineEvent":
+        return cls(
+            id=encode_global_id(TIMELINE_EVENT_TYPE_NAME, row.id),
+            kind=TimelineKind(row.kind),
+            occurred_at=row.occurred_at,
+            summary=row.summary,
+            actor=row.actor,
+            source=row.source,
+        )
+
+
+@strawberry.type(description="A timeline entry and its cursor in a connection.")
+class TimelineEventEdge:
+    node: TimelineEvent = strawberry.field(description="The entry.")
+    cursor: str = strawberry.field(description="Opaque cursor; pass it as `after` to continue after this item.")
+
+
+@strawberry.type(description="A page of timeline entries, newest first (Relay connection).")
+class TimelineEventConnection:
+    edges: list[TimelineEventEdge] = strawberry.field(description="The entries of this page, newest first.")
+    page_info: PageInfo = strawberry.field(description="Pagination state of this page.")
+
+
+def timeline_edge(row: TimelineRow) -> TimelineEventEdge:
+    return TimelineEventEdge(
+        node=TimelineEvent.from_row(row), cursor=encode_cursor((row.occurred_at.isoformat(), row.id))
+    )
