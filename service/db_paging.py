@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.db_rows import uuid_array
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,7 @@ async def pages_per_account(
 ) -> dict[uuid.UUID, list[sa.Row[Any]]]:
     """Per account up to ``page.limit + 1`` rows of ``table`` (all columns), newest first."""
     time, row_id = table.c[time_column], table.c.id
-    conditions = [table.c.account_id == sa.any_(sa.bindparam("ids", list(account_ids), type_=ARRAY(sa.Uuid))), *where]
+    conditions = [table.c.account_id == sa.any_(uuid_array(account_ids)), *where]
     if page.after is not None:
         conditions.append(sa.tuple_(time, row_id) < sa.tuple_(*page.after))
     numbered = (

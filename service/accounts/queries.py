@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
+from service.db_rows import uuid_array
 from service.sources.tables import source_links
 
 
@@ -38,9 +38,7 @@ def _rows(result: sa.CursorResult[tuple[object, ...]]) -> list[AccountRow]:
 
 
 async def accounts_by_ids(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> list[AccountRow]:
-    result = await conn.execute(
-        sa.select(*_COLUMNS).where(accounts.c.id == sa.any_(sa.bindparam("ids", list(ids), type_=ARRAY(sa.Uuid))))
-    )
+    result = await conn.execute(sa.select(*_COLUMNS).where(accounts.c.id == sa.any_(uuid_array(ids))))
     return _rows(result)
 
 
@@ -57,10 +55,6 @@ async def count_accounts(conn: AsyncConnection) -> int:
     return int(result.scalar_one())
 
 
-def _ids(ids: Sequence[uuid.UUID]) -> sa.BindParameter[list[uuid.UUID]]:
-    return sa.bindparam("ids", list(ids), type_=ARRAY(sa.Uuid))  # type: ignore[arg-type]
-
-
 async def accounts_by_id(
     conn: AsyncConnection, ids: Sequence[uuid.UUID], _: None = None
 ) -> dict[uuid.UUID, AccountRow]:
@@ -73,7 +67,7 @@ async def children_of_accounts(
     """Each account's direct subsidiaries, by name — one query for all the parents."""
     result = await conn.execute(
         sa.select(*_COLUMNS)
-        .where(accounts.c.parent_account_id == sa.any_(_ids(parent_ids)))
+        .where(accounts.c.parent_account_id == sa.any_(uuid_array(parent_ids)))
         .order_by(accounts.c.parent_account_id, accounts.c.name, accounts.c.id)
     )
     grouped: dict[uuid.UUID, list[AccountRow]] = defaultdict(list)

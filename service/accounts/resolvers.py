@@ -13,11 +13,11 @@ from service.graphql.context import Context
 from service.graphql.relay import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
-    PageInfo,
     decode_cursor,
     decode_typed_id,
     encode_cursor,
     page_size,
+    paged,
 )
 from service.ingest.normalize import normalize_domain
 
@@ -33,6 +33,10 @@ async def account(
     id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the account.")],
 ) -> Account | None:
     return await account_by_uuid(info, decode_typed_id(id, ACCOUNT_TYPE_NAME))
+
+
+def _edge(row: queries.AccountRow) -> AccountEdge:
+    return AccountEdge(node=Account.from_row(row), cursor=encode_cursor((row.name, row.id)))
 
 
 def _after_key(after: str | None) -> tuple[str, uuid.UUID] | None:
@@ -59,17 +63,8 @@ async def accounts(
     after_key = _after_key(after)
     async with read_connection(info.context.engine) as conn:
         rows = await queries.accounts_page(conn, after=after_key, limit=limit + 1)
-    page = rows[:limit]
-    edges = [AccountEdge(node=Account.from_row(row), cursor=encode_cursor((row.name, row.id))) for row in page]
-    return AccountConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > limit,
-            has_previous_page=after_key is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-    )
+    edges, info_ = paged(rows, limit, _edge, after)
+    return AccountConnection(edges=edges, page_info=info_)
 
 
 async def account_by_domain(

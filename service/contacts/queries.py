@@ -5,13 +5,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.contacts.tables import contacts
+from service.db_rows import uuid_array
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +29,8 @@ class ContactRow:
 _COLUMNS = tuple(contacts.c[name] for name in ContactRow.__slots__)
 
 
-def _ids(ids: Sequence[uuid.UUID]) -> sa.BindParameter[Any]:
-    return sa.bindparam("ids", list(ids), type_=ARRAY(sa.Uuid))
-
-
 async def contacts_by_ids(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ContactRow]:
-    rows = await conn.execute(sa.select(*_COLUMNS).where(contacts.c.id == sa.any_(_ids(ids))))
+    rows = await conn.execute(sa.select(*_COLUMNS).where(contacts.c.id == sa.any_(uuid_array(ids))))
     return {row.id: ContactRow(**row._mapping) for row in rows}
 
 
@@ -45,7 +40,7 @@ async def contacts_of_accounts(
     """Each account's contacts, by name (then e-mail) — one query for all the accounts."""
     rows = await conn.execute(
         sa.select(*_COLUMNS)
-        .where(contacts.c.account_id == sa.any_(_ids(account_ids)))
+        .where(contacts.c.account_id == sa.any_(uuid_array(account_ids)))
         .order_by(contacts.c.account_id, contacts.c.name.nulls_last(), contacts.c.email, contacts.c.id)
     )
     grouped: dict[uuid.UUID, list[ContactRow]] = defaultdict(list)

@@ -11,13 +11,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.contracts.tables import contract_lines, contracts, products
+from service.db_rows import text_array, uuid_array
 
 NOT_COUNTED = ("draft", "cancelled")
 
@@ -53,12 +52,8 @@ class LineRow:
 _CONTRACT_COLUMNS = tuple(contracts.c[name] for name in ContractRow.__slots__)
 
 
-def _ids(ids: Sequence[uuid.UUID]) -> sa.BindParameter[Any]:
-    return sa.bindparam("ids", list(ids), type_=ARRAY(sa.Uuid))
-
-
 async def contracts_by_ids(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ContractRow]:
-    rows = await conn.execute(sa.select(*_CONTRACT_COLUMNS).where(contracts.c.id == sa.any_(_ids(ids))))
+    rows = await conn.execute(sa.select(*_CONTRACT_COLUMNS).where(contracts.c.id == sa.any_(uuid_array(ids))))
     return {row.id: ContractRow(**row._mapping) for row in rows}
 
 
@@ -66,9 +61,9 @@ async def contracts_of_accounts(
     conn: AsyncConnection, account_ids: Sequence[uuid.UUID], statuses: tuple[str, ...] | None
 ) -> dict[uuid.UUID, list[ContractRow]]:
     """Each account's contracts, newest start first; only the given statuses when ``statuses`` is set."""
-    query = sa.select(*_CONTRACT_COLUMNS).where(contracts.c.account_id == sa.any_(_ids(account_ids)))
+    query = sa.select(*_CONTRACT_COLUMNS).where(contracts.c.account_id == sa.any_(uuid_array(account_ids)))
     if statuses is not None:
-        query = query.where(contracts.c.status == sa.any_(sa.bindparam("statuses", list(statuses), ARRAY(sa.Text))))
+        query = query.where(contracts.c.status == sa.any_(text_array(statuses, "statuses")))
     rows = await conn.execute(query.order_by(contracts.c.account_id, contracts.c.start_date.desc(), contracts.c.id))
     grouped: dict[uuid.UUID, list[ContractRow]] = defaultdict(list)
     for row in rows:
@@ -94,7 +89,7 @@ async def lines_of_contracts(
             line.end_date,
         )
         .join_from(contract_lines, products, line.product_id == product.id)
-        .where(line.contract_id == sa.any_(_ids(contract_ids)))
+        .where(line.contract_id == sa.any_(uuid_array(contract_ids)))
         .order_by(line.contract_id, line.start_date.nulls_first(), product.name, line.id)
     )
     grouped: dict[uuid.UUID, list[LineRow]] = defaultdict(list)
@@ -119,7 +114,7 @@ async def mrr_of_accounts(
     conn: AsyncConnection, account_ids: Sequence[uuid.UUID], day: dt.date
 ) -> dict[uuid.UUID, list[tuple[str, Decimal]]]:
     """Each account's MRR on ``day`` per currency (almost always one)."""
-    active = active_lines(day).where(contract_lines.c.account_id == sa.any_(_ids(account_ids))).subquery()
+    active = active_lines(day).where(contract_lines.c.account_id == sa.any_(uuid_array(account_ids))).subquery()
     rows = await conn.execute(
         sa.select(active.c.account_id, active.c.currency, sa.func.sum(active.c.mrr))
         .group_by(active.c.account_id, active.c.currency)
@@ -134,7 +129,7 @@ async def mrr_of_accounts(
 async def licensed_seats(conn: AsyncConnection, account_ids: Sequence[uuid.UUID], day: dt.date) -> dict[uuid.UUID, int]:
     """Seats licensed on ``day``: per product the summed quantity of active lines, and of those the largest
     (add-on products license a subset of the same users, so products do not add up)."""
-    active = active_lines(day).where(contract_lines.c.account_id == sa.any_(_ids(account_ids))).subquery()
+    active = active_lines(day).where(contract_lines.c.account_id == sa.any_(uuid_array(account_ids))).subquery()
     per_product = (
         sa.select(active.c.account_id, sa.func.sum(active.c.quantity).label("seats"))
         .group_by(active.c.account_id, active.c.product_id)
@@ -153,7 +148,7 @@ async def next_renewals(
     c = contracts.c
     rows = await conn.execute(
         sa.select(c.account_id, sa.func.min(c.renewal_date))
-        .where(c.account_id == sa.any_(_ids(account_ids)), c.renewal_date >= day, c.status.not_in(NOT_COUNTED))
+        .where(c.account_id == sa.any_(uuid_array(account_ids)), c.renewal_date >= day, c.status.not_in(NOT_COUNTED))
         .group_by(c.account_id)
     )
     return {row[0]: row[1] for row in rows}

@@ -8,9 +8,9 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import strawberry
 
@@ -98,10 +98,20 @@ def decode_time_cursor(value: str | None) -> tuple[datetime, uuid.UUID] | None:
         raise InvalidInput(f"{value!r} is not a cursor returned by this connection") from None
 
 
-def page_info(cursors: Sequence[str], *, has_next_page: bool, after: str | None) -> PageInfo:
-    return PageInfo(
-        has_next_page=has_next_page,
+class Edge(Protocol):
+    cursor: str
+
+
+E = TypeVar("E", bound=Edge)
+R = TypeVar("R")
+
+
+def paged(rows: Sequence[R], limit: int, edge: Callable[[R], E], after: str | None) -> tuple[list[E], PageInfo]:
+    """The edges and page info of a page fetched with ``limit + 1`` rows (the extra row only says "more")."""
+    edges = [edge(row) for row in rows[:limit]]
+    return edges, PageInfo(
+        has_next_page=len(rows) > limit,
         has_previous_page=after is not None,
-        start_cursor=cursors[0] if cursors else None,
-        end_cursor=cursors[-1] if cursors else None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
     )

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.db_rows import uuid_array
 from service.sources.tables import source_links, unmatched_records
 
 
@@ -33,7 +33,7 @@ async def account_sources(
         sa.select(c.entity_id, c.source, c.external_id, c.first_seen_at, c.last_synced_at, c.source_updated_at)
         .where(
             c.object_type == "account",
-            c.entity_id == sa.any_(sa.bindparam("ids", list(account_ids), type_=ARRAY(sa.Uuid))),
+            c.entity_id == sa.any_(uuid_array(account_ids)),
         )
         .order_by(c.entity_id, c.first_seen_at, c.source, c.external_id)
     )

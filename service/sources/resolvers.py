@@ -1,29 +1,22 @@
 """Resolvers of the identity map."""
 
-import datetime as dt
-import uuid
 from typing import Annotated
 
 import strawberry
 
 from service.api_keys.roles import Role
 from service.db import read_connection
-from service.errors import InvalidInput
 from service.graphql.context import Context
 from service.graphql.permissions import require_role
-from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageInfo, decode_cursor, encode_cursor, page_size
+from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_cursor, encode_cursor, page_size, paged
 from service.sources import queries
 from service.sources.types import UnmatchedRecord, UnmatchedRecordConnection, UnmatchedRecordEdge
 
 
-def _after_key(after: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
-    if after is None:
-        return None
-    seen, raw_id = decode_cursor(after, 2)
-    try:
-        return dt.datetime.fromisoformat(seen), uuid.UUID(raw_id)
-    except ValueError:
-        raise InvalidInput(f"{after!r} is not a cursor returned by this connection") from None
+def _edge(row: queries.UnmatchedRow) -> UnmatchedRecordEdge:
+    return UnmatchedRecordEdge(
+        node=UnmatchedRecord.from_row(row), cursor=encode_cursor((row.first_seen_at.isoformat(), row.id))
+    )
 
 
 async def unmatched_records(
@@ -41,23 +34,10 @@ async def unmatched_records(
 ) -> UnmatchedRecordConnection:
     require_role(info, Role.ADMIN, Role.INGEST, Role.CSM)
     limit = page_size(first)
-    after_key = _after_key(after)
+    after_key = decode_time_cursor(after)
     async with read_connection(info.context.engine) as conn:
         rows = await queries.unmatched_page(
             conn, source=source, entity=entity, include_resolved=include_resolved, after=after_key, limit=limit + 1
         )
-    edges = [
-        UnmatchedRecordEdge(
-            node=UnmatchedRecord.from_row(row), cursor=encode_cursor((row.first_seen_at.isoformat(), row.id))
-        )
-        for row in rows[:limit]
-    ]
-    return UnmatchedRecordConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > limit,
-            has_previous_page=after_key is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-    )
+    edges, info_ = paged(rows, limit, _edge, after)
+    return UnmatchedRecordConnection(edges=edges, page_info=info_)

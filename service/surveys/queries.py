@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db_paging import PageRequest, pages_per_account
+from service.db_rows import row_into, text_array, uuid_array
 from service.surveys.tables import survey_responses
 
 
@@ -44,12 +44,9 @@ async def survey_pages(
 ) -> dict[uuid.UUID, list[SurveyRow]]:
     where: list[sa.ColumnElement[bool]] = []
     if query.kinds is not None:
-        where.append(survey_responses.c.kind == sa.any_(sa.bindparam("kinds", list(query.kinds), ARRAY(sa.Text))))
+        where.append(survey_responses.c.kind == sa.any_(text_array(query.kinds, "kinds")))
     pages = await pages_per_account(conn, survey_responses, "responded_at", account_ids, query.page, where)
-    return {
-        account_id: [SurveyRow(**{name: row._mapping[name] for name in SurveyRow.__slots__}) for row in rows]
-        for account_id, rows in pages.items()
-    }
+    return {account_id: [row_into(SurveyRow, row) for row in rows] for account_id, rows in pages.items()}
 
 
 async def nps_of_accounts(
@@ -66,7 +63,7 @@ async def nps_of_accounts(
             sa.func.count().filter(s.score <= 6),
         )
         .where(
-            s.account_id == sa.any_(sa.bindparam("ids", list(account_ids), type_=ARRAY(sa.Uuid))),
+            s.account_id == sa.any_(uuid_array(account_ids)),
             s.kind == "nps",
             s.responded_at >= window[0],
             s.responded_at < window[1],

@@ -8,7 +8,7 @@ import strawberry
 from service.db_paging import PageRequest
 from service.errors import InvalidInput
 from service.graphql.context import Context
-from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_cursor, page_info, page_size
+from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_cursor, page_size, paged
 from service.surveys.queries import SurveyQuery
 from service.surveys.types import NpsSummary, SurveyKind, SurveyResponseConnection, survey_edge
 
@@ -32,11 +32,8 @@ async def account_surveys(
         kinds=(kind.value,) if kind is not None else None,
     )
     rows = await info.context.loaders.surveys.load((root.account_id, query))
-    edges = [survey_edge(row) for row in rows[: query.page.limit]]
-    has_next = len(rows) > query.page.limit
-    return SurveyResponseConnection(
-        edges=edges, page_info=page_info([e.cursor for e in edges], has_next_page=has_next, after=after)
-    )
+    edges, info_ = paged(rows, query.page.limit, survey_edge, after)
+    return SurveyResponseConnection(edges=edges, page_info=info_)
 
 
 def _midnight(day: date) -> datetime:

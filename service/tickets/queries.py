@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db_paging import PageRequest, pages_per_account
+from service.db_rows import row_into, text_array, uuid_array
 from service.tickets.tables import tickets
 
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")
@@ -45,12 +45,8 @@ class TicketQuery:
     opened_before: dt.datetime | None = None
 
 
-def _row(row: Any) -> TicketRow:
-    return TicketRow(**{name: row._mapping[name] for name in TicketRow.__slots__})
-
-
 def _in(column: sa.Column[Any], values: tuple[str, ...], name: str) -> sa.ColumnElement[bool]:
-    return column == sa.any_(sa.bindparam(name, list(values), type_=ARRAY(sa.Text)))
+    return column == sa.any_(text_array(values, name))
 
 
 async def ticket_pages(
@@ -72,11 +68,9 @@ async def ticket_pages(
     if query.opened_before is not None:
         where.append(c.opened_at < query.opened_before)
     pages = await pages_per_account(conn, tickets, "opened_at", account_ids, query.page, where)
-    return {account_id: [_row(row) for row in rows] for account_id, rows in pages.items()}
+    return {account_id: [row_into(TicketRow, row) for row in rows] for account_id, rows in pages.items()}
 
 
 async def tickets_by_ids(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, TicketRow]:
-    rows = await conn.execute(
-        sa.select(tickets).where(tickets.c.id == sa.any_(sa.bindparam("ids", list(ids), type_=ARRAY(sa.Uuid))))
-    )
-    return {row.id: _row(row) for row in rows}
+    rows = await conn.execute(sa.select(tickets).where(tickets.c.id == sa.any_(uuid_array(ids))))
+    return {row.id: row_into(TicketRow, row) for row in rows}

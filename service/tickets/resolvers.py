@@ -15,8 +15,8 @@ from service.graphql.relay import (
     MAX_PAGE_SIZE,
     decode_time_cursor,
     decode_typed_id,
-    page_info,
     page_size,
+    paged,
 )
 from service.tickets import queries
 from service.tickets.queries import TicketQuery
@@ -50,11 +50,8 @@ async def account_tickets(
         opened_before=chosen.opened_before,
     )
     rows = await info.context.loaders.tickets.load((root.account_id, query))
-    edges = [ticket_edge(row) for row in rows[: query.page.limit]]
-    has_next = len(rows) > query.page.limit
-    return TicketConnection(
-        edges=edges, page_info=page_info([e.cursor for e in edges], has_next_page=has_next, after=after)
-    )
+    edges, info_ = paged(rows, query.page.limit, ticket_edge, after)
+    return TicketConnection(edges=edges, page_info=info_)
 
 
 async def ticket_by_uuid(info: strawberry.Info[Context], ticket_id: uuid.UUID) -> Ticket | None:

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db_paging import PageRequest, pages_per_account
+from service.db_rows import row_into, text_array
 from service.timeline.tables import timeline_events
 
 
@@ -35,9 +35,6 @@ async def timeline_pages(
 ) -> dict[uuid.UUID, list[TimelineRow]]:
     where: list[sa.ColumnElement[bool]] = []
     if query.kinds is not None:
-        where.append(timeline_events.c.kind == sa.any_(sa.bindparam("kinds", list(query.kinds), ARRAY(sa.Text))))
+        where.append(timeline_events.c.kind == sa.any_(text_array(query.kinds, "kinds")))
     pages = await pages_per_account(conn, timeline_events, "occurred_at", account_ids, query.page, where)
-    return {
-        account_id: [TimelineRow(**{name: row._mapping[name] for name in TimelineRow.__slots__}) for row in rows]
-        for account_id, rows in pages.items()
-    }
+    return {account_id: [row_into(TimelineRow, row) for row in rows] for account_id, rows in pages.items()}

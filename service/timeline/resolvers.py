@@ -6,7 +6,7 @@ import strawberry
 
 from service.db_paging import PageRequest
 from service.graphql.context import Context
-from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_cursor, page_info, page_size
+from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_cursor, page_size, paged
 from service.timeline.queries import TimelineQuery
 from service.timeline.types import TimelineEventConnection, TimelineKind, timeline_edge
 
@@ -30,8 +30,5 @@ async def account_timeline(
         kinds=tuple(sorted({kind.value for kind in kinds})) if kinds is not None else None,
     )
     rows = await info.context.loaders.timeline.load((root.account_id, query))
-    edges = [timeline_edge(row) for row in rows[: query.page.limit]]
-    has_next = len(rows) > query.page.limit
-    return TimelineEventConnection(
-        edges=edges, page_info=page_info([e.cursor for e in edges], has_next_page=has_next, after=after)
-    )
+    edges, info_ = paged(rows, query.page.limit, timeline_edge, after)
+    return TimelineEventConnection(edges=edges, page_info=info_)

@@ -11,11 +11,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.db_rows import uuid_array
 
 INTERVALS = ("day", "week", "month")
 LAST_SEEN_BUCKETS = (1, 7, 30)  # upper bounds in days; a last bucket holds everyone seen longer ago
@@ -41,10 +41,6 @@ class FeatureUsageRow:
     feature: str
     events: int
     users: int
-
-
-def _ids(ids: Sequence[uuid.UUID]) -> sa.BindParameter[Any]:
-    return sa.bindparam("ids", list(ids), type_=ARRAY(sa.Uuid))
 
 
 _SERIES = sa.text("""
@@ -79,7 +75,7 @@ async def usage_series(
 ) -> dict[uuid.UUID, list[UsagePointRow]]:
     """Per account one point per bucket of ``request`` (empty buckets included, as zeros)."""
     rows = await conn.execute(
-        _SERIES.bindparams(_ids(account_ids)),
+        _SERIES.bindparams(uuid_array(account_ids)),
         {"interval": request.interval, "start": request.start, "end": request.end, "event": request.event},
     )
     grouped: dict[uuid.UUID, list[UsagePointRow]] = defaultdict(list)
@@ -96,7 +92,7 @@ async def active_users(
         sa.text(
             "SELECT account_id, count(*) FROM user_last_seen"
             " WHERE account_id = ANY(:ids) AND last_seen_at >= :since GROUP BY account_id"
-        ).bindparams(_ids(account_ids)),
+        ).bindparams(uuid_array(account_ids)),
         {"since": since},
     )
     return {row[0]: int(row[1]) for row in rows}
@@ -115,7 +111,7 @@ async def feature_adoption(
                        WHERE account_id = ANY(:ids) AND day >= :start AND day < :end GROUP BY 1, 2) u
               USING (account_id, feature)
             ORDER BY e.account_id, e.events DESC, e.feature
-        """).bindparams(_ids(account_ids)),
+        """).bindparams(uuid_array(account_ids)),
         {"start": window[0], "end": window[1]},
     )
     grouped: dict[uuid.UUID, list[FeatureUsageRow]] = defaultdict(list)
@@ -137,7 +133,7 @@ async def last_seen_distribution(
                    count(*) FILTER (WHERE last_seen_at < :seven AND last_seen_at >= :thirty),
                    count(*) FILTER (WHERE last_seen_at < :thirty)
             FROM user_last_seen WHERE account_id = ANY(:ids) GROUP BY account_id
-        """).bindparams(_ids(account_ids)),
+        """).bindparams(uuid_array(account_ids)),
         {"one": one, "seven": seven, "thirty": thirty},
     )
     return {row[0]: tuple(int(count) for count in row[1:]) for row in rows}

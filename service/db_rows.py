@@ -1,0 +1,25 @@
+"""What every domain's queries share: array bind parameters for ``= ANY(...)`` batches, and row → dataclass."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+
+T = TypeVar("T")
+
+
+def uuid_array(ids: Iterable[uuid.UUID], name: str = "ids") -> sa.BindParameter[Any]:
+    """``column == sa.any_(uuid_array(ids))``: one statement for a whole batch of ids."""
+    return sa.bindparam(name, list(ids), type_=ARRAY(sa.Uuid))
+
+
+def text_array(values: Iterable[str], name: str) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, list(values), type_=ARRAY(sa.Text))
+
+
+def row_into(cls: type[T], row: sa.Row[Any]) -> T:
+    """The row's columns named like ``cls``'s fields (its ``__slots__``) as a ``cls``; other columns are ignored."""
+    names: Sequence[str] = cls.__slots__  # type: ignore[attr-defined]
+    return cls(**{name: row._mapping[name] for name in names})
