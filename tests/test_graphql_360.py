@@ -208,7 +208,7 @@ def counting_statements() -> Iterator[list[str]]:
 
 PORTFOLIO = """
 query($first: Int!) {
-  accounts(first: $first) {
+  accounts(first: $first, orderBy: {field: ARR, direction: DESC}, filter: {arr: {min: "0"}}) {
     edges { node {
       name parent { name } children { name } sources { source }
       contacts { name account { name } }

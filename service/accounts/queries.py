@@ -42,19 +42,6 @@ async def accounts_by_ids(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> li
     return _rows(result)
 
 
-async def accounts_page(conn: AsyncConnection, *, after: tuple[str, uuid.UUID] | None, limit: int) -> list[AccountRow]:
-    """Accounts ordered by (name, id), starting after the given sort key; at most ``limit`` rows."""
-    query = sa.select(*_COLUMNS).order_by(accounts.c.name, accounts.c.id).limit(limit)
-    if after is not None:
-        query = query.where(sa.tuple_(accounts.c.name, accounts.c.id) > sa.tuple_(*after))
-    return _rows(await conn.execute(query))
-
-
-async def count_accounts(conn: AsyncConnection) -> int:
-    result = await conn.execute(sa.select(sa.func.count()).select_from(accounts))
-    return int(result.scalar_one())
-
-
 async def accounts_by_id(
     conn: AsyncConnection, ids: Sequence[uuid.UUID], _: None = None
 ) -> dict[uuid.UUID, AccountRow]:

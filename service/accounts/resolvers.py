@@ -1,11 +1,13 @@
 """Resolvers of the accounts domain: translate GraphQL arguments into domain queries."""
 
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import strawberry
 
-from service.accounts import queries
+from service.accounts import listing, queries
+from service.accounts.filters import AccountFilter, AccountOrder, criteria_from, ordering_from
 from service.accounts.types import ACCOUNT_TYPE_NAME, Account, AccountConnection, AccountEdge
 from service.db import read_connection
 from service.errors import InvalidInput
@@ -35,36 +37,55 @@ async def account(
     return await account_by_uuid(info, decode_typed_id(id, ACCOUNT_TYPE_NAME))
 
 
-def _edge(row: queries.AccountRow) -> AccountEdge:
-    return AccountEdge(node=Account.from_row(row), cursor=encode_cursor((row.name, row.id)))
+def _edge(ordering: listing.Ordering) -> Callable[[listing.ListedAccount], AccountEdge]:
+    def edge(listed: listing.ListedAccount) -> AccountEdge:
+        cursor = encode_cursor((ordering.tag, listed.sort_value, listed.row.id))
+        return AccountEdge(node=Account.from_row(listed.row), cursor=cursor)
+
+    return edge
 
 
-def _after_key(after: str | None) -> tuple[str, uuid.UUID] | None:
+def _after_key(after: str | None, ordering: listing.Ordering) -> tuple[Any, uuid.UUID] | None:
     if after is None:
         return None
-    name, raw_id = decode_cursor(after, 2)
+    tag, value, raw_id = decode_cursor(after, 3)
+    if tag != ordering.tag:
+        raise InvalidInput(
+            f"this cursor belongs to another order of the list ({tag}); page with the `orderBy` that returned it"
+        )
     try:
-        return name, uuid.UUID(raw_id)
-    except ValueError:
+        return listing.parse_sort_value(ordering, value), uuid.UUID(raw_id)
+    except (ValueError, ArithmeticError):
         raise InvalidInput(f"{after!r} is not a cursor returned by this connection") from None
 
 
 async def accounts(
     info: strawberry.Info[Context],
+    filter: Annotated[AccountFilter | None, strawberry.argument(description="Which accounts; default all.")] = None,
+    order_by: Annotated[
+        AccountOrder | None, strawberry.argument(description="Sort order; default by name, A to Z.")
+    ] = None,
     first: Annotated[
         int | None,
         strawberry.argument(description=f"Page size, 0 to {MAX_PAGE_SIZE}; default {DEFAULT_PAGE_SIZE}."),
     ] = None,
     after: Annotated[
-        str | None, strawberry.argument(description="Return the accounts after this cursor (`endCursor`).")
+        str | None,
+        strawberry.argument(
+            description="Return the accounts after this cursor (`endCursor`); the filter may change between "
+            "pages, the order may not."
+        ),
     ] = None,
 ) -> AccountConnection:
     limit = page_size(first)
-    after_key = _after_key(after)
+    criteria = criteria_from(filter)
+    ordering = ordering_from(order_by)
+    after_key = _after_key(after, ordering)
+    today = info.context.loaders.today
     async with read_connection(info.context.engine) as conn:
-        rows = await queries.accounts_page(conn, after=after_key, limit=limit + 1)
-    edges, info_ = paged(rows, limit, _edge, after)
-    return AccountConnection(edges=edges, page_info=info_)
+        rows = await listing.accounts_page(conn, criteria, ordering, today, after=after_key, limit=limit + 1)
+    edges, info_ = paged(rows, limit, _edge(ordering), after)
+    return AccountConnection(edges=edges, page_info=info_, criteria=criteria)
 
 
 async def account_by_domain(

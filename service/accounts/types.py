@@ -2,12 +2,12 @@
 
 import uuid
 from datetime import date, datetime, timedelta
-from enum import Enum
 from typing import Annotated
 
 import strawberry
 
-from service.accounts import queries
+from service.accounts import listing
+from service.accounts.enums import LifecycleStage, Segment, TouchModel
 from service.accounts.queries import AccountRow
 from service.contacts.types import Contact
 from service.contracts.types import Contract, ContractStatus, Money
@@ -31,31 +31,6 @@ from service.usage.types import (
 )
 
 ACCOUNT_TYPE_NAME = "Account"
-
-
-@strawberry.enum(description="Customer size segment; scorecards and KPIs are configured per segment.")
-class Segment(Enum):
-    ENTERPRISE = "enterprise"
-    MID_MARKET = "mid_market"
-    SMB = "smb"
-    STARTUP = "startup"
-
-
-@strawberry.enum(description="Where the customer is in its lifecycle.")
-class LifecycleStage(Enum):
-    PROSPECT = "prospect"
-    ONBOARDING = "onboarding"
-    ADOPTION = "adoption"
-    EXPANSION = "expansion"
-    RENEWAL = "renewal"
-    CHURNED = "churned"
-
-
-@strawberry.enum(description="How the CS team engages: HIGH 1:1, LOW 1:n, TECH automated.")
-class TouchModel(Enum):
-    HIGH = "high"
-    LOW = "low"
-    TECH = "tech"
 
 
 AsOf = Annotated[
@@ -255,17 +230,19 @@ class AccountEdge:
     cursor: str = strawberry.field(description="Opaque cursor; pass it as `after` to continue after this item.")
 
 
-async def _total_count(info: strawberry.Info[Context]) -> int:
+async def _total_count(root: "AccountConnection", info: strawberry.Info[Context]) -> int:
     async with read_connection(info.context.engine) as conn:
-        return await queries.count_accounts(conn)
+        return await listing.count_accounts(conn, root.criteria, info.context.loaders.today)
 
 
 @strawberry.type(description="A page of accounts (Relay connection).")
 class AccountConnection:
     edges: list[AccountEdge] = strawberry.field(description="The accounts of this page, in order.")
     page_info: PageInfo = strawberry.field(description="Pagination state of this page.")
+    criteria: strawberry.Private[listing.Criteria]
 
     total_count: int = strawberry.field(
         resolver=_total_count,
-        description="Number of accounts in the whole connection; costs an extra count, so ask only when needed.",
+        description="Number of accounts matching the filter, over all pages; costs an extra count, so ask only "
+        "when needed.",
     )

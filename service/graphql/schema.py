@@ -46,7 +46,8 @@ class Query:
     )
     accounts: AccountConnection = strawberry.field(
         resolver=account_resolvers.accounts,
-        description="All accounts, ordered by name, as a cursor-paginated connection.",
+        description="The account list: filtered, ordered (by name unless told otherwise) and cursor-paginated — "
+        "account lists and CSM portfolios.",
     )
     account_by_domain: Account | None = strawberry.field(
         resolver=account_resolvers.account_by_domain,
