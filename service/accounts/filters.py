@@ -71,16 +71,16 @@ class AccountFilter:
 
 @strawberry.enum(description="What the account list is sorted by; ties are broken by id, so pages are stable.")
 class AccountOrderField(Enum):
-    NAME = "name"
-    ARR = "arr"
-    RENEWAL_DATE = "renewal_date"
-    CREATED_AT = "created_at"
+    NAME = strawberry.enum_value("name", description="By name.")
+    ARR = strawberry.enum_value("arr", description="By ARR today, in the order's currency.")
+    RENEWAL_DATE = strawberry.enum_value("renewal_date", description="By the next renewal date.")
+    CREATED_AT = strawberry.enum_value("created_at", description="By when cshub first recorded the account.")
 
 
 @strawberry.enum(description="Sort direction.")
 class OrderDirection(Enum):
-    ASC = "asc"
-    DESC = "desc"
+    ASC = strawberry.enum_value("asc", description="Ascending: A to Z, smallest first, earliest first.")
+    DESC = strawberry.enum_value("desc", description="Descending: Z to A, largest first, latest first.")
 
 
 @strawberry.input(description="The order of the account list.")

@@ -35,7 +35,10 @@ class AccountsMerged:
     moved: JSON = strawberry.field(description='Rows moved per table, e.g. `{"contacts": 3}`.')
 
 
-MergeAccountsResult = Annotated[AccountsMerged | MutationError, strawberry.union("MergeAccountsResult")]
+MergeAccountsResult = Annotated[
+    AccountsMerged | MutationError,
+    strawberry.union("MergeAccountsResult", description="The merge, or why it was refused."),
+]
 
 
 async def merge_accounts(

@@ -66,7 +66,7 @@ async def _contracts(
         strawberry.argument(description="Only contracts in these states; default all."),
     ] = None,
 ) -> list[Contract]:
-    statuses = tuple(sorted(s.value for s in status)) if status is not None else None
+    statuses = tuple(sorted(str(s.value) for s in status)) if status is not None else None
     rows = await info.context.loaders.contracts.load((root.account_id, statuses))
     return [Contract.from_row(row) for row in rows]
 

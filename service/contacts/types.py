@@ -19,14 +19,14 @@ CONTACT_TYPE_NAME = "Contact"
 
 @strawberry.enum(description="The part a person plays in the customer relationship.")
 class ContactRole(Enum):
-    DECISION_MAKER = "decision_maker"
-    ECONOMIC_BUYER = "economic_buyer"
-    CHAMPION = "champion"
-    ADMIN = "admin"
-    USER = "user"
-    BILLING = "billing"
-    TECHNICAL = "technical"
-    OTHER = "other"
+    DECISION_MAKER = strawberry.enum_value("decision_maker", description="Decides on purchase and renewal.")
+    ECONOMIC_BUYER = strawberry.enum_value("economic_buyer", description="Owns the budget.")
+    CHAMPION = strawberry.enum_value("champion", description="Advocates for the product inside the customer.")
+    ADMIN = strawberry.enum_value("admin", description="Day-to-day administrator of the product.")
+    USER = strawberry.enum_value("user", description="End user.")
+    BILLING = strawberry.enum_value("billing", description="Billing and invoicing contact.")
+    TECHNICAL = strawberry.enum_value("technical", description="Technical contact (integrations, IT, security).")
+    OTHER = strawberry.enum_value("other", description="Any other role.")
 
 
 async def _account(

@@ -26,10 +26,12 @@ class Money:
 
 @strawberry.enum(description="State of a contract today; revenue history follows its dates, not this state.")
 class ContractStatus(Enum):
-    DRAFT = "draft"
-    ACTIVE = "active"
-    ENDED = "ended"
-    CANCELLED = "cancelled"
+    DRAFT = strawberry.enum_value("draft", description="Not signed; counts for no revenue.")
+    ACTIVE = strawberry.enum_value("active", description="Signed and running.")
+    ENDED = strawberry.enum_value(
+        "ended", description="Ran out (its lines still count as revenue for the days they were active)."
+    )
+    CANCELLED = strawberry.enum_value("cancelled", description="Called off; counts for no revenue.")
 
 
 @strawberry.type(description="Something the customer can buy: a plan or an add-on.")

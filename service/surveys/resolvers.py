@@ -29,7 +29,7 @@ async def account_surveys(
 ) -> SurveyResponseConnection:
     query = SurveyQuery(
         page=PageRequest(limit=page_size(first), after=decode_time_cursor(after)),
-        kinds=(kind.value,) if kind is not None else None,
+        kinds=(str(kind.value),) if kind is not None else None,
     )
     rows = await info.context.loaders.surveys.load((root.account_id, query))
     edges, info_ = paged(rows, query.page.limit, survey_edge, after)

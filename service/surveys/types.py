@@ -13,8 +13,8 @@ SURVEY_RESPONSE_TYPE_NAME = "SurveyResponse"
 
 @strawberry.enum(description="The survey a response answers: NPS (0–10) or CSAT (1–5).")
 class SurveyKind(Enum):
-    NPS = "nps"
-    CSAT = "csat"
+    NPS = strawberry.enum_value("nps", description="Net Promoter Score survey: 0–10, how likely to recommend.")
+    CSAT = strawberry.enum_value("csat", description="Customer satisfaction survey, usually after a ticket: 1–5.")
 
 
 @strawberry.type(description="One answer to an NPS or CSAT survey.")

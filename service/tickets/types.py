@@ -14,30 +14,30 @@ TICKET_TYPE_NAME = "Ticket"
 
 @strawberry.enum(description="Where a ticket is in the support desk's workflow.")
 class TicketStatus(Enum):
-    NEW = "new"
-    OPEN = "open"
-    PENDING = "pending"
-    ON_HOLD = "on_hold"
-    SOLVED = "solved"
-    CLOSED = "closed"
+    NEW = strawberry.enum_value("new", description="Opened, not yet picked up.")
+    OPEN = strawberry.enum_value("open", description="Being worked on.")
+    PENDING = strawberry.enum_value("pending", description="Waiting for the customer.")
+    ON_HOLD = strawberry.enum_value("on_hold", description="Waiting for a third party or an internal team.")
+    SOLVED = strawberry.enum_value("solved", description="Solved; may still be reopened.")
+    CLOSED = strawberry.enum_value("closed", description="Closed for good.")
 
 
 @strawberry.enum(description="Support priority.")
 class TicketPriority(Enum):
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
+    LOW = strawberry.enum_value("low", description="Low priority.")
+    NORMAL = strawberry.enum_value("normal", description="Normal priority.")
+    HIGH = strawberry.enum_value("high", description="High priority.")
+    URGENT = strawberry.enum_value("urgent", description="Urgent: business-critical for the customer.")
 
 
 @strawberry.enum(description="What the ticket is about.")
 class TicketCategory(Enum):
-    BUG = "bug"
-    QUESTION = "question"
-    FEATURE_REQUEST = "feature_request"
-    INCIDENT = "incident"
-    BILLING = "billing"
-    OTHER = "other"
+    BUG = strawberry.enum_value("bug", description="Something does not work as documented.")
+    QUESTION = strawberry.enum_value("question", description="How-to question.")
+    FEATURE_REQUEST = strawberry.enum_value("feature_request", description="A capability the customer asks for.")
+    INCIDENT = strawberry.enum_value("incident", description="Outage or service degradation.")
+    BILLING = strawberry.enum_value("billing", description="Invoices, payments, plan changes.")
+    OTHER = strawberry.enum_value("other", description="Anything else.")
 
 
 @strawberry.input(description="Narrow an account's tickets; conditions combine with AND.")

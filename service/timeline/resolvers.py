@@ -27,7 +27,7 @@ async def account_timeline(
 ) -> TimelineEventConnection:
     query = TimelineQuery(
         page=PageRequest(limit=page_size(first), after=decode_time_cursor(after)),
-        kinds=tuple(sorted({kind.value for kind in kinds})) if kinds is not None else None,
+        kinds=tuple(sorted({str(kind.value) for kind in kinds})) if kinds is not None else None,
     )
     rows = await info.context.loaders.timeline.load((root.account_id, query))
     edges, info_ = paged(rows, query.page.limit, timeline_edge, after)

@@ -13,17 +13,17 @@ TIMELINE_EVENT_TYPE_NAME = "TimelineEvent"
 
 @strawberry.enum(description="What kind of touchpoint a timeline entry records.")
 class TimelineKind(Enum):
-    MEETING = "meeting"
-    QBR = "qbr"
-    CALL = "call"
-    EMAIL = "email"
-    NOTE = "note"
-    KICKOFF = "kickoff"
-    ONBOARDING = "onboarding"
-    ESCALATION = "escalation"
-    RENEWAL = "renewal"
-    HANDOFF = "handoff"
-    OTHER = "other"
+    MEETING = strawberry.enum_value("meeting", description="A meeting with the customer.")
+    QBR = strawberry.enum_value("qbr", description="Quarterly business review.")
+    CALL = strawberry.enum_value("call", description="A phone or video call.")
+    EMAIL = strawberry.enum_value("email", description="An e-mail exchange.")
+    NOTE = strawberry.enum_value("note", description="An internal note about the customer.")
+    KICKOFF = strawberry.enum_value("kickoff", description="The kickoff meeting after the deal.")
+    ONBOARDING = strawberry.enum_value("onboarding", description="An onboarding session or milestone.")
+    ESCALATION = strawberry.enum_value("escalation", description="An escalation (complaint, executive involvement).")
+    RENEWAL = strawberry.enum_value("renewal", description="A renewal conversation or decision.")
+    HANDOFF = strawberry.enum_value("handoff", description="The sales-to-CSM handoff.")
+    OTHER = strawberry.enum_value("other", description="Any other touchpoint.")
 
 
 @strawberry.type(description="One entry on an account's timeline: a meeting, call, note, escalation…")

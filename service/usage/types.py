@@ -14,9 +14,9 @@ MAX_WINDOW_DAYS = 3660
 
 @strawberry.enum(description="Bucket size of a usage series; buckets are UTC, weeks start on Monday.")
 class UsageInterval(Enum):
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
+    DAY = strawberry.enum_value("day", description="One bucket per UTC day.")
+    WEEK = strawberry.enum_value("week", description="One bucket per ISO week (Monday to Sunday, UTC).")
+    MONTH = strawberry.enum_value("month", description="One bucket per calendar month (UTC); active users are the MAU.")
 
 
 @strawberry.type(description="Usage in one bucket of a series.")
@@ -58,7 +58,7 @@ def series_request(start: dt.date, end: dt.date, interval: UsageInterval, event:
     buckets = {UsageInterval.DAY: days, UsageInterval.WEEK: days / 7, UsageInterval.MONTH: days / 28}[interval]
     if buckets > MAX_BUCKETS:
         raise InvalidInput(f"the range holds more than {MAX_BUCKETS} {interval.name} buckets; use a larger interval")
-    return SeriesRequest(start, end, interval.value, event)
+    return SeriesRequest(start, end, str(interval.value), event)
 
 
 def window_days(days: int) -> int:
