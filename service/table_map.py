@@ -1,0 +1,297 @@
+"""Where each GraphQL object type gets its data — declared once, here (DESIGN §3).
+
+For every type backed by a table: the table and key, each field's column (or SQL expression over the
+type's own row), each relation (join columns, one or many, paginated or not) and each computed field
+(the set-based domain query that produces it for a batch of rows, through a per-request DataLoader).
+
+Today resolvers execute this field by field with batched loaders; the map is the contract they are
+checked against (tests compare it with the schema and with the row dataclasses the queries fill), and
+what a query planner reads to compile a whole selection into one SQL statement later.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.accounts.tables import accounts
+from service.contacts.tables import contacts
+from service.contracts import queries as contract_queries
+from service.contracts.tables import contract_lines, contracts, products
+from service.sources.tables import source_links, unmatched_records
+from service.surveys import queries as survey_queries
+from service.surveys.tables import survey_responses
+from service.tickets import queries as ticket_queries
+from service.tickets.tables import tickets
+from service.timeline import queries as timeline_queries
+from service.timeline.tables import timeline_events
+from service.usage import queries as usage_queries
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """Rows of ``target`` whose ``theirs`` column equals this row's ``ours`` column."""
+
+    target: str
+    ours: sa.ColumnElement[Any]
+    theirs: sa.ColumnElement[Any]
+    many: bool
+    paginated: bool = False  # a keyset connection per parent row (first/after), newest first
+    loaded_by: Callable[..., Any] | None = None  # the batched domain query, when not a plain join
+    where: sa.ColumnElement[bool] | None = None  # extra condition on the target's rows
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """A value object (``Money``, …) built from columns of this row or of the map's ``joins``."""
+
+    value_type: str
+    fields: Mapping[str, sa.ColumnElement[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """A per-row aggregate: ``query`` computes it for a batch of rows in one statement."""
+
+    query: Callable[..., Any]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TypeMap:
+    graphql_type: str
+    table: sa.Table
+    key: sa.ColumnElement[Any]
+    columns: Mapping[str, sa.ColumnElement[Any]]  # GraphQL field name → column or expression; `id` is the key
+    relations: Mapping[str, Relation] = field(default_factory=dict)
+    embedded: Mapping[str, Embedded] = field(default_factory=dict)
+    computed: Mapping[str, Computed] = field(default_factory=dict)
+    joins: tuple[tuple[sa.Table, sa.ColumnElement[bool]], ...] = ()  # tables the columns above also read
+    exposes_id: bool = True  # has an `id` field (the key: a global id for Node types)
+
+    def field_names(self) -> set[str]:
+        own_id = {"id"} if self.exposes_id else set()
+        return {*own_id, *self.columns, *self.relations, *self.embedded, *self.computed}
+
+    def from_clause(self) -> sa.FromClause:
+        """The table with its ``joins``: what ``columns`` and ``embedded`` read from."""
+        source: sa.FromClause = self.table
+        for table, on in self.joins:
+            source = source.join(table, on)
+        return source
+
+
+def _seconds_between(start: sa.ColumnElement[Any], end: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """Whole seconds, truncated (as the API answers them)."""
+    return sa.cast(sa.func.floor(sa.extract("epoch", end - start)), sa.Integer)
+
+
+a, ct, k, ln, pr = accounts.c, contacts.c, contracts.c, contract_lines.c, products.c
+t, s, tl, sl, um = tickets.c, survey_responses.c, timeline_events.c, source_links.c, unmatched_records.c
+
+ACCOUNT = TypeMap(
+    "Account",
+    accounts,
+    a.id,
+    columns={
+        "name": a.name,
+        "domain": a.domain,
+        "industry": a.industry,
+        "segment": a.segment,
+        "lifecycleStage": a.lifecycle_stage,
+        "touchModel": a.touch_model,
+        "csmOwner": a.csm_owner,
+        "salesOwner": a.sales_owner,
+        "createdAt": a.created_at,
+        "updatedAt": a.updated_at,
+    },
+    relations={
+        "parent": Relation("Account", a.parent_account_id, a.id, many=False),
+        "children": Relation("Account", a.id, a.parent_account_id, many=True),
+        "contacts": Relation("Contact", a.id, ct.account_id, many=True),
+        "contracts": Relation("Contract", a.id, k.account_id, many=True),
+        "sources": Relation("AccountSource", a.id, sl.entity_id, many=True, where=sl.object_type == "account"),
+        "tickets": Relation(
+            "Ticket", a.id, t.account_id, many=True, paginated=True, loaded_by=ticket_queries.ticket_pages
+        ),
+        "surveys": Relation(
+            "SurveyResponse", a.id, s.account_id, many=True, paginated=True, loaded_by=survey_queries.survey_pages
+        ),
+        "timeline": Relation(
+            "TimelineEvent", a.id, tl.account_id, many=True, paginated=True, loaded_by=timeline_queries.timeline_pages
+        ),
+    },
+    computed={
+        "mrr": Computed(contract_queries.mrr_of_accounts, "sum of active lines' MRR per currency (active_lines)"),
+        "arr": Computed(contract_queries.mrr_of_accounts, "12 × mrr"),
+        "renewalDate": Computed(contract_queries.next_renewals),
+        "licensedSeats": Computed(contract_queries.licensed_seats),
+        "usage": Computed(usage_queries.usage_series, "usage_daily + usage_daily_users, zero-filled buckets"),
+        "activeUsers": Computed(usage_queries.active_users),
+        "licenseUtilization": Computed(usage_queries.active_users, "activeUsers / licensedSeats"),
+        "featureAdoption": Computed(usage_queries.feature_adoption),
+        "lastSeenDistribution": Computed(usage_queries.last_seen_distribution),
+        "nps": Computed(survey_queries.nps_of_accounts),
+    },
+)
+
+CONTACT = TypeMap(
+    "Contact",
+    contacts,
+    ct.id,
+    columns={
+        "name": ct.name,
+        "email": ct.email,
+        "phone": ct.phone,
+        "title": ct.title,
+        "role": ct.role,
+        "createdAt": ct.created_at,
+        "updatedAt": ct.updated_at,
+    },
+    relations={"account": Relation("Account", ct.account_id, a.id, many=False)},
+)
+
+CONTRACT = TypeMap(
+    "Contract",
+    contracts,
+    k.id,
+    columns={
+        "status": k.status,
+        "startDate": k.start_date,
+        "endDate": k.end_date,
+        "renewalDate": k.renewal_date,
+        "autoRenew": k.auto_renew,
+        "currency": k.currency,
+        "createdAt": k.created_at,
+        "updatedAt": k.updated_at,
+    },
+    relations={
+        "lines": Relation("ContractLine", k.id, ln.contract_id, many=True),
+        "account": Relation("Account", k.account_id, a.id, many=False),
+    },
+)
+
+CONTRACT_LINE = TypeMap(
+    "ContractLine",
+    contract_lines,
+    ln.id,
+    columns={"quantity": ln.quantity, "startDate": ln.start_date, "endDate": ln.end_date},
+    relations={"product": Relation("Product", ln.product_id, pr.id, many=False)},
+    embedded={
+        "mrr": Embedded("Money", {"amount": ln.mrr, "currency": k.currency}),
+        "unitPrice": Embedded("Money", {"amount": ln.unit_price, "currency": k.currency}),
+    },
+    joins=((contracts, ln.contract_id == k.id),),
+    exposes_id=False,
+)
+
+PRODUCT = TypeMap("Product", products, pr.id, columns={"name": pr.name, "family": pr.family}, exposes_id=False)
+
+TICKET = TypeMap(
+    "Ticket",
+    tickets,
+    t.id,
+    columns={
+        "subject": t.subject,
+        "status": t.status,
+        "priority": t.priority,
+        "category": t.category,
+        "openedAt": t.opened_at,
+        "firstResponseAt": t.first_response_at,
+        "solvedAt": t.solved_at,
+        "csat": t.csat,
+        "timeToFirstResponseSeconds": _seconds_between(t.opened_at, t.first_response_at),
+        "timeToResolutionSeconds": _seconds_between(t.opened_at, t.solved_at),
+    },
+)
+
+SURVEY_RESPONSE = TypeMap(
+    "SurveyResponse",
+    survey_responses,
+    s.id,
+    columns={
+        "kind": s.kind,
+        "score": s.score,
+        "comment": s.comment,
+        "contactEmail": s.contact_email,
+        "respondedAt": s.responded_at,
+    },
+)
+
+TIMELINE_EVENT = TypeMap(
+    "TimelineEvent",
+    timeline_events,
+    tl.id,
+    columns={
+        "kind": tl.kind,
+        "occurredAt": tl.occurred_at,
+        "summary": tl.summary,
+        "actor": tl.actor,
+        "source": tl.source,
+    },
+)
+
+ACCOUNT_SOURCE = TypeMap(
+    "AccountSource",
+    source_links,
+    sl.id,
+    columns={
+        "source": sl.source,
+        "externalId": sl.external_id,
+        "firstSeenAt": sl.first_seen_at,
+        "lastSyncedAt": sl.last_synced_at,
+        "sourceUpdatedAt": sl.source_updated_at,
+    },
+    exposes_id=False,
+)
+
+UNMATCHED_RECORD = TypeMap(
+    "UnmatchedRecord",
+    unmatched_records,
+    um.id,
+    columns={
+        "source": um.source,
+        "entity": um.entity,
+        "externalId": um.external_id,
+        "accountExternalId": um.account_external_id,
+        "accountDomain": um.account_domain,
+        "payload": um.payload,
+        "firstSeenAt": um.first_seen_at,
+        "lastSeenAt": um.last_seen_at,
+        "resolvedAt": um.resolved_at,
+    },
+)
+
+TYPE_MAPS: Mapping[str, TypeMap] = {
+    type_map.graphql_type: type_map
+    for type_map in (
+        ACCOUNT,
+        CONTACT,
+        CONTRACT,
+        CONTRACT_LINE,
+        PRODUCT,
+        TICKET,
+        SURVEY_RESPONSE,
+        TIMELINE_EVENT,
+        ACCOUNT_SOURCE,
+        UNMATCHED_RECORD,
+    )
+}
+
+# Types that are not rows of a table: pages, values and aggregates produced by the computed fields above.
+VALUE_TYPES = frozenset(
+    {
+        "Query",
+        "Mutation",
+        "PageInfo",
+        "Money",
+        "UsagePoint",
+        "FeatureUsage",
+        "LastSeenDistribution",
+        "NpsSummary",
+        "AccountsMerged",
+        "MutationError",
+        "FieldError",
+    }
+)
