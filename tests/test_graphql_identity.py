@@ -66,6 +66,16 @@ async def test_unmatched_records_are_queryable(client: httpx.AsyncClient, engine
         "payload": ticket,
         "resolvedAt": None,
     }
+    ticket_2 = {**ticket, "external_id": "t2"}
+    await ingest(engine, "support", "tickets", [ticket_2])
+    await ingest(engine, "crm", "contacts", [{"external_id": "p1", "account_domain": "nowhere.example"}])
+    counted = await gql(
+        client,
+        admin_key,
+        '{ all: unmatchedRecords(first: 1) { totalCount } tickets: unmatchedRecords(entity: "tickets") '
+        '{ totalCount } crm: unmatchedRecords(source: "crm") { totalCount } }',
+    )
+    assert counted["data"] == {"all": {"totalCount": 3}, "tickets": {"totalCount": 2}, "crm": {"totalCount": 1}}
     bi_key = await make_key(engine, Role.BI, "bi")
     denied = await gql(client, bi_key, query)
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"

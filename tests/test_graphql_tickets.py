@@ -106,3 +106,31 @@ async def test_ticket_pages_walk_every_ticket_once_and_reject_foreign_cursors(
         assert "is not a cursor returned by this connection" in body["errors"][0]["message"]
     body = await gql(client, admin_key, TICKETS, {"first": 101})
     assert "first must be between 0 and 100" in body["errors"][0]["message"]
+
+
+async def test_total_count_counts_every_page_under_the_filter_per_account(
+    client: httpx.AsyncClient, engine: AsyncEngine, admin_key: str
+) -> None:
+    await load_tickets(engine)
+    query = """{ accounts { edges { node { name
+      all: tickets(first: 1) { totalCount edges { node { subject } } }
+      open: tickets(filter: {open: true}, first: 0) { totalCount }
+      bugs: tickets(filter: {category: [BUG]}, first: 1, after: null) { totalCount }
+    } } } }"""
+    body = await gql(client, admin_key, query)
+    assert "errors" not in body, body
+    counts = {
+        edge["node"]["name"]: tuple(edge["node"][alias]["totalCount"] for alias in ("all", "open", "bugs"))
+        for edge in body["data"]["accounts"]["edges"]
+    }
+    assert counts == {"Acme": (4, 2, 2), "Beta": (1, 1, 0)}
+    # The count does not depend on the page: the second page reports the same total.
+    first = await page(client, admin_key, first=3)
+    body = await gql(
+        client,
+        admin_key,
+        'query($after: String) { accountByDomain(domain: "acme.example") { tickets(first: 3, after: $after) '
+        "{ totalCount } } }",
+        {"after": first["pageInfo"]["endCursor"]},
+    )
+    assert body["data"]["accountByDomain"]["tickets"]["totalCount"] == 4

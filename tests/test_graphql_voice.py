@@ -56,10 +56,12 @@ async def test_surveys_and_timeline_come_newest_first_filtered_and_paginated(
 ) -> None:
     await load(engine)
     query = """query($after: String) { accountByDomain(domain: "acme.example") {
-      surveys(first: 2, after: $after) { edges { node { kind score comment } } pageInfo { hasNextPage endCursor } }
-      csat: surveys(kind: CSAT) { edges { node { score } } }
-      timeline(first: 3) { edges { node { kind summary actor source } } pageInfo { hasNextPage } }
-      escalations: timeline(kinds: [ESCALATION, QBR]) { edges { node { kind } } }
+      surveys(first: 2, after: $after) {
+        totalCount edges { node { kind score comment } } pageInfo { hasNextPage endCursor }
+      }
+      csat: surveys(kind: CSAT) { totalCount edges { node { score } } }
+      timeline(first: 3) { totalCount edges { node { kind summary actor source } } pageInfo { hasNextPage } }
+      escalations: timeline(kinds: [ESCALATION, QBR]) { totalCount edges { node { kind } } }
     } }"""
     account = (await gql(client, admin_key, query))["data"]["accountByDomain"]
     assert [e["node"]["comment"] for e in account["surveys"]["edges"]] == ["answer 5", "answer 6"]
@@ -68,6 +70,10 @@ async def test_surveys_and_timeline_come_newest_first_filtered_and_paginated(
     assert account["timeline"]["edges"][0]["node"]["source"] == "crm"
     assert account["timeline"]["pageInfo"]["hasNextPage"] is True
     assert [e["node"]["kind"] for e in account["escalations"]["edges"]] == ["ESCALATION", "QBR"]
+    assert account["escalations"]["totalCount"] == 2
+    assert account["csat"]["totalCount"] == 1
+    assert account["surveys"]["totalCount"] == 6
+    assert account["timeline"]["totalCount"] == 4
 
     seen = [e["node"]["comment"] for e in account["surveys"]["edges"]]
     after = account["surveys"]["pageInfo"]["endCursor"]

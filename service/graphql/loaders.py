@@ -69,14 +69,23 @@ class Loaders:
         self.tickets: DataLoader[tuple[uuid.UUID, TicketQuery], list[TicketRow]] = keyed_loader(
             engine, ticket_queries.ticket_pages, list
         )
+        self.ticket_counts: DataLoader[tuple[uuid.UUID, TicketQuery], int] = keyed_loader(
+            engine, ticket_queries.ticket_counts, int
+        )
         self.surveys: DataLoader[tuple[uuid.UUID, SurveyQuery], list[SurveyRow]] = keyed_loader(
             engine, survey_queries.survey_pages, list
+        )
+        self.survey_counts: DataLoader[tuple[uuid.UUID, SurveyQuery], int] = keyed_loader(
+            engine, survey_queries.survey_counts, int
         )
         self.nps: DataLoader[tuple[uuid.UUID, tuple[dt.datetime, dt.datetime]], NpsRow] = keyed_loader(
             engine, survey_queries.nps_of_accounts, lambda: NpsRow(0, 0, 0, 0)
         )
         self.timeline: DataLoader[tuple[uuid.UUID, TimelineQuery], list[TimelineRow]] = keyed_loader(
             engine, timeline_queries.timeline_pages, list
+        )
+        self.timeline_counts: DataLoader[tuple[uuid.UUID, TimelineQuery], int] = keyed_loader(
+            engine, timeline_queries.timeline_counts, int
         )
         self.usage_series: DataLoader[tuple[uuid.UUID, SeriesRequest], list[UsagePointRow]] = keyed_loader(
             engine, usage_queries.usage_series, list

@@ -58,18 +58,35 @@ class UnmatchedRow:
     resolved_account_id: uuid.UUID | None
 
 
+@dataclass(frozen=True, slots=True)
+class UnmatchedQuery:
+    source: str | None = None
+    entity: str | None = None
+    include_resolved: bool = False
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        u = unmatched_records.c
+        found: list[sa.ColumnElement[bool]] = []
+        if not self.include_resolved:
+            found.append(u.resolved_at.is_(None))
+        if self.source is not None:
+            found.append(u.source == self.source)
+        if self.entity is not None:
+            found.append(u.entity == self.entity)
+        return found
+
+
+async def count_unmatched(conn: AsyncConnection, query: UnmatchedQuery) -> int:
+    counted = sa.select(sa.func.count()).select_from(unmatched_records).where(*query.conditions())
+    return int((await conn.execute(counted)).scalar_one())
+
+
 async def unmatched_page(
-    conn: AsyncConnection,
-    *,
-    source: str | None,
-    entity: str | None,
-    include_resolved: bool,
-    after: tuple[dt.datetime, uuid.UUID] | None,
-    limit: int,
+    conn: AsyncConnection, query: UnmatchedQuery, *, after: tuple[dt.datetime, uuid.UUID] | None, limit: int
 ) -> list[UnmatchedRow]:
     """Waiting records, oldest first, keyset-paginated on (first_seen_at, id)."""
     u = unmatched_records.c
-    query = sa.select(
+    page = sa.select(
         u.id,
         u.source,
         u.entity,
@@ -81,14 +98,8 @@ async def unmatched_page(
         u.last_seen_at,
         u.resolved_at,
         u.resolved_account_id,
-    )
-    if not include_resolved:
-        query = query.where(u.resolved_at.is_(None))
-    if source is not None:
-        query = query.where(u.source == source)
-    if entity is not None:
-        query = query.where(u.entity == entity)
+    ).where(*query.conditions())
     if after is not None:
-        query = query.where(sa.tuple_(u.first_seen_at, u.id) > sa.tuple_(*after))
-    rows = await conn.execute(query.order_by(u.first_seen_at, u.id).limit(limit))
+        page = page.where(sa.tuple_(u.first_seen_at, u.id) > sa.tuple_(*after))
+    rows = await conn.execute(page.order_by(u.first_seen_at, u.id).limit(limit))
     return [UnmatchedRow(*row) for row in rows]

@@ -35,9 +35,8 @@ async def unmatched_records(
     require_role(info, Role.ADMIN, Role.INGEST, Role.CSM)
     limit = page_size(first)
     after_key = decode_time_cursor(after)
+    query = queries.UnmatchedQuery(source=source, entity=entity, include_resolved=include_resolved)
     async with read_connection(info.context.engine) as conn:
-        rows = await queries.unmatched_page(
-            conn, source=source, entity=entity, include_resolved=include_resolved, after=after_key, limit=limit + 1
-        )
+        rows = await queries.unmatched_page(conn, query, after=after_key, limit=limit + 1)
     edges, info_ = paged(rows, limit, _edge, after)
-    return UnmatchedRecordConnection(edges=edges, page_info=info_)
+    return UnmatchedRecordConnection(edges=edges, page_info=info_, query=query)

@@ -6,8 +6,10 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
+from service.db import read_connection
+from service.graphql.context import Context
 from service.graphql.relay import PageInfo
-from service.sources.queries import AccountSourceRow, UnmatchedRow
+from service.sources.queries import AccountSourceRow, UnmatchedQuery, UnmatchedRow, count_unmatched
 
 
 @strawberry.type(description="A source system's record of an account: the identity map entry and its provenance.")
@@ -69,7 +71,19 @@ class UnmatchedRecordEdge:
     cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
 
 
+async def _total_unmatched(root: "UnmatchedRecordConnection", info: strawberry.Info[Context]) -> int:
+    async with read_connection(info.context.engine) as conn:
+        return await count_unmatched(conn, root.query)
+
+
 @strawberry.type(description="A page of unmatched records, oldest first (Relay connection).")
 class UnmatchedRecordConnection:
     edges: list[UnmatchedRecordEdge] = strawberry.field(description="The records of this page, in order.")
     page_info: PageInfo = strawberry.field(description="Pagination state of this page.")
+    query: strawberry.Private[UnmatchedQuery]
+
+    total_count: int = strawberry.field(
+        resolver=_total_unmatched,
+        description="Number of records over all pages (under the same arguments); costs an extra count, so ask "
+        "only when needed.",
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_paging import PageRequest, pages_per_account
+from service.db_paging import PageRequest, counts_per_account, pages_per_account
 from service.db_rows import row_into, text_array, uuid_array
 from service.surveys.tables import survey_responses
 
@@ -39,14 +39,23 @@ class NpsRow:
     detractors: int
 
 
+def _conditions(query: SurveyQuery) -> list[sa.ColumnElement[bool]]:
+    if query.kinds is None:
+        return []
+    return [survey_responses.c.kind == sa.any_(text_array(query.kinds, "kinds"))]
+
+
 async def survey_pages(
     conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query: SurveyQuery
 ) -> dict[uuid.UUID, list[SurveyRow]]:
-    where: list[sa.ColumnElement[bool]] = []
-    if query.kinds is not None:
-        where.append(survey_responses.c.kind == sa.any_(text_array(query.kinds, "kinds")))
-    pages = await pages_per_account(conn, survey_responses, "responded_at", account_ids, query.page, where)
+    pages = await pages_per_account(conn, survey_responses, "responded_at", account_ids, query.page, _conditions(query))
     return {account_id: [row_into(SurveyRow, row) for row in rows] for account_id, rows in pages.items()}
+
+
+async def survey_counts(
+    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query: SurveyQuery
+) -> dict[uuid.UUID, int]:
+    return await counts_per_account(conn, survey_responses, account_ids, _conditions(query))
 
 
 async def nps_of_accounts(

@@ -33,7 +33,7 @@ async def account_surveys(
     )
     rows = await info.context.loaders.surveys.load((root.account_id, query))
     edges, info_ = paged(rows, query.page.limit, survey_edge, after)
-    return SurveyResponseConnection(edges=edges, page_info=info_)
+    return SurveyResponseConnection(edges=edges, page_info=info_, account_id=root.account_id, query=query)
 
 
 def _midnight(day: date) -> datetime:

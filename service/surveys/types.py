@@ -1,12 +1,16 @@
 """GraphQL types of survey responses and NPS, mapped from the query rows here."""
 
+import dataclasses
+import uuid
 from datetime import datetime
 from enum import Enum
 
 import strawberry
 
+from service.db_paging import UNPAGED
+from service.graphql.context import Context
 from service.graphql.relay import PageInfo, encode_cursor, encode_global_id
-from service.surveys.queries import NpsRow, SurveyRow
+from service.surveys.queries import NpsRow, SurveyQuery, SurveyRow
 
 SURVEY_RESPONSE_TYPE_NAME = "SurveyResponse"
 
@@ -44,10 +48,23 @@ class SurveyResponseEdge:
     cursor: str = strawberry.field(description="Opaque cursor; pass it as `after` to continue after this item.")
 
 
+async def _total_responses(root: "SurveyResponseConnection", info: strawberry.Info[Context]) -> int:
+    unpaged = dataclasses.replace(root.query, page=UNPAGED)
+    return await info.context.loaders.survey_counts.load((root.account_id, unpaged))
+
+
 @strawberry.type(description="A page of survey responses, newest first (Relay connection).")
 class SurveyResponseConnection:
     edges: list[SurveyResponseEdge] = strawberry.field(description="The responses of this page, newest first.")
     page_info: PageInfo = strawberry.field(description="Pagination state of this page.")
+    account_id: strawberry.Private[uuid.UUID]
+    query: strawberry.Private[SurveyQuery]
+
+    total_count: int = strawberry.field(
+        resolver=_total_responses,
+        description="Number of responses over all pages (under the same filter); costs an extra count, so ask only "
+        "when needed.",
+    )
 
 
 def survey_edge(row: SurveyRow) -> SurveyResponseEdge:

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_paging import PageRequest, pages_per_account
+from service.db_paging import PageRequest, counts_per_account, pages_per_account
 from service.db_rows import row_into, text_array, uuid_array
 from service.tickets.tables import tickets
 
@@ -49,10 +49,7 @@ def _in(column: sa.Column[Any], values: tuple[str, ...], name: str) -> sa.Column
     return column == sa.any_(text_array(values, name))
 
 
-async def ticket_pages(
-    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query: TicketQuery
-) -> dict[uuid.UUID, list[TicketRow]]:
-    """Per account the requested page of tickets (plus one row to tell whether more follow), newest first."""
+def _conditions(query: TicketQuery) -> list[sa.ColumnElement[bool]]:
     c = tickets.c
     where: list[sa.ColumnElement[bool]] = []
     if query.statuses is not None:
@@ -67,10 +64,24 @@ async def ticket_pages(
         where.append(c.opened_at >= query.opened_from)
     if query.opened_before is not None:
         where.append(c.opened_at < query.opened_before)
-    pages = await pages_per_account(conn, tickets, "opened_at", account_ids, query.page, where)
+    return where
+
+
+async def ticket_pages(
+    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query: TicketQuery
+) -> dict[uuid.UUID, list[TicketRow]]:
+    """Per account the requested page of tickets (plus one row to tell whether more follow), newest first."""
+    pages = await pages_per_account(conn, tickets, "opened_at", account_ids, query.page, _conditions(query))
     return {account_id: [row_into(TicketRow, row) for row in rows] for account_id, rows in pages.items()}
 
 
 async def tickets_by_ids(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, TicketRow]:
     rows = await conn.execute(sa.select(tickets).where(tickets.c.id == sa.any_(uuid_array(ids))))
     return {row.id: row_into(TicketRow, row) for row in rows}
+
+
+async def ticket_counts(
+    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query: TicketQuery
+) -> dict[uuid.UUID, int]:
+    """Per account the number of tickets ``query`` selects, over all pages."""
+    return await counts_per_account(conn, tickets, account_ids, _conditions(query))

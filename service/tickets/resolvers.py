@@ -51,7 +51,7 @@ async def account_tickets(
     )
     rows = await info.context.loaders.tickets.load((root.account_id, query))
     edges, info_ = paged(rows, query.page.limit, ticket_edge, after)
-    return TicketConnection(edges=edges, page_info=info_)
+    return TicketConnection(edges=edges, page_info=info_, account_id=root.account_id, query=query)
 
 
 async def ticket_by_uuid(info: strawberry.Info[Context], ticket_id: uuid.UUID) -> Ticket | None:

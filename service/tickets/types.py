@@ -1,13 +1,16 @@
 """GraphQL types of support tickets (with SLA durations), mapped from ``TicketRow`` here."""
 
+import dataclasses
 import uuid
 from datetime import datetime
 from enum import Enum
 
 import strawberry
 
+from service.db_paging import UNPAGED
+from service.graphql.context import Context
 from service.graphql.relay import Node, PageInfo, encode_cursor, encode_global_id
-from service.tickets.queries import TicketRow
+from service.tickets.queries import TicketQuery, TicketRow
 
 TICKET_TYPE_NAME = "Ticket"
 
@@ -98,10 +101,23 @@ class TicketEdge:
     cursor: str = strawberry.field(description="Opaque cursor; pass it as `after` to continue after this item.")
 
 
+async def _total_tickets(root: "TicketConnection", info: strawberry.Info[Context]) -> int:
+    unpaged = dataclasses.replace(root.query, page=UNPAGED)
+    return await info.context.loaders.ticket_counts.load((root.account_id, unpaged))
+
+
 @strawberry.type(description="A page of tickets, newest first (Relay connection).")
 class TicketConnection:
     edges: list[TicketEdge] = strawberry.field(description="The tickets of this page, newest first.")
     page_info: PageInfo = strawberry.field(description="Pagination state of this page.")
+    account_id: strawberry.Private[uuid.UUID]
+    query: strawberry.Private[TicketQuery]
+
+    total_count: int = strawberry.field(
+        resolver=_total_tickets,
+        description="Number of tickets over all pages (under the same filter); costs an extra count, so ask only "
+        "when needed.",
+    )
 
 
 def ticket_edge(row: TicketRow) -> TicketEdge:

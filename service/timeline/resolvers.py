@@ -31,4 +31,4 @@ async def account_timeline(
     )
     rows = await info.context.loaders.timeline.load((root.account_id, query))
     edges, info_ = paged(rows, query.page.limit, timeline_edge, after)
-    return TimelineEventConnection(edges=edges, page_info=info_)
+    return TimelineEventConnection(edges=edges, page_info=info_, account_id=root.account_id, query=query)

@@ -1,12 +1,16 @@
 """GraphQL types of the account timeline, mapped from ``TimelineRow`` here."""
 
+import dataclasses
+import uuid
 from datetime import datetime
 from enum import Enum
 
 import strawberry
 
+from service.db_paging import UNPAGED
+from service.graphql.context import Context
 from service.graphql.relay import PageInfo, encode_cursor, encode_global_id
-from service.timeline.queries import TimelineRow
+from service.timeline.queries import TimelineQuery, TimelineRow
 
 TIMELINE_EVENT_TYPE_NAME = "TimelineEvent"
 
@@ -53,10 +57,23 @@ class TimelineEventEdge:
     cursor: str = strawberry.field(description="Opaque cursor; pass it as `after` to continue after this item.")
 
 
+async def _total_entries(root: "TimelineEventConnection", info: strawberry.Info[Context]) -> int:
+    unpaged = dataclasses.replace(root.query, page=UNPAGED)
+    return await info.context.loaders.timeline_counts.load((root.account_id, unpaged))
+
+
 @strawberry.type(description="A page of timeline entries, newest first (Relay connection).")
 class TimelineEventConnection:
     edges: list[TimelineEventEdge] = strawberry.field(description="The entries of this page, newest first.")
     page_info: PageInfo = strawberry.field(description="Pagination state of this page.")
+    account_id: strawberry.Private[uuid.UUID]
+    query: strawberry.Private[TimelineQuery]
+
+    total_count: int = strawberry.field(
+        resolver=_total_entries,
+        description="Number of entries over all pages (under the same filter); costs an extra count, so ask only "
+        "when needed.",
+    )
 
 
 def timeline_edge(row: TimelineRow) -> TimelineEventEdge:
