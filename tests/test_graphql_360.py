@@ -251,3 +251,34 @@ async def test_statements_per_request_do_not_grow_with_the_page_size(
         assert all(edge["node"]["mrr"] == [{"amount": "320.00"}] for edge in edges)
         counts[first] = len(statements)
     assert counts[5] == counts[100], counts
+
+
+async def test_sibling_fields_run_concurrently_each_on_its_own_connection(
+    client: httpx.AsyncClient, engine: AsyncEngine, admin_key: str
+) -> None:
+    await load_customers(engine)
+    in_flight: dict[int, str] = {}
+    shared: list[str] = []
+    overlapping = 0
+
+    def before(conn: Any, cursor: object, statement: str, *args: object) -> None:
+        nonlocal overlapping
+        key = id(conn.connection.dbapi_connection)
+        if key in in_flight:
+            shared.append(statement)
+        overlapping += bool(in_flight)
+        in_flight[key] = statement
+
+    def after(conn: Any, cursor: object, statement: str, *args: object) -> None:
+        in_flight.pop(id(conn.connection.dbapi_connection), None)
+
+    sa.event.listen(Engine, "before_cursor_execute", before)
+    sa.event.listen(Engine, "after_cursor_execute", after)
+    try:
+        body = await gql(client, admin_key, PORTFOLIO, {"first": 3})
+    finally:
+        sa.event.remove(Engine, "before_cursor_execute", before)
+        sa.event.remove(Engine, "after_cursor_execute", after)
+    assert "errors" not in body, body
+    assert shared == []  # no statement started on a connection another statement was still using
+    assert overlapping > 0  # and siblings did overlap: they are not serialised on one connection
