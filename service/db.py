@@ -98,8 +98,16 @@ async def check_connection(engine: AsyncEngine) -> None:
         await conn.execute(text("SELECT 1"))
 
 
-@asynccontextmanager
-async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A short-lived connection for one read; never shared between concurrent resolvers."""
-    async with engine.connect() as conn:
-        yield conn
+class RequestReads:
+    """One request's reads: each gets its own short-lived connection (concurrent resolvers never share one),
+    and at most ``limit`` hold a connection at once — the rest queue — so one wide query cannot drain the
+    pool (and make it open and discard overflow connections) while other requests wait."""
+
+    def __init__(self, engine: AsyncEngine, limit: int) -> None:
+        self.engine = engine
+        self._slots = asyncio.Semaphore(limit)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        async with self._slots, self.engine.connect() as conn:
+            yield conn

@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     db_max_overflow: int = Field(default=5, ge=0, le=1000)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_connections_per_request: int = Field(
+        default=4,
+        ge=1,
+        le=1000,
+        description="Connections one GraphQL request holds at once at most (its concurrent fields queue for "
+        "them); capped at pool size + overflow.",
+    )
     ingest_max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, description="Largest ingest body.")
     ingest_max_records: int = Field(default=1000, ge=1, le=100_000, description="Most records in one batch.")
     ingest_max_concurrent: int = Field(
@@ -90,6 +97,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated sources, most trusted first, for account profile fields sources disagree on.",
     )
+
+    @property
+    def request_connections(self) -> int:
+        """``db_connections_per_request``, never more than the pool can hand out."""
+        return min(self.db_connections_per_request, self.db_pool_size + self.db_max_overflow)
 
     @field_validator("database_url", mode="before")
     @classmethod

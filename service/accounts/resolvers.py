@@ -9,7 +9,6 @@ import strawberry
 from service.accounts import listing, queries
 from service.accounts.filters import AccountFilter, AccountOrder, criteria_from, ordering_from
 from service.accounts.types import ACCOUNT_TYPE_NAME, Account, AccountConnection, AccountEdge
-from service.db import read_connection
 from service.errors import InvalidInput
 from service.graphql.context import Context
 from service.graphql.relay import (
@@ -25,7 +24,7 @@ from service.ingest.normalize import normalize_domain
 
 
 async def account_by_uuid(info: strawberry.Info[Context], account_id: uuid.UUID) -> Account | None:
-    async with read_connection(info.context.engine) as conn:
+    async with info.context.read() as conn:
         rows = await queries.accounts_by_ids(conn, [account_id])
     return Account.from_row(rows[0]) if rows else None
 
@@ -82,7 +81,7 @@ async def accounts(
     ordering = ordering_from(order_by)
     after_key = _after_key(after, ordering)
     today = info.context.loaders.today
-    async with read_connection(info.context.engine) as conn:
+    async with info.context.read() as conn:
         rows = await listing.accounts_page(conn, criteria, ordering, today, after=after_key, limit=limit + 1)
     edges, info_ = paged(rows, limit, _edge(ordering), after)
     return AccountConnection(edges=edges, page_info=info_, criteria=criteria)
@@ -101,7 +100,7 @@ async def account_by_domain(
         normalized = normalize_domain(domain)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
-    async with read_connection(info.context.engine) as conn:
+    async with info.context.read() as conn:
         row = await queries.account_by_domain(conn, normalized)
     return Account.from_row(row) if row else None
 
@@ -111,6 +110,6 @@ async def account_by_source(
     source: Annotated[str, strawberry.argument(description="The source system, as it sends ingest batches.")],
     external_id: Annotated[str, strawberry.argument(description="That system's own id for the account.")],
 ) -> Account | None:
-    async with read_connection(info.context.engine) as conn:
+    async with info.context.read() as conn:
         row = await queries.account_by_source(conn, source, external_id)
     return Account.from_row(row) if row else None

@@ -11,7 +11,6 @@ from service.accounts.enums import LifecycleStage, Segment, TouchModel
 from service.accounts.queries import AccountRow
 from service.contacts.types import Contact
 from service.contracts.types import Contract, ContractStatus, Money
-from service.db import read_connection
 from service.graphql.context import Context
 from service.graphql.relay import Node, PageInfo, encode_global_id
 from service.sources.types import AccountSource
@@ -231,7 +230,7 @@ class AccountEdge:
 
 
 async def _total_count(root: "AccountConnection", info: strawberry.Info[Context]) -> int:
-    async with read_connection(info.context.engine) as conn:
+    async with info.context.read() as conn:
         return await listing.count_accounts(conn, root.criteria, info.context.loaders.today)
 
 

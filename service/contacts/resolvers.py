@@ -7,13 +7,12 @@ import strawberry
 
 from service.contacts import queries
 from service.contacts.types import CONTACT_TYPE_NAME, Contact
-from service.db import read_connection
 from service.graphql.context import Context
 from service.graphql.relay import decode_typed_id
 
 
 async def contact_by_uuid(info: strawberry.Info[Context], contact_id: uuid.UUID) -> Contact | None:
-    async with read_connection(info.context.engine) as conn:
+    async with info.context.read() as conn:
         found = await queries.contacts_by_ids(conn, [contact_id])
     return Contact.from_row(found[contact_id]) if contact_id in found else None
 

@@ -7,13 +7,12 @@ import strawberry
 
 from service.contracts import queries
 from service.contracts.types import CONTRACT_TYPE_NAME, Contract
-from service.db import read_connection
 from service.graphql.context import Context
 from service.graphql.relay import decode_typed_id
 
 
 async def contract_by_uuid(info: strawberry.Info[Context], contract_id: uuid.UUID) -> Contract | None:
-    async with read_connection(info.context.engine) as conn:
+    async with info.context.read() as conn:
         found = await queries.contracts_by_ids(conn, [contract_id])
     return Contract.from_row(found[contract_id]) if contract_id in found else None
 

@@ -9,10 +9,10 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
-from service.db import read_connection
+from service.db import RequestReads
 
 A = TypeVar("A", bound=Hashable)
 V = TypeVar("V")
@@ -21,7 +21,7 @@ Fetch = Callable[[AsyncConnection, Sequence[uuid.UUID], A], Awaitable[Mapping[uu
 
 
 def keyed_loader(
-    engine: AsyncEngine, fetch: Fetch[A, V], missing: Callable[[], V]
+    reads: RequestReads, fetch: Fetch[A, V], missing: Callable[[], V]
 ) -> DataLoader[tuple[uuid.UUID, A], V]:
     """A loader of ``fetch(conn, ids, argument)`` results; ids absent from the result get ``missing()``."""
 
@@ -30,7 +30,7 @@ def keyed_loader(
         for entity_id, argument in keys:
             ids_by_argument[argument].append(entity_id)
         answers: dict[tuple[uuid.UUID, A], V] = {}
-        async with read_connection(engine) as conn:
+        async with reads.connection() as conn:
             for argument, ids in ids_by_argument.items():
                 found = await fetch(conn, ids, argument)
                 answers.update({(entity_id, argument): found[entity_id] for entity_id in ids if entity_id in found})

@@ -1,8 +1,9 @@
 """The typed per-request context every resolver receives as ``info.context``."""
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.api_keys.service import Principal
 from service.graphql.loaders import Loaders
@@ -16,3 +17,7 @@ class Context:
     principal: Principal | None
     request_id: str
     loaders: Loaders
+
+    def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection of this request's own for one read (see ``RequestReads``)."""
+        return self.loaders.reads.connection()

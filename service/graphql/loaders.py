@@ -18,7 +18,7 @@ from service.contacts import queries as contact_queries
 from service.contacts.queries import ContactRow
 from service.contracts import queries as contract_queries
 from service.contracts.queries import ContractRow, LineRow
-from service.db import read_connection
+from service.db import RequestReads
 from service.graphql.batching import keyed_loader
 from service.sources import queries as source_queries
 from service.sources.queries import AccountSourceRow
@@ -39,63 +39,63 @@ def _none() -> None:
 class Loaders:
     """``now`` is the request's clock: every "today" and "last N days" of one request agree."""
 
-    def __init__(self, engine: AsyncEngine, now: dt.datetime | None = None) -> None:
-        self.engine = engine
+    def __init__(self, engine: AsyncEngine, now: dt.datetime | None = None, connections: int = 4) -> None:
+        self.reads = reads = RequestReads(engine, connections)
         self.now = now or dt.datetime.now(dt.UTC)
         self.today = self.now.date()
         self.account_sources = DataLoader[uuid.UUID, list[AccountSourceRow]](load_fn=self._account_sources)
-        self.account = keyed_loader(engine, account_queries.accounts_by_id, _none)
+        self.account = keyed_loader(reads, account_queries.accounts_by_id, _none)
         self.children: DataLoader[tuple[uuid.UUID, None], list[AccountRow]] = keyed_loader(
-            engine, account_queries.children_of_accounts, list
+            reads, account_queries.children_of_accounts, list
         )
         self.contacts: DataLoader[tuple[uuid.UUID, None], list[ContactRow]] = keyed_loader(
-            engine, contact_queries.contacts_of_accounts, list
+            reads, contact_queries.contacts_of_accounts, list
         )
         self.contracts: DataLoader[tuple[uuid.UUID, tuple[str, ...] | None], list[ContractRow]] = keyed_loader(
-            engine, contract_queries.contracts_of_accounts, list
+            reads, contract_queries.contracts_of_accounts, list
         )
         self.contract_lines: DataLoader[tuple[uuid.UUID, None], list[LineRow]] = keyed_loader(
-            engine, contract_queries.lines_of_contracts, list
+            reads, contract_queries.lines_of_contracts, list
         )
         self.mrr: DataLoader[tuple[uuid.UUID, dt.date], list[tuple[str, Decimal]]] = keyed_loader(
-            engine, contract_queries.mrr_of_accounts, list
+            reads, contract_queries.mrr_of_accounts, list
         )
         self.licensed_seats: DataLoader[tuple[uuid.UUID, dt.date], int] = keyed_loader(
-            engine, contract_queries.licensed_seats, int
+            reads, contract_queries.licensed_seats, int
         )
         self.next_renewal: DataLoader[tuple[uuid.UUID, dt.date], dt.date | None] = keyed_loader(
-            engine, contract_queries.next_renewals, _none
+            reads, contract_queries.next_renewals, _none
         )
         self.tickets: DataLoader[tuple[uuid.UUID, TicketQuery], list[TicketRow]] = keyed_loader(
-            engine, ticket_queries.ticket_pages, list
+            reads, ticket_queries.ticket_pages, list
         )
         self.ticket_counts: DataLoader[tuple[uuid.UUID, TicketQuery], int] = keyed_loader(
-            engine, ticket_queries.ticket_counts, int
+            reads, ticket_queries.ticket_counts, int
         )
         self.surveys: DataLoader[tuple[uuid.UUID, SurveyQuery], list[SurveyRow]] = keyed_loader(
-            engine, survey_queries.survey_pages, list
+            reads, survey_queries.survey_pages, list
         )
         self.survey_counts: DataLoader[tuple[uuid.UUID, SurveyQuery], int] = keyed_loader(
-            engine, survey_queries.survey_counts, int
+            reads, survey_queries.survey_counts, int
         )
         self.nps: DataLoader[tuple[uuid.UUID, tuple[dt.datetime, dt.datetime]], NpsRow] = keyed_loader(
-            engine, survey_queries.nps_of_accounts, lambda: NpsRow(0, 0, 0, 0)
+            reads, survey_queries.nps_of_accounts, lambda: NpsRow(0, 0, 0, 0)
         )
         self.timeline: DataLoader[tuple[uuid.UUID, TimelineQuery], list[TimelineRow]] = keyed_loader(
-            engine, timeline_queries.timeline_pages, list
+            reads, timeline_queries.timeline_pages, list
         )
         self.timeline_counts: DataLoader[tuple[uuid.UUID, TimelineQuery], int] = keyed_loader(
-            engine, timeline_queries.timeline_counts, int
+            reads, timeline_queries.timeline_counts, int
         )
         self.usage_series: DataLoader[tuple[uuid.UUID, SeriesRequest], list[UsagePointRow]] = keyed_loader(
-            engine, usage_queries.usage_series, list
+            reads, usage_queries.usage_series, list
         )
-        self.active_users: DataLoader[tuple[uuid.UUID, int], int] = keyed_loader(engine, self._active_users, int)
+        self.active_users: DataLoader[tuple[uuid.UUID, int], int] = keyed_loader(reads, self._active_users, int)
         self.feature_adoption: DataLoader[tuple[uuid.UUID, tuple[dt.date, dt.date]], list[FeatureUsageRow]] = (
-            keyed_loader(engine, usage_queries.feature_adoption, list)
+            keyed_loader(reads, usage_queries.feature_adoption, list)
         )
         self.last_seen: DataLoader[tuple[uuid.UUID, None], tuple[int, ...]] = keyed_loader(
-            engine, self._last_seen, lambda: (0, 0, 0, 0)
+            reads, self._last_seen, lambda: (0, 0, 0, 0)
         )
 
     async def _active_users(
@@ -109,6 +109,6 @@ class Loaders:
         return await usage_queries.last_seen_distribution(conn, account_ids, self.now)
 
     async def _account_sources(self, account_ids: Sequence[uuid.UUID]) -> list[list[AccountSourceRow]]:
-        async with read_connection(self.engine) as conn:
+        async with self.reads.connection() as conn:
             grouped = await source_queries.account_sources(conn, account_ids)
         return [grouped.get(account_id, []) for account_id in account_ids]

@@ -25,7 +25,7 @@ class GraphQLView(GraphQL[Context, None]):
             settings=state.settings,
             principal=getattr(state, "principal", None),
             request_id=state.request_id,
-            loaders=Loaders(state.engine),
+            loaders=Loaders(state.engine, connections=state.settings.request_connections),
         )
 
 

@@ -5,7 +5,6 @@ from typing import Annotated
 import strawberry
 
 from service.api_keys.roles import Role
-from service.db import read_connection
 from service.graphql.context import Context
 from service.graphql.permissions import require_role
 from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_cursor, encode_cursor, page_size, paged
@@ -36,7 +35,7 @@ async def unmatched_records(
     limit = page_size(first)
     after_key = decode_time_cursor(after)
     query = queries.UnmatchedQuery(source=source, entity=entity, include_resolved=include_resolved)
-    async with read_connection(info.context.engine) as conn:
+    async with info.context.read() as conn:
         rows = await queries.unmatched_page(conn, query, after=after_key, limit=limit + 1)
     edges, info_ = paged(rows, limit, _edge, after)
     return UnmatchedRecordConnection(edges=edges, page_info=info_, query=query)

@@ -6,7 +6,6 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
-from service.db import read_connection
 from service.graphql.context import Context
 from service.graphql.relay import PageInfo
 from service.sources.queries import AccountSourceRow, UnmatchedQuery, UnmatchedRow, count_unmatched
@@ -72,7 +71,7 @@ class UnmatchedRecordEdge:
 
 
 async def _total_unmatched(root: "UnmatchedRecordConnection", info: strawberry.Info[Context]) -> int:
-    async with read_connection(info.context.engine) as conn:
+    async with info.context.read() as conn:
         return await count_unmatched(conn, root.query)
 
 

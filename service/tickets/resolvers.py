@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from service.db import read_connection
 from service.db_paging import PageRequest
 from service.graphql.context import Context
 from service.graphql.relay import (
@@ -55,7 +54,7 @@ async def account_tickets(
 
 
 async def ticket_by_uuid(info: strawberry.Info[Context], ticket_id: uuid.UUID) -> Ticket | None:
-    async with read_connection(info.context.engine) as conn:
+    async with info.context.read() as conn:
         found = await queries.tickets_by_ids(conn, [ticket_id])
     return Ticket.from_row(found[ticket_id]) if ticket_id in found else None
 
