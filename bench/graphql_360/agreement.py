@@ -1,0 +1,87 @@
+"""Agreement: before timing, the API's data and the baseline's JSON are compared field by field; any
+difference stops the bench."""
+
+import datetime as dt
+import itertools
+import math
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from bench.graphql_360.clients import Clients, api_fetch, baseline_fetch
+from bench.graphql_360.errors import BenchError
+from bench.graphql_360.workload import Page
+
+CHECKED_ACCOUNTS = 20
+# PostgreSQL rounds numeric ties away from zero, Python's round() to even: one unit of the 4th decimal.
+FLOAT_TOLERANCE = 1.0001e-4
+
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def differences(api: Any, baseline: Any, path: str = "") -> Iterator[str]:
+    """Where the two answers differ; timestamps compare as instants, floats within FLOAT_TOLERANCE."""
+    if isinstance(api, dict) and isinstance(baseline, dict):
+        for key in sorted(api.keys() | baseline.keys()):
+            if key not in api or key not in baseline:
+                yield f"{path}.{key}: only in {'the API' if key in api else 'the baseline'}"
+            else:
+                yield from differences(api[key], baseline[key], f"{path}.{key}")
+    elif isinstance(api, list) and isinstance(baseline, list):
+        if len(api) != len(baseline):
+            yield f"{path}: {len(api)} items from the API, {len(baseline)} from the baseline"
+        for index, (a, b) in enumerate(zip(api, baseline, strict=False)):
+            yield from differences(a, b, f"{path}[{index}]")
+    elif isinstance(api, float) or isinstance(baseline, float):
+        if not (isinstance(api, int | float) and isinstance(baseline, int | float)) or not math.isclose(
+            api, baseline, rel_tol=0, abs_tol=FLOAT_TOLERANCE
+        ):
+            yield f"{path}: API {api!r}, baseline {baseline!r}"
+    elif isinstance(api, str) and isinstance(baseline, str) and _TIMESTAMP.match(api) and _TIMESTAMP.match(baseline):
+        if dt.datetime.fromisoformat(api) != dt.datetime.fromisoformat(baseline):
+            yield f"{path}: API {api!r}, baseline {baseline!r}"
+    elif type(api) is not type(baseline) or api != baseline:
+        yield f"{path}: API {api!r}, baseline {baseline!r}"
+
+
+def portfolio_totals(data: dict[str, Any]) -> str:
+    nodes = [edge["node"] for edge in data["accounts"]["edges"]]
+    mrr: dict[str, Decimal] = {}
+    for node in nodes:
+        for amount in node["mrr"]:
+            mrr[amount["currency"]] = mrr.get(amount["currency"], Decimal(0)) + Decimal(amount["amount"])
+    contracts = [contract for node in nodes for contract in node["contracts"]]
+    return (
+        f"{len(nodes)} accounts, {len(contracts)} active contracts with "
+        f"{sum(len(c['lines']) for c in contracts)} lines, "
+        f"{sum(len(n['tickets']['edges']) for n in nodes)} open tickets, "
+        f"{sum(p['events'] for n in nodes for p in n['usage'])} usage events, MRR "
+        + ", ".join(f"{currency} {amount}" for currency, amount in sorted(mrr.items()))
+    )
+
+
+async def check_agreement(pages: dict[str, Page], clients: Clients) -> list[str]:
+    """Compare every portfolio and CHECKED_ACCOUNTS 360 answers; raise on any difference. Returns report lines."""
+    http, conn = clients.http[0], clients.pg[0]
+    lines = []
+    portfolios = len(pages["portfolio"].bodies)
+    samples = [("portfolio", index) for index in range(portfolios)]
+    samples += [("360", index) for index in range(min(CHECKED_ACCOUNTS, len(pages["360"].bodies)))]
+    for name, index in samples:
+        page = pages[name]
+        _, api = await api_fetch(http, page.bodies[index])
+        _, baseline = await baseline_fetch(conn, page.sql, page.arguments[index])
+        found = list(itertools.islice(differences(api, baseline), 20))
+        if found:
+            raise BenchError(
+                f"the API and the baseline disagree on the {name} page {page.arguments[index][:1]}:\n  "
+                + "\n  ".join(found)
+            )
+        if name == "portfolio" and index == 0:
+            lines.append(f"check: portfolio of {page.arguments[index][0]!r}: {portfolio_totals(api)}")
+    lines.append(
+        f"check: API and baseline agree field by field on {portfolios} portfolios and "
+        f"{len(samples) - portfolios} account 360 pages"
+    )
+    return lines

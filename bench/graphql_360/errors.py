@@ -1,0 +1,5 @@
+"""The bench's one error: something that stops the run (a failed request, a disagreement, a failed command)."""
+
+
+class BenchError(Exception):
+    pass
