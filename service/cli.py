@@ -222,8 +222,7 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 
 def _serve(settings: Settings, *, workers: int, demo: bool) -> int:
-    import uvicorn
-
+    from service.http_server import run_server
     from service.serve_setup import prepare_database
 
     if workers < 1:
@@ -245,14 +244,11 @@ def _serve(settings: Settings, *, workers: int, demo: bool) -> int:
         )
         for line in banner:
             print(line, flush=True)
-        uvicorn.run(
+        run_server(
             "service.app:create_app",
-            factory=True,
             host=settings.host,
             port=settings.port,
             workers=workers,
-            log_config=None,
-            access_log=False,
             log_level=settings.log_level.value,
         )
     return 0
