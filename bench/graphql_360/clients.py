@@ -76,7 +76,10 @@ def caller(page: Page, variant: str, clients: Clients) -> Call:
 
 async def open_clients(base_url: str, key: str, dsn: str, count: int) -> Clients:
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    http = [httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120) for _ in range(count)]
+    # Idle connections are dropped before the server's 5 s keep-alive timeout: reusing one the server is
+    # closing at that moment fails with a ReadError (a client would retry; a bench should not race it).
+    limits = httpx.Limits(keepalive_expiry=3)
+    http = [httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120, limits=limits) for _ in range(count)]
     session = {"timezone": "UTC", "application_name": "bench-baseline"}
     pg = [await asyncpg.connect(dsn, server_settings=session) for _ in range(count)]
     return Clients(http, pg)
