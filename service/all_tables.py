@@ -7,7 +7,7 @@ from service.contacts.tables import contacts
 from service.contracts.tables import contract_lines, contracts, products
 from service.db_metadata import metadata
 from service.handoffs.tables import handoff_events, handoffs
-from service.health_scores.tables import health_scores, scorecards
+from service.health_scores.tables import health_overrides, health_scores, manual_scores, scorecards
 from service.ingest.tables import ingest_requests
 from service.sources.tables import pending_parent_links, source_links, unmatched_records
 from service.surveys.tables import survey_responses
@@ -25,8 +25,10 @@ __all__ = [
     "contracts",
     "handoff_events",
     "handoffs",
+    "health_overrides",
     "health_scores",
     "ingest_requests",
+    "manual_scores",
     "metadata",
     "pending_parent_links",
     "products",

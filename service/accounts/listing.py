@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.queries import AccountRow
 from service.accounts.tables import accounts
-from service.contracts.queries import NOT_COUNTED, active_lines
-from service.contracts.tables import contracts
+from service.contracts.queries import active_lines, next_renewal_dates
 from service.db_rows import row_into, text_array
 
 # Accounts without a renewal date sort after all others in either direction.
@@ -91,16 +90,6 @@ def _arr_by_account(day: dt.date, currency: str, name: str) -> sa.Subquery:
     )
 
 
-def _next_renewal_by_account(day: dt.date) -> sa.Subquery:
-    c = contracts.c
-    return (
-        sa.select(c.account_id, sa.func.min(c.renewal_date).label("renewal_date"))
-        .where(c.renewal_date >= day, c.status.not_in(NOT_COUNTED))
-        .group_by(c.account_id)
-        .subquery("account_renewal")
-    )
-
-
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -123,7 +112,7 @@ class _Listing:
             arr_columns[currency] = sa.func.coalesce(arr_sub.c.arr, 0)
         renewal: sa.ColumnElement[Any] | None = None
         if criteria.needs_renewal or ordering.key is SortKey.RENEWAL_DATE:
-            renewal_sub = _next_renewal_by_account(today)
+            renewal_sub = next_renewal_dates(today).subquery("account_renewal")
             source = source.outerjoin(renewal_sub, renewal_sub.c.account_id == accounts.c.id)
             renewal = renewal_sub.c.renewal_date
         self.source = source

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -126,29 +127,40 @@ async def mrr_of_accounts(
     return grouped
 
 
-async def licensed_seats(conn: AsyncConnection, account_ids: Sequence[uuid.UUID], day: dt.date) -> dict[uuid.UUID, int]:
-    """Seats licensed on ``day``: per product the summed quantity of active lines, and of those the largest
-    (add-on products license a subset of the same users, so products do not add up)."""
-    active = active_lines(day).where(contract_lines.c.account_id == sa.any_(uuid_array(account_ids))).subquery()
+def seats_by_account(day: dt.date, lines: sa.Select[Any] | None = None) -> sa.Select[Any]:
+    """(account_id, seats) licensed on ``day``: per product the summed quantity of active lines, and of those
+    the largest (add-on products license a subset of the same users, so products do not add up)."""
+    active = (lines if lines is not None else active_lines(day)).subquery()
     per_product = (
         sa.select(active.c.account_id, sa.func.sum(active.c.quantity).label("seats"))
         .group_by(active.c.account_id, active.c.product_id)
         .subquery()
     )
-    rows = await conn.execute(
-        sa.select(per_product.c.account_id, sa.func.max(per_product.c.seats)).group_by(per_product.c.account_id)
+    return sa.select(per_product.c.account_id, sa.func.max(per_product.c.seats).label("seats")).group_by(
+        per_product.c.account_id
     )
-    return {account_id: int(seats) for account_id, seats in rows}
+
+
+async def licensed_seats(conn: AsyncConnection, account_ids: Sequence[uuid.UUID], day: dt.date) -> dict[uuid.UUID, int]:
+    """Seats licensed on ``day`` (``seats_by_account``) for a batch of accounts."""
+    lines = active_lines(day).where(contract_lines.c.account_id == sa.any_(uuid_array(account_ids)))
+    rows = await conn.execute(seats_by_account(day, lines))
+    return {row[0]: int(row[1]) for row in rows}
+
+
+def next_renewal_dates(day: dt.date) -> sa.Select[Any]:
+    """(account_id, renewal_date): the earliest renewal date on or after ``day`` among each account's counted
+    contracts (neither draft nor cancelled)."""
+    c = contracts.c
+    return (
+        sa.select(c.account_id, sa.func.min(c.renewal_date).label("renewal_date"))
+        .where(c.renewal_date >= day, c.status.not_in(NOT_COUNTED))
+        .group_by(c.account_id)
+    )
 
 
 async def next_renewals(
     conn: AsyncConnection, account_ids: Sequence[uuid.UUID], day: dt.date
 ) -> dict[uuid.UUID, dt.date]:
-    """The earliest renewal date on or after ``day`` among each account's counted contracts."""
-    c = contracts.c
-    rows = await conn.execute(
-        sa.select(c.account_id, sa.func.min(c.renewal_date))
-        .where(c.account_id == sa.any_(uuid_array(account_ids)), c.renewal_date >= day, c.status.not_in(NOT_COUNTED))
-        .group_by(c.account_id)
-    )
+    rows = await conn.execute(next_renewal_dates(day).where(contracts.c.account_id == sa.any_(uuid_array(account_ids))))
     return {row[0]: row[1] for row in rows}

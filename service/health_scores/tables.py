@@ -5,6 +5,7 @@ from service.db_columns import account_fk, created_at, one_of, uuid_pk
 from service.db_metadata import metadata
 
 BANDS = ("red", "yellow", "green")
+TOUCH_MODELS = ("high", "low", "tech")
 
 scorecards = sa.Table(
     "scorecards",
@@ -31,20 +32,51 @@ health_scores = sa.Table(
     sa.Column("score", sa.Numeric(5, 2)),  # null: not enough data to score
     sa.Column("band", sa.Text),
     sa.Column("tier", sa.Text),
-    sa.Column("trend", sa.Numeric(6, 2)),
+    sa.Column("touch_model", sa.Text),  # the tier's suggestion
+    sa.Column("trend", sa.Numeric(6, 2)),  # score minus the previous score of the same name
+    sa.Column("coverage", sa.Numeric(5, 4), nullable=False),  # share of the weight whose measures had data
     sa.Column("measures", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
-    sa.Column("override_score", sa.Numeric(5, 2)),
-    sa.Column("override_reason", sa.Text),
-    sa.Column("override_by", sa.Text),
-    sa.Column("override_expires_at", sa.DateTime(timezone=True)),
     sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.CheckConstraint("score BETWEEN 0 AND 100", name="score_range"),
-    sa.CheckConstraint("override_score BETWEEN 0 AND 100", name="override_score_range"),
-    sa.CheckConstraint(
-        "override_score IS NULL OR (override_reason IS NOT NULL AND override_by IS NOT NULL)",
-        name="override_explained",
-    ),
+    sa.CheckConstraint("coverage BETWEEN 0 AND 1", name="coverage_range"),
     one_of("band", BANDS),
+    one_of("touch_model", TOUCH_MODELS),
     sa.Index("ix_health_scores_account_id_score_name_computed_at", "account_id", "score_name", "computed_at"),
     sa.Index("ix_health_scores_scorecard_id", "scorecard_id"),
+)
+
+# A CSM's override of a computed score: it applies until it expires or is lifted; the computed score stays.
+health_overrides = sa.Table(
+    "health_overrides",
+    metadata,
+    uuid_pk(),
+    account_fk(),
+    sa.Column("score_name", sa.Text, nullable=False),
+    sa.Column("score", sa.Numeric(5, 2), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    created_at(),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("lifted_at", sa.DateTime(timezone=True)),
+    sa.Column("lifted_by", sa.Text),
+    sa.CheckConstraint("score BETWEEN 0 AND 100", name="score_range"),
+    sa.CheckConstraint("length(btrim(reason)) > 0", name="reason_not_blank"),
+    sa.CheckConstraint("expires_at > created_at", name="expires_after_created"),
+    sa.Index("ix_health_overrides_account_id_score_name", "account_id", "score_name", "created_at"),
+)
+
+# The `manual` measure's input: a CSM's judgement of an account, with a comment.
+manual_scores = sa.Table(
+    "manual_scores",
+    metadata,
+    uuid_pk(),
+    account_fk(),
+    sa.Column("score", sa.Numeric(5, 2), nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    created_at(),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("score BETWEEN 0 AND 100", name="score_range"),
+    sa.CheckConstraint("length(btrim(comment)) > 0", name="comment_not_blank"),
+    sa.Index("ix_manual_scores_account_id_created_at", "account_id", "created_at"),
 )
