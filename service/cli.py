@@ -1,4 +1,4 @@
-"""The ``cshub`` command line: serve, migrate, import, seed, export-schema and API key management.
+"""The ``cshub`` command line: serve, migrate, import, seed, health recompute, export-schema and API keys.
 
 Every failure a user can fix ends as one line on stderr (``cshub: error: ...``) and a non-zero exit
 status, never a traceback: 2 for bad configuration or usage, 1 for everything else.
@@ -10,6 +10,8 @@ import os
 import signal
 import socket
 import sys
+import time
+import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from types import FrameType
@@ -53,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--accounts", type=int, default=300, help="number of customer accounts (default 300)")
     seed.add_argument("--seed", type=int, default=DEMO_SEED, help="random seed; the same seed gives the same data")
 
+    health = commands.add_parser("health", help="health scores")
+    health_commands = health.add_subparsers(dest="health_command", required=True, metavar="ACTION")
+    recompute = health_commands.add_parser("recompute", help="score every account (or some) now, set-based in SQL")
+    recompute.add_argument("--account", action="append", default=[], metavar="UUID", help="only this account (repeat)")
+
     keys = commands.add_parser("keys", help="manage API keys")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     create = key_commands.add_parser("create", help="create a key; the key is printed on the last line")
@@ -86,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_with_database(settings, _import(settings, args))
         if args.command == "seed":
             return _run_with_database(settings, _seed(settings, args.accounts, args.seed))
+        if args.command == "health":
+            return _run_with_database(settings, _recompute_health(settings, args.account))
         return _keys(settings, args)
     except ConfigurationError as error:
         print(f"cshub: error: {error.message}", file=sys.stderr)
@@ -175,6 +184,29 @@ def _seed(settings: Settings, accounts: int, seed: int) -> DatabaseWork:
         for entity, counts in totals.items():
             shown = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()) if count)
             print(f"{entity}: {shown}")
+        return 0
+
+    return body
+
+
+def _recompute_health(settings: Settings, accounts: list[str]) -> DatabaseWork:
+    from service.health_scores.service import recompute_health
+
+    try:
+        account_ids = [uuid.UUID(value) for value in accounts] or None
+    except ValueError:
+        raise ConfigurationError(f"--account takes account ids (UUIDs); got {accounts}") from None
+
+    async def body(url: str) -> int:
+        async with engine_for(url, settings, require_head=True) as engine, engine.begin() as conn:
+            started = time.perf_counter()
+            result = await recompute_health(conn, account_ids=account_ids)
+        seconds = time.perf_counter() - started
+        print(
+            f"health: {result.scores} scores for {result.accounts} accounts ({result.scored} scored, "
+            f"{result.scores - result.scored} without enough data) in {seconds:.1f} s, "
+            f"as of {result.computed_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
         return 0
 
     return body
