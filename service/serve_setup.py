@@ -13,6 +13,8 @@ from service.accounts.tables import accounts
 from service.database_session import engine_for
 from service.db import database_errors, describe_url
 from service.demo_data import demo_admin_key
+from service.health_scores.scorecards import ensure_default
+from service.health_scores.service import recompute_health
 from service.seed.loader import DEMO_SEED, seed_demo
 from service.settings import Settings, is_loopback
 
@@ -29,6 +31,8 @@ async def prepare_database(url: str, settings: Settings, *, demo: bool) -> list[
     async with engine_for(url, settings) as engine, database_errors(url):
         if settings.migrate_on_start:
             await migrate.upgrade(engine)
+            async with engine.begin() as conn:
+                await ensure_default(conn)  # the shipped scorecard, on first start
         if not demo:
             return lines
         lines += await _seed_if_empty(engine, settings)
@@ -64,5 +68,10 @@ async def _seed_if_empty(engine: AsyncEngine, settings: Settings) -> list[str]:
         source_priority=settings.source_priority,
     )
     records = sum(sum(counts.values()) for counts in totals.values())
+    async with engine.begin() as conn:
+        scored = await recompute_health(conn)
     took = time.monotonic() - started
-    return [f"cshub: demo company seeded: {records} records from crm, support and product in {took:.0f} s"]
+    return [
+        f"cshub: demo company seeded: {records} records from crm, support and product, "
+        f"{scored.scored} of {scored.accounts} accounts health-scored, in {took:.0f} s"
+    ]

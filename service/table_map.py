@@ -19,6 +19,8 @@ from service.accounts.tables import accounts
 from service.contacts.tables import contacts
 from service.contracts import queries as contract_queries
 from service.contracts.tables import contract_lines, contracts, products
+from service.health_scores import queries as health_queries
+from service.health_scores.tables import health_scores, scorecards
 from service.sources.tables import source_links, unmatched_records
 from service.surveys import queries as survey_queries
 from service.surveys.tables import survey_responses
@@ -133,6 +135,8 @@ ACCOUNT = TypeMap(
         "featureAdoption": Computed(usage_queries.feature_adoption),
         "lastSeenDistribution": Computed(usage_queries.last_seen_distribution),
         "nps": Computed(survey_queries.nps_of_accounts),
+        "health": Computed(health_queries.latest_scores, "latest health_scores row of the name"),
+        "healthHistory": Computed(health_queries.score_histories, "health_scores rows of the name in a window"),
     },
 )
 
@@ -263,6 +267,49 @@ UNMATCHED_RECORD = TypeMap(
     },
 )
 
+hs, sc = health_scores.c, scorecards.c
+
+HEALTH_SCORE = TypeMap(
+    "HealthScore",
+    health_scores,
+    hs.id,
+    columns={
+        "name": hs.score_name,
+        "score": hs.score,
+        "band": hs.band,
+        "tier": hs.tier,
+        "suggestedTouchModel": hs.touch_model,
+        "trend": hs.trend,
+        "coverage": hs.coverage,
+        "computedAt": hs.computed_at,
+        "scorecardVersion": sc.version,
+        "scorecardId": hs.scorecard_id,
+        "measures": hs.measures,  # the explanation document: HealthMeasure values
+    },
+    joins=((scorecards, hs.scorecard_id == sc.id),),
+    exposes_id=False,
+)
+
+SCORECARD = TypeMap(
+    "Scorecard",
+    scorecards,
+    sc.id,
+    columns={
+        "name": sc.name,
+        "segment": sc.segment,
+        "version": sc.version,
+        "active": sc.is_active,
+        "createdBy": sc.created_by,
+        "createdAt": sc.created_at,
+        # The configuration document's parts (validated by service.health_scores.config).
+        "measures": sc.config["measures"],
+        "bands": sc.config["bands"],
+        "tiers": sc.config["tiers"],
+        "currency": sc.config["currency"].astext,
+        "minCoverage": sc.config["min_coverage"].astext,
+    },
+)
+
 TYPE_MAPS: Mapping[str, TypeMap] = {
     type_map.graphql_type: type_map
     for type_map in (
@@ -276,6 +323,8 @@ TYPE_MAPS: Mapping[str, TypeMap] = {
         TIMELINE_EVENT,
         ACCOUNT_SOURCE,
         UNMATCHED_RECORD,
+        HEALTH_SCORE,
+        SCORECARD,
     )
 }
 
@@ -293,5 +342,13 @@ VALUE_TYPES = frozenset(
         "AccountsMerged",
         "MutationError",
         "FieldError",
+        # Documents inside JSONB columns (health_scores.measures, scorecards.config) and mutation answers.
+        "HealthMeasure",
+        "ScorecardMeasure",
+        "MeasureScale",
+        "ScaleBand",
+        "ScoreBands",
+        "ScorecardTier",
+        "HealthRecomputed",
     }
 )

@@ -11,6 +11,8 @@ from service.accounts.queries import AccountRow
 from service.contacts.queries import ContactRow
 from service.contracts.queries import ContractRow, LineRow
 from service.graphql.schema import schema
+from service.health_scores.queries import HealthScoreRow
+from service.health_scores.scorecards import ScorecardRow
 from service.sources.queries import AccountSourceRow, UnmatchedRow
 from service.surveys.queries import SurveyRow
 from service.table_map import TICKET, TYPE_MAPS, VALUE_TYPES, TypeMap
@@ -29,6 +31,8 @@ ROWS: dict[str, type] = {
     "TimelineEvent": TimelineRow,
     "AccountSource": AccountSourceRow,
     "UnmatchedRecord": UnmatchedRow,
+    "HealthScore": HealthScoreRow,
+    "Scorecard": ScorecardRow,
 }
 
 

@@ -12,6 +12,7 @@ from service.accounts.listing import Criteria, Ordering, SortKey
 from service.accounts.types import ACCOUNT_TYPE_NAME
 from service.errors import InvalidInput
 from service.graphql.relay import decode_typed_id
+from service.health_scores.types import HealthBand
 
 MAX_SEARCH_LENGTH = 200
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -62,6 +63,12 @@ class AccountFilter:
         "window; accounts without one are left out.",
     )
     arr: ArrRange | None = strawberry.field(default=None, description="Only accounts whose ARR today is in range.")
+    health_band: list[HealthBand] | None = strawberry.field(
+        default=None,
+        description="Only accounts whose latest `healthScore` score is in these bands (accounts never scored, or "
+        "without enough data, are left out).",
+    )
+    health_score: str = strawberry.field(default="overall", description="The score `healthBand` looks at.")
     search: str | None = strawberry.field(
         default=None,
         description=f"Case-insensitive substring of the name or the domain (at most {MAX_SEARCH_LENGTH} "
@@ -144,6 +151,8 @@ def criteria_from(chosen: AccountFilter | None) -> Criteria:
         arr_max=arr.max,
         arr_currency=_currency(arr.currency, "filter.arr.currency"),
         search=_search(chosen.search),
+        health_bands=None if chosen.health_band is None else tuple(str(band.value) for band in chosen.health_band),
+        health_score=chosen.health_score,
     )
 
 

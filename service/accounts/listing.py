@@ -19,6 +19,7 @@ from service.accounts.queries import AccountRow
 from service.accounts.tables import accounts
 from service.contracts.queries import active_lines, next_renewal_dates
 from service.db_rows import row_into, text_array
+from service.health_scores.queries import latest_bands
 
 # Accounts without a renewal date sort after all others in either direction.
 _NO_RENEWAL_ASC = dt.date(9999, 12, 31)
@@ -64,6 +65,8 @@ class Criteria:
     arr_max: Decimal | None = None
     arr_currency: str = "USD"
     search: str | None = None  # substring of the name or the domain, any case
+    health_bands: tuple[str, ...] | None = None  # band of the latest score named ``health_score``
+    health_score: str = "overall"
 
     @property
     def needs_arr(self) -> bool:
@@ -115,8 +118,16 @@ class _Listing:
             renewal_sub = next_renewal_dates(today).subquery("account_renewal")
             source = source.outerjoin(renewal_sub, renewal_sub.c.account_id == accounts.c.id)
             renewal = renewal_sub.c.renewal_date
+        if criteria.health_bands is not None:
+            bands = latest_bands(criteria.health_score).subquery("account_health")
+            source = source.join(bands, bands.c.account_id == accounts.c.id)
+            self._health_band: sa.ColumnElement[Any] | None = bands.c.band
+        else:
+            self._health_band = None
         self.source = source
         self.conditions = self._conditions(criteria, arr_columns.get(criteria.arr_currency), renewal)
+        if self._health_band is not None and criteria.health_bands is not None:
+            self.conditions.append(_any_of(self._health_band, criteria.health_bands, "health_bands"))
         self.sort = self._sort(ordering, arr_columns.get(ordering.currency), renewal)
         self.descending = ordering.descending
 

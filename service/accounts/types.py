@@ -13,6 +13,8 @@ from service.contacts.types import Contact
 from service.contracts.types import Contract, ContractStatus, Money
 from service.graphql.context import Context
 from service.graphql.relay import Node, PageInfo, encode_global_id
+from service.health_scores.resolvers import account_health, account_health_history
+from service.health_scores.types import HealthScore
 from service.sources.types import AccountSource
 from service.surveys.resolvers import account_nps, account_surveys
 from service.surveys.types import NpsSummary, SurveyResponseConnection
@@ -202,6 +204,15 @@ class Account(Node):
     )
     last_seen_distribution: LastSeenDistribution = strawberry.field(
         resolver=_last_seen_distribution, description="The account's known users by time since last seen."
+    )
+    health: HealthScore | None = strawberry.field(
+        resolver=account_health,
+        description="The latest health score of this name, with every measure explained; null before the first "
+        "computation. `computedAt` tells its freshness.",
+    )
+    health_history: list[HealthScore] = strawberry.field(
+        resolver=account_health_history,
+        description="Scores of this name computed in [from, to) (UTC days; default the last 90 days), newest first.",
     )
 
     @classmethod

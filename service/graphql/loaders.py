@@ -20,6 +20,8 @@ from service.contracts import queries as contract_queries
 from service.contracts.queries import ContractRow, LineRow
 from service.db import RequestReads
 from service.graphql.batching import keyed_loader
+from service.health_scores import queries as health_queries
+from service.health_scores.queries import HealthScoreRow
 from service.sources import queries as source_queries
 from service.sources.queries import AccountSourceRow
 from service.surveys import queries as survey_queries
@@ -87,6 +89,12 @@ class Loaders:
         self.timeline_counts: DataLoader[tuple[uuid.UUID, TimelineQuery], int] = keyed_loader(
             reads, timeline_queries.timeline_counts, int
         )
+        self.health: DataLoader[tuple[uuid.UUID, str], HealthScoreRow | None] = keyed_loader(
+            reads, health_queries.latest_scores, _none
+        )
+        self.health_history: DataLoader[
+            tuple[uuid.UUID, tuple[str, dt.datetime, dt.datetime]], list[HealthScoreRow]
+        ] = keyed_loader(reads, health_queries.score_histories, list)
         self.usage_series: DataLoader[tuple[uuid.UUID, SeriesRequest], list[UsagePointRow]] = keyed_loader(
             reads, usage_queries.usage_series, list
         )

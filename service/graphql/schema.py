@@ -16,6 +16,8 @@ from service.contracts.types import CONTRACT_TYPE_NAME, Contract
 from service.graphql.context import Context
 from service.graphql.errors import ErrorPolicy, log_unexpected_errors
 from service.graphql.relay import Node, decode_global_id
+from service.health_scores import resolvers as health_resolvers
+from service.health_scores.types import SCORECARD_TYPE_NAME, Scorecard
 from service.sources import resolvers as source_resolvers
 from service.sources.types import UnmatchedRecordConnection
 from service.tickets import resolvers as ticket_resolvers
@@ -35,6 +37,8 @@ async def node(
         return await contract_resolvers.contract_by_uuid(info, entity_id)
     if type_name == TICKET_TYPE_NAME:
         return await ticket_resolvers.ticket_by_uuid(info, entity_id)
+    if type_name == SCORECARD_TYPE_NAME:
+        return await health_resolvers.scorecard_by_uuid(info, entity_id)
     return None
 
 
@@ -70,6 +74,13 @@ class Query:
     node: Node | None = strawberry.field(
         resolver=node, description="Any object by its global id (Relay); null when it does not exist."
     )
+    scorecards: list[Scorecard] = strawberry.field(
+        resolver=health_resolvers.all_scorecards,
+        description="The current version of every scorecard (by name, the default before segment ones).",
+    )
+    scorecard: Scorecard | None = strawberry.field(
+        resolver=health_resolvers.scorecard, description="One scorecard version by global id; null if none."
+    )
     unmatched_records: UnmatchedRecordConnection = strawberry.field(
         resolver=source_resolvers.unmatched_records,
         description="Ingested records still waiting for their account (roles admin, csm, ingest).",
@@ -78,6 +89,20 @@ class Query:
 
 @strawberry.type(description="Changes people make in the hub (ingest from source systems goes through REST).")
 class Mutation:
+    create_scorecard: health_resolvers.ScorecardResult = strawberry.field(
+        resolver=health_resolvers.create_scorecard,
+        description="Create a scorecard (version 1) for a score name and segment. Roles admin, csm.",
+    )
+    update_scorecard: health_resolvers.ScorecardResult = strawberry.field(
+        resolver=health_resolvers.update_scorecard,
+        description="Change a scorecard: saved as its next version (history kept; scores name the version they "
+        "used). Roles admin, csm.",
+    )
+    recompute_health: health_resolvers.RecomputeResult = strawberry.field(
+        resolver=health_resolvers.recompute,
+        description="Score every account (or the given ones) now, set-based in SQL; one history row per account "
+        "and score name. Roles admin, csm.",
+    )
     merge_accounts: account_mutations.MergeAccountsResult = strawberry.field(
         resolver=account_mutations.merge_accounts,
         description="Merge two accounts that are the same customer: every contact, contract, ticket, usage "

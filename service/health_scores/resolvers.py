@@ -1,0 +1,168 @@
+"""Resolvers of health scores: an account's score and history, scorecards, and the scoring mutations."""
+
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.api_keys.roles import Role
+from service.db import database_errors, in_transaction
+from service.errors import CshubError, InvalidInput
+from service.graphql.context import Context
+from service.graphql.mutation_errors import MutationError
+from service.graphql.permissions import require_role
+from service.graphql.relay import decode_typed_id
+from service.health_scores import scorecards
+from service.health_scores.inputs import CreateScorecardInput, UpdateScorecardInput, config_document
+from service.health_scores.scorecards import ScorecardRow
+from service.health_scores.service import recompute_health
+from service.health_scores.types import SCORECARD_TYPE_NAME, HealthScore, Scorecard
+
+if TYPE_CHECKING:
+    from service.accounts.types import Account
+
+ScoreName = Annotated[str, strawberry.argument(description="The score's name; default `overall`.")]
+WRITERS = (Role.ADMIN, Role.CSM)
+
+
+async def account_health(
+    root: "Account", info: strawberry.Info[Context], name: ScoreName = "overall"
+) -> HealthScore | None:
+    row = await info.context.loaders.health.load((root.account_id, name))
+    return HealthScore.from_row(row) if row else None
+
+
+async def account_health_history(
+    root: "Account",
+    info: strawberry.Info[Context],
+    name: ScoreName = "overall",
+    from_: Annotated[
+        dt.date | None, strawberry.argument(name="from", description="First day (UTC); default 90 days ago.")
+    ] = None,
+    to: Annotated[dt.date | None, strawberry.argument(description="First day after (UTC); default tomorrow.")] = None,
+) -> list[HealthScore]:
+    today = info.context.loaders.today
+    end = to or today + dt.timedelta(days=1)
+    start = from_ or end - dt.timedelta(days=91)
+    if end <= start:
+        raise InvalidInput(f"`to` ({end}) must be after `from` ({start})")
+    window = (name, _midnight(start), _midnight(end))
+    return [
+        HealthScore.from_row(row) for row in await info.context.loaders.health_history.load((root.account_id, window))
+    ]
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+async def scorecard_by_uuid(info: strawberry.Info[Context], scorecard_id: uuid.UUID) -> Scorecard | None:
+    async with info.context.read() as conn:
+        row = await scorecards.scorecard_by_id(conn, scorecard_id)
+    return Scorecard.from_row(row) if row else None
+
+
+async def scorecard(
+    info: strawberry.Info[Context],
+    id: Annotated[strawberry.ID, strawberry.argument(description="Global id of a scorecard version.")],
+) -> Scorecard | None:
+    return await scorecard_by_uuid(info, decode_typed_id(id, SCORECARD_TYPE_NAME))
+
+
+async def all_scorecards(
+    info: strawberry.Info[Context],
+    include_inactive: Annotated[bool, strawberry.argument(description="Also list scorecards switched off.")] = False,
+) -> list[Scorecard]:
+    async with info.context.read() as conn:
+        rows = await scorecards.current_scorecards(conn, include_inactive=include_inactive)
+    return [Scorecard.from_row(row) for row in rows]
+
+
+@strawberry.type(description="The recompute happened.")
+class HealthRecomputed:
+    accounts: int = strawberry.field(description="Accounts a scorecard applied to.")
+    scores: int = strawberry.field(description="Score rows written: one per account and score name.")
+    scored: int = strawberry.field(description="Of those, rows with a score (the rest had too little data).")
+    computed_at: dt.datetime = strawberry.field(description="The time the scores are as of (UTC).")
+
+
+ScorecardResult = Annotated[
+    Scorecard | MutationError, strawberry.union("ScorecardResult", description="The scorecard version, or why not.")
+]
+RecomputeResult = Annotated[
+    HealthRecomputed | MutationError, strawberry.union("RecomputeHealthResult", description="Counts, or why not.")
+]
+
+
+def _actor(info: strawberry.Info[Context]) -> str:
+    principal = require_role(info, *WRITERS)
+    return f"{principal.name} ({principal.key_id})"
+
+
+async def create_scorecard(
+    info: strawberry.Info[Context], input: Annotated[CreateScorecardInput, strawberry.argument(description="It.")]
+) -> ScorecardResult:
+    actor = _actor(info)
+    engine = info.context.engine
+
+    async def work(conn: AsyncConnection) -> ScorecardRow:
+        segment = str(input.segment.value) if input.segment else None
+        document = config_document(input.config)
+        return await scorecards.create_scorecard(conn, name=input.name, segment=segment, config=document, by=actor)
+
+    try:
+        async with database_errors(engine.url.render_as_string(hide_password=False)):
+            return Scorecard.from_row(await in_transaction(engine, work))
+    except CshubError as error:
+        return MutationError.from_error(error)
+
+
+async def update_scorecard(
+    info: strawberry.Info[Context], input: Annotated[UpdateScorecardInput, strawberry.argument(description="It.")]
+) -> ScorecardResult:
+    actor = _actor(info)
+    engine = info.context.engine
+    try:
+        scorecard_id = decode_typed_id(input.id, SCORECARD_TYPE_NAME)
+
+        async def work(conn: AsyncConnection) -> ScorecardRow:
+            document = config_document(input.config) if input.config is not None else None
+            return await scorecards.update_scorecard(
+                conn,
+                scorecard_id,
+                config=document,
+                active=input.active,
+                expected_version=input.expected_version,
+                by=actor,
+            )
+
+        async with database_errors(engine.url.render_as_string(hide_password=False)):
+            return Scorecard.from_row(await in_transaction(engine, work))
+    except CshubError as error:
+        return MutationError.from_error(error)
+
+
+async def recompute(
+    info: strawberry.Info[Context],
+    account_ids: Annotated[
+        list[strawberry.ID] | None,
+        strawberry.argument(description="Only these accounts (global ids); default every account."),
+    ] = None,
+) -> RecomputeResult:
+    require_role(info, *WRITERS)
+    engine = info.context.engine
+    try:
+        ids = [decode_typed_id(value, "Account") for value in account_ids] if account_ids is not None else None
+
+        async def work(conn: AsyncConnection) -> HealthRecomputed:
+            result = await recompute_health(conn, info.context.loaders.now, ids)
+            return HealthRecomputed(
+                accounts=result.accounts, scores=result.scores, scored=result.scored, computed_at=result.computed_at
+            )
+
+        async with database_errors(engine.url.render_as_string(hide_password=False)):
+            return await in_transaction(engine, work)
+    except CshubError as error:
+        return MutationError.from_error(error, "accountIds" if account_ids else None)
