@@ -19,8 +19,9 @@ from service.accounts.tables import accounts
 from service.contacts.tables import contacts
 from service.contracts import queries as contract_queries
 from service.contracts.tables import contract_lines, contracts, products
+from service.health_scores import overrides as health_overrides_queries
 from service.health_scores import queries as health_queries
-from service.health_scores.tables import health_scores, scorecards
+from service.health_scores.tables import health_overrides, health_scores, scorecards
 from service.sources.tables import source_links, unmatched_records
 from service.surveys import queries as survey_queries
 from service.surveys.tables import survey_responses
@@ -267,7 +268,7 @@ UNMATCHED_RECORD = TypeMap(
     },
 )
 
-hs, sc = health_scores.c, scorecards.c
+hs, sc, ho = health_scores.c, scorecards.c, health_overrides.c
 
 HEALTH_SCORE = TypeMap(
     "HealthScore",
@@ -286,8 +287,35 @@ HEALTH_SCORE = TypeMap(
         "scorecardId": hs.scorecard_id,
         "measures": hs.measures,  # the explanation document: HealthMeasure values
     },
+    relations={
+        "override": Relation(
+            "HealthOverride",
+            hs.account_id,
+            ho.account_id,
+            many=False,
+            loaded_by=health_overrides_queries.active_overrides,
+            where=ho.score_name == hs.score_name,  # and applying now: created, not expired, not lifted
+        ),
+    },
+    computed={"effectiveScore": Computed(health_overrides_queries.active_overrides, "override score, else score")},
     joins=((scorecards, hs.scorecard_id == sc.id),),
     exposes_id=False,
+)
+
+HEALTH_OVERRIDE = TypeMap(
+    "HealthOverride",
+    health_overrides,
+    ho.id,
+    columns={
+        "name": ho.score_name,
+        "score": ho.score,
+        "reason": ho.reason,
+        "createdBy": ho.created_by,
+        "createdAt": ho.created_at,
+        "expiresAt": ho.expires_at,
+        "liftedAt": ho.lifted_at,
+        "liftedBy": ho.lifted_by,
+    },
 )
 
 SCORECARD = TypeMap(
@@ -324,6 +352,7 @@ TYPE_MAPS: Mapping[str, TypeMap] = {
         ACCOUNT_SOURCE,
         UNMATCHED_RECORD,
         HEALTH_SCORE,
+        HEALTH_OVERRIDE,
         SCORECARD,
     )
 }

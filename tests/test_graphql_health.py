@@ -5,6 +5,7 @@ import datetime as dt
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.api_keys.roles import Role
@@ -150,3 +151,76 @@ async def test_recompute_mutation_scores_and_refuses_bad_ids(
     assert (bad["code"], bad["field"]) == ("BAD_USER_INPUT", "accountIds")
     listed = await gql(client, admin_key, "{ scorecards { name segment version } }")
     assert listed["data"]["scorecards"] == [{"name": "overall", "segment": None, "version": 1}]  # the shipped one
+
+
+OVERRIDE = """mutation($input: OverrideHealthInput!) { overrideHealth(input: $input) {
+  ... on HealthOverride { id score reason createdBy expiresAt } ... on MutationError { code message field } } }"""
+LIFT = """mutation($id: ID!) { liftHealthOverride(id: $id) {
+  ... on HealthOverride { liftedAt liftedBy } ... on MutationError { code message } } }"""
+ACME_HEALTH = """{ accounts(filter: {search: "acme"}) { edges { node {
+  health { score effectiveScore override { score reason createdBy } } } } } }"""
+
+
+async def acme_health(client: httpx.AsyncClient, key: str) -> dict[str, Any]:
+    body = await gql(client, key, ACME_HEALTH)
+    assert "errors" not in body, body
+    health: dict[str, Any] = body["data"]["accounts"]["edges"][0]["node"]["health"]
+    return health
+
+
+async def test_overrides_apply_beside_the_computed_score_until_lifted_or_expired(
+    client: httpx.AsyncClient, engine: AsyncEngine, admin_key: str
+) -> None:
+    await load_acme_and_beta(engine)
+    await score_at(engine, NOW)
+    ids = await gql(client, admin_key, '{ accounts(filter: {search: "acme"}) { edges { node { id } } } }')
+    account = ids["data"]["accounts"]["edges"][0]["node"]["id"]
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=14)).isoformat()
+    base = {"accountId": account, "score": 35, "reason": "Champion left; renewal at risk", "expiresAt": later}
+
+    refusals: list[tuple[dict[str, Any], str, str]] = [
+        ({"expiresAt": "2020-01-01T00:00:00Z"}, "expiresAt", "must be in the future"),
+        ({"expiresAt": (dt.datetime.now(dt.UTC) + dt.timedelta(days=400)).isoformat()}, "expiresAt", "at most 366"),
+        ({"reason": "   "}, "reason", "say why"),
+        ({"score": 150}, "score", "0 to 100"),
+        ({"accountId": "nonsense"}, "accountId", "not a valid cshub id"),
+    ]
+    for bad, field, message in refusals:
+        refused = (await gql(client, admin_key, OVERRIDE, {"input": {**base, **bad}}))["data"]["overrideHealth"]
+        assert (refused["code"], refused["field"]) == ("BAD_USER_INPUT", field), refused
+        assert message in refused["message"]
+    assert (await acme_health(client, admin_key))["override"] is None  # nothing was written
+
+    csm = await make_key(engine, Role.CSM, "Aiko")
+    made = (await gql(client, csm, OVERRIDE, {"input": base}))["data"]["overrideHealth"]
+    assert (made["score"], made["reason"]) == (35.0, "Champion left; renewal at risk")
+    health = await acme_health(client, admin_key)
+    assert (health["score"], health["effectiveScore"], health["override"]["score"]) == (72.54, 35.0, 35.0)
+    assert health["override"]["createdBy"].startswith("Aiko")
+
+    newer = (await gql(client, csm, OVERRIDE, {"input": {**base, "score": 20}}))["data"]["overrideHealth"]
+    assert (await acme_health(client, admin_key))["effectiveScore"] == 20.0  # the newest applies
+
+    lifted = (await gql(client, csm, LIFT, {"id": newer["id"]}))["data"]["liftHealthOverride"]
+    assert lifted["liftedAt"] is not None
+    assert (await acme_health(client, admin_key))["effectiveScore"] == 35.0  # the earlier one still applies
+    again = (await gql(client, csm, LIFT, {"id": newer["id"]}))["data"]["liftHealthOverride"]
+    assert (again["code"], "already lifted" in again["message"]) == ("CONFLICT", True)
+    await gql(client, csm, LIFT, {"id": made["id"]})
+    health = await acme_health(client, admin_key)
+    assert (health["override"], health["effectiveScore"]) == (None, 72.54)
+
+    # An override past its expiry stops applying on its own.
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO health_overrides (account_id, score_name, score, reason, created_by, created_at, "
+                "expires_at) SELECT id, 'overall', 5, 'old news', 'Ben', now() - interval '2 days', "
+                "now() - interval '1 second' FROM accounts WHERE name = 'Acme'"
+            )
+        )
+    assert (await acme_health(client, admin_key))["override"] is None
+
+    bi = await make_key(engine, Role.BI, "bi")
+    denied = await gql(client, bi, OVERRIDE, {"input": base})
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -20,7 +20,9 @@ from service.contracts import queries as contract_queries
 from service.contracts.queries import ContractRow, LineRow
 from service.db import RequestReads
 from service.graphql.batching import keyed_loader
+from service.health_scores import overrides as health_overrides
 from service.health_scores import queries as health_queries
+from service.health_scores.overrides import OverrideRow
 from service.health_scores.queries import HealthScoreRow
 from service.sources import queries as source_queries
 from service.sources.queries import AccountSourceRow
@@ -95,6 +97,9 @@ class Loaders:
         self.health_history: DataLoader[
             tuple[uuid.UUID, tuple[str, dt.datetime, dt.datetime]], list[HealthScoreRow]
         ] = keyed_loader(reads, health_queries.score_histories, list)
+        self.health_override: DataLoader[tuple[uuid.UUID, tuple[str, dt.datetime]], OverrideRow | None] = keyed_loader(
+            reads, health_overrides.active_overrides, _none
+        )
         self.usage_series: DataLoader[tuple[uuid.UUID, SeriesRequest], list[UsagePointRow]] = keyed_loader(
             reads, usage_queries.usage_series, list
         )

@@ -98,6 +98,15 @@ class Mutation:
         description="Change a scorecard: saved as its next version (history kept; scores name the version they "
         "used). Roles admin, csm.",
     )
+    override_health: health_resolvers.OverrideResult = strawberry.field(
+        resolver=health_resolvers.override_health,
+        description="Override an account's computed score with a reason until an expiry; the computed score is "
+        "kept and keeps being computed. Roles admin, csm.",
+    )
+    lift_health_override: health_resolvers.OverrideResult = strawberry.field(
+        resolver=health_resolvers.lift_health_override,
+        description="End an override before it expires. Roles admin, csm.",
+    )
     recompute_health: health_resolvers.RecomputeResult = strawberry.field(
         resolver=health_resolvers.recompute,
         description="Score every account (or the given ones) now, set-based in SQL; one history row per account "

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -14,11 +15,18 @@ from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
 from service.graphql.permissions import require_role
 from service.graphql.relay import decode_typed_id
-from service.health_scores import scorecards
+from service.health_scores import overrides, scorecards
 from service.health_scores.inputs import CreateScorecardInput, UpdateScorecardInput, config_document
+from service.health_scores.overrides import OverrideRow
 from service.health_scores.scorecards import ScorecardRow
 from service.health_scores.service import recompute_health
-from service.health_scores.types import SCORECARD_TYPE_NAME, HealthScore, Scorecard
+from service.health_scores.types import (
+    OVERRIDE_TYPE_NAME,
+    SCORECARD_TYPE_NAME,
+    HealthOverride,
+    HealthScore,
+    Scorecard,
+)
 
 if TYPE_CHECKING:
     from service.accounts.types import Account
@@ -166,3 +174,67 @@ async def recompute(
             return await in_transaction(engine, work)
     except CshubError as error:
         return MutationError.from_error(error, "accountIds" if account_ids else None)
+
+
+@strawberry.input(description="Override an account's computed health score for a while.")
+class OverrideHealthInput:
+    account_id: strawberry.ID = strawberry.field(description="Global id of the account.")
+    name: str = strawberry.field(default="overall", description="The score to override; default `overall`.")
+    score: float = strawberry.field(description="The score that applies instead, 0–100.")
+    reason: str = strawberry.field(description="Why the computed score is wrong; shown beside the override.")
+    expires_at: dt.datetime = strawberry.field(
+        description="When the override stops applying (UTC, in the future, at most a year ahead)."
+    )
+
+
+OverrideResult = Annotated[
+    HealthOverride | MutationError,
+    strawberry.union("HealthOverrideResult", description="The override, or why it was refused."),
+]
+
+
+async def override_health(
+    info: strawberry.Info[Context], input: Annotated[OverrideHealthInput, strawberry.argument(description="It.")]
+) -> OverrideResult:
+    actor = _actor(info)
+    engine = info.context.engine
+    field = "accountId"
+    try:
+        account_id = decode_typed_id(input.account_id, "Account")
+        field = ""
+
+        async def work(conn: AsyncConnection) -> OverrideRow:
+            return await overrides.override_score(
+                conn,
+                account_id=account_id,
+                name=input.name,
+                score=Decimal(str(input.score)),
+                reason=input.reason,
+                expires_at=input.expires_at,
+                by=actor,
+                now=info.context.loaders.now,
+            )
+
+        async with database_errors(engine.url.render_as_string(hide_password=False)):
+            return HealthOverride.from_row(await in_transaction(engine, work))
+    except CshubError as error:
+        named = error.message.split(":", 1)[0] if ":" in error.message else None
+        return MutationError.from_error(error, field or named)
+
+
+async def lift_health_override(
+    info: strawberry.Info[Context],
+    id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the override.")],
+) -> OverrideResult:
+    actor = _actor(info)
+    engine = info.context.engine
+    try:
+        override_id = decode_typed_id(id, OVERRIDE_TYPE_NAME)
+
+        async def work(conn: AsyncConnection) -> OverrideRow:
+            return await overrides.lift_override(conn, override_id, by=actor, now=info.context.loaders.now)
+
+        async with database_errors(engine.url.render_as_string(hide_password=False)):
+            return HealthOverride.from_row(await in_transaction(engine, work))
+    except CshubError as error:
+        return MutationError.from_error(error)

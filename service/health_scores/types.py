@@ -1,14 +1,17 @@
 """GraphQL types of health scores and scorecards, mapped from their rows here."""
 
 import datetime as dt
+import uuid
 from enum import Enum
 from typing import Any
 
 import strawberry
 
 from service.accounts.enums import Segment, TouchModel
+from service.graphql.context import Context
 from service.graphql.relay import Node, encode_global_id
 from service.health_scores.config import MEASURES, BandedScale, ScorecardConfig
+from service.health_scores.overrides import OverrideRow
 from service.health_scores.queries import HealthScoreRow
 from service.health_scores.scorecards import ScorecardRow
 
@@ -62,6 +65,47 @@ class HealthMeasure:
         )
 
 
+OVERRIDE_TYPE_NAME = "HealthOverride"
+
+
+@strawberry.type(description="A CSM's override of a computed score: applies until it expires or is lifted.")
+class HealthOverride:
+    id: strawberry.ID = strawberry.field(description="Global id of the override (to lift it).")
+    name: str = strawberry.field(description="The score it overrides, e.g. `overall`.")
+    score: float = strawberry.field(description="The score the CSM set, 0–100.")
+    reason: str = strawberry.field(description="Why the computed score is wrong.")
+    created_by: str = strawberry.field(description="Who set it.")
+    created_at: dt.datetime = strawberry.field(description="When it was set (UTC).")
+    expires_at: dt.datetime = strawberry.field(description="When it stops applying (UTC).")
+    lifted_at: dt.datetime | None = strawberry.field(description="When it was lifted early, if it was.")
+    lifted_by: str | None = strawberry.field(description="Who lifted it.")
+
+    @classmethod
+    def from_row(cls, row: OverrideRow) -> "HealthOverride":
+        return cls(
+            id=encode_global_id(OVERRIDE_TYPE_NAME, row.id),
+            name=row.score_name,
+            score=float(row.score),
+            reason=row.reason,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            lifted_at=row.lifted_at,
+            lifted_by=row.lifted_by,
+        )
+
+
+async def _override(root: "HealthScore", info: strawberry.Info[Context]) -> HealthOverride | None:
+    loaders = info.context.loaders
+    row = await loaders.health_override.load((root.account_id, (root.name, loaders.now)))
+    return HealthOverride.from_row(row) if row else None
+
+
+async def _effective_score(root: "HealthScore", info: strawberry.Info[Context]) -> float | None:
+    applied = await _override(root, info)
+    return applied.score if applied else root.score
+
+
 @strawberry.type(description="An account's health score as computed at one time, explained to the last number.")
 class HealthScore:
     name: str = strawberry.field(description="The score's name, e.g. `overall` or `adoption`.")
@@ -80,10 +124,20 @@ class HealthScore:
     scorecard_version: int = strawberry.field(description="Version of the scorecard used.")
     scorecard_id: strawberry.ID = strawberry.field(description="Global id of that scorecard version.")
     measures: list[HealthMeasure] = strawberry.field(description="Every measure of the scorecard, in its order.")
+    override: HealthOverride | None = strawberry.field(
+        resolver=_override,
+        description="The override applying now (set by a CSM, not expired, not lifted); the computed `score` "
+        "stays beside it.",
+    )
+    effective_score: float | None = strawberry.field(
+        resolver=_effective_score, description="The override's score when one applies now, else `score`."
+    )
+    account_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_row(cls, row: HealthScoreRow) -> "HealthScore":
         return cls(
+            account_id=row.account_id,
             name=row.score_name,
             score=_number(row.score),
             band=HealthBand(row.band) if row.band else None,
