@@ -379,5 +379,6 @@ VALUE_TYPES = frozenset(
         "ScoreBands",
         "ScorecardTier",
         "HealthRecomputed",
+        "ManualScore",  # a mutation's answer: the manual_scores row just written
     }
 )

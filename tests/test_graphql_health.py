@@ -224,3 +224,30 @@ async def test_overrides_apply_beside_the_computed_score_until_lifted_or_expired
     bi = await make_key(engine, Role.BI, "bi")
     denied = await gql(client, bi, OVERRIDE, {"input": base})
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_manual_score_counts_from_the_next_recompute_with_its_comment(
+    client: httpx.AsyncClient, engine: AsyncEngine, admin_key: str
+) -> None:
+    await load_acme_and_beta(engine)
+    ids = await gql(client, admin_key, '{ accounts(filter: {search: "acme"}) { edges { node { id } } } }')
+    account = ids["data"]["accounts"]["edges"][0]["node"]["id"]
+    mutation = """mutation($input: SetManualScoreInput!) { setManualScore(input: $input) {
+      ... on ManualScore { score comment createdBy } ... on MutationError { code message field } } }"""
+    refused = await gql(client, admin_key, mutation, {"input": {"accountId": account, "score": 80, "comment": " "}})
+    assert (refused["data"]["setManualScore"]["code"], refused["data"]["setManualScore"]["field"]) == (
+        "BAD_USER_INPUT",
+        "comment",
+    )
+    csm = await make_key(engine, Role.CSM, "Aiko")
+    set_ = {"accountId": account, "score": 80, "comment": "Exec sponsor engaged, QBR went well"}
+    made = (await gql(client, csm, mutation, {"input": set_}))["data"]["setManualScore"]
+    assert (made["score"], made["createdBy"].startswith("Aiko")) == (80.0, True)
+
+    await gql(client, csm, "mutation { recomputeHealth { __typename } }")
+    body = await gql(client, admin_key, '{ accounts(filter: {search: "acme"}) { edges { node { health { measures '
+                     "{ key rawValue score missing note } } } } } }")  # fmt: skip
+    measures = {m["key"]: m for m in body["data"]["accounts"]["edges"][0]["node"]["health"]["measures"]}
+    manual = measures["manual"]
+    assert (manual["rawValue"], manual["score"], manual["missing"]) == (80.0, 80.0, False)
+    assert manual["note"].startswith("Exec sponsor engaged, QBR went well (Aiko")

@@ -107,6 +107,11 @@ class Mutation:
         resolver=health_resolvers.lift_health_override,
         description="End an override before it expires. Roles admin, csm.",
     )
+    set_manual_score: health_resolvers.ManualScoreResult = strawberry.field(
+        resolver=health_resolvers.set_manual_score,
+        description="Set a CSM's manual score of an account (the `manual` measure) with a comment; it counts from "
+        "the next recompute. Roles admin, csm.",
+    )
     recompute_health: health_resolvers.RecomputeResult = strawberry.field(
         resolver=health_resolvers.recompute,
         description="Score every account (or the given ones) now, set-based in SQL; one history row per account "

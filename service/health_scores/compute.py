@@ -136,14 +136,14 @@ voice AS (
   GROUP BY account_id
 ),
 manual AS (
-  SELECT DISTINCT ON (account_id) account_id, score FROM manual_scores
+  SELECT DISTINCT ON (account_id) account_id, score, comment || ' (' || created_by || ')' AS note FROM manual_scores
   WHERE account_id IN (SELECT account_id FROM scope)
     AND created_at <= CAST(:now AS timestamptz)
     AND (expires_at IS NULL OR expires_at > CAST(:now AS timestamptz))
   ORDER BY account_id, created_at DESC
 ),
 inputs AS (
-  SELECT scope.account_id, v.key, v.raw, v.reason
+  SELECT scope.account_id, v.key, v.raw, v.reason, CASE WHEN v.key = 'manual' THEN manual.note END AS note
   FROM scope
   LEFT JOIN seats ON seats.account_id = scope.account_id
   LEFT JOIN seen ON seen.account_id = scope.account_id
@@ -168,7 +168,7 @@ measured AS (
                     WHERE b.band->>'below' IS NULL OR i.raw < (b.band->>'below')::numeric
                     ORDER BY b.position LIMIT 1)
          END AS score,
-         CASE WHEN i.raw IS NULL THEN i.reason END AS reason
+         CASE WHEN i.raw IS NULL THEN i.reason END AS reason, i.note
   FROM targets t
   CROSS JOIN LATERAL jsonb_array_elements(t.config->'measures') WITH ORDINALITY AS e(measure, position)
   LEFT JOIN inputs i ON i.account_id = t.account_id AND i.key = e.measure->>'key'
@@ -186,7 +186,7 @@ scored AS (
          jsonb_agg(jsonb_build_object(
            'key', key, 'raw_value', round(raw, 4), 'score', round(score, 2), 'weight', weight,
            'contribution', round(weight * score / present_weight, 2),
-           'missing', raw IS NULL, 'reason', reason) ORDER BY position) AS measures
+           'missing', raw IS NULL, 'reason', reason, 'note', note) ORDER BY position) AS measures
   FROM weighed GROUP BY account_id, scorecard_id, score_name, config
 ),
 placed AS (

@@ -15,8 +15,9 @@ from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
 from service.graphql.permissions import require_role
 from service.graphql.relay import decode_typed_id
-from service.health_scores import overrides, scorecards
+from service.health_scores import manual, overrides, scorecards
 from service.health_scores.inputs import CreateScorecardInput, UpdateScorecardInput, config_document
+from service.health_scores.manual import ManualScoreRow
 from service.health_scores.overrides import OverrideRow
 from service.health_scores.scorecards import ScorecardRow
 from service.health_scores.service import recompute_health
@@ -238,3 +239,62 @@ async def lift_health_override(
             return HealthOverride.from_row(await in_transaction(engine, work))
     except CshubError as error:
         return MutationError.from_error(error)
+
+
+@strawberry.type(
+    description="A CSM's manual score of an account: the `manual` measure's input from the next recompute."
+)
+class ManualScore:
+    score: float = strawberry.field(description="0–100.")
+    comment: str = strawberry.field(description="What the score is based on.")
+    created_by: str = strawberry.field(description="Who set it.")
+    created_at: dt.datetime = strawberry.field(description="When (UTC).")
+    expires_at: dt.datetime | None = strawberry.field(description="When it stops counting; null: until replaced.")
+
+
+@strawberry.input(description="Set the manual score of an account.")
+class SetManualScoreInput:
+    account_id: strawberry.ID = strawberry.field(description="Global id of the account.")
+    score: float = strawberry.field(description="0–100.")
+    comment: str = strawberry.field(description="What it is based on (shown in the score's explanation).")
+    expires_at: dt.datetime | None = strawberry.field(default=None, description="When it stops counting; optional.")
+
+
+ManualScoreResult = Annotated[
+    ManualScore | MutationError, strawberry.union("ManualScoreResult", description="The manual score, or why not.")
+]
+
+
+async def set_manual_score(
+    info: strawberry.Info[Context], input: Annotated[SetManualScoreInput, strawberry.argument(description="It.")]
+) -> ManualScoreResult:
+    actor = _actor(info)
+    engine = info.context.engine
+    field = "accountId"
+    try:
+        account_id = decode_typed_id(input.account_id, "Account")
+        field = ""
+
+        async def work(conn: AsyncConnection) -> ManualScoreRow:
+            return await manual.set_manual_score(
+                conn,
+                account_id=account_id,
+                score=Decimal(str(input.score)),
+                comment=input.comment,
+                expires_at=input.expires_at,
+                by=actor,
+                now=info.context.loaders.now,
+            )
+
+        async with database_errors(engine.url.render_as_string(hide_password=False)):
+            row = await in_transaction(engine, work)
+    except CshubError as error:
+        named = error.message.split(":", 1)[0] if ":" in error.message else None
+        return MutationError.from_error(error, field or named)
+    return ManualScore(
+        score=float(row.score),
+        comment=row.comment,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )

@@ -51,6 +51,7 @@ class HealthMeasure:
         description="True when there was no data; the score is then the mean over the other measures."
     )
     reason: str | None = strawberry.field(description="Why the measure is missing, e.g. `no licensed seats today`.")
+    note: str | None = strawberry.field(description="For the `manual` measure: the CSM's comment and who set it.")
 
     @classmethod
     def from_json(cls, measure: dict[str, Any]) -> "HealthMeasure":
@@ -62,6 +63,7 @@ class HealthMeasure:
             contribution=_number(measure.get("contribution")),
             missing=bool(measure["missing"]),
             reason=measure.get("reason"),
+            note=measure.get("note"),
         )
 
 
