@@ -7,7 +7,7 @@ from service.contacts.tables import contacts
 from service.contracts.tables import contract_lines, contracts, products
 from service.db_metadata import metadata
 from service.handoffs.tables import handoff_events, handoffs
-from service.health_scores.tables import health_overrides, health_scores, manual_scores, scorecards
+from service.health_scores.tables import alerts, health_overrides, health_scores, manual_scores, scorecards
 from service.ingest.tables import ingest_requests
 from service.sources.tables import pending_parent_links, source_links, unmatched_records
 from service.surveys.tables import survey_responses
@@ -19,6 +19,7 @@ __all__ = [
     "account_merges",
     "accounts",
     "action_items",
+    "alerts",
     "api_keys",
     "contacts",
     "contract_lines",

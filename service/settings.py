@@ -90,6 +90,20 @@ class Settings(BaseSettings):
     ingest_max_concurrent: int = Field(
         default=8, ge=1, le=1000, description="Ingest batches one process runs at once; more get 429."
     )
+    alert_usage_drop_percent: float = Field(
+        default=30, gt=0, le=100, description="usage_drop: active users (30 days) down at least this much."
+    )
+    alert_usage_drop_min_users: int = Field(
+        default=5, ge=1, description="usage_drop: only for accounts with at least this many users before."
+    )
+    alert_no_login_days: int = Field(default=14, ge=1, le=365, description="no_logins: nobody seen for this long.")
+    alert_ticket_spike_min: int = Field(default=3, ge=1, description="ticket_spike: at least this many in 7 days,")
+    alert_ticket_spike_factor: float = Field(
+        default=2, gt=1, description="ticket_spike: and this many times the weekly average of the 8 weeks before."
+    )
+    alert_renewal_days: int = Field(
+        default=60, ge=1, le=730, description="renewal_while_red: a red account renewing within this many days."
+    )
     demo_accounts: int = Field(
         default=300, ge=1, le=100_000, description="Accounts in the demo company `serve --demo` seeds into an empty DB."
     )

@@ -229,6 +229,7 @@ class Recomputed:
     scores: int  # history rows written (one per account and score name)
     scored: int  # of those, rows with a score (the rest had too little data)
     computed_at: dt.datetime
+    alerts_opened: int = 0  # set by the alert rules evaluated after the scores
 
 
 async def recompute(

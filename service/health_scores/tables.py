@@ -80,3 +80,35 @@ manual_scores = sa.Table(
     sa.CheckConstraint("length(btrim(comment)) > 0", name="comment_not_blank"),
     sa.Index("ix_manual_scores_account_id_created_at", "account_id", "created_at"),
 )
+
+ALERT_RULES = ("usage_drop", "no_logins", "ticket_spike", "renewal_while_red", "band_dropped")
+ALERT_STATUSES = ("open", "acknowledged", "resolved")
+
+# Risk alerts raised by the rules evaluated with each recompute; one open (or acknowledged) alert per account
+# and rule at a time, so a condition that persists does not raise a new alert on every recompute.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    uuid_pk(),
+    account_fk(),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="open"),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("details", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("acknowledged_at", sa.DateTime(timezone=True)),
+    sa.Column("acknowledged_by", sa.Text),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    sa.Column("resolved_by", sa.Text),
+    sa.Column("note", sa.Text),
+    one_of("rule", ALERT_RULES),
+    one_of("status", ALERT_STATUSES),
+    sa.Index(
+        "uq_alerts_account_id_rule_unresolved",
+        "account_id",
+        "rule",
+        unique=True,
+        postgresql_where=sa.text("status <> 'resolved'"),
+    ),
+    sa.Index("ix_alerts_status_opened_at", "status", "opened_at"),
+)
