@@ -190,7 +190,7 @@ def _seed(settings: Settings, accounts: int, seed: int) -> DatabaseWork:
 
 
 def _recompute_health(settings: Settings, accounts: list[str]) -> DatabaseWork:
-    from service.health_scores.service import recompute_health
+    from service.health_scores.service import recompute_health, thresholds_from
 
     try:
         account_ids = [uuid.UUID(value) for value in accounts] or None
@@ -200,11 +200,12 @@ def _recompute_health(settings: Settings, accounts: list[str]) -> DatabaseWork:
     async def body(url: str) -> int:
         async with engine_for(url, settings, require_head=True) as engine, engine.begin() as conn:
             started = time.perf_counter()
-            result = await recompute_health(conn, account_ids=account_ids)
+            result = await recompute_health(conn, account_ids=account_ids, thresholds=thresholds_from(settings))
         seconds = time.perf_counter() - started
         print(
             f"health: {result.scores} scores for {result.accounts} accounts ({result.scored} scored, "
-            f"{result.scores - result.scored} without enough data) in {seconds:.1f} s, "
+            f"{result.scores - result.scored} without enough data), {result.alerts_opened} alerts opened, "
+            f"in {seconds:.1f} s, "
             f"as of {result.computed_at:%Y-%m-%d %H:%M:%S} UTC"
         )
         return 0

@@ -19,9 +19,10 @@ from service.accounts.tables import accounts
 from service.contacts.tables import contacts
 from service.contracts import queries as contract_queries
 from service.contracts.tables import contract_lines, contracts, products
+from service.health_scores import alerts as health_alerts_queries
 from service.health_scores import overrides as health_overrides_queries
 from service.health_scores import queries as health_queries
-from service.health_scores.tables import health_overrides, health_scores, scorecards
+from service.health_scores.tables import alerts, health_overrides, health_scores, scorecards
 from service.sources.tables import source_links, unmatched_records
 from service.surveys import queries as survey_queries
 from service.surveys.tables import survey_responses
@@ -115,6 +116,9 @@ ACCOUNT = TypeMap(
         "contacts": Relation("Contact", a.id, ct.account_id, many=True),
         "contracts": Relation("Contract", a.id, k.account_id, many=True),
         "sources": Relation("AccountSource", a.id, sl.entity_id, many=True, where=sl.object_type == "account"),
+        "alerts": Relation(
+            "Alert", a.id, alerts.c.account_id, many=True, loaded_by=health_alerts_queries.alerts_of_accounts
+        ),
         "tickets": Relation(
             "Ticket", a.id, t.account_id, many=True, paginated=True, loaded_by=ticket_queries.ticket_pages
         ),
@@ -338,6 +342,27 @@ SCORECARD = TypeMap(
     },
 )
 
+al = alerts.c
+
+ALERT = TypeMap(
+    "Alert",
+    alerts,
+    al.id,
+    columns={
+        "accountId": al.account_id,
+        "rule": al.rule,
+        "status": al.status,
+        "message": al.message,
+        "details": al.details,
+        "openedAt": al.opened_at,
+        "acknowledgedAt": al.acknowledged_at,
+        "acknowledgedBy": al.acknowledged_by,
+        "resolvedAt": al.resolved_at,
+        "resolvedBy": al.resolved_by,
+        "note": al.note,
+    },
+)
+
 TYPE_MAPS: Mapping[str, TypeMap] = {
     type_map.graphql_type: type_map
     for type_map in (
@@ -354,6 +379,7 @@ TYPE_MAPS: Mapping[str, TypeMap] = {
         HEALTH_SCORE,
         HEALTH_OVERRIDE,
         SCORECARD,
+        ALERT,
     )
 }
 

@@ -11,6 +11,7 @@ from service.accounts.queries import AccountRow
 from service.contacts.queries import ContactRow
 from service.contracts.queries import ContractRow, LineRow
 from service.graphql.schema import schema
+from service.health_scores.alerts import AlertRow
 from service.health_scores.overrides import OverrideRow
 from service.health_scores.queries import HealthScoreRow
 from service.health_scores.scorecards import ScorecardRow
@@ -35,6 +36,7 @@ ROWS: dict[str, type] = {
     "HealthScore": HealthScoreRow,
     "Scorecard": ScorecardRow,
     "HealthOverride": OverrideRow,
+    "Alert": AlertRow,
 }
 
 

@@ -13,6 +13,8 @@ from service.contacts.types import Contact
 from service.contracts.types import Contract, ContractStatus, Money
 from service.graphql.context import Context
 from service.graphql.relay import Node, PageInfo, encode_global_id
+from service.health_scores.alert_resolvers import account_alerts
+from service.health_scores.alert_types import Alert
 from service.health_scores.resolvers import account_health, account_health_history
 from service.health_scores.types import HealthScore
 from service.sources.types import AccountSource
@@ -209,6 +211,9 @@ class Account(Node):
         resolver=account_health,
         description="The latest health score of this name, with every measure explained; null before the first "
         "computation. `computedAt` tells its freshness.",
+    )
+    alerts: list[Alert] = strawberry.field(
+        resolver=account_alerts, description="Risk alerts raised for the account, newest first."
     )
     health_history: list[HealthScore] = strawberry.field(
         resolver=account_health_history,

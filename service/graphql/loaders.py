@@ -20,8 +20,10 @@ from service.contracts import queries as contract_queries
 from service.contracts.queries import ContractRow, LineRow
 from service.db import RequestReads
 from service.graphql.batching import keyed_loader
+from service.health_scores import alerts as health_alerts
 from service.health_scores import overrides as health_overrides
 from service.health_scores import queries as health_queries
+from service.health_scores.alerts import AlertRow
 from service.health_scores.overrides import OverrideRow
 from service.health_scores.queries import HealthScoreRow
 from service.sources import queries as source_queries
@@ -99,6 +101,9 @@ class Loaders:
         ] = keyed_loader(reads, health_queries.score_histories, list)
         self.health_override: DataLoader[tuple[uuid.UUID, tuple[str, dt.datetime]], OverrideRow | None] = keyed_loader(
             reads, health_overrides.active_overrides, _none
+        )
+        self.alerts: DataLoader[tuple[uuid.UUID, tuple[str, ...]], list[AlertRow]] = keyed_loader(
+            reads, health_alerts.alerts_of_accounts, list
         )
         self.usage_series: DataLoader[tuple[uuid.UUID, SeriesRequest], list[UsagePointRow]] = keyed_loader(
             reads, usage_queries.usage_series, list

@@ -16,7 +16,9 @@ from service.contracts.types import CONTRACT_TYPE_NAME, Contract
 from service.graphql.context import Context
 from service.graphql.errors import ErrorPolicy, log_unexpected_errors
 from service.graphql.relay import Node, decode_global_id
+from service.health_scores import alert_resolvers
 from service.health_scores import resolvers as health_resolvers
+from service.health_scores.alert_types import AlertConnection
 from service.health_scores.types import SCORECARD_TYPE_NAME, Scorecard
 from service.sources import resolvers as source_resolvers
 from service.sources.types import UnmatchedRecordConnection
@@ -81,6 +83,10 @@ class Query:
     scorecard: Scorecard | None = strawberry.field(
         resolver=health_resolvers.scorecard, description="One scorecard version by global id; null if none."
     )
+    alerts: AlertConnection = strawberry.field(
+        resolver=alert_resolvers.alert_list,
+        description="Risk alerts across accounts, newest first (roles admin, csm, sales, bi).",
+    )
     unmatched_records: UnmatchedRecordConnection = strawberry.field(
         resolver=source_resolvers.unmatched_records,
         description="Ingested records still waiting for their account (roles admin, csm, ingest).",
@@ -111,6 +117,15 @@ class Mutation:
         resolver=health_resolvers.set_manual_score,
         description="Set a CSM's manual score of an account (the `manual` measure) with a comment; it counts from "
         "the next recompute. Roles admin, csm.",
+    )
+    acknowledge_alert: alert_resolvers.AlertResult = strawberry.field(
+        resolver=alert_resolvers.acknowledge_alert,
+        description="Take an open alert (someone is on it). Roles admin, csm.",
+    )
+    resolve_alert: alert_resolvers.AlertResult = strawberry.field(
+        resolver=alert_resolvers.resolve_alert,
+        description="Resolve an open or acknowledged alert; the rule may raise a new one if its condition holds "
+        "again. Roles admin, csm.",
     )
     recompute_health: health_resolvers.RecomputeResult = strawberry.field(
         resolver=health_resolvers.recompute,

@@ -20,7 +20,7 @@ from service.health_scores.inputs import CreateScorecardInput, UpdateScorecardIn
 from service.health_scores.manual import ManualScoreRow
 from service.health_scores.overrides import OverrideRow
 from service.health_scores.scorecards import ScorecardRow
-from service.health_scores.service import recompute_health
+from service.health_scores.service import recompute_health, thresholds_from
 from service.health_scores.types import (
     OVERRIDE_TYPE_NAME,
     SCORECARD_TYPE_NAME,
@@ -94,6 +94,7 @@ class HealthRecomputed:
     accounts: int = strawberry.field(description="Accounts a scorecard applied to.")
     scores: int = strawberry.field(description="Score rows written: one per account and score name.")
     scored: int = strawberry.field(description="Of those, rows with a score (the rest had too little data).")
+    alerts_opened: int = strawberry.field(description="Risk alerts the new scores opened.")
     computed_at: dt.datetime = strawberry.field(description="The time the scores are as of (UTC).")
 
 
@@ -166,9 +167,14 @@ async def recompute(
         ids = [decode_typed_id(value, "Account") for value in account_ids] if account_ids is not None else None
 
         async def work(conn: AsyncConnection) -> HealthRecomputed:
-            result = await recompute_health(conn, info.context.loaders.now, ids)
+            thresholds = thresholds_from(info.context.settings)
+            result = await recompute_health(conn, info.context.loaders.now, ids, thresholds)
             return HealthRecomputed(
-                accounts=result.accounts, scores=result.scores, scored=result.scored, computed_at=result.computed_at
+                accounts=result.accounts,
+                scores=result.scores,
+                scored=result.scored,
+                alerts_opened=result.alerts_opened,
+                computed_at=result.computed_at,
             )
 
         async with database_errors(engine.url.render_as_string(hide_password=False)):

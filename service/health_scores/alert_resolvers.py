@@ -1,0 +1,106 @@
+"""Resolvers of risk alerts: the alert list, an account's alerts, and acknowledging and resolving them."""
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.api_keys.roles import Role
+from service.db import database_errors, in_transaction
+from service.db_paging import PageRequest
+from service.errors import CshubError
+from service.graphql.context import Context
+from service.graphql.mutation_errors import MutationError
+from service.graphql.permissions import require_role
+from service.graphql.relay import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    decode_time_cursor,
+    decode_typed_id,
+    page_size,
+    paged,
+)
+from service.health_scores import alerts
+from service.health_scores.alert_types import (
+    ALERT_TYPE_NAME,
+    Alert,
+    AlertConnection,
+    AlertFilter,
+    AlertStatus,
+    alert_edge,
+)
+from service.health_scores.alerts import AlertQuery, AlertRow
+
+if TYPE_CHECKING:
+    from service.accounts.types import Account
+
+READERS = (Role.ADMIN, Role.CSM, Role.SALES, Role.BI)
+
+
+async def alert_list(
+    info: strawberry.Info[Context],
+    filter: Annotated[AlertFilter | None, strawberry.argument(description="Which alerts; default all.")] = None,
+    first: Annotated[
+        int | None, strawberry.argument(description=f"Page size, 0 to {MAX_PAGE_SIZE}; default {DEFAULT_PAGE_SIZE}.")
+    ] = None,
+    after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (`endCursor`).")] = None,
+) -> AlertConnection:
+    require_role(info, *READERS)
+    chosen = filter or AlertFilter()
+    query = AlertQuery(
+        statuses=None if chosen.status is None else tuple(str(s.value) for s in chosen.status),
+        rules=None if chosen.rule is None else tuple(str(r.value) for r in chosen.rule),
+        account_ids=None
+        if chosen.account_id is None
+        else tuple(decode_typed_id(value, "Account") for value in chosen.account_id),
+        page=PageRequest(limit=page_size(first), after=decode_time_cursor(after)),
+    )
+    async with info.context.read() as conn:
+        rows = await alerts.alert_page(conn, query)
+    edges, info_ = paged(rows, query.page.limit, alert_edge, after)
+    return AlertConnection(edges=edges, page_info=info_, query=query)
+
+
+async def account_alerts(
+    root: "Account",
+    info: strawberry.Info[Context],
+    status: Annotated[
+        list[AlertStatus] | None,
+        strawberry.argument(description="Only these states; default the unresolved ones (OPEN, ACKNOWLEDGED)."),
+    ] = None,
+) -> list[Alert]:
+    chosen = status if status is not None else [AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]
+    statuses = tuple(sorted(str(s.value) for s in chosen))
+    return [Alert.from_row(row) for row in await info.context.loaders.alerts.load((root.account_id, statuses))]
+
+
+AlertResult = Annotated[
+    Alert | MutationError, strawberry.union("AlertResult", description="The alert after the change, or why not.")
+]
+Note = Annotated[str | None, strawberry.argument(description="Optional note (what was done); kept on the alert.")]
+AlertId = Annotated[strawberry.ID, strawberry.argument(description="Global id of the alert.")]
+
+
+async def _change(info: strawberry.Info[Context], id: str, note: str | None, resolve: bool) -> AlertResult:
+    principal = require_role(info, Role.ADMIN, Role.CSM)
+    actor = f"{principal.name} ({principal.key_id})"
+    engine = info.context.engine
+    try:
+        alert_id = decode_typed_id(id, ALERT_TYPE_NAME)
+        move = alerts.resolve_alert if resolve else alerts.acknowledge_alert
+
+        async def work(conn: AsyncConnection) -> AlertRow:
+            return await move(conn, alert_id, by=actor, now=info.context.loaders.now, note=note)
+
+        async with database_errors(engine.url.render_as_string(hide_password=False)):
+            return Alert.from_row(await in_transaction(engine, work))
+    except CshubError as error:
+        return MutationError.from_error(error)
+
+
+async def acknowledge_alert(info: strawberry.Info[Context], id: AlertId, note: Note = None) -> AlertResult:
+    return await _change(info, id, note, resolve=False)
+
+
+async def resolve_alert(info: strawberry.Info[Context], id: AlertId, note: Note = None) -> AlertResult:
+    return await _change(info, id, note, resolve=True)
