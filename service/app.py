@@ -23,6 +23,8 @@ from service.embedded_db import EmbeddedPostgres
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotFound
 from service.graphql.schema import schema
 from service.graphql.view import graphql_app
+from service.health_scores.refresher import HealthRefresher
+from service.health_scores.service import thresholds_from
 from service.http.health import healthz, readyz
 from service.http.ingest_routes import IngestEndpoint
 from service.http.middleware import AuthenticationMiddleware, RequestContextMiddleware
@@ -77,7 +79,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.migrate_on_start:
                 async with database_errors(url):
                     await migrate.upgrade(engine)
-            yield {"engine": engine, "settings": settings}
+            refresher = HealthRefresher(
+                engine,
+                interval=settings.health_recompute_interval_seconds,
+                after_ingest=settings.health_recompute_after_ingest_seconds,
+                thresholds=thresholds_from(settings),
+            )
+            refresher.start()
+            try:
+                yield {"engine": engine, "settings": settings, "health_refresher": refresher}
+            finally:
+                await refresher.stop()
         finally:
             await engine.dispose()
             if embedded is not None:

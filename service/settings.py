@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     ingest_max_concurrent: int = Field(
         default=8, ge=1, le=1000, description="Ingest batches one process runs at once; more get 429."
     )
+    health_recompute_interval_seconds: float = Field(
+        default=3600, ge=0, description="Recompute every account's health this often; 0: never on a timer."
+    )
+    health_recompute_after_ingest_seconds: float = Field(
+        default=30, ge=0, description="Recompute this long after ingest changed score inputs; 0: not after ingest."
+    )
     alert_usage_drop_percent: float = Field(
         default=30, gt=0, le=100, description="usage_drop: active users (30 days) down at least this much."
     )

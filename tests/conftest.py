@@ -61,7 +61,14 @@ async def conn(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path / "data", migrate_on_start=False)
+    # No background health recomputes in tests unless a test asks for them (tests/test_health_refresher.py).
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        migrate_on_start=False,
+        health_recompute_interval_seconds=0,
+        health_recompute_after_ingest_seconds=0,
+    )
 
 
 class LifespanApp:

@@ -56,7 +56,11 @@ class IngestEndpoint:
         if self.slots.locked():
             raise Overloaded(f"this replica is already running {self.settings.ingest_max_concurrent} ingest batches")
         async with self.slots:
-            return await self._ingest(request.state.engine, principal, entity, source, records, body, key)
+            response = await self._ingest(request.state.engine, principal, entity, source, records, body, key)
+        refresher = getattr(request.state, "health_refresher", None)
+        if refresher is not None and response.status_code == 200:
+            refresher.inputs_changed(entity)  # committed: scores catch up after the debounce
+        return response
 
     async def _ingest(
         self,
