@@ -22,6 +22,7 @@ from service.contracts.tables import contract_lines, contracts, products
 from service.health_scores import alerts as health_alerts_queries
 from service.health_scores import overrides as health_overrides_queries
 from service.health_scores import queries as health_queries
+from service.health_scores import scorecards as scorecard_queries
 from service.health_scores.tables import alerts, health_overrides, health_scores, scorecards
 from service.sources.tables import source_links, unmatched_records
 from service.surveys import queries as survey_queries
@@ -340,6 +341,7 @@ SCORECARD = TypeMap(
         "currency": sc.config["currency"].astext,
         "minCoverage": sc.config["min_coverage"].astext,
     },
+    computed={"versions": Computed(scorecard_queries.versions_of, "rows of the same name and segment")},
 )
 
 al = alerts.c

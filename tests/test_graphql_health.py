@@ -129,9 +129,10 @@ async def test_scorecards_are_created_validated_versioned_and_guarded(
 
     listed = await gql(client, admin_key, "{ scorecards { segment version } }")
     assert {"segment": "SMB", "version": 2} in listed["data"]["scorecards"]
-    first = await gql(client, admin_key, "query($id: ID!) { scorecard(id: $id) { version } node(id: $id) { id } }",
-                      {"id": card["id"]})  # fmt: skip
-    assert first["data"] == {"scorecard": {"version": 1}, "node": {"id": card["id"]}}
+    first = await gql(client, admin_key, "query($id: ID!) { scorecard(id: $id) { version versions { version } } "
+                      "node(id: $id) { id } }", {"id": card["id"]})  # fmt: skip
+    assert first["data"] == {"scorecard": {"version": 1, "versions": [{"version": 2}, {"version": 1}]},
+                             "node": {"id": card["id"]}}  # fmt: skip
 
     bi = await make_key(engine, Role.BI, "bi")
     denied = await gql(client, bi, CREATE, {"input": {"segment": "STARTUP", "config": CONFIG}})

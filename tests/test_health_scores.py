@@ -210,3 +210,18 @@ async def test_a_newer_version_replaces_the_scorecard_and_an_inactive_one_scores
     await run(engine, NOW + dt.timedelta(minutes=5))
     beta = await latest(engine, "Beta")
     assert (beta["segment"], beta["version"], beta["score"]) == (None, 1, None)
+
+
+async def test_tickets_per_seat_counts_tickets_of_90_days_per_licensed_seat(engine: AsyncEngine) -> None:
+    await load_acme_and_beta(engine)
+    per_seat = {
+        "measures": [{"key": "tickets_per_seat", "weight": 1,
+                      "scale": {"kind": "linear", "zero_at": 1, "full_at": 0}}],  # fewer is better
+        "tiers": [{"name": "all", "touch_model": "low"}],
+    }  # fmt: skip
+    await add_scorecard(engine, "enterprise", per_seat)
+    await run(engine)
+    acme = await latest(engine, "Acme")
+    (measure,) = acme["measures"]
+    assert (float(measure["raw_value"]), float(measure["score"])) == (0.3, 70.0)  # 3 tickets / 10 seats
+    assert acme["score"] == Decimal("70.00")

@@ -13,7 +13,7 @@ from service.graphql.relay import Node, encode_global_id
 from service.health_scores.config import MEASURES, BandedScale, ScorecardConfig
 from service.health_scores.overrides import OverrideRow
 from service.health_scores.queries import HealthScoreRow
-from service.health_scores.scorecards import ScorecardRow
+from service.health_scores.scorecards import ScorecardRow, versions_of
 
 SCORECARD_TYPE_NAME = "Scorecard"
 
@@ -201,6 +201,12 @@ def _scale(measure_scale: Any) -> MeasureScale:
     )
 
 
+async def _versions(root: "Scorecard", info: strawberry.Info[Context]) -> list["Scorecard"]:
+    async with info.context.read() as conn:
+        rows = await versions_of(conn, root.name, str(root.segment.value) if root.segment else None)
+    return [Scorecard.from_row(row) for row in rows]
+
+
 @strawberry.type(description="A version of a scorecard: the configuration that turns facts into a health score.")
 class Scorecard(Node):
     name: str = strawberry.field(description="The score it computes, e.g. `overall`.")
@@ -215,6 +221,9 @@ class Scorecard(Node):
     currency: str = strawberry.field(description="Currency of the tiers' ARR thresholds.")
     min_coverage: float = strawberry.field(
         description="Least share of the total weight whose measures must have data for a score (0–1)."
+    )
+    versions: list["Scorecard"] = strawberry.field(
+        resolver=_versions, description="Every version of this scorecard (same name and segment), newest first."
     )
 
     @classmethod
