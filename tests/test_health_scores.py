@@ -225,3 +225,12 @@ async def test_tickets_per_seat_counts_tickets_of_90_days_per_licensed_seat(engi
     (measure,) = acme["measures"]
     assert (float(measure["raw_value"]), float(measure["score"])) == (0.3, 70.0)  # 3 tickets / 10 seats
     assert acme["score"] == Decimal("70.00")
+
+
+async def test_days_are_utc_whatever_zone_now_comes_in(engine: AsyncEngine) -> None:
+    await load_acme_and_beta(engine)
+    kiritimati = dt.timezone(dt.timedelta(hours=14))  # 12:00 UTC is already the next day there
+    await run(engine, NOW.astimezone(kiritimati))
+    measures = by_key((await latest(engine, "Acme"))["measures"])
+    assert float(measures["renewal_proximity"]["raw_value"]) == 60  # days from the UTC day, not the local one
+    assert (await latest(engine, "Acme"))["score"] == Decimal("72.54")
