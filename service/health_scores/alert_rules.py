@@ -13,17 +13,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.contracts.queries import next_renewal_dates
-
-_TEMPLATE_DAY = dt.date(2000, 1, 1)
-_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+from service.db_rows import sql_for_today
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +30,6 @@ class AlertThresholds:
     ticket_spike_min: int = 3
     ticket_spike_factor: float = 2
     renewal_days: int = 60
-
-
-def _renewals_sql() -> str:
-    select: sa.Select[Any] = next_renewal_dates(_TEMPLATE_DAY)
-    text = str(select.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True}))
-    return text.replace(f"'{_TEMPLATE_DAY.isoformat()}'", "CAST(:today AS date)")
 
 
 @cache
@@ -78,7 +68,7 @@ load AS (
   WHERE account_id IN (SELECT account_id FROM scored) AND opened_at <= CAST(:now AS timestamptz)
   GROUP BY account_id
 ),
-renewal AS ({_renewals_sql()}),
+renewal AS ({sql_for_today(next_renewal_dates)}),
 raised AS (
   SELECT account_id, 'usage_drop' AS rule,
          format('Active users down %s%% in the last 30 days (%s, from %s)',

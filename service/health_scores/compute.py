@@ -13,28 +13,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.contracts.queries import active_lines, next_renewal_dates, seats_by_account
+from service.db_rows import sql_for_today
 from service.tickets.queries import OPEN_STATUSES
-
-# The date the Core fragments below are compiled for; the statement shifts them to the real day.
-_SQL_TEMPLATE_DAY = dt.date(2000, 1, 1)
-
-
-_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
-
-
-def _literal_sql(select: sa.Select[Any]) -> str:
-    """A Core select as SQL text with its constants inlined, and the template day as the :today parameter."""
-    compiled = select.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True})
-    return str(compiled).replace(f"'{_SQL_TEMPLATE_DAY.isoformat()}'", "CAST(:today AS date)")
-
 
 _MEASURE_INPUTS = """
   ('license_utilization',
@@ -68,9 +54,9 @@ _MEASURE_INPUTS = """
 
 @cache
 def _statement() -> sa.TextClause:
-    active = _literal_sql(active_lines(_SQL_TEMPLATE_DAY))
-    seats = _literal_sql(seats_by_account(_SQL_TEMPLATE_DAY))
-    renewals = _literal_sql(next_renewal_dates(_SQL_TEMPLATE_DAY))
+    active = sql_for_today(active_lines)
+    seats = sql_for_today(seats_by_account)
+    renewals = sql_for_today(next_renewal_dates)
     open_statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
     # Only our own compiled Core SQL and constants are interpolated; values are bound parameters.
     return sa.text(f"""
