@@ -12,7 +12,6 @@ from service.accounts.merge import merge_accounts as merge
 from service.accounts.queries import AccountRow
 from service.accounts.types import ACCOUNT_TYPE_NAME, Account
 from service.api_keys.roles import Role
-from service.db import database_errors, in_transaction
 from service.errors import CshubError
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
@@ -51,7 +50,6 @@ async def merge_accounts(
         field = "intoAccountId"
         into_id = decode_typed_id(input.into_account_id, ACCOUNT_TYPE_NAME)
         field = ""
-        engine = info.context.engine
 
         async def work(conn: AsyncConnection) -> tuple[MergeOutcome, AccountRow]:
             outcome = await merge(
@@ -60,8 +58,7 @@ async def merge_accounts(
             (row,) = await queries.accounts_by_ids(conn, [into_id])
             return outcome, row
 
-        async with database_errors(engine.url.render_as_string(hide_password=False)):
-            outcome, row = await in_transaction(engine, work)
+        outcome, row = await info.context.write(work)
     except CshubError as error:
         return MutationError.from_error(error, field or None)
     return AccountsMerged(

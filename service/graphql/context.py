@@ -1,13 +1,18 @@
 """The typed per-request context every resolver receives as ``info.context``."""
 
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.api_keys.service import Principal
+from service.db import database_errors, in_transaction
 from service.graphql.loaders import Loaders
 from service.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,3 +26,9 @@ class Context:
     def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection of this request's own for one read (see ``RequestReads``)."""
         return self.loaders.reads.connection()
+
+    async def write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run a mutation's ``work`` in one transaction (committed when it returns, rolled back when it
+        raises); an unreachable database becomes DATABASE_UNAVAILABLE, not an internal error."""
+        async with database_errors(self.engine.url.render_as_string(hide_password=False)):
+            return await in_transaction(self.engine, work)

@@ -6,7 +6,6 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.api_keys.roles import Role
-from service.db import database_errors, in_transaction
 from service.db_paging import PageRequest
 from service.errors import CshubError
 from service.graphql.context import Context
@@ -84,7 +83,6 @@ AlertId = Annotated[strawberry.ID, strawberry.argument(description="Global id of
 async def _change(info: strawberry.Info[Context], id: str, note: str | None, resolve: bool) -> AlertResult:
     principal = require_role(info, Role.ADMIN, Role.CSM)
     actor = f"{principal.name} ({principal.key_id})"
-    engine = info.context.engine
     try:
         alert_id = decode_typed_id(id, ALERT_TYPE_NAME)
         move = alerts.resolve_alert if resolve else alerts.acknowledge_alert
@@ -92,8 +90,7 @@ async def _change(info: strawberry.Info[Context], id: str, note: str | None, res
         async def work(conn: AsyncConnection) -> AlertRow:
             return await move(conn, alert_id, by=actor, now=info.context.loaders.now, note=note)
 
-        async with database_errors(engine.url.render_as_string(hide_password=False)):
-            return Alert.from_row(await in_transaction(engine, work))
+        return Alert.from_row(await info.context.write(work))
     except CshubError as error:
         return MutationError.from_error(error)
 

@@ -9,7 +9,6 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.api_keys.roles import Role
-from service.db import database_errors, in_transaction
 from service.errors import CshubError, InvalidInput
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
@@ -115,7 +114,6 @@ async def create_scorecard(
     info: strawberry.Info[Context], input: Annotated[CreateScorecardInput, strawberry.argument(description="It.")]
 ) -> ScorecardResult:
     actor = _actor(info)
-    engine = info.context.engine
 
     async def work(conn: AsyncConnection) -> ScorecardRow:
         segment = str(input.segment.value) if input.segment else None
@@ -123,8 +121,7 @@ async def create_scorecard(
         return await scorecards.create_scorecard(conn, name=input.name, segment=segment, config=document, by=actor)
 
     try:
-        async with database_errors(engine.url.render_as_string(hide_password=False)):
-            return Scorecard.from_row(await in_transaction(engine, work))
+        return Scorecard.from_row(await info.context.write(work))
     except CshubError as error:
         return MutationError.from_error(error)
 
@@ -133,7 +130,6 @@ async def update_scorecard(
     info: strawberry.Info[Context], input: Annotated[UpdateScorecardInput, strawberry.argument(description="It.")]
 ) -> ScorecardResult:
     actor = _actor(info)
-    engine = info.context.engine
     try:
         scorecard_id = decode_typed_id(input.id, SCORECARD_TYPE_NAME)
 
@@ -148,8 +144,7 @@ async def update_scorecard(
                 by=actor,
             )
 
-        async with database_errors(engine.url.render_as_string(hide_password=False)):
-            return Scorecard.from_row(await in_transaction(engine, work))
+        return Scorecard.from_row(await info.context.write(work))
     except CshubError as error:
         return MutationError.from_error(error)
 
@@ -162,7 +157,6 @@ async def recompute(
     ] = None,
 ) -> RecomputeResult:
     require_role(info, *WRITERS)
-    engine = info.context.engine
     try:
         ids = [decode_typed_id(value, "Account") for value in account_ids] if account_ids is not None else None
 
@@ -177,8 +171,7 @@ async def recompute(
                 computed_at=result.computed_at,
             )
 
-        async with database_errors(engine.url.render_as_string(hide_password=False)):
-            return await in_transaction(engine, work)
+        return await info.context.write(work)
     except CshubError as error:
         return MutationError.from_error(error, "accountIds" if account_ids else None)
 
@@ -204,7 +197,6 @@ async def override_health(
     info: strawberry.Info[Context], input: Annotated[OverrideHealthInput, strawberry.argument(description="It.")]
 ) -> OverrideResult:
     actor = _actor(info)
-    engine = info.context.engine
     field = "accountId"
     try:
         account_id = decode_typed_id(input.account_id, "Account")
@@ -222,8 +214,7 @@ async def override_health(
                 now=info.context.loaders.now,
             )
 
-        async with database_errors(engine.url.render_as_string(hide_password=False)):
-            return HealthOverride.from_row(await in_transaction(engine, work))
+        return HealthOverride.from_row(await info.context.write(work))
     except CshubError as error:
         named = error.message.split(":", 1)[0] if ":" in error.message else None
         return MutationError.from_error(error, field or named)
@@ -234,15 +225,13 @@ async def lift_health_override(
     id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the override.")],
 ) -> OverrideResult:
     actor = _actor(info)
-    engine = info.context.engine
     try:
         override_id = decode_typed_id(id, OVERRIDE_TYPE_NAME)
 
         async def work(conn: AsyncConnection) -> OverrideRow:
             return await overrides.lift_override(conn, override_id, by=actor, now=info.context.loaders.now)
 
-        async with database_errors(engine.url.render_as_string(hide_password=False)):
-            return HealthOverride.from_row(await in_transaction(engine, work))
+        return HealthOverride.from_row(await info.context.write(work))
     except CshubError as error:
         return MutationError.from_error(error)
 
@@ -275,7 +264,6 @@ async def set_manual_score(
     info: strawberry.Info[Context], input: Annotated[SetManualScoreInput, strawberry.argument(description="It.")]
 ) -> ManualScoreResult:
     actor = _actor(info)
-    engine = info.context.engine
     field = "accountId"
     try:
         account_id = decode_typed_id(input.account_id, "Account")
@@ -292,8 +280,7 @@ async def set_manual_score(
                 now=info.context.loaders.now,
             )
 
-        async with database_errors(engine.url.render_as_string(hide_password=False)):
-            row = await in_transaction(engine, work)
+        row = await info.context.write(work)
     except CshubError as error:
         named = error.message.split(":", 1)[0] if ":" in error.message else None
         return MutationError.from_error(error, field or named)
