@@ -6,6 +6,7 @@ from service.api_keys.tables import api_keys
 from service.contacts.tables import contacts
 from service.contracts.tables import contract_lines, contracts, products
 from service.db_metadata import metadata
+from service.goals.tables import goal_progress, goals
 from service.handoffs.tables import handoff_events, handoffs
 from service.health_scores.tables import alerts, health_overrides, health_scores, manual_scores, scorecards
 from service.ingest.tables import ingest_requests
@@ -24,6 +25,8 @@ __all__ = [
     "contacts",
     "contract_lines",
     "contracts",
+    "goal_progress",
+    "goals",
     "handoff_events",
     "handoffs",
     "health_overrides",

@@ -43,8 +43,12 @@ handoffs = sa.Table(
     sa.Column("accepted_at", sa.DateTime(timezone=True)),
     sa.Column("kickoff_date", sa.Date),
     sa.Column("go_live_target_date", sa.Date),
-    sa.Column("first_value_at", sa.DateTime(timezone=True)),
+    sa.Column("kickoff_held_at", sa.DateTime(timezone=True)),
+    sa.Column("first_value_on", sa.Date),  # the day the customer first got value (TtV ends here)
+    sa.Column("cancelled_at", sa.DateTime(timezone=True)),
+    sa.Column("returned_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_by", sa.Text),
+    sa.Column("created_by_key_id", sa.Uuid),  # the key that created it: sales edit their own drafts
     sa.Column("sales_owner", sa.Text),
     sa.Column("csm_owner", sa.Text),
     # The grouped record (deal terms, why they bought, goals, stakeholders, promises, implementation,
@@ -55,6 +59,7 @@ handoffs = sa.Table(
     one_of("state", HANDOFF_STATES),
     sa.CheckConstraint("version >= 1", name="version_positive"),
     non_negative("arr"),
+    non_negative("returned_count"),
     currency_code(),
     ends_after_start("contract_start_date", "contract_end_date"),
     sa.Index("ix_handoffs_account_id_created_at", "account_id", "created_at"),
