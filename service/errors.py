@@ -16,9 +16,12 @@ anything that is not a ``CshubError`` is unexpected and masked.
     ├── NotFound                    NOT_FOUND                  404
     ├── MethodNotAllowed            METHOD_NOT_ALLOWED         405
     ├── Conflict                    CONFLICT                   409
+    │   ├── VersionConflict         VERSION_CONFLICT           409  (stale expected version)
+    │   └── IllegalTransition       ILLEGAL_TRANSITION         409  (names the current state)
     ├── PayloadTooLarge             PAYLOAD_TOO_LARGE          413
     ├── UnsupportedMediaType        UNSUPPORTED_MEDIA_TYPE     415
     ├── InvalidInput                BAD_USER_INPUT             422
+    │   └── IncompleteRecord        INCOMPLETE_RECORD          422  (lists every missing field)
     └── Overloaded                  OVERLOADED                 429  (with Retry-After)
 """
 
@@ -117,12 +120,45 @@ class Conflict(CshubError):
     title = "Conflict"
 
 
+class VersionConflict(Conflict):
+    """An edit based on a version that is no longer current: someone else changed the record first."""
+
+    code = "VERSION_CONFLICT"
+    title = "Version conflict"
+
+    def __init__(self, message: str, *, current_version: int) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+
+class IllegalTransition(Conflict):
+    """A workflow step that the record's current state does not allow."""
+
+    code = "ILLEGAL_TRANSITION"
+    title = "Illegal state transition"
+
+    def __init__(self, message: str, *, current_state: str) -> None:
+        super().__init__(message)
+        self.current_state = current_state
+
+
 class InvalidInput(CshubError):
     """The request is well-formed but its values are not acceptable."""
 
     code = "BAD_USER_INPUT"
     status = 422
     title = "Invalid input"
+
+
+class IncompleteRecord(InvalidInput):
+    """A record lacks what a workflow step requires; ``missing`` names every missing field."""
+
+    code = "INCOMPLETE_RECORD"
+    title = "Incomplete record"
+
+    def __init__(self, message: str, *, missing: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
 class PayloadTooLarge(CshubError):

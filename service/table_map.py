@@ -16,9 +16,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from service.accounts.tables import accounts
+from service.action_items import queries as action_item_queries
+from service.action_items.tables import action_items
 from service.contacts.tables import contacts
 from service.contracts import queries as contract_queries
 from service.contracts.tables import contract_lines, contracts, products
+from service.goals import queries as goal_queries
+from service.goals.tables import goal_progress, goals
+from service.handoffs import queries as handoff_queries
+from service.handoffs import record as handoff_record
+from service.handoffs.record import camel
+from service.handoffs.tables import handoff_events, handoffs
 from service.health_scores import alerts as health_alerts_queries
 from service.health_scores import overrides as health_overrides_queries
 from service.health_scores import queries as health_queries
@@ -30,7 +38,7 @@ from service.surveys.tables import survey_responses
 from service.tickets import queries as ticket_queries
 from service.tickets.tables import tickets
 from service.timeline import queries as timeline_queries
-from service.timeline.tables import timeline_events
+from service.timeline.queries import ALL_ENTRIES, entry_source
 from service.usage import queries as usage_queries
 
 
@@ -66,7 +74,7 @@ class Computed:
 @dataclass(frozen=True, slots=True)
 class TypeMap:
     graphql_type: str
-    table: sa.Table
+    table: sa.FromClause  # a table, or a subquery for types merged from several tables (TimelineEvent)
     key: sa.ColumnElement[Any]
     columns: Mapping[str, sa.ColumnElement[Any]]  # GraphQL field name → column or expression; `id` is the key
     relations: Mapping[str, Relation] = field(default_factory=dict)
@@ -93,7 +101,7 @@ def _seconds_between(start: sa.ColumnElement[Any], end: sa.ColumnElement[Any]) -
 
 
 a, ct, k, ln, pr = accounts.c, contacts.c, contracts.c, contract_lines.c, products.c
-t, s, tl, sl, um = tickets.c, survey_responses.c, timeline_events.c, source_links.c, unmatched_records.c
+t, s, tl, sl, um = tickets.c, survey_responses.c, ALL_ENTRIES.c, source_links.c, unmatched_records.c
 
 ACCOUNT = TypeMap(
     "Account",
@@ -128,6 +136,17 @@ ACCOUNT = TypeMap(
         ),
         "timeline": Relation(
             "TimelineEvent", a.id, tl.account_id, many=True, paginated=True, loaded_by=timeline_queries.timeline_pages
+        ),
+        "goals": Relation("Goal", a.id, goals.c.account_id, many=True, loaded_by=goal_queries.goals_of_accounts),
+        "handoffs": Relation(
+            "Handoff", a.id, handoffs.c.account_id, many=True, loaded_by=handoff_queries.handoffs_of_accounts
+        ),
+        "actionItems": Relation(
+            "ActionItem",
+            a.id,
+            action_items.c.account_id,
+            many=True,
+            loaded_by=action_item_queries.action_items_of_accounts,
         ),
     },
     computed={
@@ -229,16 +248,19 @@ SURVEY_RESPONSE = TypeMap(
     },
 )
 
+# Not one table: recorded timeline_events rows UNION ALL the entries derived from contracts, tickets, surveys,
+# handoff events and health scores (service.timeline.derived), as of the request's day (the `today` parameter).
 TIMELINE_EVENT = TypeMap(
     "TimelineEvent",
-    timeline_events,
+    ALL_ENTRIES,
     tl.id,
     columns={
         "kind": tl.kind,
         "occurredAt": tl.occurred_at,
         "summary": tl.summary,
         "actor": tl.actor,
-        "source": tl.source,
+        "source": entry_source(ALL_ENTRIES),  # the row's own, else the record's first source system, else cshub
+        "origin": tl.origin,
     },
 )
 
@@ -365,6 +387,138 @@ ALERT = TypeMap(
     },
 )
 
+gl, gp, ai = goals.c, goal_progress.c, action_items.c
+
+GOAL = TypeMap(
+    "Goal",
+    goals,
+    gl.id,
+    columns={
+        "accountId": gl.account_id,
+        "outcome": gl.outcome,
+        "dueOn": gl.due_on,
+        "status": gl.status,
+        "currentValue": gl.current_value,
+        "achievedOn": gl.achieved_on,
+        # (current − baseline) / (target − baseline), to 4 places; null when any is null or target = baseline.
+        "progressRatio": sa.cast(
+            sa.func.round((gl.current_value - gl.baseline) / sa.func.nullif(gl.target - gl.baseline, 0), 4),
+            sa.Float,
+        ),
+        "handoffId": gl.handoff_id,
+        "createdBy": gl.created_by,
+        "createdAt": gl.created_at,
+        "updatedAt": gl.updated_at,
+    },
+    relations={
+        "progress": Relation("GoalProgress", gl.id, gp.goal_id, many=True, loaded_by=goal_queries.progress_of_goals),
+    },
+    # Null as a whole when no metric is named (the service allows no numbers without one).
+    embedded={
+        "successCriterion": Embedded(
+            "SuccessCriterion",
+            {"metric": gl.metric, "unit": gl.unit, "baseline": gl.baseline, "target": gl.target, "dueOn": gl.due_on},
+        ),
+    },
+)
+
+GOAL_PROGRESS = TypeMap(
+    "GoalProgress",
+    goal_progress,
+    gp.id,
+    columns={"value": gp.value, "measuredAt": gp.measured_at, "recordedBy": gp.recorded_by, "note": gp.note},
+    exposes_id=False,
+)
+
+ACTION_ITEM = TypeMap(
+    "ActionItem",
+    action_items,
+    ai.id,
+    columns={
+        "accountId": ai.account_id,
+        "title": ai.title,
+        "theme": ai.theme,
+        "owner": ai.owner,
+        "dueOn": ai.due_on,
+        "status": ai.status,
+        "completedAt": ai.completed_at,
+        "goalId": ai.goal_id,
+        "handoffId": ai.handoff_id,
+        "createdBy": ai.created_by,
+        "createdAt": ai.created_at,
+        "updatedAt": ai.updated_at,
+    },
+    relations={"goal": Relation("Goal", ai.goal_id, gl.id, many=False, loaded_by=goal_queries.goals_by_id)},
+)
+
+ho, he = handoffs.c, handoff_events.c
+
+HANDOFF = TypeMap(
+    "Handoff",
+    handoffs,
+    ho.id,
+    columns={
+        "state": ho.state,
+        "version": ho.version,
+        "opportunityRef": ho.opportunity_ref,
+        "salesOwner": ho.sales_owner,
+        "csmOwner": ho.csm_owner,
+        # The record's groups: parts of the `details` document (validated by service.handoffs.record); the
+        # deal's ARR, dates and close time and the timeline's kickoff and go-live dates are columns merged in.
+        "deal": ho.details["deal"],
+        "whyTheyBought": ho.details["why_they_bought"],
+        "goals": ho.details["goals"],
+        "stakeholders": ho.details["stakeholders"],
+        "promises": ho.details["promises"],
+        "implementation": ho.details["implementation"],
+        "risks": ho.details["risks"],
+        "sensitivities": ho.details["sensitivities"].astext,
+        "competition": ho.details["competition"],
+        "timeline": ho.details["timeline"],
+        "evidence": ho.details["evidence"],
+        "createdBy": ho.created_by,
+        "createdAt": ho.created_at,
+        "updatedAt": ho.updated_at,
+        "submittedAt": ho.submitted_at,
+        "acceptedAt": ho.accepted_at,
+        "kickoffHeldAt": ho.kickoff_held_at,
+        "firstValueOn": ho.first_value_on,
+        "cancelledAt": ho.cancelled_at,
+    },
+    relations={
+        "account": Relation("Account", ho.account_id, a.id, many=False),
+        "contract": Relation("Contract", ho.contract_id, k.id, many=False),
+        "events": Relation(
+            "HandoffEvent", ho.id, he.handoff_id, many=True, loaded_by=handoff_queries.events_of_handoffs
+        ),
+    },
+    embedded={
+        "sla": Embedded(
+            "HandoffSla",
+            {
+                **{camel(name): expression for name, expression in handoff_queries.SLA_EXPRESSIONS.items()},
+                "returnedCount": ho.returned_count,
+            },
+        ),
+    },
+    computed={"missingForSubmit": Computed(handoff_record.missing_for_submit, "the submit gate over the record")},
+)
+
+HANDOFF_EVENT = TypeMap(
+    "HandoffEvent",
+    handoff_events,
+    he.id,
+    columns={
+        "actor": he.actor,
+        "actorRole": he.actor_role,
+        "fromState": he.from_state,
+        "toState": he.to_state,
+        "comment": he.comment,
+        "occurredAt": he.occurred_at,
+    },
+    exposes_id=False,
+)
+
 TYPE_MAPS: Mapping[str, TypeMap] = {
     type_map.graphql_type: type_map
     for type_map in (
@@ -382,6 +536,11 @@ TYPE_MAPS: Mapping[str, TypeMap] = {
         HEALTH_OVERRIDE,
         SCORECARD,
         ALERT,
+        GOAL,
+        GOAL_PROGRESS,
+        ACTION_ITEM,
+        HANDOFF,
+        HANDOFF_EVENT,
     )
 }
 
@@ -408,5 +567,29 @@ VALUE_TYPES = frozenset(
         "ScorecardTier",
         "HealthRecomputed",
         "ManualScore",  # a mutation's answer: the manual_scores row just written
+        "SuccessCriterion",  # embedded in Goal: columns of the goals row
+        # The handoff record's groups (documents in handoffs.details, see HANDOFF), its SLA figures (embedded)
+        # and the typed refusals of handoff mutations.
+        "HandoffDeal",
+        "WhyTheyBought",
+        "HandoffGoal",
+        "HandoffSuccessCriterion",
+        "Stakeholder",
+        "HandoffPromise",
+        "HandoffImplementation",
+        "PreStartTask",
+        "HandoffRisk",
+        "HandoffCompetition",
+        "HandoffTimeline",
+        "EvidenceLink",
+        "HandoffSla",
+        "HandoffSlaSummary",  # an aggregate over handoffs (queries.sla_summary)
+        "IncompleteHandoff",
+        "IllegalHandoffTransition",
+        "StaleHandoffVersion",
+        # handoffContext: a composition of the account's own fields (each mapped above), not a row.
+        "HandoffContext",
+        "ContactsByRole",
+        "UsageSummary",
     }
 )

@@ -113,10 +113,35 @@ async def test_seeding_goes_through_ingest_one_account_per_customer_and_is_idemp
     contracts = await rows(engine, "SELECT count(*) FROM contracts")
     assert contracts == [(len(records(batches, "contracts")),)]
 
+    # The newest deals are handed over, in every workflow state, through the workflow itself.
+    assert set(first["handoffs"]) == {
+        "DRAFT", "SUBMITTED", "RETURNED", "ACCEPTED", "KICKOFF_HELD", "FIRST_VALUE_REACHED", "CANCELLED"
+    }  # fmt: skip
+    assert await rows(engine, "SELECT state, count(*) FROM handoffs GROUP BY state ORDER BY state") == sorted(
+        first["handoffs"].items()
+    )
+    assert await rows(
+        engine,
+        "SELECT count(*) FROM handoffs h WHERE state <> (SELECT to_state FROM handoff_events e "
+        "WHERE e.handoff_id = h.id ORDER BY occurred_at DESC, from_state IS NULL LIMIT 1)",
+    ) == [(0,)], "every handoff's state is its last event's"
+    latest = f"'{TODAY.isoformat()}'::date + 1"
+    assert await rows(engine, f"SELECT count(*) FROM handoff_events WHERE occurred_at >= {latest}") == [(0,)]
+    assert await rows(
+        engine,
+        "SELECT count(*) FROM handoffs WHERE state IN ('ACCEPTED', 'KICKOFF_HELD', 'FIRST_VALUE_REACHED') AND NOT "
+        "EXISTS (SELECT 1 FROM goals g WHERE g.handoff_id = handoffs.id) ",
+    ) == [(0,)], "accepted handoffs became success plans"
+    assert await rows(
+        engine,
+        f"SELECT count(*) FROM handoffs WHERE first_value_on < contract_start_date OR first_value_on >= {latest}",
+    ) == [(0,)]
+
     again = await seed_demo(engine, accounts=25, seed=3, today=TODAY)
     statuses = {status for counts in again.values() for status in +counts}
     assert statuses <= {"unchanged", "unmatched"}, again
     assert await rows(engine, "SELECT count(*) FROM accounts") == [(25,)]
+    assert await rows(engine, "SELECT count(*) FROM handoffs") == [(sum(first["handoffs"].values()),)]
 
 
 def test_seed_command_prints_a_summary_by_entity(

@@ -9,10 +9,16 @@ import strawberry
 from service.accounts import listing
 from service.accounts.enums import LifecycleStage, Segment, TouchModel
 from service.accounts.queries import AccountRow
+from service.action_items.resolvers import account_action_items
+from service.action_items.types import ActionItem
 from service.contacts.types import Contact
 from service.contracts.types import Contract, ContractStatus, Money
+from service.goals.resolvers import account_goals
+from service.goals.types import Goal
 from service.graphql.context import Context
 from service.graphql.relay import Node, PageInfo, encode_global_id
+from service.handoffs.resolvers import account_handoffs
+from service.handoffs.types import Handoff
 from service.health_scores.alert_resolvers import account_alerts
 from service.health_scores.alert_types import Alert
 from service.health_scores.resolvers import account_health, account_health_history
@@ -46,22 +52,22 @@ async def _sources(root: "Account", info: strawberry.Info[Context]) -> list[Acco
     return [AccountSource.from_row(row) for row in rows]
 
 
-async def _parent(root: "Account", info: strawberry.Info[Context]) -> "Account | None":
+async def account_parent(root: "Account", info: strawberry.Info[Context]) -> "Account | None":
     if root.parent_account_id is None:
         return None
     row = await info.context.loaders.account.load((root.parent_account_id, None))
     return Account.from_row(row) if row else None
 
 
-async def _children(root: "Account", info: strawberry.Info[Context]) -> list["Account"]:
+async def account_children(root: "Account", info: strawberry.Info[Context]) -> list["Account"]:
     return [Account.from_row(row) for row in await info.context.loaders.children.load((root.account_id, None))]
 
 
-async def _contacts(root: "Account", info: strawberry.Info[Context]) -> list[Contact]:
+async def account_contacts(root: "Account", info: strawberry.Info[Context]) -> list[Contact]:
     return [Contact.from_row(row) for row in await info.context.loaders.contacts.load((root.account_id, None))]
 
 
-async def _contracts(
+async def account_contracts(
     root: "Account",
     info: strawberry.Info[Context],
     status: Annotated[
@@ -87,7 +93,7 @@ async def _renewal_date(root: "Account", info: strawberry.Info[Context], as_of: 
     return await info.context.loaders.next_renewal.load((root.account_id, as_of or info.context.loaders.today))
 
 
-async def _licensed_seats(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> int:
+async def account_licensed_seats(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> int:
     return await info.context.loaders.licensed_seats.load((root.account_id, as_of or info.context.loaders.today))
 
 
@@ -107,15 +113,15 @@ async def _usage(
     return [UsagePoint.from_row(row) for row in rows]
 
 
-async def _active_users(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> int:
+async def account_active_users(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> int:
     return await info.context.loaders.active_users.load((root.account_id, window_days(days)))
 
 
-async def _license_utilization(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> float | None:
+async def account_license_utilization(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> float | None:
     seats = await info.context.loaders.licensed_seats.load((root.account_id, info.context.loaders.today))
     if seats == 0:
         return None
-    active = await _active_users(root, info, days)
+    active = await account_active_users(root, info, days)
     return round(active / seats, 4)
 
 
@@ -126,7 +132,7 @@ async def _feature_adoption(root: "Account", info: strawberry.Info[Context], day
     return [FeatureUsage.from_row(row) for row in rows]
 
 
-async def _last_seen_distribution(root: "Account", info: strawberry.Info[Context]) -> LastSeenDistribution:
+async def account_last_seen_distribution(root: "Account", info: strawberry.Info[Context]) -> LastSeenDistribution:
     day, week, month, older = await info.context.loaders.last_seen.load((root.account_id, None))
     return LastSeenDistribution(within_1_day=day, within_7_days=week, within_30_days=month, over_30_days=older)
 
@@ -149,12 +155,14 @@ class Account(Node):
         resolver=_sources, description="The source systems that know this account, with their ids and last sync."
     )
     parent: "Account | None" = strawberry.field(
-        resolver=_parent, description="The parent company, for a subsidiary; null otherwise."
+        resolver=account_parent, description="The parent company, for a subsidiary; null otherwise."
     )
-    children: list["Account"] = strawberry.field(resolver=_children, description="Direct subsidiaries, by name.")
-    contacts: list[Contact] = strawberry.field(resolver=_contacts, description="People at the customer, by name.")
+    children: list["Account"] = strawberry.field(resolver=account_children, description="Direct subsidiaries, by name.")
+    contacts: list[Contact] = strawberry.field(
+        resolver=account_contacts, description="People at the customer, by name."
+    )
     contracts: list[Contract] = strawberry.field(
-        resolver=_contracts, description="Contracts, newest start first, with their lines."
+        resolver=account_contracts, description="Contracts, newest start first, with their lines."
     )
     mrr: list[Money] = strawberry.field(
         resolver=_mrr,
@@ -168,7 +176,7 @@ class Account(Node):
         description="The next renewal date on or after the day among counted contracts; null when none is set.",
     )
     licensed_seats: int = strawberry.field(
-        resolver=_licensed_seats,
+        resolver=account_licensed_seats,
         description="Seats licensed on a day: per product the summed quantity of active lines, and of those the "
         "largest (add-ons license a subset of the same users). 0 when nothing is active.",
     )
@@ -184,7 +192,10 @@ class Account(Node):
         "its inputs.",
     )
     timeline: TimelineEventConnection = strawberry.field(
-        resolver=account_timeline, description="Touchpoints with the customer (meetings, calls, notes…), newest first."
+        resolver=account_timeline,
+        description="Touchpoints with the customer (meetings, calls, notes…) merged with what the hub knows "
+        "happened (contracts started, renewed and ended; tickets opened and solved; surveys answered; handoff "
+        "transitions; health band changes), newest first.",
     )
     usage: list[UsagePoint] = strawberry.field(
         resolver=_usage,
@@ -192,10 +203,10 @@ class Account(Node):
         "per bucket, empty buckets as zeros. At most 1000 buckets.",
     )
     active_users: int = strawberry.field(
-        resolver=_active_users, description="Distinct users seen in the last `days` days (default 30)."
+        resolver=account_active_users, description="Distinct users seen in the last `days` days (default 30)."
     )
     license_utilization: float | None = strawberry.field(
-        resolver=_license_utilization,
+        resolver=account_license_utilization,
         description="Active users of the last `days` days (default 30) / licensed seats today, as a fraction "
         "(0.8 = 80%; above 1 when more people use it than are licensed). Null when no seats are licensed.",
     )
@@ -205,7 +216,7 @@ class Account(Node):
         "(default 30), most used first.",
     )
     last_seen_distribution: LastSeenDistribution = strawberry.field(
-        resolver=_last_seen_distribution, description="The account's known users by time since last seen."
+        resolver=account_last_seen_distribution, description="The account's known users by time since last seen."
     )
     health: HealthScore | None = strawberry.field(
         resolver=account_health,
@@ -218,6 +229,18 @@ class Account(Node):
     health_history: list[HealthScore] = strawberry.field(
         resolver=account_health_history,
         description="Scores of this name computed in [from, to) (UTC days; default the last 90 days), newest first.",
+    )
+    goals: list[Goal] = strawberry.field(
+        resolver=account_goals,
+        description="The success plan: the customer's business outcomes, due first (undated last), then oldest first.",
+    )
+    action_items: list[ActionItem] = strawberry.field(
+        resolver=account_action_items,
+        description="To-dos of the success plan, due first (undated last), then oldest first.",
+    )
+    handoffs: list[Handoff] = strawberry.field(
+        resolver=account_handoffs,
+        description="Sales-to-CSM handoffs of the account, newest first (roles admin, csm, sales, bi).",
     )
 
     @classmethod

@@ -6,20 +6,27 @@ gets new loaders, so nothing is cached across requests.
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from service.accounts import queries as account_queries
 from service.accounts.queries import AccountRow
+from service.action_items import queries as action_item_queries
+from service.action_items.queries import ActionItemRow
 from service.contacts import queries as contact_queries
 from service.contacts.queries import ContactRow
 from service.contracts import queries as contract_queries
 from service.contracts.queries import ContractRow, LineRow
 from service.db import RequestReads
+from service.goals import queries as goal_queries
+from service.goals.queries import GoalRow, ProgressRow
 from service.graphql.batching import keyed_loader
+from service.handoffs import queries as handoff_queries
+from service.handoffs.queries import HandoffEventRow, HandoffRow
 from service.health_scores import alerts as health_alerts
 from service.health_scores import overrides as health_overrides
 from service.health_scores import queries as health_queries
@@ -37,9 +44,22 @@ from service.timeline.queries import TimelineQuery, TimelineRow
 from service.usage import queries as usage_queries
 from service.usage.queries import FeatureUsageRow, SeriesRequest, UsagePointRow
 
+V = TypeVar("V")
+
 
 def _none() -> None:
     return None
+
+
+def _ignoring_argument(
+    fetch: Callable[[AsyncConnection, Sequence[uuid.UUID]], Awaitable[Mapping[uuid.UUID, V]]],
+) -> Callable[[AsyncConnection, Sequence[uuid.UUID], None], Awaitable[Mapping[uuid.UUID, V]]]:
+    """A by-id fetch in the ``(conn, ids, argument)`` shape of ``keyed_loader``, for loaders without arguments."""
+
+    async def fetch_all(conn: AsyncConnection, ids: Sequence[uuid.UUID], _: None) -> Mapping[uuid.UUID, V]:
+        return await fetch(conn, ids)
+
+    return fetch_all
 
 
 class Loaders:
@@ -59,6 +79,21 @@ class Loaders:
         )
         self.contracts: DataLoader[tuple[uuid.UUID, tuple[str, ...] | None], list[ContractRow]] = keyed_loader(
             reads, contract_queries.contracts_of_accounts, list
+        )
+        self.contract_by_id: DataLoader[tuple[uuid.UUID, None], ContractRow | None] = keyed_loader(
+            reads, _ignoring_argument(contract_queries.contracts_by_ids), _none
+        )
+        self.contact_by_id: DataLoader[tuple[uuid.UUID, None], ContactRow | None] = keyed_loader(
+            reads, _ignoring_argument(contact_queries.contacts_by_ids), _none
+        )
+        self.handoff: DataLoader[tuple[uuid.UUID, None], HandoffRow | None] = keyed_loader(
+            reads, handoff_queries.handoffs_by_id, _none
+        )
+        self.handoffs_of_account: DataLoader[tuple[uuid.UUID, None], list[HandoffRow]] = keyed_loader(
+            reads, handoff_queries.handoffs_of_accounts, list
+        )
+        self.handoff_events: DataLoader[tuple[uuid.UUID, None], list[HandoffEventRow]] = keyed_loader(
+            reads, handoff_queries.events_of_handoffs, list
         )
         self.contract_lines: DataLoader[tuple[uuid.UUID, None], list[LineRow]] = keyed_loader(
             reads, contract_queries.lines_of_contracts, list
@@ -88,10 +123,10 @@ class Loaders:
             reads, survey_queries.nps_of_accounts, lambda: NpsRow(0, 0, 0, 0)
         )
         self.timeline: DataLoader[tuple[uuid.UUID, TimelineQuery], list[TimelineRow]] = keyed_loader(
-            reads, timeline_queries.timeline_pages, list
+            reads, self._timeline_pages, list
         )
         self.timeline_counts: DataLoader[tuple[uuid.UUID, TimelineQuery], int] = keyed_loader(
-            reads, timeline_queries.timeline_counts, int
+            reads, self._timeline_counts, int
         )
         self.health: DataLoader[tuple[uuid.UUID, str], HealthScoreRow | None] = keyed_loader(
             reads, health_queries.latest_scores, _none
@@ -104,6 +139,18 @@ class Loaders:
         )
         self.alerts: DataLoader[tuple[uuid.UUID, tuple[str, ...]], list[AlertRow]] = keyed_loader(
             reads, health_alerts.alerts_of_accounts, list
+        )
+        self.goals: DataLoader[tuple[uuid.UUID, tuple[str, ...] | None], list[GoalRow]] = keyed_loader(
+            reads, goal_queries.goals_of_accounts, list
+        )
+        self.goal: DataLoader[tuple[uuid.UUID, None], GoalRow | None] = keyed_loader(
+            reads, goal_queries.goals_by_id, _none
+        )
+        self.goal_progress: DataLoader[tuple[uuid.UUID, None], list[ProgressRow]] = keyed_loader(
+            reads, goal_queries.progress_of_goals, list
+        )
+        self.action_items: DataLoader[tuple[uuid.UUID, tuple[str, ...]], list[ActionItemRow]] = keyed_loader(
+            reads, action_item_queries.action_items_of_accounts, list
         )
         self.usage_series: DataLoader[tuple[uuid.UUID, SeriesRequest], list[UsagePointRow]] = keyed_loader(
             reads, usage_queries.usage_series, list
@@ -120,6 +167,16 @@ class Loaders:
         self, conn: AsyncConnection, account_ids: Sequence[uuid.UUID], days: int
     ) -> dict[uuid.UUID, int]:
         return await usage_queries.active_users(conn, account_ids, self.now - dt.timedelta(days=days))
+
+    async def _timeline_pages(
+        self, conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query: TimelineQuery
+    ) -> dict[uuid.UUID, list[TimelineRow]]:
+        return await timeline_queries.timeline_pages(conn, account_ids, query, self.today)
+
+    async def _timeline_counts(
+        self, conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query: TimelineQuery
+    ) -> dict[uuid.UUID, int]:
+        return await timeline_queries.timeline_counts(conn, account_ids, query, self.today)
 
     async def _last_seen(
         self, conn: AsyncConnection, account_ids: Sequence[uuid.UUID], _: None

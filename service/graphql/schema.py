@@ -9,13 +9,21 @@ from strawberry.types.execution import ExecutionContext
 from service.accounts import mutations as account_mutations
 from service.accounts import resolvers as account_resolvers
 from service.accounts.types import ACCOUNT_TYPE_NAME, Account, AccountConnection
+from service.action_items import resolvers as action_item_resolvers
+from service.action_items.types import ACTION_ITEM_TYPE_NAME
 from service.contacts import resolvers as contact_resolvers
 from service.contacts.types import CONTACT_TYPE_NAME, Contact
 from service.contracts import resolvers as contract_resolvers
 from service.contracts.types import CONTRACT_TYPE_NAME, Contract
+from service.goals import resolvers as goal_resolvers
+from service.goals.types import GOAL_TYPE_NAME
 from service.graphql.context import Context
 from service.graphql.errors import ErrorPolicy, log_unexpected_errors
 from service.graphql.relay import Node, decode_global_id
+from service.handoffs import resolvers as handoff_resolvers
+from service.handoffs.context_types import HandoffContext, handoff_context
+from service.handoffs.results import HandoffResult
+from service.handoffs.types import HANDOFF_TYPE_NAME, Handoff, HandoffConnection, HandoffSlaSummary
 from service.health_scores import alert_resolvers
 from service.health_scores import resolvers as health_resolvers
 from service.health_scores.alert_types import AlertConnection
@@ -24,6 +32,7 @@ from service.sources import resolvers as source_resolvers
 from service.sources.types import UnmatchedRecordConnection
 from service.tickets import resolvers as ticket_resolvers
 from service.tickets.types import TICKET_TYPE_NAME, Ticket
+from service.timeline import resolvers as timeline_resolvers
 
 
 async def node(
@@ -39,8 +48,14 @@ async def node(
         return await contract_resolvers.contract_by_uuid(info, entity_id)
     if type_name == TICKET_TYPE_NAME:
         return await ticket_resolvers.ticket_by_uuid(info, entity_id)
+    if type_name == HANDOFF_TYPE_NAME:
+        return await handoff_resolvers.handoff_by_uuid(info, entity_id)
     if type_name == SCORECARD_TYPE_NAME:
         return await health_resolvers.scorecard_by_uuid(info, entity_id)
+    if type_name == GOAL_TYPE_NAME:
+        return await goal_resolvers.goal_by_uuid(info, entity_id)
+    if type_name == ACTION_ITEM_TYPE_NAME:
+        return await action_item_resolvers.action_item_by_uuid(info, entity_id)
     return None
 
 
@@ -87,6 +102,25 @@ class Query:
         resolver=alert_resolvers.alert_list,
         description="Risk alerts across accounts, newest first (roles admin, csm, sales, bi).",
     )
+    handoff: Handoff | None = strawberry.field(
+        resolver=handoff_resolvers.handoff,
+        description="One sales-to-CSM handoff by global id; null when it does not exist (roles admin, csm, sales, bi).",
+    )
+    handoffs: HandoffConnection = strawberry.field(
+        resolver=handoff_resolvers.handoff_list,
+        description="Handoffs, newest first, filtered and cursor-paginated (roles admin, csm, sales, bi).",
+    )
+    handoff_context: HandoffContext | None = strawberry.field(
+        resolver=handoff_context,
+        description="Everything a CSM needs to take an account over, in one query: profile and hierarchy, active "
+        "contracts, the latest handoff, contacts by role, health, usage, open tickets, recent timeline, goals and "
+        "open action items. Null when the account does not exist (roles admin, csm, sales, bi).",
+    )
+    handoff_sla: HandoffSlaSummary = strawberry.field(
+        resolver=handoff_resolvers.handoff_sla,
+        description="SLA figures over the handoffs the filter selects: close → submit → accept → kickoff, time to "
+        "value, returns (roles admin, csm, sales, bi).",
+    )
     unmatched_records: UnmatchedRecordConnection = strawberry.field(
         resolver=source_resolvers.unmatched_records,
         description="Ingested records still waiting for their account (roles admin, csm, ingest).",
@@ -132,11 +166,77 @@ class Mutation:
         description="Score every account (or the given ones) now, set-based in SQL; one history row per account "
         "and score name. Roles admin, csm.",
     )
+    add_goal: goal_resolvers.GoalResult = strawberry.field(
+        resolver=goal_resolvers.add_goal,
+        description="Add a business outcome to an account's success plan, with its success criterion. Roles admin, "
+        "csm.",
+    )
+    record_goal_progress: goal_resolvers.GoalResult = strawberry.field(
+        resolver=goal_resolvers.record_goal_progress,
+        description="Record a measurement of a goal's metric; the goal's current value becomes that of its latest "
+        "measurement. Roles admin, csm.",
+    )
+    set_goal_status: goal_resolvers.GoalResult = strawberry.field(
+        resolver=goal_resolvers.set_goal_status,
+        description="Mark a goal on track, at risk, achieved (on a day) or missed. Roles admin, csm.",
+    )
+    create_action_item: action_item_resolvers.ActionItemResult = strawberry.field(
+        resolver=action_item_resolvers.create_action_item,
+        description="Add an open action item to an account's success plan. Roles admin, csm.",
+    )
+    update_action_item: action_item_resolvers.ActionItemResult = strawberry.field(
+        resolver=action_item_resolvers.update_action_item,
+        description="Change an action item: fields left out stay, null clears. Roles admin, csm.",
+    )
+    complete_action_item: action_item_resolvers.ActionItemResult = strawberry.field(
+        resolver=action_item_resolvers.complete_action_item,
+        description="Mark an action item done (no change when it already is). Roles admin, csm.",
+    )
+    create_handoff: HandoffResult = strawberry.field(
+        resolver=handoff_resolvers.create_handoff,
+        description="Start a handoff record (DRAFT) for an account at closed-won. Roles sales, admin.",
+    )
+    update_handoff: HandoffResult = strawberry.field(
+        resolver=handoff_resolvers.update_handoff,
+        description="Edit a DRAFT or RETURNED handoff: the groups sent replace theirs. Needs the version you read. "
+        "Roles sales (their own), admin.",
+    )
+    submit_handoff: HandoffResult = strawberry.field(
+        resolver=handoff_resolvers.submit_handoff,
+        description="DRAFT or RETURNED → SUBMITTED, once the record is complete (goal with success criterion, decision "
+        "maker, commercial terms, kickoff date); otherwise lists every missing field. Roles sales (their own), admin.",
+    )
+    accept_handoff: HandoffResult = strawberry.field(
+        resolver=handoff_resolvers.accept_handoff,
+        description="SUBMITTED → ACCEPTED: the goals become the account's success plan and action items are created "
+        "from them and from open pre-start tasks. Roles csm, admin.",
+    )
+    return_handoff: HandoffResult = strawberry.field(
+        resolver=handoff_resolvers.return_handoff,
+        description="SUBMITTED → RETURNED with a comment saying what to fix. Roles csm, admin.",
+    )
+    record_kickoff_held: HandoffResult = strawberry.field(
+        resolver=handoff_resolvers.record_kickoff_held,
+        description="ACCEPTED → KICKOFF_HELD. Roles csm, admin.",
+    )
+    record_first_value: HandoffResult = strawberry.field(
+        resolver=handoff_resolvers.record_first_value,
+        description="KICKOFF_HELD → FIRST_VALUE_REACHED on a day (time to value ends). Roles csm, admin.",
+    )
+    cancel_handoff: HandoffResult = strawberry.field(
+        resolver=handoff_resolvers.cancel_handoff,
+        description="Any open state → CANCELLED. Roles csm, admin; sales their own drafts.",
+    )
     merge_accounts: account_mutations.MergeAccountsResult = strawberry.field(
         resolver=account_mutations.merge_accounts,
         description="Merge two accounts that are the same customer: every contact, contract, ticket, usage "
         "event, survey, timeline entry, health score, handoff and source link moves to the surviving account; "
         "the merge is recorded. Admin only.",
+    )
+    add_timeline_entry: timeline_resolvers.TimelineEntryResult = strawberry.field(
+        resolver=timeline_resolvers.add_timeline_entry,
+        description="Record a touchpoint (meeting, call, note…) on an account's timeline, with the caller's key "
+        "name as actor and source `cshub`. Roles admin, csm, sales.",
     )
 
 

@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from service.api_keys.roles import Role
 from service.db_columns import (
     MONEY,
     account_fk,
@@ -13,17 +14,10 @@ from service.db_columns import (
     uuid_pk,
 )
 from service.db_metadata import metadata
+from service.handoffs.workflow import State
 
-HANDOFF_STATES = (
-    "DRAFT",
-    "SUBMITTED",
-    "ACCEPTED",
-    "RETURNED",
-    "KICKOFF_HELD",
-    "FIRST_VALUE_REACHED",
-    "CANCELLED",
-)
-ACTOR_ROLES = ("admin", "csm", "sales", "bi", "ingest")
+HANDOFF_STATES = tuple(state.value for state in State)
+ACTOR_ROLES = tuple(role.value for role in Role)
 
 handoffs = sa.Table(
     "handoffs",

@@ -14,6 +14,7 @@ from service.db import in_transaction
 from service.ingest.results import BatchResult
 from service.ingest.service import ingest_batch
 from service.seed.generator import Batch, generate_demo
+from service.seed.handoffs import seed_handoffs
 
 DEMO_SEED = 7  # the demo company `serve --demo` seeds; `cshub seed --demo` defaults to it too
 
@@ -27,9 +28,11 @@ async def seed_demo(
     source_priority: Sequence[str] = (),
     progress: Callable[[str, int], None] = lambda entity, done: None,
 ) -> dict[str, Counter[str]]:
-    """Generate and ingest the demo company; return the result counts per entity."""
+    """Generate and ingest the demo company, then hand its newest deals over (handoffs in every state);
+    return the result counts per entity (for handoffs: per state)."""
     totals: dict[str, Counter[str]] = {}
-    batches = generate_demo(accounts=accounts, seed=seed, today=today or dt.datetime.now(dt.UTC).date())
+    today = today or dt.datetime.now(dt.UTC).date()
+    batches = generate_demo(accounts=accounts, seed=seed, today=today)
     for batch in batches:
 
         async def work(conn: AsyncConnection, batch: Batch = batch) -> BatchResult:
@@ -39,4 +42,5 @@ async def seed_demo(
         counts = totals.setdefault(batch.entity, Counter())
         counts.update(result.totals())
         progress(batch.entity, sum(counts.values()))
+    totals["handoffs"] = await seed_handoffs(engine, seed=seed, today=today)
     return totals

@@ -1,16 +1,28 @@
-"""SQL reads over ``timeline_events``: per-account keyset pages, newest first."""
+"""SQL of the unified timeline: recorded ``timeline_events`` rows and the entries ``derived`` from the hub's
+records, merged in one UNION ALL and paged per account with one keyset, newest first.
+
+One statement per loader batch: the union (each branch filtered to the batch's accounts), the kinds filter
+and the cursor, ``row_number()`` per account on ``(occurred_at DESC, id DESC)`` — ids are unique across
+sources, so the order is total and a page never skips or repeats an entry, even among equal timestamps —
+and, for the rows of the page only, the source system of a contract, ticket or survey from ``source_links``.
+A cursor is a position in that one order, whatever the filter it came from.
+"""
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_paging import PageRequest, counts_per_account, pages_per_account
-from service.db_rows import row_into, text_array
-from service.timeline.tables import timeline_events
+from service.db_paging import PageRequest
+from service.db_rows import row_into, text_array, uuid_array
+from service.sources.tables import source_links
+from service.timeline import derived
+from service.timeline.derived import HUB_SOURCE, RECORDED, Ids
+from service.timeline.tables import TIMELINE_KINDS, timeline_events
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,28 +34,127 @@ class TimelineRow:
     summary: str
     actor: str | None
     source: str | None
+    origin: str
 
 
 @dataclass(frozen=True, slots=True)
 class TimelineQuery:
     page: PageRequest
-    kinds: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] | None = None  # recorded and derived kinds alike; None: all
 
 
-def _conditions(query: TimelineQuery) -> list[sa.ColumnElement[bool]]:
-    if query.kinds is None:
-        return []
-    return [timeline_events.c.kind == sa.any_(text_array(query.kinds, "kinds"))]
+def _recorded(ids: Ids, today: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    tl = timeline_events.c
+    return sa.select(
+        tl.id,
+        tl.account_id,
+        tl.kind,
+        tl.occurred_at,
+        tl.summary,
+        tl.actor,
+        tl.source,
+        derived.text(RECORDED).label("origin"),
+        tl.id.label("origin_id"),
+        sa.null().cast(sa.Text).label("link_type"),
+    ).where(sa.true() if ids is None else tl.account_id == sa.any_(ids))
+
+
+Branch = Callable[[Ids, sa.ColumnElement[Any]], sa.Select[Any]]
+
+# Each source of entries with the kinds it yields, so a kinds filter leaves out whole sources.
+BRANCHES: tuple[tuple[frozenset[str], Branch], ...] = (
+    (frozenset(TIMELINE_KINDS), _recorded),
+    (frozenset({derived.CONTRACT_STARTED}), derived.contract_started),
+    (frozenset({derived.CONTRACT_RENEWED}), derived.contract_renewed),
+    (frozenset({derived.CONTRACT_ENDED}), derived.contract_ended),
+    (frozenset({derived.TICKET_OPENED}), derived.ticket_opened),
+    (frozenset({derived.TICKET_SOLVED}), derived.ticket_solved),
+    (frozenset({derived.SURVEY_ANSWERED}), derived.survey_answered),
+    (frozenset({derived.HANDOFF_TRANSITION}), derived.handoff_transition),
+    (frozenset({derived.HEALTH_BAND_CHANGED}), derived.health_band_changed),
+)
+
+
+def timeline_entries(ids: Ids, today: sa.ColumnElement[Any], kinds: tuple[str, ...] | None = None) -> sa.Subquery:
+    """Every timeline entry of the accounts ``ids`` as of ``today`` (the sources ``kinds`` can come from)."""
+    wanted = [branch for yields, branch in BRANCHES if kinds is None or yields & set(kinds)] or [_recorded]
+    return sa.union_all(*(branch(ids, today) for branch in wanted)).subquery("entries")
+
+
+def entry_source(entries: sa.FromClause) -> sa.ColumnElement[Any]:
+    """The entry's source system: its own, else (contracts, tickets, surveys) the system that first sent the
+    record it derives from, else ``cshub``."""
+    sl = source_links.c
+    first_sender = (
+        sa.select(sl.source)
+        .where(sl.object_type == entries.c.link_type, sl.entity_id == entries.c.origin_id)
+        .order_by(sl.first_seen_at, sl.source)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.case(
+        (entries.c.link_type.is_(None), entries.c.source),
+        else_=sa.func.coalesce(first_sender, HUB_SOURCE, type_=sa.Text),
+    )
+
+
+# The timeline as one selectable, for the type map (service.table_map): ``today`` is the request's day.
+ALL_ENTRIES = timeline_entries(None, sa.bindparam("today", None, type_=sa.Date))
+
+
+def _kinds(entries: sa.Subquery, query: TimelineQuery) -> list[sa.ColumnElement[bool]]:
+    return [] if query.kinds is None else [entries.c.kind == sa.any_(text_array(query.kinds, "kinds"))]
+
+
+def _entries_of(account_ids: Sequence[uuid.UUID], query: TimelineQuery, today: dt.date) -> sa.Subquery:
+    return timeline_entries(
+        uuid_array(account_ids, "account_ids"), sa.bindparam("today", today, type_=sa.Date), query.kinds
+    )
 
 
 async def timeline_pages(
-    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query: TimelineQuery
+    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query: TimelineQuery, today: dt.date
 ) -> dict[uuid.UUID, list[TimelineRow]]:
-    pages = await pages_per_account(conn, timeline_events, "occurred_at", account_ids, query.page, _conditions(query))
-    return {account_id: [row_into(TimelineRow, row) for row in rows] for account_id, rows in pages.items()}
+    """Per account up to ``query.page.limit + 1`` entries after the cursor, newest first — one statement."""
+    entries = _entries_of(account_ids, query, today)
+    e = entries.c
+    conditions = _kinds(entries, query)
+    if query.page.after is not None:
+        conditions.append(sa.tuple_(e.occurred_at, e.id) < sa.tuple_(*query.page.after))
+    position = sa.func.row_number().over(partition_by=e.account_id, order_by=(e.occurred_at.desc(), e.id.desc()))
+    numbered = sa.select(*e, position.label("position")).where(*conditions).subquery("numbered")
+    n = numbered.c
+    rows = await conn.execute(
+        sa.select(n.id, n.account_id, n.kind, n.occurred_at, n.summary, n.actor, n.origin)
+        .add_columns(entry_source(numbered).label("source"))
+        .where(n.position <= query.page.limit + 1)
+        .order_by(n.account_id, n.position)
+    )
+    grouped: dict[uuid.UUID, list[TimelineRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.account_id, []).append(row_into(TimelineRow, row))
+    return grouped
 
 
 async def timeline_counts(
-    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query: TimelineQuery
+    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query: TimelineQuery, today: dt.date
 ) -> dict[uuid.UUID, int]:
-    return await counts_per_account(conn, timeline_events, account_ids, _conditions(query))
+    """Per account the number of entries ``query`` selects, over all pages."""
+    entries = _entries_of(account_ids, query, today)
+    rows = await conn.execute(
+        sa.select(entries.c.account_id, sa.func.count()).where(*_kinds(entries, query)).group_by(entries.c.account_id)
+    )
+    return {row[0]: int(row[1]) for row in rows}
+
+
+async def insert_timeline_event(conn: AsyncConnection, values: dict[str, Any]) -> TimelineRow:
+    """Write one recorded entry (``timeline_events`` columns) and return it as the timeline shows it."""
+    tl = timeline_events.c
+    inserted = await conn.execute(
+        sa.insert(timeline_events)
+        .values(**values)
+        .returning(
+            *(tl[name] for name in TimelineRow.__slots__ if name != "origin"), derived.text(RECORDED).label("origin")
+        )
+    )
+    return row_into(TimelineRow, inserted.one())

@@ -1,17 +1,39 @@
-"""Resolvers of the timeline domain on ``Account``: entries newest first, as a connection."""
+"""Resolvers of the timeline domain: an account's entries newest first (a connection), and recording one."""
 
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.api_keys.roles import Role
 from service.db_paging import PageRequest
+from service.errors import CshubError
 from service.graphql.context import Context
-from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_cursor, page_size, paged
-from service.timeline.queries import TimelineQuery
-from service.timeline.types import TimelineEventConnection, TimelineKind, timeline_edge
+from service.graphql.mutation_errors import MutationError
+from service.graphql.permissions import require_role
+from service.graphql.relay import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    decode_time_cursor,
+    decode_typed_id,
+    page_size,
+    paged,
+)
+from service.timeline import service
+from service.timeline.queries import TimelineQuery, TimelineRow
+from service.timeline.types import (
+    AddTimelineEntryInput,
+    TimelineEvent,
+    TimelineEventConnection,
+    TimelineKind,
+    timeline_edge,
+)
 
 if TYPE_CHECKING:
     from service.accounts.types import Account
+
+WRITERS = (Role.ADMIN, Role.CSM, Role.SALES)
+INPUT_FIELDS = frozenset({"accountId", "kind", "occurredAt", "summary"})
 
 
 async def account_timeline(
@@ -22,7 +44,8 @@ async def account_timeline(
     ] = None,
     after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (`endCursor`).")] = None,
     kinds: Annotated[
-        list[TimelineKind] | None, strawberry.argument(description="Only these kinds of entry; default all.")
+        list[TimelineKind] | None,
+        strawberry.argument(description="Only these kinds of entry, recorded or derived; default all."),
     ] = None,
 ) -> TimelineEventConnection:
     query = TimelineQuery(
@@ -32,3 +55,37 @@ async def account_timeline(
     rows = await info.context.loaders.timeline.load((root.account_id, query))
     edges, info_ = paged(rows, query.page.limit, timeline_edge, after)
     return TimelineEventConnection(edges=edges, page_info=info_, account_id=root.account_id, query=query)
+
+
+TimelineEntryResult = Annotated[
+    TimelineEvent | MutationError,
+    strawberry.union("TimelineEntryResult", description="The entry as recorded, or why it was not."),
+]
+
+
+async def add_timeline_entry(
+    info: strawberry.Info[Context],
+    input: Annotated[AddTimelineEntryInput, strawberry.argument(description="The touchpoint.")],
+) -> TimelineEntryResult:
+    principal = require_role(info, *WRITERS)
+    try:
+        account_id = decode_typed_id(input.account_id, "Account")
+    except CshubError as error:
+        return MutationError.from_error(error, "accountId")
+    entry = service.NewEntry(
+        account_id=account_id,
+        kind=str(input.kind.value),
+        occurred_at=input.occurred_at,
+        summary=input.summary,
+        actor=principal.name,
+    )
+
+    async def work(conn: AsyncConnection) -> TimelineRow:
+        return await service.add_entry(conn, entry, now=info.context.loaders.now)
+
+    try:
+        return TimelineEvent.from_row(await info.context.write(work))
+    except CshubError as error:
+        # Domain messages start with the input field at fault ("summary: …").
+        field, colon, _ = error.message.partition(":")
+        return MutationError.from_error(error, field if colon and field in INPUT_FIELDS else None)

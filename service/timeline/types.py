@@ -1,4 +1,5 @@
-"""GraphQL types of the account timeline, mapped from ``TimelineRow`` here."""
+"""GraphQL types of the account timeline (recorded touchpoints and entries derived from the hub's records),
+mapped from ``TimelineRow`` here."""
 
 import dataclasses
 import uuid
@@ -15,7 +16,11 @@ from service.timeline.queries import TimelineQuery, TimelineRow
 TIMELINE_EVENT_TYPE_NAME = "TimelineEvent"
 
 
-@strawberry.enum(description="What kind of touchpoint a timeline entry records.")
+@strawberry.enum(
+    description="What a timeline entry records: a touchpoint (MEETING … OTHER, ingested or added with "
+    "`addTimelineEntry`) or something the hub derives from its own records (CONTRACT_STARTED … "
+    "HEALTH_BAND_CHANGED, read-only)."
+)
 class TimelineKind(Enum):
     MEETING = strawberry.enum_value("meeting", description="A meeting with the customer.")
     QBR = strawberry.enum_value("qbr", description="Quarterly business review.")
@@ -28,16 +33,63 @@ class TimelineKind(Enum):
     RENEWAL = strawberry.enum_value("renewal", description="A renewal conversation or decision.")
     HANDOFF = strawberry.enum_value("handoff", description="The sales-to-CSM handoff.")
     OTHER = strawberry.enum_value("other", description="Any other touchpoint.")
+    CONTRACT_STARTED = strawberry.enum_value(
+        "contract_started", description="Derived: a contract started (its start date, midnight UTC)."
+    )
+    CONTRACT_RENEWED = strawberry.enum_value(
+        "contract_renewed",
+        description="Derived: a contract started the day an earlier contract of the account ended — a renewal.",
+    )
+    CONTRACT_ENDED = strawberry.enum_value(
+        "contract_ended", description="Derived: a contract reached its (exclusive) end date and no renewal followed."
+    )
+    TICKET_OPENED = strawberry.enum_value("ticket_opened", description="Derived: the customer opened a ticket.")
+    TICKET_SOLVED = strawberry.enum_value("ticket_solved", description="Derived: support solved a ticket.")
+    SURVEY_ANSWERED = strawberry.enum_value(
+        "survey_answered", description="Derived: a contact answered an NPS or CSAT survey."
+    )
+    HANDOFF_TRANSITION = strawberry.enum_value(
+        "handoff_transition", description="Derived: a sales-to-CSM handoff moved to another state."
+    )
+    HEALTH_BAND_CHANGED = strawberry.enum_value(
+        "health_band_changed", description="Derived: a health score moved to another band (e.g. yellow → red)."
+    )
 
 
-@strawberry.type(description="One entry on an account's timeline: a meeting, call, note, escalation…")
+@strawberry.enum(description="Which record a timeline entry comes from.")
+class TimelineOrigin(Enum):
+    RECORDED = strawberry.enum_value(
+        "recorded", description="Recorded as a touchpoint: ingested from a source system or added in the hub."
+    )
+    CONTRACT = strawberry.enum_value("contract", description="Derived from a contract's dates.")
+    TICKET = strawberry.enum_value("ticket", description="Derived from a support ticket.")
+    SURVEY = strawberry.enum_value("survey", description="Derived from a survey response.")
+    HANDOFF = strawberry.enum_value("handoff", description="Derived from a handoff's workflow events.")
+    HEALTH = strawberry.enum_value("health", description="Derived from the account's health score history.")
+
+
+@strawberry.type(
+    description="One entry on an account's timeline: a meeting, call, note, escalation… or a contract, ticket, "
+    "survey, handoff or health event the hub knows of."
+)
 class TimelineEvent:
-    id: strawberry.ID = strawberry.field(description="Global id of the entry.")
+    id: strawberry.ID = strawberry.field(
+        description="Global id of the entry; stable across reads, derived entries included."
+    )
     kind: TimelineKind = strawberry.field(description="What happened.")
-    occurred_at: datetime = strawberry.field(description="When it happened (UTC).")
-    summary: str = strawberry.field(description="What was said or done.")
-    actor: str | None = strawberry.field(description="Who did it, when known.")
-    source: str | None = strawberry.field(description="The system it came from, when ingested.")
+    occurred_at: datetime = strawberry.field(
+        description="When it happened (UTC); entries of a day (contract dates) at its midnight UTC."
+    )
+    summary: str = strawberry.field(description="What was said or done, in one line for derived entries.")
+    actor: str | None = strawberry.field(
+        description="Who did it, when known: the person recorded, the handoff's actor, the survey respondent's "
+        "e-mail; null for what no person did (contract dates, health changes)."
+    )
+    source: str | None = strawberry.field(
+        description="The system it came from: the source system of an ingested entry or of the contract, ticket "
+        "or survey it derives from; `cshub` for what was added or computed in the hub."
+    )
+    origin: TimelineOrigin = strawberry.field(description="Which record the entry comes from.")
 
     @classmethod
     def from_row(cls, row: TimelineRow) -> "TimelineEvent":
@@ -48,6 +100,7 @@ class TimelineEvent:
             summary=row.summary,
             actor=row.actor,
             source=row.source,
+            origin=TimelineOrigin(row.origin),
         )
 
 
@@ -62,7 +115,10 @@ async def _total_entries(root: "TimelineEventConnection", info: strawberry.Info[
     return await info.context.loaders.timeline_counts.load((root.account_id, unpaged))
 
 
-@strawberry.type(description="A page of timeline entries, newest first (Relay connection).")
+@strawberry.type(
+    description="A page of timeline entries, newest first (ties in time by id; Relay connection). A cursor "
+    "is a position in the account's whole timeline, so it stays valid under another `kinds` filter."
+)
 class TimelineEventConnection:
     edges: list[TimelineEventEdge] = strawberry.field(description="The entries of this page, newest first.")
     page_info: PageInfo = strawberry.field(description="Pagination state of this page.")
@@ -80,3 +136,13 @@ def timeline_edge(row: TimelineRow) -> TimelineEventEdge:
     return TimelineEventEdge(
         node=TimelineEvent.from_row(row), cursor=encode_cursor((row.occurred_at.isoformat(), row.id))
     )
+
+
+@strawberry.input(description="A touchpoint to record on an account's timeline.")
+class AddTimelineEntryInput:
+    account_id: strawberry.ID = strawberry.field(description="Global id of the account.")
+    kind: TimelineKind = strawberry.field(
+        description="What kind of touchpoint: MEETING … OTHER. Derived kinds (CONTRACT_STARTED …) are refused."
+    )
+    occurred_at: datetime = strawberry.field(description="When it happened, with a time zone; at most a day ahead.")
+    summary: str = strawberry.field(description="What was said or done: 1 to 2000 characters once trimmed.")
