@@ -400,6 +400,9 @@ GOAL = TypeMap(
         "status": gl.status,
         "currentValue": gl.current_value,
         "achievedOn": gl.achieved_on,
+        "statusChangedAt": gl.status_changed_at,
+        "statusChangedBy": gl.status_changed_by,
+        "statusNote": gl.status_note,
         # (current − baseline) / (target − baseline), to 4 places; null when any is null or target = baseline.
         "progressRatio": sa.cast(
             sa.func.round((gl.current_value - gl.baseline) / sa.func.nullif(gl.target - gl.baseline, 0), 4),

@@ -194,6 +194,14 @@ async def test_status_changes_and_the_achieved_date(client: httpx.AsyncClient, e
     assert (at_risk["status"], at_risk["achievedOn"]) == ("AT_RISK", None)
     missed = await set_status("MISSED")
     assert missed["status"] == "MISSED"
+    noted = {"input": {"goalId": goal["id"], "status": "MISSED", "note": "  budget frozen until Q3 "}}
+    await mutate(client, csm, SET_STATUS, noted)
+    status_of = "query($id: ID!) { node(id: $id) { ... on Goal { statusNote statusChangedBy statusChangedAt } } }"
+    changed = (await gql(client, csm, status_of, {"id": goal["id"]}))["data"]["node"]
+    assert (changed["statusNote"], changed["statusChangedBy"].split(" (")[0]) == ("budget frozen until Q3", "Aiko")
+    assert changed["statusChangedAt"] is not None
+    too_long = {"input": {"goalId": goal["id"], "status": "MISSED", "note": "x" * 2001}}
+    assert (await mutate(client, csm, SET_STATUS, too_long))["field"] == "note"
 
     tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
     for status, day in [("ON_TRACK", "2026-02-14"), ("ACHIEVED", tomorrow), ("ACHIEVED", "1999-12-31")]:

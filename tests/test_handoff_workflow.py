@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.action_items.tables import action_items
 from service.api_keys.roles import Role
+from service.api_keys.service import Principal
 from service.errors import IllegalTransition, IncompleteRecord, InvalidInput, PermissionDenied, VersionConflict
 from service.goals.tables import goals
-from service.handoffs import flows, service
+from service.handoffs import flows, queries, service
+from service.handoffs.queries import HandoffFilter
 from service.handoffs.tables import handoff_events, handoffs
 from service.handoffs.workflow import Action
 from tests.handoff_factories import T0, complete_record, create, force_state, principal
@@ -357,3 +359,41 @@ async def test_references_must_belong_to_the_account(engine: AsyncEngine) -> Non
         )
         with pytest.raises(Exception, match="no such account"):
             await service.create_handoff(conn, uuid.uuid4(), {}, by=sales, now=T0)
+
+
+async def test_sla_summary_over_handoffs_on_fixed_timestamps(engine: AsyncEngine) -> None:
+    """Three deals closed at 2026-02-27 17:00, submitted 10, 20 and 60 hours later; two accepted 5 and 15 hours
+    after their first submission (one of them after a return); one kickoff 30 hours after acceptance."""
+    sales, csm = principal(Role.SALES), principal(Role.CSM)
+    closed = dt.datetime(2026, 2, 27, 17, 0, tzinfo=dt.UTC)
+    hours = dt.timedelta(hours=1)
+    plans: list[list[tuple[Action, Principal, int, str | None]]] = [
+        [(Action.SUBMIT, sales, 10, None), (Action.ACCEPT, csm, 15, None), (Action.HOLD_KICKOFF, csm, 45, None)],
+        [
+            (Action.SUBMIT, sales, 20, None),
+            (Action.RETURN, csm, 22, "no kickoff agenda"),
+            (Action.SUBMIT, sales, 30, None),
+            (Action.ACCEPT, csm, 35, None),
+        ],
+        [(Action.SUBMIT, sales, 60, None)],
+    ]
+    account_ids = []
+    for plan in plans:
+        row = await create(engine, sales)
+        account_ids.append(row.account_id)
+        for action, by, after_close, comment in plan:
+            async with engine.begin() as conn:
+                await service.transition(conn, row.id, action, by=by, now=closed + after_close * hours, comment=comment)
+    async with engine.connect() as conn:
+        summary = await queries.sla_summary(conn, HandoffFilter(account_ids=tuple(account_ids)))
+        nothing = await queries.sla_summary(conn, HandoffFilter(states=("CANCELLED",)))
+    assert (summary.handoffs, summary.submitted, summary.accepted, summary.returned_at_least_once) == (3, 3, 2, 1)
+    assert (summary.median_close_to_submit_hours, summary.mean_close_to_submit_hours) == (20, 30)
+    assert (summary.median_submit_to_accept_hours, summary.mean_submit_to_accept_hours) == (10, 10)
+    assert (summary.median_accept_to_kickoff_hours, summary.mean_accept_to_kickoff_hours) == (30, 30)
+    assert (summary.median_time_to_value_days, summary.mean_time_to_value_days) == (None, None)
+    assert (nothing.handoffs, nothing.median_close_to_submit_hours, nothing.mean_submit_to_accept_hours) == (
+        0,
+        None,
+        None,
+    )

@@ -31,6 +31,9 @@ class GoalRow:
     status: str
     current_value: Decimal | None
     achieved_on: dt.date | None
+    status_changed_at: dt.datetime | None
+    status_changed_by: str | None
+    status_note: str | None
     created_by: str
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -80,6 +80,7 @@ class SetGoalStatusInput:
         description="Only with ACHIEVED: the day it was achieved, not in the future. Default the day already "
         "recorded, else today (UTC).",
     )
+    note: str | None = strawberry.field(default=None, description="Why the status changed (up to 2000 characters).")
 
 
 GoalResult = Annotated[
@@ -151,7 +152,9 @@ async def set_goal_status(
             typed_id(input.goal_id, GOAL_TYPE_NAME, "goalId"),
             str(input.status.value),
             now=info.context.loaders.now,
+            by=actor,
             achieved_on=input.achieved_on,
+            note=input.note,
         )
 
     return await _change(info, work)

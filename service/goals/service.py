@@ -144,7 +144,9 @@ async def set_status(
     status: str,
     *,
     now: dt.datetime,
+    by: str,
     achieved_on: dt.date | None = None,
+    note: str | None = None,
 ) -> GoalRow:
     """Move the goal to ``status``. Only ``achieved`` takes a day (default: the day it was already achieved
     on, else today UTC); any other status clears it."""
@@ -154,7 +156,10 @@ async def set_status(
     if status != "achieved" and achieved_on is not None:
         raise InvalidField("achievedOn", "only an ACHIEVED goal has an achieved date; leave it out")
     day = past_day(achieved_on, "achievedOn", today) if achieved_on is not None else None
+    remark = optional_text(note, "note", limit=MAX_NOTE)
     goal = await _locked(conn, goal_id)
     if status == "achieved" and day is None:
         day = goal.achieved_on or today
-    return await queries.update_goal(conn, goal.id, {"status": status, "achieved_on": day, "updated_at": now})
+    changes = {"status": status, "achieved_on": day, "updated_at": now}
+    changes |= {"status_changed_at": now, "status_changed_by": by, "status_note": remark}
+    return await queries.update_goal(conn, goal.id, changes)

@@ -22,6 +22,10 @@ goals = sa.Table(
     sa.Column("status", sa.Text, nullable=False, server_default="on_track"),
     sa.Column("current_value", GOAL_NUMBER),  # the latest progress update's value
     sa.Column("achieved_on", sa.Date),
+    # The latest status change: who set the status, when, and why.
+    sa.Column("status_changed_at", sa.DateTime(timezone=True)),
+    sa.Column("status_changed_by", sa.Text),
+    sa.Column("status_note", sa.Text),
     sa.Column("created_by", sa.Text, nullable=False),
     created_at(),
     updated_at(),

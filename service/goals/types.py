@@ -86,6 +86,11 @@ class Goal(Node):
     handoff_id: strawberry.ID | None = strawberry.field(
         description="Global id of the handoff the goal came from; null when added on the success plan directly."
     )
+    status_changed_at: dt.datetime | None = strawberry.field(
+        description="When the status was last set by someone (UTC); null while it is the initial ON_TRACK."
+    )
+    status_changed_by: str | None = strawberry.field(description="Who last set the status (API key name and id).")
+    status_note: str | None = strawberry.field(description="Why the status was last changed, when they said.")
     created_by: str = strawberry.field(description="Who added the goal (API key name and id).")
     created_at: dt.datetime = strawberry.field(description="When the goal was added (UTC).")
     updated_at: dt.datetime = strawberry.field(description="When its progress or status last changed (UTC).")
@@ -116,6 +121,9 @@ class Goal(Node):
             achieved_on=row.achieved_on,
             progress_ratio=progress_ratio(row.current_value, row.baseline, row.target),
             handoff_id=encode_global_id(HANDOFF_TYPE_NAME, row.handoff_id) if row.handoff_id else None,
+            status_changed_at=row.status_changed_at,
+            status_changed_by=row.status_changed_by,
+            status_note=row.status_note,
             created_by=row.created_by,
             created_at=row.created_at,
             updated_at=row.updated_at,
