@@ -594,5 +594,8 @@ VALUE_TYPES = frozenset(
         "HandoffContext",
         "ContactsByRole",
         "UsageSummary",
+        # BI metrics: aggregates computed by service.metrics, one statement per metric call.
+        "Metrics",
+        "GroupValue",
     }
 )

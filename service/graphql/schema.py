@@ -28,6 +28,8 @@ from service.health_scores import alert_resolvers
 from service.health_scores import resolvers as health_resolvers
 from service.health_scores.alert_types import AlertConnection
 from service.health_scores.types import SCORECARD_TYPE_NAME, Scorecard
+from service.metrics.root import Metrics
+from service.metrics.root import metrics as metrics_root
 from service.sources import resolvers as source_resolvers
 from service.sources.types import UnmatchedRecordConnection
 from service.tickets import resolvers as ticket_resolvers
@@ -120,6 +122,11 @@ class Query:
         resolver=handoff_resolvers.handoff_sla,
         description="SLA figures over the handoffs the filter selects: close → submit → accept → kickoff, time to "
         "value, returns (roles admin, csm, sales, bi).",
+    )
+    metrics: Metrics = strawberry.field(
+        resolver=metrics_root,
+        description="BI metrics: revenue retention, ARR, MRR movements, expansion, outcomes, voice of the customer, "
+        "NPS, tickets, health and usage — grouped and bucketed, each with its inputs (roles bi, csm, admin).",
     )
     unmatched_records: UnmatchedRecordConnection = strawberry.field(
         resolver=source_resolvers.unmatched_records,
