@@ -52,9 +52,7 @@ async def merge_accounts(
         field = ""
 
         async def work(conn: AsyncConnection) -> tuple[MergeOutcome, AccountRow]:
-            outcome = await merge(
-                conn, merged_id=merged_id, into_id=into_id, merged_by=f"{principal.name} ({principal.key_id})"
-            )
+            outcome = await merge(conn, merged_id=merged_id, into_id=into_id, merged_by=principal.actor)
             (row,) = await queries.accounts_by_ids(conn, [into_id])
             return outcome, row
 

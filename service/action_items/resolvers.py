@@ -91,7 +91,7 @@ async def _change(
     info: strawberry.Info[Context], work: Callable[[AsyncConnection, str], Awaitable[ActionItemRow]]
 ) -> ActionItemResult:
     principal = require_role(info, *WRITERS)
-    actor = f"{principal.name} ({principal.key_id})"
+    actor = principal.actor
     try:
 
         async def unit_of_work(conn: AsyncConnection) -> ActionItemRow:

@@ -22,6 +22,11 @@ class Principal:
     name: str
     role: Role
 
+    @property
+    def actor(self) -> str:
+        """How writes record who made them: the key's name and id (names need not be unique)."""
+        return f"{self.name} ({self.key_id})"
+
 
 @dataclass(frozen=True, slots=True)
 class CreatedKey:

@@ -14,7 +14,7 @@ from service.action_items.service import NewActionItem, add_action_items
 from service.api_keys.service import Principal
 from service.goals.service import NewGoal, add_goals
 from service.handoffs.queries import HandoffRow
-from service.handoffs.service import actor_name, record_of, transition
+from service.handoffs.service import record_of, transition
 from service.handoffs.workflow import Action
 
 MAX_TITLE = 200
@@ -38,7 +38,7 @@ async def accept_handoff(
         conn, handoff_id, Action.ACCEPT, by=by, now=now, comment=comment, expected_version=expected_version
     )
     record = record_of(row)
-    actor = actor_name(by)
+    actor = by.actor
     planned = [
         NewGoal(
             outcome=goal.outcome,

@@ -36,10 +36,6 @@ h = handoffs.c
 MAX_COMMENT = MAX_TEXT
 
 
-def actor_name(principal: Principal) -> str:
-    return f"{principal.name} ({principal.key_id})"
-
-
 def record_of(row: HandoffRow) -> HandoffRecord:
     return record_from(row, row.details)
 
@@ -83,7 +79,7 @@ async def _event(
         sa.insert(handoff_events).values(
             handoff_id=handoff_id,
             account_id=account_id,
-            actor=actor_name(by),
+            actor=by.actor,
             actor_role=by.role.value,
             from_state=row.state if row else None,
             to_state=to.value,
@@ -116,7 +112,7 @@ async def create_handoff(
             account_id=account_id,
             state=State.DRAFT.value,
             version=1,
-            created_by=actor_name(by),
+            created_by=by.actor,
             created_by_key_id=by.key_id,
             created_at=now,
             updated_at=now,

@@ -82,7 +82,7 @@ AlertId = Annotated[strawberry.ID, strawberry.argument(description="Global id of
 
 async def _change(info: strawberry.Info[Context], id: str, note: str | None, resolve: bool) -> AlertResult:
     principal = require_role(info, Role.ADMIN, Role.CSM)
-    actor = f"{principal.name} ({principal.key_id})"
+    actor = principal.actor
     try:
         alert_id = decode_typed_id(id, ALERT_TYPE_NAME)
         move = alerts.resolve_alert if resolve else alerts.acknowledge_alert

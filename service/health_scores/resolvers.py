@@ -107,7 +107,7 @@ RecomputeResult = Annotated[
 
 def _actor(info: strawberry.Info[Context]) -> str:
     principal = require_role(info, *WRITERS)
-    return f"{principal.name} ({principal.key_id})"
+    return principal.actor
 
 
 async def create_scorecard(
