@@ -37,9 +37,10 @@ class CshubError(Exception):
 
     retry_after: ClassVar[int | None] = None  # seconds, sent as Retry-After when set
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field  # the input field at fault (API name, e.g. `dueOn`), when the error is about one
 
 
 class ConfigurationError(CshubError):

@@ -24,7 +24,6 @@ from service.action_items.types import (
 from service.errors import CshubError
 from service.goals.resolvers import WRITERS, typed_id
 from service.goals.types import GOAL_TYPE_NAME
-from service.goals.validation import field_of
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
 from service.graphql.permissions import require_role
@@ -99,7 +98,7 @@ async def _change(
 
         return ActionItem.from_row(await info.context.write(unit_of_work))
     except CshubError as error:
-        return MutationError.from_error(error, field_of(error))
+        return MutationError.from_error(error)
 
 
 async def create_action_item(

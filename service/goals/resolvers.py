@@ -17,7 +17,7 @@ from service.errors import CshubError
 from service.goals import queries, service
 from service.goals.queries import GoalRow
 from service.goals.types import GOAL_TYPE_NAME, Goal, GoalStatus
-from service.goals.validation import InvalidField, field_of
+from service.goals.validation import InvalidField
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
 from service.graphql.permissions import require_role
@@ -100,7 +100,7 @@ async def _change(
 
         return Goal.from_row(await info.context.write(unit_of_work))
     except CshubError as error:
-        return MutationError.from_error(error, field_of(error))
+        return MutationError.from_error(error)
 
 
 def typed_id(value: str, type_name: str, field: str) -> uuid.UUID:

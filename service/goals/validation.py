@@ -8,7 +8,7 @@ is written; a mutation's transaction then has nothing to roll back but is rolled
 import datetime as dt
 from decimal import Decimal
 
-from service.errors import CshubError, InvalidInput, NotFound
+from service.errors import InvalidInput, NotFound
 
 # numeric(18, 4): 14 digits before the point, 4 after.
 NUMBER_PLACES = 4
@@ -23,21 +23,14 @@ class InvalidField(InvalidInput):
     """BAD_USER_INPUT about one input field."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
+        super().__init__(f"{field}: {message}", field=field)
 
 
 class UnknownReference(NotFound):
     """NOT_FOUND: an id given in one input field names nothing (or nothing this caller may link to)."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-def field_of(error: CshubError) -> str | None:
-    """The input field an error is about, when it is about one."""
-    return error.field if isinstance(error, InvalidField | UnknownReference) else None
+        super().__init__(f"{field}: {message}", field=field)
 
 
 def text(value: str, field: str, *, limit: int) -> str:

@@ -13,4 +13,4 @@ class MutationError:
 
     @classmethod
     def from_error(cls, error: CshubError, field: str | None = None) -> "MutationError":
-        return cls(code=error.code, message=error.message, field=field)
+        return cls(code=error.code, message=error.message, field=field or error.field)
