@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from service.accounts.types import Account
 
 WRITERS = (Role.ADMIN, Role.CSM, Role.SALES)
-INPUT_FIELDS = frozenset({"accountId", "kind", "occurredAt", "summary"})
 
 
 async def account_timeline(
@@ -86,6 +85,4 @@ async def add_timeline_entry(
     try:
         return TimelineEvent.from_row(await info.context.write(work))
     except CshubError as error:
-        # Domain messages start with the input field at fault ("summary: …").
-        field, colon, _ = error.message.partition(":")
-        return MutationError.from_error(error, field if colon and field in INPUT_FIELDS else None)
+        return MutationError.from_error(error)

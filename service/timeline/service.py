@@ -32,28 +32,29 @@ class NewEntry:
 
 
 def _checked_summary(entry: NewEntry, now: dt.datetime) -> str:
-    """The trimmed summary, once every field has passed (messages start with the GraphQL field at fault)."""
+    """The trimmed summary, once every field has passed (each error names the GraphQL field at fault)."""
     if entry.kind not in TIMELINE_KINDS:
         allowed = ", ".join(kind.upper() for kind in TIMELINE_KINDS)
         raise InvalidInput(
-            f"kind: {entry.kind.upper()} entries are derived from the hub's records; record one of {allowed}"
+            f"kind: {entry.kind.upper()} entries are derived from the hub's records; record one of {allowed}",
+            field="kind",
         )
     if entry.occurred_at.tzinfo is None:
-        raise InvalidInput("occurredAt: give a time zone (e.g. 2026-03-01T10:00:00Z)")
+        raise InvalidInput("occurredAt: give a time zone (e.g. 2026-03-01T10:00:00Z)", field="occurredAt")
     if entry.occurred_at > now + MAX_AHEAD:
-        raise InvalidInput(f"occurredAt: at most a day ahead (now is {now:%Y-%m-%dT%H:%M:%SZ})")
+        raise InvalidInput(f"occurredAt: at most a day ahead (now is {now:%Y-%m-%dT%H:%M:%SZ})", field="occurredAt")
     summary = entry.summary.strip()
     if not summary:
-        raise InvalidInput("summary: say what was said or done (it is blank)")
+        raise InvalidInput("summary: say what was said or done (it is blank)", field="summary")
     if len(summary) > MAX_SUMMARY:
-        raise InvalidInput(f"summary: at most {MAX_SUMMARY} characters, got {len(summary)}")
+        raise InvalidInput(f"summary: at most {MAX_SUMMARY} characters, got {len(summary)}", field="summary")
     return summary
 
 
 async def add_entry(conn: AsyncConnection, entry: NewEntry, *, now: dt.datetime) -> TimelineRow:
     summary = _checked_summary(entry, now)
     if not await accounts_by_ids(conn, [entry.account_id]):
-        raise NotFound(f"accountId: no account {entry.account_id}")
+        raise NotFound(f"accountId: no account {entry.account_id}", field="accountId")
     values = {
         "account_id": entry.account_id,
         "kind": entry.kind,
