@@ -597,5 +597,20 @@ VALUE_TYPES = frozenset(
         # BI metrics: aggregates computed by service.metrics, one statement per metric call.
         "Metrics",
         "GroupValue",
+        # Activity metrics (service.metrics.activity_types): one row per group, aggregates over many tables.
+        "GoalOutcomes",
+        "CustomerVoice",
+        "NpsScore",
+        "TicketStats",
+        "HealthDistribution",
+        "HealthTierCount",
+        "PortfolioUsage",
+        "OnboardingCohort",
+        # Revenue metrics (service.metrics.revenue_types): one row per group (and bucket), aggregates over lines.
+        "RevenueMetrics",
+        "RevenueRetention",
+        "ArrSummary",
+        "MrrMovement",
+        "RevenueExpansion",
     }
 )

@@ -1,8 +1,10 @@
 """SQL reads over contracts, their lines and products, and the revenue figures derived from lines.
 
-The active-line rule (DESIGN §7) lives in ``active_lines``: a line counts on day d when
-``start_date <= d < end_date`` (no end: open-ended) and its contract is neither ``draft`` nor
-``cancelled``. MRR, ARR and licensed seats all derive from it, set-based, for many accounts at once.
+The active-line rule (DESIGN §7) lives in ``line_active_on``: a line counts on day d when
+``start_date <= d < end_date`` (the line's own dates, else its contract's; no end: open-ended) and its
+contract is neither ``draft`` nor ``cancelled``. ``active_lines`` (MRR, ARR and licensed seats of the 360
+and the account list), the health statement and the BI metrics (``service.metrics``) all use this one
+predicate, set-based, for many accounts at once.
 """
 
 import datetime as dt
@@ -99,15 +101,30 @@ async def lines_of_contracts(
     return grouped
 
 
+def line_start() -> sa.ColumnElement[dt.date]:
+    """A line's first day: its own start date, else its contract's (over ``contract_lines`` joined to ``contracts``)."""
+    return sa.func.coalesce(contract_lines.c.start_date, contracts.c.start_date)
+
+
+def line_end() -> sa.ColumnElement[dt.date]:
+    """A line's first day after it (exclusive): its own end date, else its contract's; null: open-ended."""
+    return sa.func.coalesce(contract_lines.c.end_date, contracts.c.end_date)
+
+
+def line_active_on(day: dt.date | sa.ColumnElement[dt.date]) -> sa.ColumnElement[bool]:
+    """The active-line rule (DESIGN §7), over ``contract_lines`` joined to ``contracts``: true when the line
+    counts on ``day`` (a date, or a SQL date expression such as a bucket boundary column)."""
+    end = line_end()
+    return sa.and_(line_start() <= day, sa.or_(end.is_(None), end > day), contracts.c.status.not_in(NOT_COUNTED))
+
+
 def active_lines(day: dt.date) -> sa.Select[tuple[uuid.UUID, str, uuid.UUID, int, Decimal]]:
     """(account_id, currency, product_id, quantity, mrr) of every line active on ``day``."""
     line, contract = contract_lines.c, contracts.c
-    start = sa.func.coalesce(line.start_date, contract.start_date)
-    end = sa.func.coalesce(line.end_date, contract.end_date)
     return (
         sa.select(line.account_id, contract.currency, line.product_id, line.quantity, line.mrr)
         .join_from(contract_lines, contracts, line.contract_id == contract.id)
-        .where(start <= day, sa.or_(end.is_(None), end > day), contract.status.not_in(NOT_COUNTED))
+        .where(line_active_on(day))
     )
 
 

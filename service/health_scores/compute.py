@@ -228,9 +228,7 @@ async def recompute(
 ) -> Recomputed:
     """Score every account (or the given ones) with its current scorecards, as of ``now``."""
     ids = sa.bindparam("ids", list(account_ids) if account_ids is not None else None, type_=ARRAY(sa.Uuid))
-    # The planner's row estimates for this statement are far off, which makes it JIT-compile the query for
-    # about 1.5 s of a 6 s recompute of 10,000 accounts (bench/health); plain execution is faster.
-    await conn.execute(sa.text("SET LOCAL jit = off"))
+    # Sessions run without JIT (service.db): compiling this statement cost 1.5 s of a 6 s recompute.
     today = now.astimezone(dt.UTC).date()  # days are UTC, whatever zone ``now`` comes in
     row = (await conn.execute(_statement().bindparams(ids), {"now": now, "today": today})).one()
     return Recomputed(accounts=int(row.accounts), scores=int(row.scores), scored=int(row.scored), computed_at=now)
