@@ -3,6 +3,7 @@
 from service.accounts.tables import account_merges, accounts
 from service.action_items.tables import action_items
 from service.api_keys.tables import api_keys
+from service.audit.tables import audit_log
 from service.contacts.tables import contacts
 from service.contracts.tables import contract_lines, contracts, products
 from service.db_metadata import metadata
@@ -10,6 +11,7 @@ from service.goals.tables import goal_progress, goals
 from service.handoffs.tables import handoff_events, handoffs
 from service.health_scores.tables import alerts, health_overrides, health_scores, manual_scores, scorecards
 from service.ingest.tables import ingest_requests
+from service.rate_limits.tables import rate_limit_buckets
 from service.sources.tables import pending_parent_links, source_links, unmatched_records
 from service.surveys.tables import survey_responses
 from service.tickets.tables import tickets
@@ -22,6 +24,7 @@ __all__ = [
     "action_items",
     "alerts",
     "api_keys",
+    "audit_log",
     "contacts",
     "contract_lines",
     "contracts",
@@ -36,6 +39,7 @@ __all__ = [
     "metadata",
     "pending_parent_links",
     "products",
+    "rate_limit_buckets",
     "scorecards",
     "source_links",
     "survey_responses",
