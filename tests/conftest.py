@@ -1,11 +1,13 @@
 """Shared fixtures: a real PostgreSQL with the migrated schema, a clean database per test, app clients."""
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from starlette.types import Receive, Scope, Send
 
@@ -15,6 +17,12 @@ from service.app import create_app
 from service.embedded_db import EmbeddedPostgres
 from service.settings import Settings
 from tests.databases import external_server_url, scratch_database, truncate_all
+
+# Property tests draw the same examples on every run by default, so CI is repeatable (a red CI blocks landing);
+# CSHUB_HYPOTHESIS=explore draws new ones each run, to hunt for cases the fixed draw misses.
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile("explore" if os.environ.get("CSHUB_HYPOTHESIS") == "explore" else "repeatable")
 
 
 @pytest.fixture(scope="session")

@@ -108,7 +108,7 @@ at_bounds AS (  -- MRR > 0 of each unit on each boundary
 firsts AS (  -- each unit's first day with MRR > 0: the earliest line with MRR > 0 active on its own first day
   SELECT {key}, min({first_day}) AS first_day
   FROM {LINES}
-  WHERE {CURRENCY} AND contract_lines.mrr > 0 AND {active_on(first_day)} AND {first_day} < CAST(:end AS date)
+  WHERE {CURRENCY} AND contract_lines.mrr > 0 AND {active_on(first_day)} AND {first_day} <= CAST(:end AS date)
   GROUP BY {key}
 ),
 moves AS (  -- units with MRR at either end of a bucket: s at its start, e at its end
