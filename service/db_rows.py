@@ -37,3 +37,8 @@ def sql_for_today(select_for: Callable[[dt.date], sa.Select[Any]]) -> str:
     the same rule inside set-based SQL."""
     compiled = select_for(_TEMPLATE_DAY).compile(dialect=_POSTGRESQL, compile_kwargs={"literal_binds": True})
     return str(compiled).replace(f"'{_TEMPLATE_DAY.isoformat()}'", "CAST(:today AS date)")
+
+
+def median(expression: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """The median (``percentile_cont(0.5)``, interpolated) of the non-null values, as a float."""
+    return sa.func.percentile_cont(0.5).within_group(sa.cast(expression, sa.Float))

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db_paging import PageRequest
-from service.db_rows import row_into, text_array, uuid_array
+from service.db_rows import median, row_into, text_array, uuid_array
 from service.handoffs.tables import handoff_events, handoffs
 
 h = handoffs.c
@@ -179,10 +179,6 @@ class SlaSummaryRow:
     mean_time_to_value_days: float | None
 
 
-def _median(expression: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    return sa.func.percentile_cont(0.5).within_group(sa.cast(expression, sa.Float))
-
-
 async def sla_summary(conn: AsyncConnection, chosen: HandoffFilter) -> SlaSummaryRow:
     """SLA figures over every handoff the filter selects, in one statement (medians ignore missing stamps)."""
     figures: list[sa.ColumnElement[Any]] = [
@@ -192,7 +188,7 @@ async def sla_summary(conn: AsyncConnection, chosen: HandoffFilter) -> SlaSummar
         sa.func.count().filter(h.returned_count > 0).label("returned_at_least_once"),
     ]
     for name, expression in SLA_EXPRESSIONS.items():
-        figures.append(_median(expression).label(f"median_{name}"))
+        figures.append(median(expression).label(f"median_{name}"))
     for name, expression in SLA_EXPRESSIONS.items():
         figures.append(sa.cast(sa.func.avg(expression), sa.Float).label(f"mean_{name}"))
     row = (await conn.execute(sa.select(*figures).select_from(handoffs).where(*_conditions(chosen)))).one()

@@ -53,10 +53,5 @@ def as_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def median(expression: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """The median (``percentile_cont(0.5)``, interpolated) of the non-null values."""
-    return sa.func.percentile_cont(0.5).within_group(sa.cast(expression, sa.Float))
-
-
 def hours(start: sa.ColumnElement[Any], end: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     return sa.extract("epoch", end - start) / 3600.0

@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
+from service.db_rows import median
 from service.handoffs.queries import SLA_EXPRESSIONS
 from service.handoffs.tables import handoffs
 from service.handoffs.workflow import State
-from service.metrics.activity import Group, as_float, group_columns, group_of, group_order, median, ratio
+from service.metrics.activity import Group, as_float, group_columns, group_of, group_order, ratio
 from service.metrics.dimensions import Dimension
 from service.metrics.periods import Period
 

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
-from service.metrics.activity import Group, as_float, group_columns, group_of, group_order, hours, median
+from service.db_rows import median
+from service.metrics.activity import Group, as_float, group_columns, group_of, group_order, hours
 from service.metrics.dimensions import Dimension
 from service.metrics.periods import Period
 from service.tickets.tables import tickets
