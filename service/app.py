@@ -25,9 +25,10 @@ from service.graphql.schema import schema
 from service.graphql.view import graphql_app
 from service.health_scores.refresher import HealthRefresher
 from service.health_scores.service import thresholds_from
+from service.http.authorization import RouteAuthorizationMiddleware
 from service.http.health import healthz, readyz
 from service.http.ingest_routes import IngestEndpoint
-from service.http.middleware import AuthenticationMiddleware, RequestContextMiddleware
+from service.http.middleware import AuthenticationMiddleware, GraphQLBodyLimitMiddleware, RequestContextMiddleware
 from service.http.problems import GRAPHQL_PATH, problem_response
 from service.logs import configure_logging
 from service.settings import Settings, load_settings
@@ -54,7 +55,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         error = BadRequest(str(exc.detail))
     else:
         error = CshubError(str(exc.detail))
-    return problem_response(error, _request_id(request))
+    response = problem_response(error, _request_id(request))
+    if exc.status_code == 405 and exc.headers and "Allow" in exc.headers:
+        response.headers["Allow"] = exc.headers["Allow"]  # RFC 9110: a 405 lists the methods that are allowed
+    return response
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
@@ -73,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if url is None:
             embedded = EmbeddedPostgres(settings.data_dir)
             url = embedded.start()
-        engine = create_engine(url, settings)
+        engine = create_engine(url, settings, statement_timeout_seconds=settings.db_statement_timeout_seconds)
         try:
             await check_connection(engine)
             if settings.migrate_on_start:
@@ -103,7 +107,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContextMiddleware), Middleware(AuthenticationMiddleware)],
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            Middleware(GraphQLBodyLimitMiddleware),
+            Middleware(AuthenticationMiddleware),
+            Middleware(RouteAuthorizationMiddleware, routes=routes),
+        ],
         exception_handlers={
             CshubError: _cshub_error,
             HTTPException: _http_error,

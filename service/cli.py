@@ -17,8 +17,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from service.api_keys import service as api_keys
+from service.api_keys.queries import ApiKeyRow
 from service.api_keys.roles import Role
+from service.audit.keys import KeyChange, audited_key_change
 from service.database_session import attached_database, engine_for
 from service.errors import ConfigurationError, CshubError
 from service.ingest.service import ENTITIES as INGEST_ENTITIES
@@ -215,14 +219,15 @@ def _recompute_health(settings: Settings, accounts: list[str]) -> DatabaseWork:
 
 def _keys(settings: Settings, args: argparse.Namespace) -> int:
     async def body(url: str) -> int:
-        async with engine_for(url, settings, require_head=True) as engine, engine.begin() as conn:
+        async with engine_for(url, settings, require_head=True) as engine:
             if args.keys_command == "create":
-                created = await api_keys.create_key(conn, role=Role(args.role), name=args.name or args.role)
+                created = await audited_key_change(engine, "keys:create", _create_key(Role(args.role), args.name))
                 print(f"created {created.key.role} key {created.key.id} ({created.key.name})")
                 print("store it now; it cannot be shown again:")
                 print(created.secret)
             elif args.keys_command == "list":
-                rows = await api_keys.list_keys(conn)
+                async with engine.connect() as conn:
+                    rows = await api_keys.list_keys(conn)
                 print(f"{'id':36}  {'role':6}  {'prefix':12}  {'created':19}  {'status':19}  name")
                 for row in rows:
                     status = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
@@ -231,11 +236,27 @@ def _keys(settings: Settings, args: argparse.Namespace) -> int:
                         f"{row.created_at:%Y-%m-%d %H:%M:%S}  {status:19}  {row.name}"
                     )
             else:
-                row = await api_keys.revoke_key(conn, args.id)
+                row = await audited_key_change(engine, "keys:revoke", _revoke_key(args.id))
                 print(f"revoked key {row.id} ({row.name}) at {row.revoked_at:%Y-%m-%d %H:%M:%S}")
         return 0
 
     return _run_with_database(settings, body)
+
+
+def _create_key(role: Role, name: str | None) -> KeyChange[api_keys.CreatedKey]:
+    async def create(conn: AsyncConnection) -> tuple[api_keys.CreatedKey, ApiKeyRow]:
+        created = await api_keys.create_key(conn, role=role, name=name or role.value)
+        return created, created.key
+
+    return create
+
+
+def _revoke_key(key_id: str) -> KeyChange[ApiKeyRow]:
+    async def revoke(conn: AsyncConnection) -> tuple[ApiKeyRow, ApiKeyRow]:
+        row = await api_keys.revoke_key(conn, key_id)
+        return row, row
+
+    return revoke
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -1,4 +1,11 @@
-"""The connection pool: one async SQLAlchemy engine per process, owned by the app's lifespan."""
+"""The connection pool: one async SQLAlchemy engine per process, owned by the app's lifespan.
+
+Faults become ``DatabaseUnavailable`` (503, retry later, nothing written) in ``database_errors``: an
+unreachable or restarting server, a connection lost mid-request, a pool with no free connection
+within ``pool_timeout``, a transaction aborted by concurrent work, and a statement cancelled by the
+statement timeout (``QueryTimeout``). Connections are pre-pinged on checkout, so after a database
+restart the dead ones are replaced and the service recovers without a restart of its own.
+"""
 
 import asyncio
 import random
@@ -9,15 +16,20 @@ from typing import TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, TimeoutError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from service.errors import DatabaseUnavailable
+from service.errors import DatabaseUnavailable, QueryTimeout
 from service.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS = 5
-# serialization_failure, deadlock_detected, lock_not_available, admin/crash shutdown, cannot_connect_now
-_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03"})
+# serialization_failure, deadlock_detected, lock_not_available
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+# admin_shutdown, crash_shutdown, cannot_connect_now (starting up or shutting down)
+_RESTARTING_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+_QUERY_CANCELED = "57014"  # statement_timeout (or pg_cancel_backend)
+_CONNECTION_EXCEPTION_CLASS = "08"  # e.g. the server closed the connection while it was being opened
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
@@ -28,7 +40,12 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return None
 
 
-def create_engine(url: str, settings: Settings) -> AsyncEngine:
+def create_engine(url: str, settings: Settings, *, statement_timeout_seconds: float = 0) -> AsyncEngine:
+    """The pool; ``statement_timeout_seconds`` (0: none) bounds every statement its sessions run — the
+    app passes ``settings.db_statement_timeout_seconds``, the CLI's operator commands none."""
+    server_settings = {"application_name": "cshub", "jit": "off"}
+    if statement_timeout_seconds > 0:
+        server_settings["statement_timeout"] = str(max(1, round(statement_timeout_seconds * 1000)))  # ms
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
@@ -40,7 +57,7 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         # accounts (bench/health), 2.4 s of a 7 s mrrMovements over 1.1M lines (bench/metrics).
         connect_args={
             "timeout": CONNECT_TIMEOUT_SECONDS,
-            "server_settings": {"application_name": "cshub", "jit": "off"},
+            "server_settings": server_settings,
         },
     )
 
@@ -60,16 +77,28 @@ async def database_errors(url: str) -> AsyncIterator[None]:
     """Turn driver-level connection failures into one ``DatabaseUnavailable`` line."""
     try:
         yield
-    except (OSError, socket.gaierror, TimeoutError, InterfaceError, OperationalError) as exc:
+    except PoolTimeout:  # no pooled connection came free within pool_timeout
+        raise DatabaseUnavailable("every database connection of this server is busy; retry in a moment") from None
+    except (OSError, socket.gaierror, InterfaceError, OperationalError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise DatabaseUnavailable(
             f"cannot connect to PostgreSQL at {describe_url(url)}: {reason}; "
             "check that the server runs and CSHUB_DATABASE_URL is right, or unset it to use the embedded one"
         ) from None
     except DBAPIError as exc:
-        if exc.connection_invalidated:
+        state = _sqlstate(exc) or ""
+        if state in _RESTARTING_SQLSTATES:
+            raise DatabaseUnavailable(
+                "PostgreSQL is restarting or shutting down; nothing was written, retry in a few seconds"
+            ) from None
+        if exc.connection_invalidated or state.startswith(_CONNECTION_EXCEPTION_CLASS):
             raise DatabaseUnavailable(f"lost the connection to PostgreSQL at {describe_url(url)}") from None
-        if _sqlstate(exc) in _RETRYABLE_SQLSTATES:
+        if state == _QUERY_CANCELED:
+            raise QueryTimeout(
+                "the query ran longer than this server allows and was cancelled; nothing was written. "
+                "Ask for less (smaller pages, fewer fields) or retry later"
+            ) from None
+        if state in _RETRYABLE_SQLSTATES:
             raise DatabaseUnavailable(
                 "the database aborted this transaction because of concurrent work; nothing was written, retry it"
             ) from None
@@ -115,5 +144,12 @@ class RequestReads:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
-        async with self._slots, self.engine.connect() as conn:
+        url = self.engine.url.render_as_string(hide_password=False)
+        async with self._slots, database_errors(url), self.engine.connect() as conn:
             yield conn
+
+
+async def without_statement_timeout(conn: AsyncConnection) -> None:
+    """Lift the statement timeout for the rest of ``conn``'s transaction: background work (the health
+    recompute) may legitimately run longer than any request should."""
+    await conn.execute(text("SET LOCAL statement_timeout = 0"))

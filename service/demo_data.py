@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.api_keys import service as api_keys
 from service.api_keys.roles import Role
+from service.audit import service as audit
+from service.audit.service import CLI
 
 DEMO_KEY_NAME = "demo admin (cshub serve --demo)"
 DEMO_KEY_FILE = "demo-admin-key"
@@ -35,5 +37,7 @@ async def demo_admin_key(conn: AsyncConnection, data_dir: Path) -> str:
         if principal is not None and principal.role == Role.ADMIN:
             return secret
     created = await api_keys.create_key(conn, role=Role.ADMIN, name=DEMO_KEY_NAME)
+    details = {"role": Role.ADMIN.value, "name": DEMO_KEY_NAME}
+    await audit.record(conn, CLI, "keys:create", target=str(created.key.id), details=details)
     _write_key_file(data_dir, created.secret)
     return created.secret

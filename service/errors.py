@@ -7,14 +7,16 @@ anything that is not a ``CshubError`` is unexpected and masked.
 
     CshubError
     ├── ConfigurationError          CONFIGURATION_INVALID      500  (start-up only)
-    ├── DatabaseUnavailable         DATABASE_UNAVAILABLE       503
+    ├── DatabaseUnavailable         DATABASE_UNAVAILABLE       503  (with Retry-After; nothing was written)
     │   ├── EmbeddedDatabaseError   EMBEDDED_DATABASE_FAILED   503
-    │   └── SchemaNotReady          SCHEMA_NOT_READY           503
+    │   ├── SchemaNotReady          SCHEMA_NOT_READY           503
+    │   └── QueryTimeout            QUERY_TIMEOUT              503  (a statement hit the statement timeout)
     ├── BadRequest                  BAD_REQUEST                400
     ├── AuthenticationRequired      UNAUTHENTICATED            401
     ├── PermissionDenied            FORBIDDEN                  403
     ├── NotFound                    NOT_FOUND                  404
     ├── MethodNotAllowed            METHOD_NOT_ALLOWED         405
+    ├── NotAcceptable               NOT_ACCEPTABLE             406  (no response media type the client accepts)
     ├── Conflict                    CONFLICT                   409
     │   ├── VersionConflict         VERSION_CONFLICT           409  (stale expected version)
     │   └── IllegalTransition       ILLEGAL_TRANSITION         409  (names the current state)
@@ -23,6 +25,7 @@ anything that is not a ``CshubError`` is unexpected and masked.
     ├── InvalidInput                BAD_USER_INPUT             422
     │   └── IncompleteRecord        INCOMPLETE_RECORD          422  (lists every missing field)
     └── Overloaded                  OVERLOADED                 429  (with Retry-After)
+        └── RateLimited             RATE_LIMITED               429  (the key's token bucket is empty)
 """
 
 from typing import ClassVar
@@ -35,7 +38,7 @@ class CshubError(Exception):
     status: ClassVar[int] = 500
     title: ClassVar[str] = "Internal error"
 
-    retry_after: ClassVar[int | None] = None  # seconds, sent as Retry-After when set
+    retry_after: int | None = None  # seconds, sent as Retry-After when set; a class default, instances may refine it
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -71,6 +74,18 @@ class SchemaNotReady(DatabaseUnavailable):
 
     code = "SCHEMA_NOT_READY"
     title = "Database schema not at head"
+
+
+class QueryTimeout(DatabaseUnavailable):
+    """A statement ran past ``CSHUB_DB_STATEMENT_TIMEOUT_SECONDS`` and PostgreSQL cancelled it.
+
+    503, not 504: the server is shedding load it cannot finish in time, the transaction was rolled
+    back (nothing written, like every DATABASE_UNAVAILABLE), and a retry later may well succeed;
+    504 is what proxies send when the outcome is unknown.
+    """
+
+    code = "QUERY_TIMEOUT"
+    title = "Query timed out"
 
 
 class BadRequest(CshubError):
@@ -111,6 +126,14 @@ class MethodNotAllowed(CshubError):
     code = "METHOD_NOT_ALLOWED"
     status = 405
     title = "Method not allowed"
+
+
+class NotAcceptable(CshubError):
+    """The ``Accept`` header allows none of the media types the endpoint answers in."""
+
+    code = "NOT_ACCEPTABLE"
+    status = 406
+    title = "Not acceptable"
 
 
 class Conflict(CshubError):
@@ -185,3 +208,14 @@ class Overloaded(CshubError):
     status = 429
     title = "Too many requests"
     retry_after = 1
+
+
+class RateLimited(Overloaded):
+    """The API key spent its token bucket for this kind of request; ``retry_after`` says when one is back."""
+
+    code = "RATE_LIMITED"
+    title = "Rate limit exceeded"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

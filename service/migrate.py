@@ -51,6 +51,9 @@ async def _run_locked(engine: AsyncEngine, revision: str, *, downgrade: bool) ->
             command.upgrade(config, revision)
 
     async with engine.connect() as conn:
+        # No statement timeout (the app's engine has one): a migration, or the wait for another
+        # replica's, may take as long as it takes. Session-level, so reset before the pool gets it back.
+        await conn.execute(text("SET statement_timeout = 0"))
         await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await conn.commit()
         try:
@@ -58,6 +61,7 @@ async def _run_locked(engine: AsyncEngine, revision: str, *, downgrade: bool) ->
             await conn.commit()
         finally:
             await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            await conn.execute(text("RESET statement_timeout"))
             await conn.commit()
 
 

@@ -77,7 +77,15 @@ class Settings(BaseSettings):
     migrate_on_start: bool = Field(default=True, description="Upgrade the schema to head when serving.")
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     db_max_overflow: int = Field(default=5, ge=0, le=1000)
-    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_pool_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Longest wait for a pooled connection; then 503 DATABASE_UNAVAILABLE."
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=30,
+        ge=0,
+        description="Requests' statements are cancelled after this long (503 QUERY_TIMEOUT); 0: no limit. "
+        "Migrations and the background health recompute are exempt.",
+    )
     db_connections_per_request: int = Field(
         default=4,
         ge=1,
@@ -86,6 +94,19 @@ class Settings(BaseSettings):
         "them); capped at pool size + overflow.",
     )
     ingest_max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, description="Largest ingest body.")
+    graphql_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest /graphql body; 413 above.")
+    rate_limit_graphql_per_minute: float = Field(
+        default=1200, ge=0, description="/graphql requests one API key may make per minute, sustained; 0: no limit."
+    )
+    rate_limit_graphql_burst: int = Field(
+        default=300, ge=1, le=1_000_000, description="/graphql requests one API key may make at once after a pause."
+    )
+    rate_limit_ingest_per_minute: float = Field(
+        default=600, ge=0, description="Ingest batches one API key may send per minute, sustained; 0: no limit."
+    )
+    rate_limit_ingest_burst: int = Field(
+        default=120, ge=1, le=1_000_000, description="Ingest batches one API key may send at once after a pause."
+    )
     ingest_max_records: int = Field(default=1000, ge=1, le=100_000, description="Most records in one batch.")
     ingest_max_concurrent: int = Field(
         default=8, ge=1, le=1000, description="Ingest batches one process runs at once; more get 429."
@@ -116,6 +137,22 @@ class Settings(BaseSettings):
     source_priority: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated sources, most trusted first, for account profile fields sources disagree on.",
+    )
+    # GraphQL operation limits (service.graphql.limits); the defaults leave the 360 page, a 100-account
+    # portfolio, handoffContext, BI pulls and GraphiQL's introspection ample room.
+    graphql_max_tokens: int = Field(
+        default=2000, ge=100, le=1_000_000, description="Most lexical tokens (comments included) in a document."
+    )
+    graphql_max_depth: int = Field(default=10, ge=2, le=100, description="Deepest nesting of fields in an operation.")
+    graphql_max_aliases: int = Field(default=50, ge=0, le=100_000, description="Most aliased fields in an operation.")
+    graphql_max_cost: int = Field(
+        default=100_000,
+        ge=1,
+        description="Highest estimated cost: each field 1, a list multiplies its selection by `first` (or the page "
+        "size, or CSHUB_GRAPHQL_COST_LIST_SIZE).",
+    )
+    graphql_cost_list_size: int = Field(
+        default=10, ge=1, le=10_000, description="Items the cost estimate assumes for a list that takes no `first`."
     )
 
     @property

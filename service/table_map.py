@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from service.accounts.tables import accounts
 from service.action_items import queries as action_item_queries
 from service.action_items.tables import action_items
+from service.audit.tables import audit_log
 from service.contacts.tables import contacts
 from service.contracts import queries as contract_queries
 from service.contracts.tables import contract_lines, contracts, products
@@ -522,6 +523,24 @@ HANDOFF_EVENT = TypeMap(
     exposes_id=False,
 )
 
+au = audit_log.c
+AUDIT_ENTRY = TypeMap(
+    "AuditEntry",
+    audit_log,
+    au.id,
+    columns={
+        "occurredAt": au.occurred_at,
+        "keyId": au.key_id,
+        "actor": au.actor,
+        "role": au.role,
+        "action": au.action,
+        "target": au.target,
+        "outcome": au.outcome,
+        "details": au.details,
+        "requestId": au.request_id,
+    },
+)
+
 TYPE_MAPS: Mapping[str, TypeMap] = {
     type_map.graphql_type: type_map
     for type_map in (
@@ -544,6 +563,7 @@ TYPE_MAPS: Mapping[str, TypeMap] = {
         ACTION_ITEM,
         HANDOFF,
         HANDOFF_EVENT,
+        AUDIT_ENTRY,
     )
 }
 

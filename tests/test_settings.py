@@ -44,3 +44,36 @@ def test_url_without_database_name_is_rejected(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("CSHUB_DATABASE_URL", "postgresql://u@h:5432")
     with pytest.raises(ConfigurationError, match="must name a database"):
         load_settings()
+
+
+def test_overload_limits_are_read_from_the_environment_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CSHUB_RATE_LIMIT_GRAPHQL_PER_MINUTE", "0")
+    monkeypatch.setenv("CSHUB_RATE_LIMIT_INGEST_BURST", "7")
+    monkeypatch.setenv("CSHUB_DB_STATEMENT_TIMEOUT_SECONDS", "2.5")
+    monkeypatch.setenv("CSHUB_GRAPHQL_MAX_BODY_BYTES", "4096")
+    settings = load_settings()
+    assert settings.rate_limit_graphql_per_minute == 0  # off
+    assert (settings.rate_limit_ingest_per_minute, settings.rate_limit_ingest_burst) == (600, 7)
+    assert settings.db_statement_timeout_seconds == 2.5
+    assert settings.graphql_max_body_bytes == 4096
+    monkeypatch.setenv("CSHUB_RATE_LIMIT_INGEST_BURST", "0")
+    monkeypatch.setenv("CSHUB_DB_STATEMENT_TIMEOUT_SECONDS", "-1")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert "CSHUB_RATE_LIMIT_INGEST_BURST" in caught.value.message
+    assert "CSHUB_DB_STATEMENT_TIMEOUT_SECONDS" in caught.value.message
+
+
+def test_graphql_operation_limits_are_read_from_the_environment_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in [("MAX_TOKENS", "500"), ("MAX_DEPTH", "6"), ("MAX_ALIASES", "0"), ("MAX_COST", "5000"),
+                        ("COST_LIST_SIZE", "25")]:  # fmt: skip
+        monkeypatch.setenv(f"CSHUB_GRAPHQL_{name}", value)
+    settings = load_settings()
+    assert (settings.graphql_max_tokens, settings.graphql_max_depth, settings.graphql_max_aliases) == (500, 6, 0)
+    assert (settings.graphql_max_cost, settings.graphql_cost_list_size) == (5000, 25)
+    monkeypatch.setenv("CSHUB_GRAPHQL_MAX_DEPTH", "1")
+    monkeypatch.setenv("CSHUB_GRAPHQL_MAX_COST", "0")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert "CSHUB_GRAPHQL_MAX_DEPTH" in caught.value.message
+    assert "CSHUB_GRAPHQL_MAX_COST" in caught.value.message

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.accounts.queries import AccountRow
 from service.action_items.queries import ActionItemRow
+from service.audit.queries import AuditRow
 from service.contacts.queries import ContactRow
 from service.contracts.queries import ContractRow, LineRow
 from service.goals.queries import GoalRow, ProgressRow
@@ -47,6 +48,7 @@ ROWS: dict[str, type] = {
     "ActionItem": ActionItemRow,
     "Handoff": HandoffRow,
     "HandoffEvent": HandoffEventRow,
+    "AuditEntry": AuditRow,
 }
 
 

@@ -11,11 +11,10 @@ from service.accounts.merge import MergeOutcome
 from service.accounts.merge import merge_accounts as merge
 from service.accounts.queries import AccountRow
 from service.accounts.types import ACCOUNT_TYPE_NAME, Account
-from service.api_keys.roles import Role
 from service.errors import CshubError
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
-from service.graphql.permissions import require_role
+from service.graphql.permissions import caller
 from service.graphql.relay import decode_typed_id, encode_global_id
 
 
@@ -43,7 +42,7 @@ MergeAccountsResult = Annotated[
 async def merge_accounts(
     info: strawberry.Info[Context], input: Annotated[MergeAccountsInput, strawberry.argument(description="The pair.")]
 ) -> MergeAccountsResult:
-    principal = require_role(info, Role.ADMIN)
+    principal = caller(info)
     field = "mergedAccountId"
     try:
         merged_id = decode_typed_id(input.merged_account_id, ACCOUNT_TYPE_NAME)

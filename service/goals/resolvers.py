@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.api_keys.roles import Role
 from service.errors import CshubError
 from service.goals import queries, service
 from service.goals.queries import GoalRow
@@ -20,13 +19,11 @@ from service.goals.types import GOAL_TYPE_NAME, Goal, GoalStatus
 from service.goals.validation import InvalidField
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
-from service.graphql.permissions import require_role
+from service.graphql.permissions import caller
 from service.graphql.relay import decode_typed_id
 
 if TYPE_CHECKING:
     from service.accounts.types import Account
-
-WRITERS = (Role.ADMIN, Role.CSM)
 
 
 async def account_goals(
@@ -91,7 +88,7 @@ GoalResult = Annotated[
 async def _change(
     info: strawberry.Info[Context], work: Callable[[AsyncConnection, str], Awaitable[GoalRow]]
 ) -> GoalResult:
-    principal = require_role(info, *WRITERS)
+    principal = caller(info)
     actor = principal.actor
     try:
 

@@ -4,6 +4,7 @@ All keys collected in one tick with the same argument are answered by one batche
 of 100 accounts asking ``mrr(asOf: "2026-01-01")`` costs one query, the same as a page of 5.
 """
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
@@ -15,7 +16,22 @@ from strawberry.dataloader import DataLoader
 from service.db import RequestReads
 
 A = TypeVar("A", bound=Hashable)
+K = TypeVar("K")
 V = TypeVar("V")
+
+
+class ShieldedLoader(DataLoader[K, V]):
+    """A DataLoader whose callers can be cancelled one at a time.
+
+    When a non-null field fails, graphql-core cancels its sibling fields (``gather_with_cancel``). A task
+    cancelled while awaiting a future cancels that future, and the loader hands the same cached future to
+    every field asking for the key, so a field elsewhere in the operation got ``CancelledError`` (a 500,
+    found by tests/test_fuzz_graphql.py). Each caller awaits its own shield of the shared future instead.
+    """
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
 
 Fetch = Callable[[AsyncConnection, Sequence[uuid.UUID], A], Awaitable[Mapping[uuid.UUID, V]]]
 
@@ -36,4 +52,4 @@ def keyed_loader(
                 answers.update({(entity_id, argument): found[entity_id] for entity_id in ids if entity_id in found})
         return [answers[key] if key in answers else missing() for key in keys]
 
-    return DataLoader(load_fn=load)
+    return ShieldedLoader(load_fn=load)

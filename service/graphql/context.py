@@ -8,6 +8,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.api_keys.service import Principal
+from service.audit.service import current_write
 from service.db import database_errors, in_transaction
 from service.graphql.loaders import Loaders
 from service.settings import Settings
@@ -29,6 +30,11 @@ class Context:
 
     async def write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run a mutation's ``work`` in one transaction (committed when it returns, rolled back when it
-        raises); an unreachable database becomes DATABASE_UNAVAILABLE, not an internal error."""
+        raises); an unreachable database becomes DATABASE_UNAVAILABLE, not an internal error.
+
+        The mutation's audit row (``service.graphql.audit``) is written in the same transaction."""
+        audited = current_write()
         async with database_errors(self.engine.url.render_as_string(hide_password=False)):
-            return await in_transaction(self.engine, work)
+            if audited is None:  # not inside an audited mutation (a test calling a resolver directly)
+                return await in_transaction(self.engine, work)
+            return await audited.run(self.engine, work)

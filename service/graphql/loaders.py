@@ -24,7 +24,7 @@ from service.contracts.queries import ContractRow, LineRow
 from service.db import RequestReads
 from service.goals import queries as goal_queries
 from service.goals.queries import GoalRow, ProgressRow
-from service.graphql.batching import keyed_loader
+from service.graphql.batching import ShieldedLoader, keyed_loader
 from service.handoffs import queries as handoff_queries
 from service.handoffs.queries import HandoffEventRow, HandoffRow
 from service.health_scores import alerts as health_alerts
@@ -69,7 +69,7 @@ class Loaders:
         self.reads = reads = RequestReads(engine, connections)
         self.now = now or dt.datetime.now(dt.UTC)
         self.today = self.now.date()
-        self.account_sources = DataLoader[uuid.UUID, list[AccountSourceRow]](load_fn=self._account_sources)
+        self.account_sources = ShieldedLoader[uuid.UUID, list[AccountSourceRow]](load_fn=self._account_sources)
         self.account = keyed_loader(reads, account_queries.accounts_by_id, _none)
         self.children: DataLoader[tuple[uuid.UUID, None], list[AccountRow]] = keyed_loader(
             reads, account_queries.children_of_accounts, list

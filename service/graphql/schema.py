@@ -11,15 +11,22 @@ from service.accounts import resolvers as account_resolvers
 from service.accounts.types import ACCOUNT_TYPE_NAME, Account, AccountConnection
 from service.action_items import resolvers as action_item_resolvers
 from service.action_items.types import ACTION_ITEM_TYPE_NAME
+from service.audit import resolvers as audit_resolvers
+from service.audit.types import AuditEntryConnection
 from service.contacts import resolvers as contact_resolvers
 from service.contacts.types import CONTACT_TYPE_NAME, Contact
 from service.contracts import resolvers as contract_resolvers
 from service.contracts.types import CONTRACT_TYPE_NAME, Contract
 from service.goals import resolvers as goal_resolvers
 from service.goals.types import GOAL_TYPE_NAME
+from service.graphql.audit import audit_mutations
+from service.graphql.authorization import protect
 from service.graphql.context import Context
 from service.graphql.errors import ErrorPolicy, log_unexpected_errors
+from service.graphql.exposure import SchemaExposure
+from service.graphql.limits import OperationLimiter
 from service.graphql.relay import Node, decode_global_id
+from service.graphql.text_input import TextInputGuard
 from service.handoffs import resolvers as handoff_resolvers
 from service.handoffs.context_types import HandoffContext, handoff_context
 from service.handoffs.results import HandoffResult
@@ -131,6 +138,11 @@ class Query:
     unmatched_records: UnmatchedRecordConnection = strawberry.field(
         resolver=source_resolvers.unmatched_records,
         description="Ingested records still waiting for their account (roles admin, csm, ingest).",
+    )
+    audit_log: AuditEntryConnection = strawberry.field(
+        resolver=audit_resolvers.audit_log,
+        description="Every write (mutation, ingest batch, API key change): who, what, when and the outcome, newest "
+        "first, filtered and cursor-paginated. Admin only.",
     )
 
 
@@ -254,7 +266,12 @@ class CshubSchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
-    return CshubSchema(query=Query, mutation=Mutation, extensions=[ErrorPolicy])
+    # Who may call each root field (service.authorization), and the audit of every mutation, in one place each.
+    protect(Query, Mutation, Account)
+    audit_mutations(Mutation)
+    return CshubSchema(
+        query=Query, mutation=Mutation, extensions=[ErrorPolicy, OperationLimiter, SchemaExposure, TextInputGuard]
+    )
 
 
 schema = build_schema()

@@ -20,9 +20,7 @@ from service.errors import InvalidInput
 from service.goals.resolvers import account_goals
 from service.goals.types import Goal
 from service.graphql.context import Context
-from service.graphql.permissions import require_role
 from service.graphql.relay import decode_typed_id
-from service.handoffs.resolvers import READERS
 from service.handoffs.types import Handoff
 from service.health_scores.alert_resolvers import account_alerts
 from service.health_scores.alert_types import Alert
@@ -166,7 +164,6 @@ async def handoff_context(
     info: strawberry.Info[Context],
     account_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the account.")],
 ) -> HandoffContext | None:
-    require_role(info, *READERS)
     entity_id = decode_typed_id(account_id, "Account")
     row = await info.context.loaders.account.load((entity_id, None))
     if row is None:

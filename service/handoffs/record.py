@@ -45,7 +45,8 @@ Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_clean)]
 LongText = Annotated[str, Field(max_length=MAX_LONG_TEXT), AfterValidator(_clean)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
 Measure = Annotated[Decimal, Field(max_digits=18, decimal_places=4, allow_inf_nan=False)]
-Day = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2999, 12, 31))]
+DAY_RANGE = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+Day = Annotated[dt.date, Field(ge=DAY_RANGE[0], le=DAY_RANGE[1])]
 
 
 def _currency(value: str) -> str:
@@ -75,7 +76,7 @@ class Deal(Part):
     contract_end_date: Day | None = None  # exclusive, like contracts.end_date
     closed_at: dt.datetime | None = None
     pricing_terms: LongText | None = None
-    discount_percent: Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
+    discount_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False)] | None = None
     billing_terms: LongText | None = None
     scope: LongText | None = None
     out_of_scope: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
@@ -93,6 +94,9 @@ class Deal(Part):
     def _zoned(cls, closed_at: dt.datetime | None) -> dt.datetime | None:
         if closed_at is not None and closed_at.tzinfo is None:
             raise ValueError("needs a time zone (e.g. `2026-11-02T15:00:00Z`)")
+        # The range of `Day`; near year 1 or 9999 the UTC value PostgreSQL stores would not fit a datetime.
+        if closed_at is not None and not DAY_RANGE[0].year <= closed_at.year <= DAY_RANGE[1].year:
+            raise ValueError(f"must be between {DAY_RANGE[0].year} and {DAY_RANGE[1].year}")
         return closed_at
 
 

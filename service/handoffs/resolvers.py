@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.api_keys.roles import Role
 from service.api_keys.service import Principal
 from service.db_paging import PageRequest
 from service.errors import CshubError, InvalidInput, PermissionDenied
 from service.graphql.context import Context
-from service.graphql.permissions import require_role
+from service.graphql.permissions import caller
 from service.graphql.relay import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -26,7 +25,7 @@ from service.graphql.relay import (
     page_size,
     paged,
 )
-from service.handoffs import flows, queries, service, workflow
+from service.handoffs import flows, queries, service
 from service.handoffs.enums import HandoffState
 from service.handoffs.inputs import HandoffInput, changes_of
 from service.handoffs.queries import HandoffFilter, HandoffRow
@@ -43,7 +42,6 @@ from service.handoffs.workflow import Action
 if TYPE_CHECKING:
     from service.accounts.types import Account
 
-READERS = (Role.ADMIN, Role.CSM, Role.SALES, Role.BI)
 MAX_OWNERS = 100
 
 
@@ -78,7 +76,6 @@ def _filter(given: HandoffFilterInput | None) -> HandoffFilter:
 
 
 async def handoff_by_uuid(info: strawberry.Info[Context], handoff_id: uuid.UUID) -> Handoff | None:
-    require_role(info, *READERS)
     row = await info.context.loaders.handoff.load((handoff_id, None))
     return Handoff.from_row(row) if row else None
 
@@ -101,7 +98,6 @@ async def handoff_list(
     ] = None,
     after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (`endCursor`).")] = None,
 ) -> HandoffConnection:
-    require_role(info, *READERS)
     chosen = _filter(filter)
     page = PageRequest(limit=page_size(first), after=decode_time_cursor(after))
     async with info.context.read() as conn:
@@ -111,7 +107,6 @@ async def handoff_list(
 
 
 async def handoff_sla(info: strawberry.Info[Context], filter: FilterArgument = None) -> HandoffSlaSummary:
-    require_role(info, *READERS)
     chosen = _filter(filter)
     async with info.context.read() as conn:
         row = await queries.sla_summary(conn, chosen)
@@ -133,7 +128,6 @@ async def handoff_sla(info: strawberry.Info[Context], filter: FilterArgument = N
 
 
 async def account_handoffs(root: "Account", info: strawberry.Info[Context]) -> list[Handoff]:
-    require_role(info, *READERS)
     return [
         Handoff.from_row(row) for row in await info.context.loaders.handoffs_of_account.load((root.account_id, None))
     ]
@@ -151,10 +145,9 @@ Comment = Annotated[str | None, strawberry.argument(description="Optional commen
 
 async def _write(
     info: strawberry.Info[Context],
-    roles: frozenset[Role],
     work: Callable[[AsyncConnection, Principal], Awaitable[HandoffRow]],
 ) -> HandoffResult:
-    principal = require_role(info, *sorted(roles))
+    principal = caller(info)
     try:
         row = await info.context.write(lambda conn: work(conn, principal))
         return Handoff.from_row(row)
@@ -177,7 +170,7 @@ async def create_handoff(
         document = changes_of(record) if record is not None else {}
         return await service.create_handoff(conn, decode_typed_id(account_id, "Account"), document, by=by, now=now)
 
-    return await _write(info, workflow.CREATORS, work)
+    return await _write(info, work)
 
 
 async def update_handoff(
@@ -196,7 +189,7 @@ async def update_handoff(
             conn, handoff_id, changes_of(changes), expected_version=expected_version, by=by, now=now
         )
 
-    return await _write(info, workflow.CREATORS, work)
+    return await _write(info, work)
 
 
 async def _step(
@@ -226,7 +219,7 @@ async def _step(
             first_value_on=first_value_on,
         )
 
-    return await _write(info, workflow.STEPS[action].roles, work)
+    return await _write(info, work)
 
 
 async def submit_handoff(

@@ -14,6 +14,7 @@ from service.errors import InvalidInput, NotFound
 from service.health_scores.tables import manual_scores
 
 MAX_COMMENT = 2000
+MAX_EXPIRY = dt.timedelta(days=3660)  # ten years: a judgement is revisited long before
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +46,8 @@ async def set_manual_score(
         raise InvalidInput(f"score: 0 to 100, got {score}")
     if not comment.strip() or len(comment) > MAX_COMMENT:
         raise InvalidInput(f"comment: 1 to {MAX_COMMENT} characters saying what the score is based on")
-    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
-        raise InvalidInput("expiresAt: a future time with a time zone, or omit it")
+    if expires_at is not None and (expires_at.tzinfo is None or not now < expires_at <= now + MAX_EXPIRY):
+        raise InvalidInput("expiresAt: a future time with a time zone, at most ten years ahead, or omit it")
     if not (await conn.execute(sa.select(sa.exists().where(accounts.c.id == account_id)))).scalar_one():
         raise NotFound(f"no account {account_id}")
     result = await conn.execute(

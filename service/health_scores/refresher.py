@@ -16,6 +16,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.db import without_statement_timeout
 from service.health_scores.alert_rules import AlertThresholds
 from service.health_scores.service import recompute_health
 
@@ -79,6 +80,7 @@ class HealthRefresher:
         started = time.perf_counter()
         try:
             async with self.engine.begin() as conn:
+                await without_statement_timeout(conn)  # the requests' timeout is not meant for a full recompute
                 locked = await conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
                 if not locked.scalar_one():
                     logger.info("health recompute skipped: another process is running one", extra={"reason": reason})

@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.api_keys.roles import Role
 from service.errors import CshubError, InvalidInput
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
-from service.graphql.permissions import require_role
+from service.graphql.permissions import caller
 from service.graphql.relay import decode_typed_id
 from service.health_scores import manual, overrides, scorecards
 from service.health_scores.inputs import CreateScorecardInput, UpdateScorecardInput, config_document
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
     from service.accounts.types import Account
 
 ScoreName = Annotated[str, strawberry.argument(description="The score's name; default `overall`.")]
-WRITERS = (Role.ADMIN, Role.CSM)
 
 
 async def account_health(
@@ -106,7 +104,7 @@ RecomputeResult = Annotated[
 
 
 def _actor(info: strawberry.Info[Context]) -> str:
-    principal = require_role(info, *WRITERS)
+    principal = caller(info)
     return principal.actor
 
 
@@ -156,7 +154,6 @@ async def recompute(
         strawberry.argument(description="Only these accounts (global ids); default every account."),
     ] = None,
 ) -> RecomputeResult:
-    require_role(info, *WRITERS)
     try:
         ids = [decode_typed_id(value, "Account") for value in account_ids] if account_ids is not None else None
 

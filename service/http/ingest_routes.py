@@ -1,8 +1,9 @@
 """``POST /v1/ingest/{entity}``: the REST door sources push records through (openapi/cshub.yaml).
 
-The route checks the request (role, media type, published size limits, JSON shape), then runs the
-batch in one transaction: valid records are written together or, if the database fails, not at all
-(503, safe to retry). Per-record problems never fail the batch; they come back as ``rejected``.
+The route checks the request (media type, published size limits, JSON shape; the role was checked by
+``service.http.authorization``), then runs the batch and its audit entry in one transaction: valid records
+are written together or, if the database fails, not at all (503, safe to retry). Per-record problems never
+fail the batch; they come back as ``rejected``.
 """
 
 import asyncio
@@ -13,23 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from service.api_keys.roles import Role
 from service.api_keys.service import Principal
+from service.audit.service import AuditedWrite, Who, outcome_of
 from service.db import database_errors, in_transaction
 from service.errors import (
     BadRequest,
+    CshubError,
     InvalidInput,
     NotFound,
     Overloaded,
     PayloadTooLarge,
-    PermissionDenied,
     UnsupportedMediaType,
 )
 from service.ingest import idempotency
-from service.ingest.service import ENTITIES, ingest_batch
+from service.ingest.service import ENTITIES, ingest_audited
 from service.settings import Settings
 
-INGEST_ROLES = frozenset({Role.INGEST, Role.ADMIN})
 MAX_SOURCE_LENGTH = 100
 
 
@@ -44,9 +44,7 @@ class IngestEndpoint:
         entity = request.path_params["entity"]
         if entity not in ENTITIES:
             raise NotFound(f"unknown ingest entity {entity!r}; one of: {', '.join(ENTITIES)}")
-        principal: Principal = request.state.principal
-        if principal.role not in INGEST_ROLES:
-            raise PermissionDenied(f"role {principal.role.value!r} cannot ingest; use a key with role 'ingest'")
+        principal: Principal = request.state.principal  # its role was checked (service.http.authorization)
         _require_json(request)
         key = request.headers.get("idempotency-key")
         if key is not None:
@@ -56,7 +54,9 @@ class IngestEndpoint:
         if self.slots.locked():
             raise Overloaded(f"this replica is already running {self.settings.ingest_max_concurrent} ingest batches")
         async with self.slots:
-            response = await self._ingest(request.state.engine, principal, entity, source, records, body, key)
+            response = await self._ingest(
+                request.state.engine, principal, entity, source, records, body, key, request.state.request_id
+            )
         refresher = getattr(request.state, "health_refresher", None)
         if refresher is not None and response.status_code == 200:
             refresher.inputs_changed(entity)  # committed: scores catch up after the debounce
@@ -71,20 +71,34 @@ class IngestEndpoint:
         records: list[Any],
         body: Any,
         key: str | None,
+        request_id: str | None = None,
     ) -> Response:
         async def work(conn: AsyncConnection) -> tuple[dict[str, Any], bool]:
             if key is not None:
                 stored = await idempotency.claim(conn, principal.key_id, key, idempotency.request_digest(entity, body))
                 if stored is not None:
                     return stored, True
-            batch = await ingest_batch(conn, source, entity, records, source_priority=self.settings.source_priority)
+            batch = await ingest_audited(
+                conn,
+                source,
+                entity,
+                records,
+                who=Who.of(principal),
+                request_id=request_id,
+                source_priority=self.settings.source_priority,
+            )
             answer = batch.as_json()
             if key is not None:
                 await idempotency.remember(conn, principal.key_id, key, answer)
             return answer, False
 
-        async with database_errors(engine.url.render_as_string(hide_password=False)):
-            answer, replayed = await in_transaction(engine, work)
+        try:
+            async with database_errors(engine.url.render_as_string(hide_password=False)):
+                answer, replayed = await in_transaction(engine, work)
+        except Exception as error:  # rolled back: record the failure after, in its own transaction
+            failed = AuditedWrite(Who.of(principal), f"ingest:{entity}", entity, {"source": source}, request_id)
+            await failed.settle(engine, outcome_of(error), error.code if isinstance(error, CshubError) else None)
+            raise
         if replayed:
             return JSONResponse(answer, headers={"Idempotent-Replayed": "true"})
         return JSONResponse(answer)
@@ -111,7 +125,7 @@ class IngestEndpoint:
         if unknown:
             raise InvalidInput(f"unknown top-level field(s) {', '.join(unknown)}; expected 'source' and 'records'")
         source = body.get("source")
-        if not isinstance(source, str) or not source.strip() or len(source) > MAX_SOURCE_LENGTH:
+        if not isinstance(source, str) or not source.strip() or len(source) > MAX_SOURCE_LENGTH or _unpaired(source):
             raise InvalidInput(
                 f"'source' must name the sending system, 1 to {MAX_SOURCE_LENGTH} characters (e.g. \"salesforce\")"
             )
@@ -131,6 +145,16 @@ def _require_json(request: Request) -> None:
     ):
         shown = media_type or "none"
         raise UnsupportedMediaType(f"send the batch as application/json (got {shown})")
+
+
+def _unpaired(text: str) -> bool:
+    """A lone UTF-16 surrogate (``"\\ud800"`` is valid JSON): not text, PostgreSQL cannot store it. Records
+    refuse it field by field (pydantic); the source is checked here."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _no_constants(name: str) -> Any:

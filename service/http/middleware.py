@@ -1,9 +1,13 @@
-"""ASGI middleware: request ids and request logs, then authentication.
+"""ASGI middleware: request ids and request logs, the GraphQL body limit, then authentication and rate limits.
 
 ``RequestContextMiddleware`` gives every request an id (a sane incoming ``X-Request-ID`` is kept),
-echoes it in the response and logs one line when the request ends. ``AuthenticationMiddleware``
-requires ``Authorization: Bearer <key>`` everywhere except the public paths and puts the caller's
-``Principal`` in the request state.
+echoes it in the response and logs one line when the request ends. ``GraphQLBodyLimitMiddleware``
+refuses a /graphql body over ``CSHUB_GRAPHQL_MAX_BODY_BYTES`` (413) — by its Content-Length before
+reading it, else as it streams in. ``AuthenticationMiddleware`` requires
+``Authorization: Bearer <key>`` everywhere except the public paths, puts the caller's ``Principal``
+in the request state and, in the same transaction, takes a token from the key's bucket for the
+route's scope (``service.rate_limits``): an empty bucket answers 429 with ``Retry-After``, and every
+rate-limited response carries ``RateLimit-Limit``/``-Remaining``/``-Reset`` (draft-ietf-httpapi-ratelimit-headers).
 """
 
 import logging
@@ -19,8 +23,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api_keys import service as api_keys
 from service.db import database_errors
-from service.errors import AuthenticationRequired, CshubError
+from service.errors import AuthenticationRequired, CshubError, PayloadTooLarge, RateLimited
 from service.http.problems import GRAPHQL_PATH, error_response
+from service.rate_limits import policy as rate_limits
+from service.rate_limits.buckets import take_token
 from service.settings import Environment, Settings
 
 logger = logging.getLogger("cshub.request")
@@ -28,6 +34,7 @@ logger = logging.getLogger("cshub.request")
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+INGEST_PREFIX = "/v1/ingest/"
 
 
 def _state(scope: Scope) -> dict[str, Any]:
@@ -76,6 +83,50 @@ class RequestContextMiddleware:
             )
 
 
+class GraphQLBodyLimitMiddleware:
+    """Reads a POST /graphql body up to the limit before anything else does, then hands it on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != GRAPHQL_PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        state = _state(scope)
+        limit = state["settings"].graphql_max_body_bytes
+        headers = Headers(scope=scope)
+        too_large = PayloadTooLarge(f"the GraphQL request body is over the limit of {limit} bytes")
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _refuse(too_large, scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more_body = True
+        while more_body:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left; nobody to answer
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _refuse(too_large, scope, receive, send)
+                return
+            chunks.append(chunk)
+            more_body = message.get("more_body", False)
+        body: Message | None = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        async def replay() -> Message:
+            nonlocal body
+            if body is None:
+                return await receive()  # after the body: wait for the disconnect, as the server would
+            message, body = body, None
+            return message
+
+        await self.app(scope, replay, send)
+
+
 class AuthenticationMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -90,14 +141,55 @@ class AuthenticationMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        limit_scope = _rate_limit_scope(scope["path"])
+        limit = rate_limits.limits_from(settings).get(limit_scope) if limit_scope else None
+        decision: rate_limits.Decision | None = None
         try:
             secret = _bearer_secret(headers.get("authorization"))
-            state["principal"] = await _authenticate(state["engine"], secret)
+            state["principal"], decision = await _authenticate(state["engine"], secret, limit_scope, limit)
+            if limit is not None and decision is not None and not decision.allowed:
+                raise _over_the_limit(limit_scope, limit, decision)
         except CshubError as error:
             response = error_response(error, state.get("request_id"), scope["path"], headers.get("accept", ""))
-            await response(scope, receive, send)
+            await response(scope, receive, _with_rate_limit_headers(send, decision))
             return
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, _with_rate_limit_headers(send, decision))
+
+
+async def _refuse(error: CshubError, scope: Scope, receive: Receive, send: Send) -> None:
+    accept = Headers(scope=scope).get("accept", "")
+    await error_response(error, _state(scope).get("request_id"), scope["path"], accept)(scope, receive, send)
+
+
+def _over_the_limit(scope: str | None, limit: rate_limits.RateLimit, decision: rate_limits.Decision) -> RateLimited:
+    return RateLimited(
+        f"this API key is over its {scope} rate limit ({limit.burst} at once, {limit.per_minute:g} a minute); "
+        f"retry in {decision.retry_after_seconds} s",
+        retry_after=decision.retry_after_seconds,
+    )
+
+
+def _rate_limit_scope(path: str) -> str | None:
+    if path == GRAPHQL_PATH:
+        return rate_limits.GRAPHQL
+    if path.startswith(INGEST_PREFIX):
+        return rate_limits.INGEST
+    return None
+
+
+def _with_rate_limit_headers(send: Send, decision: rate_limits.Decision | None) -> Send:
+    if decision is None:
+        return send
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            headers["RateLimit-Limit"] = str(decision.limit)
+            headers["RateLimit-Remaining"] = str(decision.remaining)
+            headers["RateLimit-Reset"] = str(decision.reset_seconds)
+        await send(message)
+
+    return send_with_headers
 
 
 def _is_graphql_ide_page(scope: Scope, settings: Settings) -> bool:
@@ -120,9 +212,15 @@ def _bearer_secret(authorization: str | None) -> str:
     return secret.strip()
 
 
-async def _authenticate(engine: AsyncEngine, secret: str) -> api_keys.Principal:
+async def _authenticate(
+    engine: AsyncEngine, secret: str, scope: str | None, limit: rate_limits.RateLimit | None
+) -> tuple[api_keys.Principal, rate_limits.Decision | None]:
+    """The caller, and its rate-limit decision taken in the same transaction (no extra round trip to the pool)."""
+    decision = None
     async with database_errors(engine.url.render_as_string(hide_password=False)), engine.begin() as conn:
         principal = await api_keys.authenticate(conn, secret)
+        if principal is not None and scope is not None and limit is not None:
+            decision = await take_token(conn, principal.key_id, scope, limit)
     if principal is None:
         raise AuthenticationRequired("the API key is not valid or has been revoked")
-    return principal
+    return principal, decision

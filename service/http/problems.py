@@ -10,6 +10,7 @@ import json
 from starlette.responses import Response
 
 from service.errors import AuthenticationRequired, CshubError
+from service.graphql.media_types import JSON, content_type, response_media_type
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 GRAPHQL_RESPONSE_MEDIA_TYPE = "application/graphql-response+json"
@@ -45,7 +46,7 @@ def problem_response(error: CshubError, request_id: str | None) -> Response:
 
 
 def graphql_error_response(error: CshubError, request_id: str | None, accept: str) -> Response:
-    media_type = GRAPHQL_RESPONSE_MEDIA_TYPE if GRAPHQL_RESPONSE_MEDIA_TYPE in accept else "application/json"
+    media_type = content_type(response_media_type(accept) or JSON)  # as the GraphQL view negotiates
     body = {"errors": [{"message": error.message, "extensions": {"code": error.code, "requestId": request_id}}]}
     return Response(
         json.dumps(body), status_code=error.status, media_type=media_type, headers=_headers(error, request_id)

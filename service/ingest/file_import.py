@@ -16,10 +16,11 @@ from typing import Any, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from service.audit.service import CLI
 from service.db import in_transaction
 from service.errors import InvalidInput
 from service.ingest.results import BatchResult, Status
-from service.ingest.service import ENTITIES, ingest_batch
+from service.ingest.service import ENTITIES, ingest_audited
 
 JSON_CELLS = frozenset({"lines"})
 SHOWN_PROBLEMS = 20
@@ -126,7 +127,7 @@ async def import_file(
         records = [row.record for row in readable]
 
         async def work(conn: AsyncConnection, records: list[Any] = records) -> BatchResult:
-            return await ingest_batch(conn, source, entity, records, source_priority=source_priority)
+            return await ingest_audited(conn, source, entity, records, who=CLI, source_priority=source_priority)
 
         batch = await in_transaction(engine, work)
         for row, result in zip(readable, batch.results, strict=True):

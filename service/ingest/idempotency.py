@@ -26,8 +26,10 @@ def request_digest(entity: str, body: Any) -> str:
 
 
 def check_key(key: str) -> str:
-    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidInput(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")
+    # Printable ASCII, as a structured-field string (RFC 8941) allows; headers arrive latin-1 decoded, so
+    # isprintable() alone would let bytes 0xA1-0xFF through.
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
+        raise InvalidInput(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters")
     return key
 
 

@@ -38,7 +38,18 @@ ShortText = Annotated[str, Field(min_length=1, max_length=500)]
 Domain = Annotated[str, Field(max_length=300), AfterValidator(normalize_domain)]
 Email = Annotated[str, Field(max_length=320), AfterValidator(normalize_email)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-Timestamp = AwareDatetime
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+
+
+def _plausible(moment: dt.datetime) -> dt.datetime:
+    # Near year 1 or 9999 the UTC time PostgreSQL stores does not fit a Python datetime: such a record
+    # failed the whole batch with a 500 (found while fuzzing, issue 8).
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return moment
+
+
+Timestamp = Annotated[AwareDatetime, AfterValidator(_plausible)]
 
 
 # Enumerations compare case-insensitively: "Active" is accepted as "active".

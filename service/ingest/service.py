@@ -15,6 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
+from service.audit import service as audit
+from service.audit.service import Who
 from service.ingest import fact_kinds, unmatched
 from service.ingest.account_records import write_accounts
 from service.ingest.facts import FactKind, Item, write_facts
@@ -80,6 +82,24 @@ async def ingest_batch(
         for result in await _write(conn, source, entity, items, source_priority):
             results[result.index] = result
     batch.results = [results[index] for index in range(len(raw_records))]
+    return batch
+
+
+async def ingest_audited(
+    conn: AsyncConnection,
+    source: str,
+    entity: str,
+    raw_records: Sequence[Any],
+    *,
+    who: Who,
+    request_id: str | None = None,
+    source_priority: Sequence[str] = (),
+) -> BatchResult:
+    """``ingest_batch`` and its audit entry (entity, source, totals — never the records), in the caller's
+    transaction: the batch and its entry commit or roll back together."""
+    batch = await ingest_batch(conn, source, entity, raw_records, source_priority=source_priority)
+    details = {"source": source, "records": len(raw_records), "totals": batch.totals()}
+    await audit.record(conn, who, f"ingest:{entity}", target=entity, details=details, request_id=request_id)
     return batch
 
 

@@ -4,9 +4,7 @@ from typing import Annotated
 
 import strawberry
 
-from service.api_keys.roles import Role
 from service.graphql.context import Context
-from service.graphql.permissions import require_role
 from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_cursor, encode_cursor, page_size, paged
 from service.sources import queries
 from service.sources.types import UnmatchedRecord, UnmatchedRecordConnection, UnmatchedRecordEdge
@@ -31,7 +29,6 @@ async def unmatched_records(
     ] = None,
     after: Annotated[str | None, strawberry.argument(description="Continue after this cursor.")] = None,
 ) -> UnmatchedRecordConnection:
-    require_role(info, Role.ADMIN, Role.INGEST, Role.CSM)
     limit = page_size(first)
     after_key = decode_time_cursor(after)
     query = queries.UnmatchedQuery(source=source, entity=entity, include_resolved=include_resolved)

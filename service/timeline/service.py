@@ -20,6 +20,8 @@ from service.timeline.tables import TIMELINE_KINDS
 MAX_SUMMARY = 2000
 # Clocks differ and people log a meeting set for tomorrow morning; anything later is a typo.
 MAX_AHEAD = dt.timedelta(days=1)
+# Long before any customer; near year 1 the UTC time PostgreSQL stores would not even fit a datetime.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,8 @@ def _checked_summary(entry: NewEntry, now: dt.datetime) -> str:
         raise InvalidInput("occurredAt: give a time zone (e.g. 2026-03-01T10:00:00Z)", field="occurredAt")
     if entry.occurred_at > now + MAX_AHEAD:
         raise InvalidInput(f"occurredAt: at most a day ahead (now is {now:%Y-%m-%dT%H:%M:%SZ})", field="occurredAt")
+    if entry.occurred_at < EARLIEST:
+        raise InvalidInput(f"occurredAt: not before {EARLIEST:%Y-%m-%d}", field="occurredAt")
     summary = entry.summary.strip()
     if not summary:
         raise InvalidInput("summary: say what was said or done (it is blank)", field="summary")

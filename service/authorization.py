@@ -1,0 +1,151 @@
+"""Who may call what: the one role × operation matrix of cshub (DESIGN §9), and the async check over it.
+
+Every GraphQL root field (``Query.*``, ``Mutation.*``), every nested field that needs its own rule
+(``Type.field``) and every REST route (``METHOD /path/template``) has exactly one entry here. The GraphQL
+shell attaches the check to each of those fields when the schema is built (``service.graphql.authorization``),
+the HTTP shell runs it for each route (``service.http.authorization``); a field or route without an entry
+fails the schema build or answers 403 — never "allowed by default".
+
+    role     reads                                      writes
+    admin    everything (the only one: auditLog)        everything (the only one: mergeAccounts)
+    csm      accounts, handoffs, metrics, unmatched     CS objects: health, alerts, goals, action items,
+                                                        handoff accept/return/kickoff/first value/cancel,
+                                                        timeline entries
+    sales    accounts, handoffs (account context)       handoffs (create, edit, submit, cancel — their own,
+                                                        enforced by service.handoffs.workflow), timeline entries
+    bi       accounts, handoffs, metrics (PII masked)   nothing
+    ingest   unmatched records (its own feedback)       POST /v1/ingest/{entity}
+
+Domain rules finer than a role (sales act only on the handoffs they created) stay in their domain.
+"""
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Final
+
+from service.api_keys.roles import Role
+from service.api_keys.service import Principal
+from service.errors import AuthenticationRequired, PermissionDenied
+
+ADMIN: Final = frozenset({Role.ADMIN})
+READERS: Final = frozenset({Role.ADMIN, Role.CSM, Role.SALES, Role.BI})  # the customer-360 records
+ANALYSTS: Final = frozenset({Role.ADMIN, Role.CSM, Role.BI})  # BI metrics
+CS_WRITERS: Final = frozenset({Role.ADMIN, Role.CSM})  # customer-success objects
+SALES_WRITERS: Final = frozenset({Role.ADMIN, Role.SALES})  # handoff records before the CSM has them
+TOUCHPOINT_WRITERS: Final = frozenset({Role.ADMIN, Role.CSM, Role.SALES})
+INGESTERS: Final = frozenset({Role.ADMIN, Role.INGEST})
+INGEST_REVIEWERS: Final = frozenset({Role.ADMIN, Role.CSM, Role.INGEST})
+EVERY_ROLE: Final = frozenset(Role)
+PUBLIC: Final = None  # no API key needed at all (health probes)
+
+Roles = frozenset[Role]
+
+QUERIES: Final[Mapping[str, Roles]] = {
+    "account": READERS,
+    "accounts": READERS,
+    "accountByDomain": READERS,
+    "accountBySource": READERS,
+    "contact": READERS,
+    "contract": READERS,
+    "ticket": READERS,
+    "node": READERS,
+    "scorecards": READERS,
+    "scorecard": READERS,
+    "alerts": READERS,
+    "handoff": READERS,
+    "handoffs": READERS,
+    "handoffContext": READERS,
+    "handoffSla": READERS,
+    "metrics": ANALYSTS,
+    "unmatchedRecords": INGEST_REVIEWERS,
+    "auditLog": ADMIN,
+}
+
+MUTATIONS: Final[Mapping[str, Roles]] = {
+    "createScorecard": CS_WRITERS,
+    "updateScorecard": CS_WRITERS,
+    "overrideHealth": CS_WRITERS,
+    "liftHealthOverride": CS_WRITERS,
+    "setManualScore": CS_WRITERS,
+    "acknowledgeAlert": CS_WRITERS,
+    "resolveAlert": CS_WRITERS,
+    "recomputeHealth": CS_WRITERS,
+    "addGoal": CS_WRITERS,
+    "recordGoalProgress": CS_WRITERS,
+    "setGoalStatus": CS_WRITERS,
+    "createActionItem": CS_WRITERS,
+    "updateActionItem": CS_WRITERS,
+    "completeActionItem": CS_WRITERS,
+    "createHandoff": SALES_WRITERS,
+    "updateHandoff": SALES_WRITERS,
+    "submitHandoff": SALES_WRITERS,
+    "acceptHandoff": CS_WRITERS,
+    "returnHandoff": CS_WRITERS,
+    "recordKickoffHeld": CS_WRITERS,
+    "recordFirstValue": CS_WRITERS,
+    "cancelHandoff": TOUCHPOINT_WRITERS,
+    "mergeAccounts": ADMIN,
+    "addTimelineEntry": TOUCHPOINT_WRITERS,
+}
+
+# Nested fields with a rule of their own (checked wherever the field is reached from).
+TYPE_FIELDS: Final[Mapping[str, Roles]] = {
+    "Account.handoffs": READERS,
+}
+
+# "METHOD /path" as the app routes it (the path template, not the concrete path).
+ROUTES: Final[Mapping[str, Roles | None]] = {
+    "GET /healthz": PUBLIC,
+    "GET /readyz": PUBLIC,
+    "GET /graphql": EVERY_ROLE,  # each field checks its own entry above
+    "POST /graphql": EVERY_ROLE,
+    "POST /v1/ingest/{entity}": INGESTERS,
+}
+
+
+_GRAPHQL_OPERATIONS: Final[Mapping[str, Roles]] = {
+    **{f"Query.{name}": roles for name, roles in QUERIES.items()},
+    **{f"Mutation.{name}": roles for name, roles in MUTATIONS.items()},
+    **TYPE_FIELDS,
+}
+
+
+def graphql_operations() -> Mapping[str, Roles]:
+    """Every GraphQL entry, keyed ``Type.field`` (``Query.account``, ``Mutation.addGoal``, ``Account.handoffs``)."""
+    return _GRAPHQL_OPERATIONS
+
+
+Check = Callable[[Principal, str], Awaitable[bool]]
+
+
+async def role_in_matrix(principal: Principal, operation: str) -> bool:
+    """The matrix's answer; an operation without an entry is refused."""
+    if operation in ROUTES:
+        allowed = ROUTES[operation]
+        return allowed is PUBLIC or principal.role in allowed
+    return principal.role in graphql_operations().get(operation, frozenset())
+
+
+async def authorize(principal: Principal | None, operation: str, check: Check = role_in_matrix) -> Principal:
+    """The caller, when ``check`` allows ``operation``; else UNAUTHENTICATED (no key) or FORBIDDEN.
+
+    Only a real ``True`` allows. The check is awaited when it returns an awaitable (a plain ``def`` returning a
+    coroutine: the pattern that once made strawberry permissions pass, a coroutine object being truthy); what
+    comes out of it must again be exactly ``True`` — another awaitable, ``1`` or ``"yes"`` are refusals.
+    """
+    if principal is None:
+        raise AuthenticationRequired("this needs an API key: send the header 'Authorization: Bearer <key>'")
+    decision: object = check(principal, operation)
+    if inspect.isawaitable(decision):
+        decision = await decision
+    if decision is not True:
+        if inspect.iscoroutine(decision):
+            decision.close()  # refused, and not left to warn that it was never awaited
+        raise PermissionDenied(_refusal(principal.role, operation))
+    return principal
+
+
+def _refusal(role: Role, operation: str) -> str:
+    allowed = graphql_operations().get(operation) or ROUTES.get(operation) or frozenset()
+    needed = ", ".join(sorted(r.value for r in allowed)) or "a rule that does not exist"
+    return f"role {role.value!r} may not call {operation}; it needs one of: {needed}"

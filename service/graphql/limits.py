@@ -1,0 +1,161 @@
+"""Operation limits: documents too long, too deep, too aliased or too costly are refused before they run.
+
+Each limit answers a GraphQL request error with a stable ``extensions.code`` and the limit it hit (HTTP 400
+with ``application/graphql-response+json``), and nothing executes — no resolver, no SQL:
+
+    TOO_MANY_TOKENS     CSHUB_GRAPHQL_MAX_TOKENS     lexical tokens, comments included (checked while parsing)
+    QUERY_TOO_DEEP      CSHUB_GRAPHQL_MAX_DEPTH      fields nested in fields
+    TOO_MANY_ALIASES    CSHUB_GRAPHQL_MAX_ALIASES    aliased fields, fragments expanded
+    QUERY_TOO_COMPLEX   CSHUB_GRAPHQL_MAX_COST       the cost estimate of ``service.graphql.measure``
+
+Depth, aliases and cost are checked before the standard validation rules run, so a hostile document cannot
+make validation itself expensive (overlapping-fields checks are quadratic in the fields of a selection).
+The limits apply to the operation that will run, so a document holding several operations and no
+``operationName`` is refused first (``OPERATION_RESOLUTION_FAILURE``, as GraphQL's GetOperation() says;
+strawberry alone would run the first one).
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
+from strawberry.extensions import SchemaExtension
+
+from service.graphql.measure import Measurement, TooDeep, measure
+from service.graphql.relay import DEFAULT_PAGE_SIZE
+from service.settings import Settings
+
+_DEFAULT_SETTINGS = Settings.model_construct()  # field defaults only; reads no environment
+
+
+@dataclass(frozen=True, slots=True)
+class OperationLimits:
+    max_tokens: int
+    max_depth: int
+    max_aliases: int
+    max_cost: int
+    list_size: int  # cost estimate of a list that takes no `first`
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "OperationLimits":
+        return cls(
+            max_tokens=settings.graphql_max_tokens,
+            max_depth=settings.graphql_max_depth,
+            max_aliases=settings.graphql_max_aliases,
+            max_cost=settings.graphql_max_cost,
+            list_size=settings.graphql_cost_list_size,
+        )
+
+    def measure(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> Measurement:
+        return measure(
+            schema,
+            document,
+            operation_name=operation_name,
+            variables=variables,
+            list_size=self.list_size,
+            page_size=DEFAULT_PAGE_SIZE,
+            depth_cap=self.max_depth,
+        )
+
+    def errors(self, measurement: Measurement | None) -> list[GraphQLError]:
+        """The limits ``measurement`` breaks (None: deeper than the walk looked)."""
+        if measurement is None or measurement.depth > self.max_depth:
+            return [
+                _error(
+                    f"The operation nests fields deeper than the limit of {self.max_depth} levels.",
+                    "QUERY_TOO_DEEP",
+                    maxDepth=self.max_depth,
+                )
+            ]
+        errors = []
+        if measurement.aliases > self.max_aliases:
+            errors.append(
+                _error(
+                    f"The operation uses {measurement.aliases} aliases; the limit is {self.max_aliases}.",
+                    "TOO_MANY_ALIASES",
+                    aliases=measurement.aliases,
+                    maxAliases=self.max_aliases,
+                )
+            )
+        if measurement.cost > self.max_cost:
+            errors.append(
+                _error(
+                    f"The operation's estimated cost is {measurement.cost}; the limit is {self.max_cost}. Ask for "
+                    "smaller pages (`first`) or fewer nested lists, or split it into several requests.",
+                    "QUERY_TOO_COMPLEX",
+                    cost=measurement.cost,
+                    maxCost=self.max_cost,
+                )
+            )
+        return errors
+
+
+def _error(message: str, code: str, **details: int) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code, **details})
+
+
+def operation_resolution_error(operation_name: str | None) -> GraphQLError:
+    """GraphQL's GetOperation() failed: no operation of that name, or several and no name."""
+    if operation_name:
+        message = f"the document has no operation named '{operation_name}'"
+    else:
+        message = "the document must hold exactly one operation, or name the one to run in `operationName`"
+    return GraphQLError(message, extensions={"code": "OPERATION_RESOLUTION_FAILURE"})
+
+
+def _ambiguous(document: DocumentNode, provided_name: str | None) -> bool:
+    """Several operations and no name: strawberry would run the first; GraphQL says it is a request error."""
+    operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]
+    return provided_name is None and len(operations) > 1
+
+
+def limits_for(context: object) -> OperationLimits:
+    return OperationLimits.from_settings(getattr(context, "settings", None) or _DEFAULT_SETTINGS)
+
+
+def _is_token_limit(error: GraphQLError) -> bool:
+    return "Document contains more than" in error.message and "tokens" in error.message
+
+
+class OperationLimiter(SchemaExtension):
+    """Applies the request's ``OperationLimits`` (from the settings in its context)."""
+
+    limits: OperationLimits
+
+    def on_operation(self) -> Iterator[None]:
+        self.limits = limits_for(self.execution_context.context)
+        self.execution_context.parse_options["max_tokens"] = self.limits.max_tokens
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            if _is_token_limit(error):
+                error.message = f"The document has more than {self.limits.max_tokens} tokens, the limit."
+                error.extensions = {"code": "TOO_MANY_TOKENS", "maxTokens": self.limits.max_tokens}
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None and context.pre_execution_errors is None:
+            # Set before validation runs: strawberry then skips it and refuses the operation with these.
+            context.pre_execution_errors = self._refusals(context.graphql_document) or None
+        yield
+
+    def _refusals(self, document: DocumentNode) -> list[GraphQLError]:
+        context = self.execution_context
+        if _ambiguous(document, context._provided_operation_name):
+            return [operation_resolution_error(None)]
+        try:
+            measurement = self.limits.measure(
+                context.schema._schema, document, context.operation_name, context.variables
+            )
+        except TooDeep:
+            return self.limits.errors(None)
+        return self.limits.errors(measurement)
