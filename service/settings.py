@@ -108,6 +108,9 @@ class Settings(BaseSettings):
         default=120, ge=1, le=1_000_000, description="Ingest batches one API key may send at once after a pause."
     )
     ingest_max_records: int = Field(default=1000, ge=1, le=100_000, description="Most records in one batch.")
+    ingest_idempotency_ttl_hours: float = Field(
+        default=72, gt=0, le=24 * 365, description="How long an Idempotency-Key's first response is kept and replayed."
+    )
     ingest_max_concurrent: int = Field(
         default=8, ge=1, le=1000, description="Ingest batches one process runs at once; more get 429."
     )

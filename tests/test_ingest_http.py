@@ -183,6 +183,25 @@ async def test_idempotency_key_returns_the_first_response(
     assert other_entity.status_code == 422
 
 
+async def test_idempotency_keys_expire_and_expired_ones_are_pruned(
+    client: httpx.AsyncClient, ingest_key: str, engine: AsyncEngine
+) -> None:
+    body = {"source": "crm", "records": ACCOUNTS}
+    first = await post(client, ingest_key, "accounts", body, **{"Idempotency-Key": "old"})
+    await post(client, ingest_key, "accounts", body, **{"Idempotency-Key": "other-old"})
+    assert first.json()["totals"]["created"] == 2
+    async with engine.begin() as conn:  # both keys are now older than the TTL (72 hours by default)
+        await conn.execute(sa.text("UPDATE ingest_requests SET created_at = now() - interval '73 hours'"))
+    again = await post(client, ingest_key, "accounts", body, **{"Idempotency-Key": "old"})
+    assert "Idempotent-Replayed" not in again.headers  # expired: a new request, run again
+    assert again.json()["totals"]["unchanged"] == 2
+    # The claim pruned every expired key (the other one too); only the fresh claim of "old" is left.
+    assert await rows(engine, "SELECT idempotency_key FROM ingest_requests") == [("old",)]
+    replay = await post(client, ingest_key, "accounts", body, **{"Idempotency-Key": "old"})
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json() == again.json()
+
+
 async def test_concurrent_retries_with_one_idempotency_key_write_once(
     client: httpx.AsyncClient, ingest_key: str, engine: AsyncEngine
 ) -> None:

@@ -7,6 +7,7 @@ fail the batch; they come back as ``rejected``.
 """
 
 import asyncio
+import datetime as dt
 import json
 from typing import Any
 
@@ -75,7 +76,9 @@ class IngestEndpoint:
     ) -> Response:
         async def work(conn: AsyncConnection) -> tuple[dict[str, Any], bool]:
             if key is not None:
-                stored = await idempotency.claim(conn, principal.key_id, key, idempotency.request_digest(entity, body))
+                digest = idempotency.request_digest(entity, body)
+                ttl = dt.timedelta(hours=self.settings.ingest_idempotency_ttl_hours)
+                stored = await idempotency.claim(conn, principal.key_id, key, digest, ttl=ttl)
                 if stored is not None:
                     return stored, True
             batch = await ingest_audited(
