@@ -2,10 +2,12 @@
 onboarding. Each field checks its arguments, runs its domain query (one SQL statement) on a read connection of
 its own and turns the figures into rows; the definitions live in the query modules' docstrings."""
 
+import dataclasses
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -21,6 +23,8 @@ from service.metrics.activity import Group, score_name
 from service.metrics.dimensions import Dimension, chosen
 from service.metrics.periods import Period, currency_code, period
 from service.metrics.types import GroupValue, MetricDimension, dimensions_of
+
+F = TypeVar("F")
 
 From = Annotated[date, strawberry.argument(name="from", description="First day of the period (UTC, inclusive).")]
 To = Annotated[date, strawberry.argument(description="First day after the period (UTC, exclusive).")]
@@ -39,6 +43,13 @@ def _group(dimensions: tuple[Dimension, ...], values: Group) -> list[GroupValue]
         GroupValue(dimension=MetricDimension(dimension.value), value=value)
         for dimension, value in zip(dimensions, values, strict=True)
     ]
+
+
+def _figures(kind: Callable[..., F], dimensions: tuple[Dimension, ...], rows: Sequence[Any]) -> list[F]:
+    """Metric rows as GraphQL objects of ``kind`` (a strawberry type): the group, and every other field copied by
+    name from the row."""
+    names = [field.name for field in dataclasses.fields(kind) if field.name != "group"]  # type: ignore[arg-type]
+    return [kind(group=_group(dimensions, row.group), **{name: getattr(row, name) for name in names}) for row in rows]
 
 
 def _arguments(from_: date, to: date, group_by: list[MetricDimension] | None) -> tuple[Period, tuple[Dimension, ...]]:
@@ -181,18 +192,7 @@ async def _outcomes(
     window, dimensions = _arguments(from_, to, group_by)
     async with info.context.read() as conn:
         figures = await outcome_queries.outcomes(conn, window, dimensions)
-    return [
-        GoalOutcomes(
-            group=_group(dimensions, row.group),
-            due=row.due,
-            achieved=row.achieved,
-            missed=row.missed,
-            at_risk=row.at_risk,
-            on_track=row.on_track,
-            achievement_rate=row.achievement_rate,
-        )
-        for row in figures
-    ]
+    return _figures(GoalOutcomes, dimensions, figures)
 
 
 async def _voice_of_customer(
@@ -225,17 +225,7 @@ async def _nps(info: strawberry.Info[Context], from_: From, to: To, group_by: Gr
     window, dimensions = _arguments(from_, to, group_by)
     async with info.context.read() as conn:
         figures = await nps_queries.nps(conn, window, dimensions)
-    return [
-        NpsScore(
-            group=_group(dimensions, row.group),
-            responses=row.responses,
-            promoters=row.promoters,
-            passives=row.passives,
-            detractors=row.detractors,
-            nps=row.nps,
-        )
-        for row in figures
-    ]
+    return _figures(NpsScore, dimensions, figures)
 
 
 async def _ticket_stats(
@@ -244,20 +234,7 @@ async def _ticket_stats(
     window, dimensions = _arguments(from_, to, group_by)
     async with info.context.read() as conn:
         figures = await ticket_queries.ticket_stats(conn, window, dimensions)
-    return [
-        TicketStats(
-            group=_group(dimensions, row.group),
-            opened=row.opened,
-            solved=row.solved,
-            first_responses=row.first_responses,
-            resolved=row.resolved,
-            median_first_response_hours=row.median_first_response_hours,
-            median_resolution_hours=row.median_resolution_hours,
-            csat_ratings=row.csat_ratings,
-            mean_csat=row.mean_csat,
-        )
-        for row in figures
-    ]
+    return _figures(TicketStats, dimensions, figures)
 
 
 async def _health_distribution(
@@ -292,22 +269,7 @@ async def _usage_summary(
     window, dimensions = _arguments(from_, to, group_by)
     async with info.context.read() as conn:
         figures = await usage_queries.usage_summary(conn, window, dimensions)
-    return [
-        PortfolioUsage(
-            group=_group(dimensions, row.group),
-            accounts=row.accounts,
-            active_accounts=row.active_accounts,
-            events=row.events,
-            active_users=row.active_users,
-            mean_daily_active_users=row.mean_daily_active_users,
-            stickiness=row.stickiness,
-            accounts_with_seats=row.accounts_with_seats,
-            licensed_seats=row.licensed_seats,
-            licensed_active_users=row.licensed_active_users,
-            mean_license_utilization=row.mean_license_utilization,
-        )
-        for row in figures
-    ]
+    return _figures(PortfolioUsage, dimensions, figures)
 
 
 async def _onboarding(
@@ -316,18 +278,7 @@ async def _onboarding(
     window, dimensions = _arguments(from_, to, group_by)
     async with info.context.read() as conn:
         figures = await onboarding_queries.onboarding(conn, window, dimensions)
-    return [
-        OnboardingCohort(
-            group=_group(dimensions, row.group),
-            cohort=row.cohort,
-            completed=row.completed,
-            cancelled=row.cancelled,
-            completion_rate=row.completion_rate,
-            median_time_to_value_days=row.median_time_to_value_days,
-            mean_time_to_value_days=row.mean_time_to_value_days,
-        )
-        for row in figures
-    ]
+    return _figures(OnboardingCohort, dimensions, figures)
 
 
 @strawberry.type(description="Activity metrics: goals, voice of the customer, NPS, tickets, health, usage, onboarding.")
