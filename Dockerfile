@@ -5,12 +5,14 @@
 
 FROM python:3.11-slim AS build
 WORKDIR /src
-RUN python -m venv /opt/cshub
-COPY pyproject.toml README.md ./
+# Exactly what uv.lock pins (hashes checked), installed by the uv version the lock itself pins.
+ENV UV_PROJECT_ENVIRONMENT=/opt/cshub UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
+COPY pyproject.toml uv.lock README.md ./
+RUN pip install --no-cache-dir "uv==$(sed -n '/^name = "uv"$/{n;s/^version = "\(.*\)"$/\1/p;}' uv.lock)" \
+ && uv sync --locked --no-install-project --no-cache
 COPY service ./service
 COPY migrations ./migrations
-RUN /opt/cshub/bin/pip install --no-cache-dir --upgrade pip \
- && /opt/cshub/bin/pip install --no-cache-dir .
+RUN uv sync --locked --no-editable --no-cache
 
 FROM python:3.11-slim AS runtime
 RUN groupadd --system cshub && useradd --system --gid cshub --home-dir /data --create-home cshub

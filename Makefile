@@ -4,15 +4,24 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test check lint typecheck imports schema clean
+# uv installs the exact versions (with hashes) that uv.lock pins; its own version is the one the lock pins.
+UV := $(BIN)/uv
+UV_VERSION := $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run test check lint typecheck imports lockcheck lock schema clean
 
 run: $(STAMP)  ## serve on http://127.0.0.1:8000 with demo data (embedded PostgreSQL unless CSHUB_DATABASE_URL)
 	$(BIN)/cshub serve --demo
 
-test: $(STAMP)  ## the whole test suite (embedded PostgreSQL unless TEST_DATABASE_URL)
-	$(BIN)/pytest
+# Test processes (pytest-xdist); each has a scratch database of its own. `auto`: one per CPU core.
+TEST_WORKERS ?= auto
 
-check: lint typecheck imports  ## static checks
+test: $(STAMP)  ## the whole test suite (embedded PostgreSQL unless TEST_DATABASE_URL)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+
+check: lockcheck lint typecheck imports  ## static checks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -24,15 +33,23 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
+lockcheck: $(UV)  ## fail when pyproject.toml and uv.lock disagree
+	$(UV) lock --check
+
+lock: $(UV)  ## re-resolve uv.lock after editing pyproject.toml (UPGRADE=1: newest versions of everything)
+	$(UV) lock $(if $(UPGRADE),--upgrade)
+
 schema: $(STAMP)  ## re-export schema/schema.graphql from the code
 	$(BIN)/cshub export-schema --output schema/schema.graphql
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml uv.lock $(UV)
+	$(UV) sync --locked --extra dev --python $(BIN)/python --quiet
+	touch $(STAMP)
+
+$(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cshub needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'

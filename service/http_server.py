@@ -1,12 +1,10 @@
 """Running the ASGI app under uvicorn: one process, or several workers sharing one listening socket.
 
-uvicorn's multi-worker path binds the listening socket without ``IPPROTO_TCP``; accepted connections
-inherit that, asyncio then leaves Nagle's algorithm on, and every keep-alive request after the first
-waits ~40 ms for the client's delayed ACK (uvicorn issue #3149; measured here: ``/healthz`` p50 0.7 ms
-with one worker, 44 ms with two). ``_TcpConfig`` labels the listener as TCP so workers get ``TCP_NODELAY``.
+Accepted connections must have ``TCP_NODELAY``: without it every keep-alive request after the first waits
+~40 ms for the client's delayed ACK (measured: ``/healthz`` p50 0.7 ms against 44 ms). asyncio sets it only
+on sockets made with ``IPPROTO_TCP``; uvicorn binds its listener that way since 0.55 (the lowest version
+cshub accepts), and ``tests/test_serve_process.py`` checks the accepted sockets of a multi-worker server.
 """
-
-import socket
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -14,19 +12,9 @@ from uvicorn.supervisors import Multiprocess
 STARTUP_FAILURE = 3  # uvicorn's exit status when the server could not start
 
 
-class _TcpConfig(uvicorn.Config):
-    def bind_socket(self) -> socket.socket:
-        sock = super().bind_socket()
-        if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.proto == socket.IPPROTO_TCP:
-            return sock
-        tcp = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
-        tcp.set_inheritable(True)
-        return tcp
-
-
 def run_server(app_factory: str, *, host: str, port: int, workers: int, log_level: str) -> None:
     """Serve ``app_factory`` ("module:function") until stopped; ``workers`` processes when more than one."""
-    config = _TcpConfig(
+    config = uvicorn.Config(
         app_factory,
         factory=True,
         host=host,

@@ -1,6 +1,8 @@
 """Shared fixtures: a real PostgreSQL with the migrated schema, a clean database per test, app clients."""
 
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,13 +18,41 @@ from service.api_keys.roles import Role
 from service.app import create_app
 from service.embedded_db import EmbeddedPostgres
 from service.settings import Settings
-from tests.databases import external_server_url, scratch_database, truncate_all
+from tests.databases import assert_no_sequences, empty_all_tables, external_server_url, scratch_database
 
 # Property tests draw the same examples on every run by default, so CI is repeatable (a red CI blocks landing);
 # CSHUB_HYPOTHESIS=explore draws new ones each run, to hunt for cases the fixed draw misses.
 hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
 hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile("explore" if os.environ.get("CSHUB_HYPOTHESIS") == "explore" else "repeatable")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Give every run a temporary directory of its own unless ``--basetemp`` names one.
+
+    pytest's default numbered directories are pruned by later runs, and two runs given the same ``--basetemp``
+    wipe each other's: either way one run could delete the embedded PostgreSQL another is still using. A fresh
+    ``mkdtemp`` per run is never touched by another run; it is removed when the run passes and kept (for the
+    logs) when it fails. xdist workers inherit their own subdirectory of it from the controller.
+    """
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="cshub-tests-")
+        config.stash[_OWN_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    own = config.stash.get(_OWN_BASETEMP, None)
+    if own is not None and config.stash.get(_PASSED, False):
+        shutil.rmtree(own, ignore_errors=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_PASSED] = exitstatus == 0
+
+
+_OWN_BASETEMP = pytest.StashKey[str]()
+_PASSED = pytest.StashKey[bool]()
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +79,7 @@ async def database_url(server_url: str) -> AsyncIterator[str]:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def session_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(database_url)
+    await assert_no_sequences(engine)  # empty_all_tables relies on it
     yield engine
     await engine.dispose()
 
@@ -56,7 +87,7 @@ async def session_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest_asyncio.fixture
 async def engine(session_engine: AsyncEngine) -> AsyncEngine:
     """The suite's engine, with every table emptied before the test runs."""
-    await truncate_all(session_engine)
+    await empty_all_tables(session_engine)
     return session_engine
 
 

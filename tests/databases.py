@@ -53,10 +53,26 @@ async def scratch_database(server_url: str, *, migrated: bool = True) -> AsyncIt
         await admin.dispose()
 
 
-async def truncate_all(engine: AsyncEngine) -> None:
-    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+_EMPTY_ALL_TABLES = "".join(f'DELETE FROM "{table.name}";' for table in reversed(metadata.sorted_tables))
+
+
+async def empty_all_tables(engine: AsyncEngine) -> None:
+    """Delete every row of every table, dependents first, in one round trip.
+
+    DELETE, not TRUNCATE: on the few rows a test leaves behind it is about ten times cheaper (TRUNCATE
+    swaps every table's files). No table has a sequence to reset: all keys are UUIDs or natural keys.
+    """
     async with engine.begin() as conn:
-        await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        driver_connection = (await conn.get_raw_connection()).driver_connection
+        assert driver_connection is not None
+        await driver_connection.execute(_EMPTY_ALL_TABLES)  # no arguments: one simple-protocol script
+
+
+async def assert_no_sequences(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        sequences = (await conn.execute(sa.text("SELECT sequence_name FROM information_schema.sequences"))).scalars()
+        names = list(sequences)
+    assert not names, f"empty_all_tables does not reset sequences, but the schema has some now: {names}"
 
 
 class RestartablePostgres:

@@ -22,7 +22,7 @@ from service.graphql.relay import encode_global_id
 from service.seed.loader import seed_demo
 from service.settings import Settings
 from tests.conftest import make_key
-from tests.databases import truncate_all
+from tests.databases import empty_all_tables
 from tests.serve_process import RunningServer, cshub_env, serving
 
 FUZZ_SCALE_VARIABLE = "CSHUB_FUZZ_EXAMPLES"
@@ -110,7 +110,7 @@ async def real_ids(engine: AsyncEngine) -> dict[str, str]:
 
 async def prepare_database(engine: AsyncEngine) -> dict[Role, str]:
     """Empty the test database, load a small demo company (so ids resolve), make a key per role."""
-    await truncate_all(engine)
+    await empty_all_tables(engine)
     await seed_demo(engine, accounts=6, seed=8)
     return {role: await make_key(engine, role, f"fuzz {role.value}") for role in Role}
 

@@ -56,7 +56,11 @@ async def test_page_size_outside_limits_is_a_clear_error(client: httpx.AsyncClie
     assert f"between 0 and {MAX_PAGE_SIZE}" in error["message"]
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "WyJhIl0", encode_global_id("Account", uuid.uuid4())])
+@pytest.mark.parametrize(
+    "cursor",
+    ["garbage", "WyJhIl0", encode_global_id("Account", uuid.uuid4())],
+    ids=["garbage", "not-a-cursor", "an-account-id"],  # fixed ids: xdist workers must collect the same tests
+)
 async def test_foreign_cursor_is_rejected(client: httpx.AsyncClient, admin_key: str, cursor: str) -> None:
     body = await gql(client, admin_key, PAGE, {"after": cursor})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -101,6 +105,7 @@ async def test_missing_account_is_null(client: httpx.AsyncClient, admin_key: str
 @pytest.mark.parametrize(
     ("value", "message"),
     [("nonsense", "not a valid cshub id"), (encode_global_id("Contact", uuid.uuid4()), "is a Contact id")],
+    ids=["nonsense", "a-contact-id"],
 )
 async def test_bad_ids_are_clear_errors(client: httpx.AsyncClient, admin_key: str, value: str, message: str) -> None:
     body = await gql(client, admin_key, "query($id: ID!) { account(id: $id) { name } }", {"id": value})

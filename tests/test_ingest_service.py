@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.databases import truncate_all
+from tests.databases import empty_all_tables
 from tests.ingesting import ingest, rows, snapshot, statuses
 
 ACME = {"external_id": "001", "name": "Acme", "domain": "acme.example", "updated_at": "2026-01-01T00:00:00Z"}
@@ -100,7 +100,7 @@ async def test_source_priority_decides_profile_fields_whatever_the_arrival_order
     crm = {"external_id": "001", "name": "Acme Corp", "domain": "acme.example", "csm_owner": "Aiko"}
     support = {"external_id": "org-1", "name": "ACME", "domain": "acme.example", "industry": "robots"}
     for order in ([("crm", crm), ("support", support)], [("support", support), ("crm", crm)]):
-        await truncate_all(engine)
+        await empty_all_tables(engine)
         for source, record in order:
             await ingest(engine, source, "accounts", [record], source_priority=("support", "crm"))
         assert await rows(engine, "SELECT name, csm_owner, industry FROM accounts") == [("ACME", "Aiko", "robots")]
@@ -208,7 +208,7 @@ async def test_shuffled_and_duplicated_delivery_ends_in_the_same_state(engine: A
 
     shuffler = random.Random(42)
     for _ in range(2):
-        await truncate_all(engine)
+        await empty_all_tables(engine)
         deliveries = [(s, e, [r]) for s, e, records in batches for r in records] * 2
         shuffler.shuffle(deliveries)
         for source, entity, records in deliveries:
