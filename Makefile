@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed-stamp
 UV := $(BIN)/uv
 UV_VERSION := $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Python caches compiled modules (__pycache__/, git-ignored) unless told not to; some machines tell it not to,
+# and then every process — each test worker, each `cshub serve` a test starts — compiles every module it
+# imports from source again (importing the app: 2.3 s instead of 1.0 s).
+unexport PYTHONDONTWRITEBYTECODE
 export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: run test check lint typecheck imports lockcheck lock schema clean
