@@ -191,7 +191,7 @@ FIELD_CLASSES: Final[Mapping[str, DataClass]] = {
     "PageInfo.startCursor": IDENTIFIER,
     "PageInfo.endCursor": IDENTIFIER,
     "MutationError.code": IDENTIFIER,
-    "MutationError.message": HUB_TEXT,
+    "MutationError.message": HUB_TEXT,  # a conflict may name who acted first; bi may call no mutation
     "MutationError.field": IDENTIFIER,
 }
 

@@ -90,10 +90,8 @@ def mask_by_class(*roots: type, classes: Mapping[str, DataClass] = FIELD_CLASSES
         for field in definition.fields:
             name = f"{type_name}.{graphql_name(field)}"
             data_class = classes.get(name)
-            roles = masked_for(data_class) if data_class is not None else frozenset()
-            if not roles:
-                continue
-            assert data_class is not None
+            if data_class is None or not (roles := masked_for(data_class)):
+                continue  # not text, or read as stored by every role (an unclassified field fails the build later)
             attached.add(name)
             if not any(isinstance(extension, Masked) for extension in field.extensions):
                 field.extensions.append(Masked(data_class, roles))
