@@ -13,7 +13,8 @@ fails the schema build or answers 403 — never "allowed by default".
                                                         timeline entries
     sales    accounts, handoffs (account context)       handoffs (create, edit, submit, cancel — their own,
                                                         enforced by service.handoffs.workflow), timeline entries
-    bi       accounts, handoffs, metrics (PII masked)   nothing
+    bi       accounts, handoffs, metrics (masked:       nothing
+             people, free text — service.privacy)
     ingest   unmatched records (its own feedback)       POST /v1/ingest/{entity}
 
 Domain rules finer than a role (sales act only on the handoffs they created) stay in their domain.

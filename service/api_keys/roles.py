@@ -7,5 +7,5 @@ class Role(StrEnum):
     ADMIN = "admin"  # everything
     CSM = "csm"  # read all, write customer-success objects
     SALES = "sales"  # handoffs, read account context
-    BI = "bi"  # read aggregates and records, contact PII masked
+    BI = "bi"  # read aggregates and records, people and free text masked (service.privacy)
     INGEST = "ingest"  # write through the ingest API only

@@ -9,7 +9,6 @@ import strawberry
 
 from service.contacts.queries import ContactRow
 from service.graphql.context import Context
-from service.graphql.pii import Pii
 from service.graphql.relay import Node, encode_global_id
 
 if TYPE_CHECKING:
@@ -42,13 +41,9 @@ async def _account(
 
 @strawberry.type(description="A person at a customer.")
 class Contact(Node):
-    name: str | None = strawberry.field(description="Full name (PII: masked for role bi).", extensions=[Pii()])
-    email: str | None = strawberry.field(
-        description="E-mail address, lower-case (PII: masked for role bi).", extensions=[Pii()]
-    )
-    phone: str | None = strawberry.field(
-        description="Phone number as the source system holds it (PII: masked for role bi).", extensions=[Pii()]
-    )
+    name: str | None = strawberry.field(description="Full name.")
+    email: str | None = strawberry.field(description="E-mail address, lower-case.")
+    phone: str | None = strawberry.field(description="Phone number as the source system holds it.")
     title: str | None = strawberry.field(description="Job title.")
     role: ContactRole | None = strawberry.field(description="Role in the relationship (decision maker, champion…).")
     created_at: datetime = strawberry.field(description="When cshub first recorded the contact (UTC).")

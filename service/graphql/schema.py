@@ -25,6 +25,7 @@ from service.graphql.context import Context
 from service.graphql.errors import ErrorPolicy, log_unexpected_errors
 from service.graphql.exposure import SchemaExposure
 from service.graphql.limits import OperationLimiter
+from service.graphql.pii import check_classified, mask_by_class
 from service.graphql.relay import Node, decode_global_id
 from service.graphql.text_input import TextInputGuard
 from service.handoffs import resolvers as handoff_resolvers
@@ -267,11 +268,15 @@ class CshubSchema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     # Who may call each root field (service.authorization), and the audit of every mutation, in one place each.
+    # What each role sees masked, by the class of each text field (service.privacy): one place as well.
     protect(Query, Mutation, Account)
     audit_mutations(Mutation)
-    return CshubSchema(
+    masked = mask_by_class(Query, Mutation)
+    built = CshubSchema(
         query=Query, mutation=Mutation, extensions=[ErrorPolicy, OperationLimiter, SchemaExposure, TextInputGuard]
     )
+    check_classified(built, masked)
+    return built
 
 
 schema = build_schema()

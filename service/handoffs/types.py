@@ -10,7 +10,6 @@ import strawberry
 from service.contacts.types import Contact
 from service.contracts.types import Contract, Money
 from service.graphql.context import Context
-from service.graphql.pii import Pii
 from service.graphql.relay import Node, PageInfo, encode_cursor, encode_global_id
 from service.handoffs import queries
 from service.handoffs import record as records
@@ -81,16 +80,11 @@ async def _stakeholder_contact(root: "Stakeholder", info: strawberry.Info[Contex
 @strawberry.type(description="A person at the customer and their part in the deal.")
 class Stakeholder:
     contact_id: strawberry.Private[uuid.UUID | None]
-    name: str | None = strawberry.field(
-        description="Name as written in the handoff (the contact's name if linked; PII: masked for role bi).",
-        extensions=[Pii()],
-    )
+    name: str | None = strawberry.field(description="Name as written in the handoff (the contact's name if linked).")
     role: StakeholderRole = strawberry.field(description="Their part in the deal.")
     decides: bool = strawberry.field(description="Whether they take the decision (default: from the role).")
     uses: bool = strawberry.field(description="Whether they use the product (default: from the role).")
-    notes: str | None = strawberry.field(
-        description="What the CSM should know about them (about a person: masked for role bi).", extensions=[Pii()]
-    )
+    notes: str | None = strawberry.field(description="What the CSM should know about them.")
     contact: Contact | None = strawberry.field(
         resolver=_stakeholder_contact, description="The linked contact of the account, when one is linked."
     )

@@ -9,7 +9,6 @@ import strawberry
 
 from service.db_paging import UNPAGED
 from service.graphql.context import Context
-from service.graphql.pii import Pii
 from service.graphql.relay import PageInfo, encode_cursor, encode_global_id
 from service.surveys.queries import NpsRow, SurveyQuery, SurveyRow
 
@@ -28,9 +27,7 @@ class SurveyResponse:
     kind: SurveyKind = strawberry.field(description="Which survey.")
     score: int = strawberry.field(description="The score: 0–10 for NPS, 1–5 for CSAT.")
     comment: str | None = strawberry.field(description="Free-text comment, when given.")
-    contact_email: str | None = strawberry.field(
-        description="E-mail of the person who answered, when known (PII: masked for role bi).", extensions=[Pii()]
-    )
+    contact_email: str | None = strawberry.field(description="E-mail of the person who answered, when known.")
     responded_at: datetime = strawberry.field(description="When the answer was given (UTC).")
 
     @classmethod

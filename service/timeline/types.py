@@ -10,7 +10,6 @@ import strawberry
 
 from service.db_paging import UNPAGED
 from service.graphql.context import Context
-from service.graphql.pii import Pii
 from service.graphql.relay import PageInfo, encode_cursor, encode_global_id
 from service.timeline.queries import TimelineQuery, TimelineRow
 
@@ -69,11 +68,6 @@ class TimelineOrigin(Enum):
     HEALTH = strawberry.enum_value("health", description="Derived from the account's health score history.")
 
 
-def _actor_is_pii(entry: "TimelineEvent") -> bool:
-    """Survey respondents are customer people; an e-mail address is personal whoever it belongs to."""
-    return entry.origin is TimelineOrigin.SURVEY or "@" in (entry.actor or "")
-
-
 @strawberry.type(
     description="One entry on an account's timeline: a meeting, call, note, escalation… or a contract, ticket, "
     "survey, handoff or health event the hub knows of."
@@ -89,9 +83,7 @@ class TimelineEvent:
     summary: str = strawberry.field(description="What was said or done, in one line for derived entries.")
     actor: str | None = strawberry.field(
         description="Who did it, when known: the person recorded, the handoff's actor, the survey respondent's "
-        "e-mail; null for what no person did (contract dates, health changes). A customer's (survey respondents) "
-        "and any e-mail address are PII: masked for role bi.",
-        extensions=[Pii(applies=_actor_is_pii)],
+        "e-mail; null for what no person did (contract dates, health changes).",
     )
     source: str | None = strawberry.field(
         description="The system it came from: the source system of an ingested entry or of the contract, ticket "
