@@ -51,6 +51,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config.stash[_PASSED] = exitstatus == 0
 
 
+# Tests that take seconds each (server processes, fuzzers, crash recovery), started first so that parallel
+# workers (pytest-xdist) end together on short tests instead of one worker finishing a long one alone.
+RUN_FIRST = (
+    "tests/test_fuzz_graphql.py::",
+    "tests/test_fuzz_rest.py::",
+    "tests/test_serve_process.py::",
+    "tests/test_ingest_crash.py::",
+    "tests/test_rate_limits.py::test_two_server_processes",
+    "tests/test_seed_generator.py::test_seeding_goes_through_ingest",
+    "tests/test_graphql_handoff_context.py::",
+    "tests/test_health.py::test_readyz_is_503_when_schema_is_not_migrated",
+    "tests/test_faults.py::",
+    "tests/test_health_refresher.py::",
+    "tests/test_malformed_inputs.py::",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(RUN_FIRST))  # stable: order within each part kept
+
+
 _OWN_BASETEMP = pytest.StashKey[str]()
 _PASSED = pytest.StashKey[bool]()
 
