@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cshub: error: {error.message}", file=sys.stderr)
         return 2
     except CshubError as error:
-        print(f"cshub: error: {error.message}", file=sys.stderr)
+        print(f"cshub: error: {error.detail or error.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
