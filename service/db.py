@@ -62,6 +62,9 @@ def create_engine(url: str, settings: Settings, *, statement_timeout_seconds: fl
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
+        # A failed statement's str() (logged with tracebacks) would list its parameters: searched text,
+        # e-mail addresses, whole ingested records. The statement itself is enough to debug; its data stays out.
+        hide_parameters=True,
         # JIT off for every session: the planner's estimates for the set-based statements (health recompute,
         # BI metrics) are far off and compiling cost more than it saved — 1.5 s of a 6 s recompute of 10,000
         # accounts (bench/health), 2.4 s of a 7 s mrrMovements over 1.1M lines (bench/metrics).
