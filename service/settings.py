@@ -148,6 +148,13 @@ class Settings(BaseSettings):
     )
     graphql_max_depth: int = Field(default=10, ge=2, le=100, description="Deepest nesting of fields in an operation.")
     graphql_max_aliases: int = Field(default=50, ge=0, le=100_000, description="Most aliased fields in an operation.")
+    graphql_max_fields: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="Most field selections in an operation, fragments expanded and repeated fields counted "
+        "(GraphiQL's introspection query has ~230).",
+    )
     graphql_max_cost: int = Field(
         default=100_000,
         ge=1,

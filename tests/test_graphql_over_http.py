@@ -107,6 +107,13 @@ async def test_methods_other_than_get_and_post_are_405_with_allow(client: httpx.
     assert {method.strip() for method in response.headers["allow"].split(",")} >= {"GET", "POST"}
 
 
+@pytest.mark.parametrize("method", ["HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"])
+async def test_every_refused_method_gets_the_same_allow(client: httpx.AsyncClient, admin_key: str, method: str) -> None:
+    response = await client.request(method, "/graphql", headers=auth(admin_key))
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"  # HEAD is refused too, so it is not listed
+
+
 async def test_post_without_content_type_should_be_rejected_with_4xx(client: httpx.AsyncClient, admin_key: str) -> None:
     request = client.build_request("POST", "/graphql", content=json.dumps({"query": QUERY}), headers=auth(admin_key))
     assert "content-type" not in request.headers
