@@ -32,6 +32,8 @@ from service.http.ingest_routes import IngestEndpoint
 from service.http.middleware import AuthenticationMiddleware, GraphQLBodyLimitMiddleware, RequestContextMiddleware
 from service.http.problems import GRAPHQL_PATH, problem_response
 from service.logs import configure_logging
+from service.rate_limits.addresses import AddressBuckets
+from service.rate_limits.policy import unauthenticated_limit
 from service.settings import Settings, load_settings
 
 logger = logging.getLogger("cshub")
@@ -78,6 +80,11 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     return problem_response(CshubError("internal error; quote the request id when reporting it"), _request_id(request))
 
 
+def _address_buckets(settings: Settings) -> AddressBuckets | None:
+    limit = unauthenticated_limit(settings)
+    return AddressBuckets(limit) if limit is not None else None
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
@@ -122,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(GraphQLBodyLimitMiddleware),
-            Middleware(AuthenticationMiddleware),
+            Middleware(AuthenticationMiddleware, unauthenticated=_address_buckets(settings)),
             Middleware(RouteAuthorizationMiddleware, routes=routes),
         ],
         exception_handlers={

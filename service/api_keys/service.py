@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.api_keys import queries
+from service.api_keys.cache import KeyCache
 from service.api_keys.key_secrets import display_prefix, hash_secret, new_secret
 from service.api_keys.queries import ApiKeyRow
 from service.api_keys.roles import Role
@@ -28,6 +29,11 @@ class Principal:
         return f"{self.name} ({self.key_id})"
 
 
+# One per process (its workers each have their own): revocation in this process must reach the very cache
+# the requests read, whichever app or command did it.
+VALID_KEYS: KeyCache[Principal] = KeyCache()
+
+
 @dataclass(frozen=True, slots=True)
 class CreatedKey:
     key: ApiKeyRow
@@ -45,13 +51,24 @@ async def create_key(conn: AsyncConnection, *, role: Role, name: str) -> Created
     return CreatedKey(key=row, secret=secret)
 
 
-async def authenticate(conn: AsyncConnection, secret: str) -> Principal | None:
-    """The principal for a presented secret, or None when it is unknown or revoked."""
-    row = await queries.find_active_by_hash(conn, hash_secret(secret))
+def cached_principal(secret: str) -> Principal | None:
+    """The principal of a valid key this process looked up within the cache time, without asking PostgreSQL."""
+    return VALID_KEYS.get(hash_secret(secret))
+
+
+async def authenticate(conn: AsyncConnection, secret: str, *, cache_seconds: float = 0) -> Principal | None:
+    """The principal for a presented secret, or None when it is unknown or revoked; a valid key is remembered
+    for ``cache_seconds`` (``cached_principal``)."""
+    key_hash = hash_secret(secret)
+    if cache_seconds > 0 and (cached := VALID_KEYS.get(key_hash)) is not None:
+        return cached
+    row = await queries.find_active_by_hash(conn, key_hash)
     if row is None:
         return None
     await queries.touch_last_used(conn, row.id)
-    return Principal(key_id=row.id, name=row.name, role=row.role)
+    principal = Principal(key_id=row.id, name=row.name, role=row.role)
+    VALID_KEYS.put(key_hash, row.id, principal, cache_seconds)
+    return principal
 
 
 async def list_keys(conn: AsyncConnection) -> list[ApiKeyRow]:
@@ -64,6 +81,7 @@ async def revoke_key(conn: AsyncConnection, key_id: str) -> ApiKeyRow:
     except ValueError:
         raise InvalidInput(f"{key_id!r} is not a key id; `cshub keys list` shows them") from None
     row = await queries.revoke_key(conn, parsed)
+    VALID_KEYS.forget(parsed)  # at once, even before the caller commits: a cache miss only costs a lookup
     if row is None:
         raise NotFound(f"no API key with id {key_id}; `cshub keys list` shows them")
     return row
