@@ -15,6 +15,7 @@ fails the schema build or answers 403 — never "allowed by default".
                                                         enforced by service.handoffs.workflow), timeline entries
     bi       accounts, handoffs, metrics (PII masked)   nothing
     ingest   unmatched records (its own feedback)       POST /v1/ingest/{entity}
+             (a key bound to sources: only theirs, both ways — service.api_keys.service)
 
 Domain rules finer than a role (sales act only on the handoffs they created) stay in their domain.
 """

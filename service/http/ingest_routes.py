@@ -3,9 +3,10 @@
 The route checks the request (media type, published size limits, JSON shape; the role was checked by
 ``service.http.authorization``), then runs the batch and its audit entry in one transaction: valid records
 are written together or, if the database fails, not at all (503, safe to retry). Per-record problems never
-fail the batch; they come back as ``rejected``. A refused batch (unknown entity, not JSON, malformed, over a
-limit) is recorded in the audit log as ``refused`` with its code — except 429, which records nothing: an
-overloaded process should not take on more writes.
+fail the batch; they come back as ``rejected``. A key bound to sources (``service.api_keys.service``) may
+send batches from those sources only (403 otherwise). A refused batch (unknown entity, not JSON, malformed,
+over a limit, another source) is recorded in the audit log as ``refused`` with its code — except 429, which
+records nothing: an overloaded process should not take on more writes.
 """
 
 import asyncio
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from service.api_keys.service import Principal
+from service.api_keys.service import MAX_SOURCE_LENGTH, Principal
 from service.audit.service import AuditedWrite, Outcome, Who, outcome_of
 from service.db import database_errors, in_transaction
 from service.errors import (
@@ -32,8 +33,6 @@ from service.errors import (
 from service.ingest import idempotency
 from service.ingest.service import ENTITIES, ingest_audited
 from service.settings import Settings
-
-MAX_SOURCE_LENGTH = 100
 
 
 class IngestEndpoint:
@@ -55,6 +54,7 @@ class IngestEndpoint:
                 idempotency.check_key(key)
             body = _parse(await self._read_body(request))
             source, records = self._batch(body)
+            principal.require_source(source, "ingest batches from")  # a key bound to sources: only theirs
         except CshubError as error:
             await refused(request, principal, error)
             raise
