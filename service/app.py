@@ -22,6 +22,7 @@ from service.db import check_connection, create_engine, database_errors
 from service.embedded_db import EmbeddedPostgres
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotFound
 from service.graphql.schema import schema
+from service.graphql.view import ALLOWED_METHODS as GRAPHQL_ALLOWED_METHODS
 from service.graphql.view import graphql_app
 from service.health_scores.refresher import HealthRefresher
 from service.health_scores.service import thresholds_from
@@ -31,6 +32,8 @@ from service.http.ingest_routes import IngestEndpoint
 from service.http.middleware import AuthenticationMiddleware, GraphQLBodyLimitMiddleware, RequestContextMiddleware
 from service.http.problems import GRAPHQL_PATH, problem_response
 from service.logs import configure_logging
+from service.rate_limits.addresses import AddressBuckets
+from service.rate_limits.policy import unauthenticated_limit
 from service.settings import Settings, load_settings
 
 logger = logging.getLogger("cshub")
@@ -57,13 +60,29 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         error = CshubError(str(exc.detail))
     response = problem_response(error, _request_id(request))
     if exc.status_code == 405 and exc.headers and "Allow" in exc.headers:
-        response.headers["Allow"] = exc.headers["Allow"]  # RFC 9110: a 405 lists the methods that are allowed
+        response.headers["Allow"] = _allow(request.url.path, exc.headers["Allow"])
     return response
+
+
+def _allow(path: str, routed: str) -> str:
+    """RFC 9110: a 405 lists the methods that are allowed — the same list for every refused method.
+
+    The router's list comes from a set (its order varies between processes) and includes the HEAD it adds to
+    every GET route; /graphql serves neither HEAD nor anything but GET and POST, and its view says so itself.
+    """
+    if path == GRAPHQL_PATH:
+        return GRAPHQL_ALLOWED_METHODS
+    return ", ".join(sorted(method.strip() for method in routed.split(",")))
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.error("unhandled error", exc_info=exc, extra={"request_id": _request_id(request)})
     return problem_response(CshubError("internal error; quote the request id when reporting it"), _request_id(request))
+
+
+def _address_buckets(settings: Settings) -> AddressBuckets | None:
+    limit = unauthenticated_limit(settings)
+    return AddressBuckets(limit) if limit is not None else None
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -110,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(GraphQLBodyLimitMiddleware),
-            Middleware(AuthenticationMiddleware),
+            Middleware(AuthenticationMiddleware, unauthenticated=_address_buckets(settings)),
             Middleware(RouteAuthorizationMiddleware, routes=routes),
         ],
         exception_handlers={

@@ -16,6 +16,7 @@ fails the schema build or answers 403 — never "allowed by default".
     bi       accounts, handoffs, metrics (masked:       nothing
              people, free text — service.privacy)
     ingest   unmatched records (its own feedback)       POST /v1/ingest/{entity}
+             (a key bound to sources: only theirs, both ways — service.api_keys.service)
 
 Domain rules finer than a role (sales act only on the handoffs they created) stay in their domain.
 """

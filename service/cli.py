@@ -69,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
     create = key_commands.add_parser("create", help="create a key; the key is printed on the last line")
     create.add_argument("--role", required=True, choices=[role.value for role in Role])
     create.add_argument("--name", help="a label for the key (default: the role)")
+    create.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="ingest keys: bind the key to this source (repeat for several); it then ingests and reads only "
+        "their records (default: every source)",
+    )
     key_commands.add_parser("list", help="list keys (never their secrets)")
     revoke = key_commands.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id", help="the key id shown by `cshub keys list`")
@@ -104,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cshub: error: {error.message}", file=sys.stderr)
         return 2
     except CshubError as error:
-        print(f"cshub: error: {error.message}", file=sys.stderr)
+        print(f"cshub: error: {error.detail or error.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -221,8 +229,10 @@ def _keys(settings: Settings, args: argparse.Namespace) -> int:
     async def body(url: str) -> int:
         async with engine_for(url, settings, require_head=True) as engine:
             if args.keys_command == "create":
-                created = await audited_key_change(engine, "keys:create", _create_key(Role(args.role), args.name))
-                print(f"created {created.key.role} key {created.key.id} ({created.key.name})")
+                change = _create_key(Role(args.role), args.name, args.source)
+                created = await audited_key_change(engine, "keys:create", change)
+                bound = f" for source(s) {', '.join(created.key.sources)}" if created.key.sources else ""
+                print(f"created {created.key.role} key {created.key.id} ({created.key.name}){bound}")
                 print("store it now; it cannot be shown again:")
                 print(created.secret)
             elif args.keys_command == "list":
@@ -231,9 +241,10 @@ def _keys(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"{'id':36}  {'role':6}  {'prefix':12}  {'created':19}  {'status':19}  name")
                 for row in rows:
                     status = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
+                    bound = f"  (sources: {', '.join(row.sources)})" if row.sources else ""
                     print(
                         f"{row.id!s:36}  {row.role.value:6}  {row.key_prefix:12}  "
-                        f"{row.created_at:%Y-%m-%d %H:%M:%S}  {status:19}  {row.name}"
+                        f"{row.created_at:%Y-%m-%d %H:%M:%S}  {status:19}  {row.name}{bound}"
                     )
             else:
                 row = await audited_key_change(engine, "keys:revoke", _revoke_key(args.id))
@@ -243,9 +254,9 @@ def _keys(settings: Settings, args: argparse.Namespace) -> int:
     return _run_with_database(settings, body)
 
 
-def _create_key(role: Role, name: str | None) -> KeyChange[api_keys.CreatedKey]:
+def _create_key(role: Role, name: str | None, sources: Sequence[str]) -> KeyChange[api_keys.CreatedKey]:
     async def create(conn: AsyncConnection) -> tuple[api_keys.CreatedKey, ApiKeyRow]:
-        created = await api_keys.create_key(conn, role=role, name=name or role.value)
+        created = await api_keys.create_key(conn, role=role, name=name or role.value, sources=sources)
         return created, created.key
 
     return create

@@ -5,9 +5,13 @@ unreachable or restarting server, a connection lost mid-request, a pool with no 
 within ``pool_timeout``, a transaction aborted by concurrent work, and a statement cancelled by the
 statement timeout (``QueryTimeout``). Connections are pre-pinged on checkout, so after a database
 restart the dead ones are replaced and the service recovers without a restart of its own.
+
+While PostgreSQL is down, API clients (unauthenticated ones included) read only "database unavailable":
+where the database is and how it is configured goes to the log (and to the command line's error line).
 """
 
 import asyncio
+import logging
 import random
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,7 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from service.errors import DatabaseUnavailable, QueryTimeout
 from service.settings import Settings
 
+logger = logging.getLogger("cshub.db")
+# The command line prints the detail of its own failures (`cshub: error: ...`) and configures no logging:
+# without a handler here, Python's last-resort handler would print every warning a second time.
+logger.addHandler(logging.NullHandler())
+
 CONNECT_TIMEOUT_SECONDS = 5
+OUTAGE_MESSAGE = "database unavailable"
 # serialization_failure, deadlock_detected, lock_not_available
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 # admin_shutdown, crash_shutdown, cannot_connect_now (starting up or shutting down)
@@ -52,6 +62,9 @@ def create_engine(url: str, settings: Settings, *, statement_timeout_seconds: fl
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
+        # A failed statement's str() (logged with tracebacks) would list its parameters: searched text,
+        # e-mail addresses, whole ingested records. The statement itself is enough to debug; its data stays out.
+        hide_parameters=True,
         # JIT off for every session: the planner's estimates for the set-based statements (health recompute,
         # BI metrics) are far off and compiling cost more than it saved — 1.5 s of a 6 s recompute of 10,000
         # accounts (bench/health), 2.4 s of a 7 s mrrMovements over 1.1M lines (bench/metrics).
@@ -72,6 +85,12 @@ def describe_url(url: str) -> str:
     return f"{host}{port}/{parsed.database}"
 
 
+def unavailable(detail: str) -> DatabaseUnavailable:
+    """The outage answer clients get (no host, no hints), with ``detail`` for the operator, logged here."""
+    logger.warning("database unavailable: %s", detail)
+    return DatabaseUnavailable(OUTAGE_MESSAGE, detail=detail)
+
+
 @asynccontextmanager
 async def database_errors(url: str) -> AsyncIterator[None]:
     """Turn driver-level connection failures into one ``DatabaseUnavailable`` line."""
@@ -81,18 +100,16 @@ async def database_errors(url: str) -> AsyncIterator[None]:
         raise DatabaseUnavailable("every database connection of this server is busy; retry in a moment") from None
     except (OSError, socket.gaierror, InterfaceError, OperationalError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise DatabaseUnavailable(
+        raise unavailable(
             f"cannot connect to PostgreSQL at {describe_url(url)}: {reason}; "
             "check that the server runs and CSHUB_DATABASE_URL is right, or unset it to use the embedded one"
         ) from None
     except DBAPIError as exc:
         state = _sqlstate(exc) or ""
         if state in _RESTARTING_SQLSTATES:
-            raise DatabaseUnavailable(
-                "PostgreSQL is restarting or shutting down; nothing was written, retry in a few seconds"
-            ) from None
+            raise unavailable(f"PostgreSQL at {describe_url(url)} is restarting or shutting down") from None
         if exc.connection_invalidated or state.startswith(_CONNECTION_EXCEPTION_CLASS):
-            raise DatabaseUnavailable(f"lost the connection to PostgreSQL at {describe_url(url)}") from None
+            raise unavailable(f"lost the connection to PostgreSQL at {describe_url(url)}") from None
         if state == _QUERY_CANCELED:
             raise QueryTimeout(
                 "the query ran longer than this server allows and was cancelled; nothing was written. "

@@ -7,7 +7,8 @@ anything that is not a ``CshubError`` is unexpected and masked.
 
     CshubError
     ├── ConfigurationError          CONFIGURATION_INVALID      500  (start-up only)
-    ├── DatabaseUnavailable         DATABASE_UNAVAILABLE       503  (with Retry-After; nothing was written)
+    ├── DatabaseUnavailable         DATABASE_UNAVAILABLE       503  (with Retry-After; nothing was written;
+    │                                                                 clients read only "database unavailable")
     │   ├── EmbeddedDatabaseError   EMBEDDED_DATABASE_FAILED   503
     │   ├── SchemaNotReady          SCHEMA_NOT_READY           503
     │   └── QueryTimeout            QUERY_TIMEOUT              503  (a statement hit the statement timeout)
@@ -40,10 +41,13 @@ class CshubError(Exception):
 
     retry_after: int | None = None  # seconds, sent as Retry-After when set; a class default, instances may refine it
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field  # the input field at fault (API name, e.g. `dueOn`), when the error is about one
+        # For the operator only (logged, printed by the command line), never sent to API clients: it may
+        # name hosts, socket paths or settings.
+        self.detail = detail
 
 
 class ConfigurationError(CshubError):

@@ -2,7 +2,8 @@
 
 What is logged is chosen by the callers (``service.http.middleware`` logs one line per request with
 method, path, status, duration, request id and key id). API keys, query strings, request bodies and
-contact data are never passed in, so they never reach the log.
+contact data are never passed in, so they never reach the log; database errors are logged with their
+statement but not its parameters (the engine hides them, ``service.db.create_engine``).
 """
 
 import json

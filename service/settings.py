@@ -107,6 +107,22 @@ class Settings(BaseSettings):
     rate_limit_ingest_burst: int = Field(
         default=120, ge=1, le=1_000_000, description="Ingest batches one API key may send at once after a pause."
     )
+    rate_limit_unauthenticated_per_minute: float = Field(
+        default=60,
+        ge=0,
+        description="Requests without a valid API key (none, malformed, unknown, revoked) one client address may "
+        "make per minute, sustained, per process; then 429 before any key lookup; 0: no limit.",
+    )
+    rate_limit_unauthenticated_burst: int = Field(
+        default=30, ge=1, le=1_000_000, description="Requests without a valid API key one address may make at once."
+    )
+    api_key_cache_seconds: float = Field(
+        default=10,
+        ge=0,
+        le=3600,
+        description="A valid key is remembered this long per process (no lookup per request); a revocation from "
+        "another process takes effect within it; 0: look every key up every time.",
+    )
     ingest_max_records: int = Field(default=1000, ge=1, le=100_000, description="Most records in one batch.")
     ingest_idempotency_ttl_hours: float = Field(
         default=72, gt=0, le=24 * 365, description="How long an Idempotency-Key's first response is kept and replayed."
@@ -148,6 +164,13 @@ class Settings(BaseSettings):
     )
     graphql_max_depth: int = Field(default=10, ge=2, le=100, description="Deepest nesting of fields in an operation.")
     graphql_max_aliases: int = Field(default=50, ge=0, le=100_000, description="Most aliased fields in an operation.")
+    graphql_max_fields: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="Most field selections in an operation, fragments expanded and repeated fields counted "
+        "(GraphiQL's introspection query has ~230).",
+    )
     graphql_max_cost: int = Field(
         default=100_000,
         ge=1,

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from service.accounts.tables import accounts
 from service.api_keys import service as api_keys
 from service.api_keys.roles import Role
 from service.audit import queries as audit_queries
@@ -167,6 +168,37 @@ async def test_an_ingest_batch_leaves_one_entry_in_its_transaction_and_a_replay_
     assert entry.details["totals"]["created"] == 2
     assert entry.details["totals"]["rejected"] == 1
     assert "Acme" not in json.dumps(entry.details)
+
+
+async def test_rest_refusals_are_recorded_by_role_and_by_request_problem(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    ingest, ingest_id = await key(engine, Role.INGEST, "crm sync")
+    bi, bi_id = await key(engine, Role.BI, "Board")
+    batch = {"source": "crm", "records": [{"external_id": "a1", "name": "Acme"}]}
+
+    async def send(secret: str, entity: str, rid: str, **kwargs: Any) -> int:
+        headers = {"Authorization": f"Bearer {secret}", "X-Request-ID": rid, **kwargs.pop("headers", {})}
+        return (await client.post(f"/v1/ingest/{entity}", headers=headers, **kwargs)).status_code
+
+    assert await send(bi, "accounts", "r-role", json=batch) == 403
+    assert await send(ingest, "widgets", "r-entity", json=batch) == 404
+    assert (
+        await send(ingest, "accounts", "r-media", content=json.dumps(batch), headers={"Content-Type": "text/plain"})
+        == 415
+    )
+    assert await send(ingest, "accounts", "r-json", content=b"{", headers={"Content-Type": "application/json"}) == 400
+    assert await send(ingest, "accounts", "r-shape", json={"source": "crm"}) == 422
+    assert (await client.get("/v1/ingest/accounts", headers={"Authorization": f"Bearer {bi}"})).status_code == 405
+    assert await count(engine, accounts) == 0
+    recorded = [(e.request_id, e.key_id, e.action, e.target, e.outcome, e.details) for e in await entries(engine)]
+    assert recorded == [
+        ("r-role", bi_id, "ingest:accounts", "accounts", "refused", {"code": "FORBIDDEN"}),
+        ("r-entity", ingest_id, "ingest:unknown", "widgets", "refused", {"code": "NOT_FOUND"}),
+        ("r-media", ingest_id, "ingest:accounts", "accounts", "refused", {"code": "UNSUPPORTED_MEDIA_TYPE"}),
+        ("r-json", ingest_id, "ingest:accounts", "accounts", "refused", {"code": "BAD_REQUEST"}),
+        ("r-shape", ingest_id, "ingest:accounts", "accounts", "refused", {"code": "BAD_USER_INPUT"}),
+    ]  # the 405 is no write of anyone's: not recorded
 
 
 def test_api_key_changes_on_the_command_line_are_recorded(

@@ -1,13 +1,21 @@
+import asyncio
 import logging
+import uuid
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.api_keys import service as api_keys
+from service.api_keys.cache import KeyCache
 from service.api_keys.roles import Role
+from service.cli import main
 from service.errors import InvalidInput, NotFound
+from service.settings import Settings
+from tests.app_client import app_client
 from tests.conftest import make_key
+from tests.test_graphql_360 import counting_statements
 
 QUERY = {"query": "{ accounts(first: 1) { edges { node { name } } } }"}
 
@@ -103,3 +111,70 @@ async def test_keys_never_reach_the_logs(
     assert all(getattr(r, "key_id", None) or r.status == 401 for r in request_logs)  # type: ignore[attr-defined]
     service_records = [r for r in caplog.records if not r.name.startswith("httpx")]  # the test client's own log
     assert all(admin_key not in r.getMessage() and admin_key not in str(vars(r)) for r in service_records)
+
+
+# --- the cache of valid keys ---------------------------------------------------------------------------------
+
+
+def _key_lookups(statements: list[str]) -> list[str]:
+    return [statement for statement in statements if "FROM api_keys" in statement]
+
+
+async def test_a_valid_key_is_looked_up_once_per_cache_time(engine: AsyncEngine, settings: Settings) -> None:
+    key = await make_key(engine, Role.CSM)
+    headers = {"Authorization": f"Bearer {key}"}
+    async with app_client(settings, api_key_cache_seconds=10) as (http, _):
+        with counting_statements() as statements:
+            answers = [await http.post("/graphql", json=QUERY, headers=headers) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert len(_key_lookups(statements)) == 1
+    async with app_client(settings, api_key_cache_seconds=0) as (http, _):
+        with counting_statements() as statements:
+            answers = [await http.post("/graphql", json=QUERY, headers=headers) for _ in range(2)]
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert len(_key_lookups(statements)) == 2  # 0: every request looks its key up
+
+
+async def test_revoking_on_the_command_line_in_this_process_takes_effect_at_once(
+    engine: AsyncEngine, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with engine.begin() as conn:
+        created = await api_keys.create_key(conn, role=Role.CSM, name="to revoke")
+    headers = {"Authorization": f"Bearer {created.secret}"}
+    monkeypatch.setenv("CSHUB_DATABASE_URL", database_url)
+    async with app_client(settings, api_key_cache_seconds=3600) as (http, _):
+        assert (await http.post("/graphql", json=QUERY, headers=headers)).status_code == 200  # cached now
+        assert await asyncio.to_thread(main, ["keys", "revoke", str(created.key.id)]) == 0
+        assert (await http.post("/graphql", json=QUERY, headers=headers)).status_code == 401
+
+
+async def test_a_revocation_by_another_process_is_honoured_within_the_cache_time(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    async with engine.begin() as conn:
+        created = await api_keys.create_key(conn, role=Role.CSM, name="revoked elsewhere")
+    headers = {"Authorization": f"Bearer {created.secret}"}
+    async with app_client(settings, api_key_cache_seconds=0.5) as (http, _):
+        assert (await http.post("/graphql", json=QUERY, headers=headers)).status_code == 200
+        async with engine.begin() as conn:  # as another worker or host would: straight in the database
+            await conn.execute(sa.text("UPDATE api_keys SET revoked_at = now() WHERE id = :id"), {"id": created.key.id})
+        within = (await http.post("/graphql", json=QUERY, headers=headers)).status_code
+        await asyncio.sleep(0.6)
+        after = (await http.post("/graphql", json=QUERY, headers=headers)).status_code
+    assert (within, after) == (200, 401)
+
+
+def test_the_key_cache_expires_entries_and_stays_bounded() -> None:
+    now = [0.0]
+    cache: KeyCache[str] = KeyCache(capacity=2, clock=lambda: now[0])
+    ids = [uuid.uuid4() for _ in range(3)]
+    cache.put("h0", ids[0], "p0", seconds=10)
+    cache.put("h1", ids[1], "p1", seconds=10)
+    cache.put("h2", ids[2], "p2", seconds=10)  # over capacity: the oldest entry goes
+    assert (cache.get("h0"), cache.get("h1"), cache.get("h2"), len(cache)) == (None, "p1", "p2", 2)
+    cache.forget(ids[1])
+    assert cache.get("h1") is None
+    now[0] = 10.0
+    assert cache.get("h2") is None  # expired
+    cache.put("h3", ids[0], "p3", seconds=0)  # 0: not cached at all
+    assert len(cache) == 0

@@ -52,3 +52,15 @@ def test_migrate_reports_head(cli_env: None, capsys: pytest.CaptureFixture[str])
 def test_export_schema_prints_sdl(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export-schema"]) == 0
     assert "type Query" in capsys.readouterr().out
+
+
+def test_an_ingest_key_can_be_bound_to_sources(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "create", "--role", "ingest", "--source", "zendesk", "--source", "salesforce"]) == 0
+    created = capsys.readouterr().out.strip().splitlines()
+    assert created[0].endswith("for source(s) salesforce, zendesk")
+    assert main(["keys", "list"]) == 0
+    assert "(sources: salesforce, zendesk)" in capsys.readouterr().out
+    assert main(["keys", "create", "--role", "csm", "--source", "zendesk"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "only ingest keys can be bound to sources" in err

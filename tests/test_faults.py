@@ -23,6 +23,7 @@ from service.settings import Settings
 from tests.app_client import app_client
 from tests.conftest import make_key
 from tests.databases import RestartablePostgres, restartable_postgres, scratch_database
+from tests.serve_process import free_port
 
 QUERY = {"query": "{ __typename }"}
 ACCOUNTS_QUERY = {"query": "{ accounts(first: 5) { edges { node { name } } } }"}
@@ -189,6 +190,43 @@ async def test_an_exhausted_pool_answers_503_fast_instead_of_hanging(engine: Asy
     assert ingest.status_code == 503
     assert ingest.json()["code"] == "DATABASE_UNAVAILABLE"
     assert after.status_code == 200
+
+
+# --- what an outage tells the client ---------------------------------------------------------------------
+
+
+async def test_while_the_database_is_unreachable_clients_read_only_database_unavailable(
+    engine: AsyncEngine, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = await make_key(engine)
+    port = free_port()  # nothing listens there: PostgreSQL is "down"
+    async with app_client(settings) as (http, state):
+        down = create_engine(f"postgresql+asyncpg://cshub@127.0.0.1:{port}/cshub_down", settings)
+        state["engine"] = down  # every later request uses it
+        try:
+            bad_key = await http.post("/graphql", json=QUERY, headers=_bearer("cshub_not-a-key"))
+            graphql = await http.post("/graphql", json=QUERY, headers=_bearer(key))
+            ingest = await http.post("/v1/ingest/accounts", json={"source": "crm", "records": []}, headers=_bearer(key))
+            ready = await http.get("/readyz")
+        finally:
+            await down.dispose()
+    for response in (bad_key, graphql, ingest, ready):
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert str(port) not in response.text
+        assert "127.0.0.1" not in response.text
+        assert "cshub_down" not in response.text
+        assert "CSHUB_" not in response.text
+    for response in (bad_key, graphql):
+        assert response.json()["errors"][0] == {
+            "message": "database unavailable",
+            "extensions": {"code": "DATABASE_UNAVAILABLE", "requestId": response.headers["X-Request-ID"]},
+        }
+    for response in (ingest, ready):
+        assert (response.json()["code"], response.json()["detail"]) == ("DATABASE_UNAVAILABLE", "database unavailable")
+    logged = [record.getMessage() for record in caplog.records if record.name == "cshub.db"]
+    assert len(logged) == 4  # one line per failed request, for the operator
+    assert all(f"cannot connect to PostgreSQL at 127.0.0.1:{port}/cshub_down" in line for line in logged)
 
 
 # --- database restart under load --------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """GraphQL over the identity map: Account.sources, unmatchedRecords and the mergeAccounts mutation."""
 
+import json
 import uuid
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.api_keys import service as api_keys
 from service.api_keys.roles import Role
 from service.graphql.relay import encode_global_id
 from tests.conftest import make_key
@@ -79,6 +81,31 @@ async def test_unmatched_records_are_queryable(client: httpx.AsyncClient, engine
     bi_key = await make_key(engine, Role.BI, "bi")
     denied = await gql(client, bi_key, query)
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_an_ingest_key_bound_to_sources_reads_only_their_unmatched_records(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    for source in ("zendesk", "salesforce", "hubspot"):
+        record = {"external_id": f"{source}-1", "account_domain": "nowhere.example", "email": f"ann@{source}.example"}
+        await ingest(engine, source, "contacts", [record])
+    async with engine.begin() as conn:
+        bound = await api_keys.create_key(conn, role=Role.INGEST, name="desk", sources=["zendesk", "salesforce"])
+    unbound = await make_key(engine, Role.INGEST, "everything")
+    listing = "{ unmatchedRecords(first: 10) { totalCount edges { node { source payload } } } }"
+
+    seen = (await gql(client, bound.secret, listing))["data"]["unmatchedRecords"]
+    assert sorted(edge["node"]["source"] for edge in seen["edges"]) == ["salesforce", "zendesk"]
+    assert seen["totalCount"] == 2
+    assert "hubspot" not in json.dumps(seen)
+    own = await gql(client, bound.secret, '{ unmatchedRecords(source: "zendesk") { totalCount } }')
+    assert own["data"]["unmatchedRecords"]["totalCount"] == 1
+    other = await gql(client, bound.secret, '{ unmatchedRecords(source: "hubspot") { totalCount } }')
+    assert other["data"] is None
+    assert other["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "bound to the source(s) salesforce, zendesk" in other["errors"][0]["message"]
+    everything = await gql(client, unbound, listing)  # unbound: every source, as before
+    assert everything["data"]["unmatchedRecords"]["totalCount"] == 3
 
 
 async def test_merge_moves_every_fact_and_link_and_keeps_usage_rollups_exact(

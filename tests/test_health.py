@@ -79,6 +79,7 @@ async def test_wrong_method_is_405(client: httpx.AsyncClient) -> None:
     response = await client.post("/healthz")
     assert response.status_code == 405
     assert response.json()["code"] == "METHOD_NOT_ALLOWED"
+    assert response.headers["Allow"] == "GET, HEAD"  # always in this order (the router's list is a set)
 
 
 async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:

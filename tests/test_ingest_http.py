@@ -11,8 +11,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.api_keys import service as api_keys
 from service.api_keys.roles import Role
 from service.app import create_app
+from service.errors import InvalidInput
 from service.settings import Settings
 from tests.conftest import LifespanApp, make_key
 from tests.ingesting import rows
@@ -286,3 +288,30 @@ async def test_a_busy_replica_answers_429_with_retry_after(
             assert_problem(refused, 429, "OVERLOADED")
             assert refused.headers["Retry-After"] == "1"
         assert (await slow).status_code == 200
+
+
+async def test_an_ingest_key_bound_to_sources_sends_only_their_batches(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    async with engine.begin() as conn:
+        created = await api_keys.create_key(conn, role=Role.INGEST, name="desk", sources=["zendesk", "salesforce"])
+    key = created.secret
+    assert (await post(client, key, "accounts", {"source": "zendesk", "records": [ACCOUNTS[0]]})).status_code == 200
+    refused = await post(client, key, "accounts", {"source": "hubspot", "records": [ACCOUNTS[1]]})
+    assert_problem(refused, 403, "FORBIDDEN", "bound to the source(s) salesforce, zendesk", "'hubspot'")
+    assert [row[0] for row in await rows(engine, "SELECT name FROM accounts")] == ["Acme"]  # nothing of it written
+    audit = await rows(engine, "SELECT outcome, details->>'code' FROM audit_log ORDER BY occurred_at")
+    assert audit == [("ok", None), ("refused", "FORBIDDEN")]
+    unbound = await make_key(engine, Role.INGEST, "everything")
+    assert (await post(client, unbound, "accounts", {"source": "hubspot", "records": [ACCOUNTS[1]]})).status_code == 200
+
+
+async def test_only_ingest_keys_can_be_bound_to_sources(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        with pytest.raises(InvalidInput, match="only ingest keys can be bound"):
+            await api_keys.create_key(conn, role=Role.CSM, name="cs", sources=["zendesk"])
+        with pytest.raises(InvalidInput, match="1 to 100 characters"):
+            await api_keys.create_key(conn, role=Role.INGEST, name="blank", sources=["  "])
+        with pytest.raises(sa.exc.IntegrityError):  # and the table holds to it, whoever writes
+            await conn.execute(sa.text("INSERT INTO api_keys (name, role, key_prefix, key_hash, sources) "
+                                       "VALUES ('x', 'csm', 'p', 'h', ARRAY['zendesk'])"))  # fmt: skip

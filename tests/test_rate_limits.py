@@ -2,6 +2,8 @@
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +12,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.api_keys.roles import Role
+from service.app import create_app
+from service.rate_limits.addresses import AddressBuckets
 from service.rate_limits.buckets import take_token
 from service.rate_limits.policy import Decision, RateLimit
 from service.rate_limits.tables import rate_limit_buckets
 from service.settings import Settings
 from tests.app_client import app_client
-from tests.conftest import make_key
+from tests.conftest import LifespanApp, make_key
 from tests.serve_process import cshub_env, run_cshub, serving
+from tests.test_graphql_360 import counting_statements
 
 QUERY = {"query": "{ __typename }"}
 ONE_PER_SECOND = RateLimit(per_minute=60, burst=3)
@@ -156,6 +161,91 @@ async def test_unauthenticated_and_public_requests_spend_no_tokens(engine: Async
         assert "RateLimit-Limit" not in (await http.get("/healthz")).headers
     async with engine.connect() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(rate_limit_buckets))).scalar_one() == 0
+
+
+# --- requests without a valid key: per client address, in process --------------------------------------
+
+
+@asynccontextmanager
+async def from_addresses(
+    settings: Settings, *addresses: str, **overrides: Any
+) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """One app, and a client for it from each of ``addresses``."""
+    app = create_app(settings.model_copy(update=overrides))
+    async with app.router.lifespan_context(app) as state:
+        lifespan = LifespanApp(app, dict(state or {}))
+        clients = [
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=lifespan, client=(address, 4711)), base_url="http://t")
+            for address in addresses
+        ]
+        try:
+            yield clients
+        finally:
+            for client in clients:
+                await client.aclose()
+
+
+def _codes(responses: list[httpx.Response]) -> list[int]:
+    return [response.status_code for response in responses]
+
+
+async def test_requests_without_a_valid_key_are_limited_per_address_before_any_lookup(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    valid = await make_key(engine)
+    limits = {"rate_limit_unauthenticated_per_minute": 6, "rate_limit_unauthenticated_burst": 3}
+    async with from_addresses(settings, "192.0.2.1", "192.0.2.2", **limits) as (guesser, neighbour):
+        assert (await guesser.post("/graphql", json=QUERY, headers={"Authorization": f"Bearer {valid}"})).is_success
+        spent = [
+            await guesser.post("/graphql", json=QUERY),  # no key
+            await guesser.post("/v1/ingest/accounts", json={}, headers={"Authorization": "Basic x"}),  # malformed
+            await guesser.post("/graphql", json=QUERY, headers={"Authorization": "Bearer cshub_guess-1"}),  # unknown
+        ]
+        with counting_statements() as statements:
+            refused = await guesser.post("/graphql", json=QUERY, headers={"Authorization": "Bearer cshub_guess-2"})
+        still_valid = await guesser.post("/graphql", json=QUERY, headers={"Authorization": f"Bearer {valid}"})
+        elsewhere = await neighbour.post("/graphql", json=QUERY)
+        public = await guesser.get("/healthz")
+    assert _codes(spent) == [401, 401, 401]
+    assert refused.status_code == 429
+    assert statements == []  # refused before the key was looked up
+    assert refused.headers["Retry-After"] == "10"  # 6 a minute: one token every 10 s
+    error = refused.json()["errors"][0]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert "without a valid API key from this address" in error["message"]
+    assert still_valid.status_code == 200  # a valid key (cached since its first request) is not held back
+    assert elsewhere.status_code == 401  # another address has its own bucket
+    assert public.status_code == 200
+
+
+async def test_a_rest_refusal_without_a_key_over_the_limit_is_a_429_problem(settings: Settings) -> None:
+    limits = {"rate_limit_unauthenticated_per_minute": 60, "rate_limit_unauthenticated_burst": 1}
+    async with from_addresses(settings, "192.0.2.9", **limits) as (http,):
+        responses = [await http.post("/v1/ingest/accounts", json={}) for _ in range(2)]
+    assert _codes(responses) == [401, 429]
+    assert responses[1].headers["content-type"] == "application/problem+json"
+    assert responses[1].json()["code"] == "RATE_LIMITED"
+    assert responses[1].headers["Retry-After"] == "1"
+
+
+async def test_a_zero_unauthenticated_rate_turns_the_address_limit_off(settings: Settings) -> None:
+    limits = {"rate_limit_unauthenticated_per_minute": 0, "rate_limit_unauthenticated_burst": 1}
+    async with from_addresses(settings, "192.0.2.3", **limits) as (http,):
+        responses = [await http.post("/graphql", json=QUERY) for _ in range(5)]
+    assert _codes(responses) == [401] * 5
+
+
+def test_address_buckets_refill_and_forget_the_least_recently_seen() -> None:
+    now = [0.0]
+    buckets = AddressBuckets(RateLimit(per_minute=60, burst=2), capacity=2, clock=lambda: now[0])
+    assert [buckets.take("a").allowed for _ in range(3)] == [True, True, False]
+    assert not buckets.peek("a").allowed
+    now[0] = 1.0
+    assert buckets.peek("a").allowed  # one token back after a second
+    assert buckets.take("a").allowed
+    buckets.take("b")
+    buckets.take("c")  # over capacity: "a", the least recently seen, is forgotten
+    assert buckets.peek("a").remaining == 2
 
 
 def test_two_server_processes_share_buckets_and_idempotency_keys(

@@ -24,6 +24,7 @@ class ApiKeyRow:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    sources: tuple[str, ...] | None  # None: every source
 
 
 _COLUMNS = (
@@ -34,6 +35,7 @@ _COLUMNS = (
     api_keys.c.created_at,
     api_keys.c.last_used_at,
     api_keys.c.revoked_at,
+    api_keys.c.sources,
 )
 
 
@@ -46,13 +48,28 @@ def _row(data: RowMapping) -> ApiKeyRow:
         created_at=data["created_at"],
         last_used_at=data["last_used_at"],
         revoked_at=data["revoked_at"],
+        sources=None if data["sources"] is None else tuple(data["sources"]),
     )
 
 
-async def insert_key(conn: AsyncConnection, *, name: str, role: Role, key_prefix: str, key_hash: str) -> ApiKeyRow:
+async def insert_key(
+    conn: AsyncConnection,
+    *,
+    name: str,
+    role: Role,
+    key_prefix: str,
+    key_hash: str,
+    sources: tuple[str, ...] | None = None,
+) -> ApiKeyRow:
     result = await conn.execute(
         sa.insert(api_keys)
-        .values(name=name, role=role.value, key_prefix=key_prefix, key_hash=key_hash)
+        .values(
+            name=name,
+            role=role.value,
+            key_prefix=key_prefix,
+            key_hash=key_hash,
+            sources=None if sources is None else list(sources),
+        )
         .returning(*_COLUMNS)
     )
     return _row(result.one()._mapping)

@@ -1,4 +1,5 @@
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from service.api_keys.roles import Role
 from service.db_columns import created_at, one_of, uuid_pk
@@ -15,5 +16,10 @@ api_keys = sa.Table(
     created_at(),
     sa.Column("last_used_at", sa.DateTime(timezone=True)),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    # The sources an ingest key may ingest and read for; null: every source (keys are unbound unless made bound).
+    sa.Column("sources", ARRAY(sa.Text)),
     one_of("role", [role.value for role in Role]),
+    sa.CheckConstraint(
+        "sources IS NULL OR (role = 'ingest' AND cardinality(sources) > 0)", name="sources_of_ingest_keys"
+    ),
 )

@@ -23,6 +23,8 @@ async def audited_key_change(engine: AsyncEngine, action: str, change: KeyChange
         result, row = await change(conn)
         write.target = str(row.id)
         write.details = {"role": row.role.value, "name": row.name}
+        if row.sources is not None:
+            write.details["sources"] = list(row.sources)
         return result
 
     try:

@@ -6,10 +6,14 @@ with ``application/graphql-response+json``), and nothing executes — no resolve
     TOO_MANY_TOKENS     CSHUB_GRAPHQL_MAX_TOKENS     lexical tokens, comments included (checked while parsing)
     QUERY_TOO_DEEP      CSHUB_GRAPHQL_MAX_DEPTH      fields nested in fields
     TOO_MANY_ALIASES    CSHUB_GRAPHQL_MAX_ALIASES    aliased fields, fragments expanded
+    TOO_MANY_FIELDS     CSHUB_GRAPHQL_MAX_FIELDS     field selections, fragments expanded (duplicates count)
     QUERY_TOO_COMPLEX   CSHUB_GRAPHQL_MAX_COST       the cost estimate of ``service.graphql.measure``
 
 Depth, aliases and cost are checked before the standard validation rules run, so a hostile document cannot
 make validation itself expensive (overlapping-fields checks are quadratic in the fields of a selection).
+The field limit keeps that check inside graphql-core's own budget, which otherwise gives up with a bare
+"Validation aborted." (1,000 copies of ``__typename`` did); should a document under a raised limit still
+exhaust it, the answer is QUERY_TOO_COMPLEX with a message saying why.
 The limits apply to the operation that will run, so a document holding several operations and no
 ``operationName`` is refused first (``OPERATION_RESOLUTION_FAILURE``, as GraphQL's GetOperation() says;
 strawberry alone would run the first one).
@@ -34,6 +38,7 @@ class OperationLimits:
     max_tokens: int
     max_depth: int
     max_aliases: int
+    max_fields: int
     max_cost: int
     list_size: int  # cost estimate of a list that takes no `first`
 
@@ -43,6 +48,7 @@ class OperationLimits:
             max_tokens=settings.graphql_max_tokens,
             max_depth=settings.graphql_max_depth,
             max_aliases=settings.graphql_max_aliases,
+            max_fields=settings.graphql_max_fields,
             max_cost=settings.graphql_max_cost,
             list_size=settings.graphql_cost_list_size,
         )
@@ -82,6 +88,16 @@ class OperationLimits:
                     "TOO_MANY_ALIASES",
                     aliases=measurement.aliases,
                     maxAliases=self.max_aliases,
+                )
+            )
+        if measurement.fields > self.max_fields:
+            errors.append(
+                _error(
+                    f"The operation selects {measurement.fields} fields (fragments expanded, repeated fields "
+                    f"counted each time); the limit is {self.max_fields}.",
+                    "TOO_MANY_FIELDS",
+                    fields=measurement.fields,
+                    maxFields=self.max_fields,
                 )
             )
         if measurement.cost > self.max_cost:
@@ -124,6 +140,17 @@ def _is_token_limit(error: GraphQLError) -> bool:
     return "Document contains more than" in error.message and "tokens" in error.message
 
 
+VALIDATION_ABORTED = "Validation aborted."  # graphql-core ran out of its budget for comparing fields
+
+
+def _validation_aborted() -> GraphQLError:
+    return _error(
+        "The operation is too complex to validate: too many fields must be compared with each other (repeated "
+        "or overlapping selections). Select fewer fields, or split it into several requests.",
+        "QUERY_TOO_COMPLEX",
+    )
+
+
 class OperationLimiter(SchemaExtension):
     """Applies the request's ``OperationLimits`` (from the settings in its context)."""
 
@@ -147,6 +174,10 @@ class OperationLimiter(SchemaExtension):
             # Set before validation runs: strawberry then skips it and refuses the operation with these.
             context.pre_execution_errors = self._refusals(context.graphql_document) or None
         yield
+        errors = context.pre_execution_errors or []
+        for index, error in enumerate(errors):
+            if error.message == VALIDATION_ABORTED:
+                errors[index] = _validation_aborted()  # in place: strawberry already holds this list
 
     def _refusals(self, document: DocumentNode) -> list[GraphQLError]:
         context = self.execution_context

@@ -58,6 +58,7 @@ class Measurement:
     depth: int  # fields nested in fields: `{ a { b } }` is 2
     aliases: int  # aliased fields, fragments expanded
     cost: int
+    fields: int = 0  # field selections, fragments expanded where spread (`{ a { b } a }` is 3), lists not multiplied
 
 
 ZERO = Measurement(0, 0, 0)
@@ -95,6 +96,7 @@ def measure(
         depth=max((m.depth for m in measurements), default=0),
         aliases=max((m.aliases for m in measurements), default=0),
         cost=max((m.cost for m in measurements), default=0),
+        fields=max((m.fields for m in measurements), default=0),
     )
 
 
@@ -139,7 +141,7 @@ class _Walk:
     def selections(
         self, node: SelectionSetNode, parent: GraphQLNamedType | None, page: int | None, level: int
     ) -> Measurement:
-        depth = aliases = cost = 0
+        depth = aliases = cost = fields = 0
         for selection in node.selections:
             if isinstance(selection, FieldNode):
                 part = self.field(selection, parent, page, level)
@@ -154,12 +156,13 @@ class _Walk:
             depth = max(depth, part.depth)
             aliases += part.aliases
             cost = min(cost + part.cost, COST_CEILING)
-        return Measurement(depth, aliases, cost)
+            fields = min(fields + part.fields, COST_CEILING)
+        return Measurement(depth, aliases, cost, fields)
 
     def field(self, node: FieldNode, parent: GraphQLNamedType | None, page: int | None, level: int) -> Measurement:
         alias = 1 if node.alias else 0
         if node.selection_set is None:
-            return Measurement(1, alias, 1)
+            return Measurement(1, alias, 1, 1)
         if level + 2 > self.depth_cap and not self.introspecting:  # this field and one below: too deep already
             raise TooDeep
         if node.name.value in INTROSPECTION and not self.introspecting:
@@ -168,7 +171,7 @@ class _Walk:
                 inner = self.field(node, parent, page, level)
             finally:
                 self.introspecting = False
-            return Measurement(1, inner.aliases, inner.cost)
+            return Measurement(1, inner.aliases, inner.cost, 1 + inner.fields)
         definition = self.definition(parent, node.name.value)
         size, inner_page = 1, None
         inner_type: GraphQLNamedType | None = None
@@ -182,7 +185,9 @@ class _Walk:
             elif is_list:
                 size = page if page is not None and node.name.value in PAGE_ITEMS else self.list_size
         inner = self.selections(node.selection_set, inner_type, inner_page, level + 1)
-        return Measurement(1 + inner.depth, alias + inner.aliases, min(1 + size * inner.cost, COST_CEILING))
+        return Measurement(
+            1 + inner.depth, alias + inner.aliases, min(1 + size * inner.cost, COST_CEILING), 1 + inner.fields
+        )
 
     def spread(self, name: str, page: int | None, level: int) -> Measurement:
         fragment = self.fragments.get(name)

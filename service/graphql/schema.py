@@ -138,7 +138,8 @@ class Query:
     )
     unmatched_records: UnmatchedRecordConnection = strawberry.field(
         resolver=source_resolvers.unmatched_records,
-        description="Ingested records still waiting for their account (roles admin, csm, ingest).",
+        description="Ingested records still waiting for their account (roles admin, csm, ingest). An ingest key "
+        "bound to sources sees only the records of those sources.",
     )
     audit_log: AuditEntryConnection = strawberry.field(
         resolver=audit_resolvers.audit_log,

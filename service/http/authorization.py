@@ -6,18 +6,30 @@ problem+json before the endpoint runs. A route without an entry is refused too (
 Public routes (health probes) need no key; a route every role may call is left to its endpoint when
 authentication let it through without a key (GraphiQL's page in development; its queries still need one).
 Unknown paths and methods fall through to the router's 404/405.
+
+A write refused here (a key whose role may not call the route) is recorded in the audit log as ``refused``,
+under the action its endpoint records its writes as, like a GraphQL mutation refused by role.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.api_keys.service import Principal
+from service.audit.service import AuditedWrite, Outcome, Who
 from service.authorization import EVERY_ROLE, PUBLIC, ROUTES, authorize
 from service.errors import CshubError
+from service.http.ingest_routes import audit_action as ingest_action
 from service.http.problems import error_response
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+# The audit action and target of each write route, from its path parameters (as its endpoint records them).
+AUDITED_WRITES: Mapping[str, Callable[[Mapping[str, Any]], tuple[str, str | None]]] = {
+    "POST /v1/ingest/{entity}": lambda params: (ingest_action(params["entity"]), params["entity"]),
+}
 
 
 def _open(operation: str, principal: Principal | None) -> bool:
@@ -39,22 +51,32 @@ class RouteAuthorizationMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        operation = self._operation(scope)
+        operation, params = self._operation(scope)
         state = scope.setdefault("state", {})
         principal = state.get("principal")
         if operation is not None and not _open(operation, principal):
             try:
                 await authorize(principal, operation)
             except CshubError as error:
+                if principal is not None and scope["method"] not in READ_METHODS:
+                    await _record_refusal(state, principal, operation, params, error)
                 headers = Headers(scope=scope)
                 response = error_response(error, state.get("request_id"), scope["path"], headers.get("accept", ""))
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
-    def _operation(self, scope: Scope) -> str | None:
+    def _operation(self, scope: Scope) -> tuple[str | None, Mapping[str, Any]]:
         for route in self.routes:
-            match, _ = route.matches(scope)
+            match, child = route.matches(scope)
             if match is Match.FULL:
-                return route_operation(route, scope["method"])
-        return None
+                return route_operation(route, scope["method"]), child.get("path_params", {})
+        return None, {}
+
+
+async def _record_refusal(
+    state: Mapping[str, Any], principal: Principal, operation: str, params: Mapping[str, Any], error: CshubError
+) -> None:
+    action, target = AUDITED_WRITES[operation](params) if operation in AUDITED_WRITES else (operation, None)
+    write = AuditedWrite(Who.of(principal), action, target, {}, state.get("request_id"))
+    await write.settle(state["engine"], Outcome.REFUSED, error.code)

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from service import migrate
-from service.db import database_errors
+from service.db import database_errors, unavailable
 from service.errors import DatabaseUnavailable, SchemaNotReady
 from service.http.problems import problem_response
 
@@ -34,13 +34,13 @@ async def readyz(request: Request) -> Response:
     try:
         current = await asyncio.wait_for(_schema_revision(request.state.engine), READINESS_TIMEOUT_SECONDS)
     except TimeoutError:
-        error = DatabaseUnavailable(f"the database did not answer within {READINESS_TIMEOUT_SECONDS:g} seconds")
+        error = unavailable(f"the readiness check got no answer within {READINESS_TIMEOUT_SECONDS:g} seconds")
         return problem_response(error, request_id)
     except DatabaseUnavailable as error:
         return problem_response(error, request_id)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return problem_response(DatabaseUnavailable(f"database check failed: {reason}"), request_id)
+        return problem_response(unavailable(f"the readiness check failed: {reason}"), request_id)
     head = migrate.head_revision()
     if current != head:
         message = f"the database schema is at {current or 'no revision'}, expected {head}; run `cshub migrate`"

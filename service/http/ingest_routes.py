@@ -3,7 +3,10 @@
 The route checks the request (media type, published size limits, JSON shape; the role was checked by
 ``service.http.authorization``), then runs the batch and its audit entry in one transaction: valid records
 are written together or, if the database fails, not at all (503, safe to retry). Per-record problems never
-fail the batch; they come back as ``rejected``.
+fail the batch; they come back as ``rejected``. A key bound to sources (``service.api_keys.service``) may
+send batches from those sources only (403 otherwise). A refused batch (unknown entity, not JSON, malformed,
+over a limit, another source) is recorded in the audit log as ``refused`` with its code — except 429, which
+records nothing: an overloaded process should not take on more writes.
 """
 
 import asyncio
@@ -15,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from service.api_keys.service import Principal
-from service.audit.service import AuditedWrite, Who, outcome_of
+from service.api_keys.service import MAX_SOURCE_LENGTH, Principal
+from service.audit.service import AuditedWrite, Outcome, Who, outcome_of
 from service.db import database_errors, in_transaction
 from service.errors import (
     BadRequest,
@@ -31,8 +34,6 @@ from service.ingest import idempotency
 from service.ingest.service import ENTITIES, ingest_audited
 from service.settings import Settings
 
-MAX_SOURCE_LENGTH = 100
-
 
 class IngestEndpoint:
     """One per app: holds the limits and this process's concurrency budget."""
@@ -43,15 +44,20 @@ class IngestEndpoint:
 
     async def handle(self, request: Request) -> Response:
         entity = request.path_params["entity"]
-        if entity not in ENTITIES:
-            raise NotFound(f"unknown ingest entity {entity!r}; one of: {', '.join(ENTITIES)}")
         principal: Principal = request.state.principal  # its role was checked (service.http.authorization)
-        _require_json(request)
-        key = request.headers.get("idempotency-key")
-        if key is not None:
-            idempotency.check_key(key)
-        body = _parse(await self._read_body(request))
-        source, records = self._batch(body)
+        try:
+            if entity not in ENTITIES:
+                raise NotFound(f"unknown ingest entity {entity!r}; one of: {', '.join(ENTITIES)}")
+            _require_json(request)
+            key = request.headers.get("idempotency-key")
+            if key is not None:
+                idempotency.check_key(key)
+            body = _parse(await self._read_body(request))
+            source, records = self._batch(body)
+            principal.require_source(source, "ingest batches from")  # a key bound to sources: only theirs
+        except CshubError as error:
+            await refused(request, principal, error)
+            raise
         if self.slots.locked():
             raise Overloaded(f"this replica is already running {self.settings.ingest_max_concurrent} ingest batches")
         async with self.slots:
@@ -139,6 +145,18 @@ class IngestEndpoint:
         if len(records) > limit:
             raise PayloadTooLarge(f"{len(records)} records is over the limit of {limit} per batch; split the batch")
         return source.strip(), records
+
+
+def audit_action(entity: str) -> str:
+    """The audit log's action for a batch of ``entity`` (one that is not an entity: ``ingest:unknown``)."""
+    return f"ingest:{entity if entity in ENTITIES else 'unknown'}"
+
+
+async def refused(request: Request, principal: Principal, error: CshubError) -> None:
+    """Record a batch refused before it ran (never raises: the refusal is answered either way)."""
+    entity = request.path_params["entity"]
+    write = AuditedWrite(Who.of(principal), audit_action(entity), entity, {}, request.state.request_id)
+    await write.settle(request.state.engine, Outcome.REFUSED, error.code)
 
 
 def _require_json(request: Request) -> None:

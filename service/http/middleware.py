@@ -8,6 +8,9 @@ reading it, else as it streams in. ``AuthenticationMiddleware`` requires
 in the request state and, in the same transaction, takes a token from the key's bucket for the
 route's scope (``service.rate_limits``): an empty bucket answers 429 with ``Retry-After``, and every
 rate-limited response carries ``RateLimit-Limit``/``-Remaining``/``-Reset`` (draft-ietf-httpapi-ratelimit-headers).
+A valid key is remembered for ``CSHUB_API_KEY_CACHE_SECONDS`` (``service.api_keys.cache``); a request without
+one spends a token of its client address's bucket (``service.rate_limits.addresses``), and an address whose
+bucket is empty gets 429 without its key being looked up.
 """
 
 import logging
@@ -26,6 +29,7 @@ from service.db import database_errors
 from service.errors import AuthenticationRequired, CshubError, PayloadTooLarge, RateLimited
 from service.http.problems import GRAPHQL_PATH, error_response
 from service.rate_limits import policy as rate_limits
+from service.rate_limits.addresses import AddressBuckets
 from service.rate_limits.buckets import take_token
 from service.settings import Environment, Settings
 
@@ -128,8 +132,9 @@ class GraphQLBodyLimitMiddleware:
 
 
 class AuthenticationMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, unauthenticated: AddressBuckets | None = None) -> None:
         self.app = app
+        self.unauthenticated = unauthenticated  # None: requests without a valid key are not limited
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
@@ -144,9 +149,19 @@ class AuthenticationMiddleware:
         limit_scope = _rate_limit_scope(scope["path"])
         limit = rate_limits.limits_from(settings).get(limit_scope) if limit_scope else None
         decision: rate_limits.Decision | None = None
+        address = _client_address(scope)
         try:
-            secret = _bearer_secret(headers.get("authorization"))
-            state["principal"], decision = await _authenticate(state["engine"], secret, limit_scope, limit)
+            try:
+                secret = _bearer_secret(headers.get("authorization"))
+                cached = api_keys.cached_principal(secret) if settings.api_key_cache_seconds > 0 else None
+                if cached is None:
+                    self._before_lookup(address)
+                state["principal"], decision = await _authenticate(
+                    state["engine"], secret, limit_scope, limit, settings.api_key_cache_seconds, cached
+                )
+            except AuthenticationRequired:
+                self._without_valid_key(address)
+                raise
             if limit is not None and decision is not None and not decision.allowed:
                 raise _over_the_limit(limit_scope, limit, decision)
         except CshubError as error:
@@ -154,6 +169,36 @@ class AuthenticationMiddleware:
             await response(scope, receive, _with_rate_limit_headers(send, decision))
             return
         await self.app(scope, receive, _with_rate_limit_headers(send, decision))
+
+    def _before_lookup(self, address: str) -> None:
+        """An address out of tokens is refused before its key costs a lookup (a valid key too, until cached)."""
+        if self.unauthenticated is None:
+            return
+        decision = self.unauthenticated.peek(address)
+        if not decision.allowed:
+            raise _unauthenticated_over_the_limit(self.unauthenticated.limit, decision)
+
+    def _without_valid_key(self, address: str) -> None:
+        """A request without a valid key spends a token of its address; with none left it is a 429, not a 401."""
+        if self.unauthenticated is None:
+            return
+        decision = self.unauthenticated.take(address)
+        if not decision.allowed:
+            raise _unauthenticated_over_the_limit(self.unauthenticated.limit, decision)
+
+
+def _client_address(scope: Scope) -> str:
+    """The caller's address as the server reports it (uvicorn applies X-Forwarded-For from trusted proxies)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _unauthenticated_over_the_limit(limit: rate_limits.RateLimit, decision: rate_limits.Decision) -> RateLimited:
+    return RateLimited(
+        f"too many requests without a valid API key from this address ({limit.burst} at once, "
+        f"{limit.per_minute:g} a minute); retry in {decision.retry_after_seconds} s with a valid key",
+        retry_after=decision.retry_after_seconds,
+    )
 
 
 async def _refuse(error: CshubError, scope: Scope, receive: Receive, send: Send) -> None:
@@ -213,12 +258,19 @@ def _bearer_secret(authorization: str | None) -> str:
 
 
 async def _authenticate(
-    engine: AsyncEngine, secret: str, scope: str | None, limit: rate_limits.RateLimit | None
+    engine: AsyncEngine,
+    secret: str,
+    scope: str | None,
+    limit: rate_limits.RateLimit | None,
+    cache_seconds: float,
+    cached: api_keys.Principal | None,
 ) -> tuple[api_keys.Principal, rate_limits.Decision | None]:
     """The caller, and its rate-limit decision taken in the same transaction (no extra round trip to the pool)."""
     decision = None
+    if cached is not None and (scope is None or limit is None):
+        return cached, None  # nothing to ask PostgreSQL
     async with database_errors(engine.url.render_as_string(hide_password=False)), engine.begin() as conn:
-        principal = await api_keys.authenticate(conn, secret)
+        principal = cached or await api_keys.authenticate(conn, secret, cache_seconds=cache_seconds)
         if principal is not None and scope is not None and limit is not None:
             decision = await take_token(conn, principal.key_id, scope, limit)
     if principal is None:

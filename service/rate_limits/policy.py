@@ -1,7 +1,8 @@
 """What each scope allows: a sustained rate and a burst per API key, from the settings.
 
 A scope is a kind of request with its own bucket (``graphql``, ``ingest``), so a key that pulls BI
-data hard does not starve its own ingest. A rate of 0 turns the scope's limit off.
+data hard does not starve its own ingest. A rate of 0 turns the scope's limit off. Requests without a
+valid key have a limit per client address instead (``service.rate_limits.addresses``).
 """
 
 import math
@@ -54,3 +55,9 @@ def limits_from(settings: Settings) -> dict[str, RateLimit]:
         INGEST: RateLimit(settings.rate_limit_ingest_per_minute, settings.rate_limit_ingest_burst),
     }
     return {scope: limit for scope, limit in configured.items() if limit.per_minute > 0}
+
+
+def unauthenticated_limit(settings: Settings) -> RateLimit | None:
+    """The per-address limit of requests without a valid key; None when turned off."""
+    limit = RateLimit(settings.rate_limit_unauthenticated_per_minute, settings.rate_limit_unauthenticated_burst)
+    return limit if limit.per_minute > 0 else None

@@ -63,12 +63,17 @@ class UnmatchedQuery:
     source: str | None = None
     entity: str | None = None
     include_resolved: bool = False
+    sources: tuple[str, ...] | None = None  # the caller's key is bound to these: nothing of other sources
 
     def conditions(self) -> list[sa.ColumnElement[bool]]:
         u = unmatched_records.c
         found: list[sa.ColumnElement[bool]] = []
         if not self.include_resolved:
             found.append(u.resolved_at.is_(None))
+        if self.sources is not None:
+            found.append(
+                u.source == sa.any_(sa.bindparam("bound_sources", list(self.sources), type_=sa.ARRAY(sa.Text)))
+            )
         if self.source is not None:
             found.append(u.source == self.source)
         if self.entity is not None:

@@ -31,7 +31,13 @@ async def unmatched_records(
 ) -> UnmatchedRecordConnection:
     limit = page_size(first)
     after_key = decode_time_cursor(after)
-    query = queries.UnmatchedQuery(source=source, entity=entity, include_resolved=include_resolved)
+    principal = info.context.principal
+    bound = None
+    if principal is not None and principal.sources is not None:  # a key bound to sources sees only theirs
+        if source is not None:
+            principal.require_source(source, "read the unmatched records of")
+        bound = tuple(sorted(principal.sources))
+    query = queries.UnmatchedQuery(source=source, entity=entity, include_resolved=include_resolved, sources=bound)
     async with info.context.read() as conn:
         rows = await queries.unmatched_page(conn, query, after=after_key, limit=limit + 1)
     edges, info_ = paged(rows, limit, _edge, after)
