@@ -12,8 +12,9 @@ Variants. *ours*: the GraphQL query POSTed over HTTP to the server, a separate p
 default settings (one worker, default connection pool) unless told otherwise. *baseline*: the same data as
 one SQL statement that builds the whole JSON answer in PostgreSQL (``json_build_object``/``json_agg``,
 correlated subqueries, the service's rules: active lines, zero-filled usage days, open statuses...), run
-through asyncpg directly with one connection per client. Before timing, every portfolio, 20 360 answers and
-those accounts' whole timelines are compared field by field; any difference stops the bench. Every GraphQL
+through asyncpg directly with one connection per client. Before timing, every portfolio, 20 360 answers
+(``--checked-accounts``) and those accounts' whole timelines are compared field by field; any difference
+stops the bench. Every GraphQL
 answer is checked (200, no ``errors``).
 
 Measurement. For 1 and 4 concurrent clients (closed loop), each (page, variant, clients) cell is warmed
@@ -34,5 +35,6 @@ and reused while its marker (account count, seed version, UTC day: usage is rela
 postgresql://postgres@127.0.0.1:5432/test).
 
 Usage: .venv/bin/python -m bench.graphql_360 [--accounts N] [--requests R] [--rounds K] [--warmup W]
-       [--workers W] [--db-pool-size P] [--connections-per-request N] [--reseed] [--drop]
+       [--checked-accounts C] [--workers W] [--db-pool-size P] [--connections-per-request N] [--reseed] [--drop]
+       [--smoke]
 """
