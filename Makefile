@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 unexport PYTHONDONTWRITEBYTECODE
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test check lint typecheck imports lockcheck lock schema clean
+.PHONY: run test check lint typecheck imports lockcheck lock schema bench-smoke clean
 
 run: $(STAMP)  ## serve on http://127.0.0.1:8000 with demo data (embedded PostgreSQL unless CSHUB_DATABASE_URL)
 	$(BIN)/cshub serve --demo
@@ -26,6 +26,13 @@ test: $(STAMP)  ## the whole test suite (embedded PostgreSQL unless TEST_DATABAS
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 check: lockcheck lint typecheck imports  ## static checks
+
+# The server the benches make (and drop) their scratch databases on; unset: BENCH_DATABASE_URL, else
+# postgresql://postgres@127.0.0.1:5432/test.
+BENCH_SERVER ?=
+
+bench-smoke: $(STAMP)  ## every bench in smoke size (tiny, seconds): a bench that no longer runs fails this
+	$(BIN)/python -m bench.smoke $(if $(BENCH_SERVER),--server '$(BENCH_SERVER)')
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,20 +1,20 @@
 """Benchmark: usage-event ingest through the real HTTP API next to a raw PostgreSQL COPY of the same rows.
 
 Starts one real ``cshub serve`` process on a scratch database and, per repeat, sends N fresh usage events
-in batches of 1000 from C concurrent clients sharing one queue (real inserts), re-sends those batches
+in batches of 1000 (``--batch-size``) from C concurrent clients sharing one queue (real inserts), re-sends those batches
 (replays, all ``unchanged``), then COPYs the same rows with fresh event ids straight into ``usage_events``
 in one connection. The variants interleave, so they see the same (growing) table and the same machine
 noise; prints median events/s per variant and the ratio COPY / HTTP. COPY skips validation, account
 resolution and the usage rollups, so it is a floor for the database's raw write cost, not a rival path.
 Uses BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test); the scratch database is dropped.
-Usage: .venv/bin/python -m bench.ingest [--events N] [--clients C] [--repeats R] [--workers W]
+Usage: .venv/bin/python -m bench.ingest [--events N] [--clients C] [--repeats R] [--workers W] [--batch-size B]
+       [--smoke]
 """
 
 import argparse
 import asyncio
 import datetime as dt
 import json
-import os
 import platform
 import random
 import statistics
@@ -29,13 +29,16 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from service.settings import normalize_database_url
+from bench.cli import add_smoke_option, apply_smoke, server_url
+from bench.graphql_360.server import create_api_key
+from service.api_keys.roles import Role
 from tests.databases import scratch_database
-from tests.serve_process import cshub_env, run_cshub, serving
+from tests.serve_process import cshub_env, serving
 
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 SOURCE = "product"
-BATCH_SIZE = 1000
+BATCH_SIZE = 1000  # the default, and the most the service takes in one request
+# Two clients sending two batches each: the shared queue, new events, replays and COPY, in seconds.
+SMOKE = {"events": 200, "clients": 2, "repeats": 1, "batch_size": 100}
 ACCOUNTS = 50
 USERS_PER_ACCOUNT = 20
 EVENT_NAMES = (
@@ -77,8 +80,8 @@ def make_events(count: int, rng: random.Random, now: dt.datetime) -> list[Event]
     ]
 
 
-def http_batches(events: list[Event], prefix: str) -> list[bytes]:
-    """The events as ready-to-send JSON bodies (encoded before timing), BATCH_SIZE records each."""
+def http_batches(events: list[Event], prefix: str, batch_size: int) -> list[bytes]:
+    """The events as ready-to-send JSON bodies (encoded before timing), ``batch_size`` records each."""
     records = [
         {
             "event_id": f"{prefix}-{i:08d}",
@@ -91,8 +94,8 @@ def http_batches(events: list[Event], prefix: str) -> list[bytes]:
         for i, e in enumerate(events)
     ]
     return [
-        json.dumps({"source": SOURCE, "records": records[start : start + BATCH_SIZE]}).encode()
-        for start in range(0, len(records), BATCH_SIZE)
+        json.dumps({"source": SOURCE, "records": records[start : start + batch_size]}).encode()
+        for start in range(0, len(records), batch_size)
     ]
 
 
@@ -143,13 +146,6 @@ async def copy_rows(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> fl
     return time.perf_counter() - started
 
 
-def cshub(*args: str, env: dict[str, str]) -> str:
-    done = run_cshub(*args, env=env, timeout=120)
-    if done.returncode != 0:
-        raise SystemExit(f"bench: cshub {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
-    return done.stdout
-
-
 @dataclass(frozen=True, slots=True)
 class Measured:
     rates: dict[str, list[float]]
@@ -157,7 +153,17 @@ class Measured:
     pg_version: str
 
 
-async def measure(url: str, workdir: Path, event_count: int, clients: int, repeats: int, workers: int) -> Measured:
+@dataclass(frozen=True, slots=True)
+class Plan:
+    events: int  # per repeat
+    clients: int
+    repeats: int
+    workers: int
+    batch_size: int
+
+
+async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
+    event_count, clients, repeats, batch = plan.events, plan.clients, plan.repeats, plan.batch_size
     rng = random.Random(20240601)
     now = dt.datetime.now(dt.UTC)
     rates: dict[str, list[float]] = {HTTP_NEW: [], HTTP_REPLAY: [], COPY: []}
@@ -168,23 +174,21 @@ async def measure(url: str, workdir: Path, event_count: int, clients: int, repea
         CSHUB_MIGRATE_ON_START="false",
         CSHUB_INGEST_MAX_CONCURRENT=str(max_concurrent),
     )
-    cshub("migrate", env=env)
-    key = cshub("keys", "create", "--role", "ingest", "--name", "bench", env=env).strip().splitlines()[-1]
+    key = await create_api_key(url, Role.INGEST, "bench")
     conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
     try:
         pg_version = str(await conn.fetchval("SHOW server_version"))
-        with serving("--workers", str(workers), env=env, workdir=workdir) as server:
+        with serving("--workers", str(plan.workers), env=env, workdir=workdir) as server:
             accounts = [{"external_id": f"acct-{i:04d}", "name": f"Bench Account {i:04d}"} for i in range(ACCOUNTS)]
             await send_accounts(server.base_url, key, json.dumps({"source": SOURCE, "records": accounts}).encode())
             account_ids = {row["external_id"]: row["entity_id"] for row in await conn.fetch(ACCOUNT_IDS, SOURCE)}
             # Warm-up: connections, pools and caches on both sides; not measured.
-            warm_count = BATCH_SIZE * clients
-            await send_all(
-                server.base_url, key, http_batches(make_events(warm_count, rng, now), "warm"), clients, "created"
-            )
+            warm_count = batch * clients
+            warm = http_batches(make_events(warm_count, rng, now), "warm", batch)
+            await send_all(server.base_url, key, warm, clients, "created")
             for repeat in range(repeats):
                 events = make_events(event_count, rng, now)
-                bodies = http_batches(events, f"http-{repeat}")
+                bodies = http_batches(events, f"http-{repeat}", batch)
                 rates[HTTP_NEW].append(event_count / await send_all(server.base_url, key, bodies, clients, "created"))
                 rates[HTTP_REPLAY].append(
                     event_count / await send_all(server.base_url, key, bodies, clients, "unchanged")
@@ -210,20 +214,21 @@ async def measure(url: str, workdir: Path, event_count: int, clients: int, repea
     return Measured(rates, max_concurrent, pg_version)
 
 
-async def run(server_url: str, event_count: int, clients: int, repeats: int, workers: int) -> None:
+async def run(server_url: str, plan: Plan) -> None:
     failure: BaseException | None = None
     with tempfile.TemporaryDirectory(prefix="cshub-bench-") as tmp:
-        async with scratch_database(server_url, migrated=False) as url:
+        async with scratch_database(server_url) as url:
             try:
-                measured = await measure(url, Path(tmp), event_count, clients, repeats, workers)
+                measured = await measure(url, Path(tmp), plan)
             except (Exception, SystemExit) as exc:  # leave the block normally so the scratch database is dropped
                 failure = exc
     if failure is not None:
         raise failure
     http_median = statistics.median(measured.rates[HTTP_NEW])
     print(
-        f"events per repeat: {event_count}, batch size: {BATCH_SIZE}, clients: {clients}, workers: {workers}, "
-        f"repeats: {repeats}, accounts: {ACCOUNTS}, ingest_max_concurrent: {measured.max_concurrent}"
+        f"events per repeat: {plan.events}, batch size: {plan.batch_size}, clients: {plan.clients}, "
+        f"workers: {plan.workers}, repeats: {plan.repeats}, accounts: {ACCOUNTS}, "
+        f"ingest_max_concurrent: {measured.max_concurrent}"
     )
     print(f"python {platform.python_version()}, PostgreSQL {measured.pg_version}")
     for name, samples in measured.rates.items():
@@ -235,18 +240,24 @@ async def run(server_url: str, event_count: int, clients: int, repeats: int, wor
     print("        (usage_daily, usage_daily_users, user_last_seen) that the HTTP path maintains per batch")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=40_000)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=1)
-    args = parser.parse_args()
-    for name in ("events", "clients", "repeats", "workers"):
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=40_000, help="events per repeat (default 40000)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients (default 4)")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats (default 3)")
+    parser.add_argument("--workers", type=int, default=1, help="cshub serve worker processes (default 1)")
+    parser.add_argument(
+        "--batch-size", type=int, default=BATCH_SIZE, help=f"records per ingest request (default {BATCH_SIZE})"
+    )
+    add_smoke_option(parser, SMOKE)
+    args = parser.parse_args(argv)
+    apply_smoke(args, SMOKE)
+    for name in ("events", "clients", "repeats", "workers", "batch_size"):
         if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1")
-    server_url = normalize_database_url(os.environ.get("BENCH_DATABASE_URL") or DEFAULT_SERVER)
-    asyncio.run(run(server_url, args.events, args.clients, args.repeats, args.workers))
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.batch_size > BATCH_SIZE:
+        parser.error(f"--batch-size must be at most {BATCH_SIZE} (the service's ingest_max_records)")
+    asyncio.run(run(server_url(), Plan(args.events, args.clients, args.repeats, args.workers, args.batch_size)))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ SQL: ``--accounts`` accounts (default 50,000) over four segments; each has 3 to 
 years. ``--reseed`` rebuilds it, ``--drop`` drops it at the end. BENCH_DATABASE_URL names the server (default
 postgresql://postgres@127.0.0.1:5432/test).
 
-Usage: .venv/bin/python -m bench.metrics [--accounts N] [--runs R] [--reseed] [--drop]
+Usage: .venv/bin/python -m bench.metrics [--accounts N] [--runs R] [--reseed] [--drop] [--smoke]
 """
 
 import argparse
@@ -38,18 +38,18 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.cli import add_smoke_option, apply_smoke, server_url
 from bench.graphql_360.errors import BenchError
-from bench.graphql_360.server import ServerOptions, cshub, server_env
-from bench.reused_database import BenchDatabase, Seeded, asyncpg_dsn, drop_database, prepare_data
+from bench.graphql_360.server import ServerOptions, create_api_key, server_env
+from bench.reused_database import BenchDatabase, Seeded, asyncpg_dsn, bench_data, smoke_copy
+from service.api_keys.roles import Role
 from service.metrics.dimensions import Dimension
 from service.metrics.revenue import retention_sql
 from service.metrics.revenue_inputs import BucketSize
 from service.metrics.revenue_movements import MONTHS, movements_sql
 from service.metrics.revenue_sql import grouping
-from service.settings import normalize_database_url
 from tests.serve_process import serving
 
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "cshub_bench_metrics"
 SEED_VERSION = 1
 SEEDED_TABLES = ("accounts", "contracts", "contract_lines")
@@ -122,6 +122,7 @@ async def seed(dsn: str, accounts: int) -> None:
 
 
 DATABASE = BenchDatabase(BENCH_DATABASE, "metrics", SEED_VERSION, SEEDED_TABLES, seed)
+SMOKE = {"accounts": 24, "runs": 1}
 
 RETENTION_QUERY = """query Retention($from: Date!, $to: Date!) { metrics {
   revenueRetention(from: $from, to: $to, groupBy: [SEGMENT]) {
@@ -239,7 +240,7 @@ async def measure(metric: Metric, http: httpx.AsyncClient, pg: asyncpg.Connectio
 
 async def bench(seeded: Seeded, runs: int, workdir: Path) -> list[str]:
     env = server_env(seeded.url, workdir, ServerOptions(1, None, None))
-    key = cshub("keys", "create", "--role", "bi", "--name", "bench-metrics", env=env).strip().splitlines()[-1]
+    key = await create_api_key(seeded.url, Role.BI, "bench-metrics")
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     lines = []
     with serving(env=env, workdir=workdir) as server:
@@ -258,32 +259,29 @@ async def bench(seeded: Seeded, runs: int, workdir: Path) -> list[str]:
 
 
 async def run(server_url: str, args: argparse.Namespace) -> None:
-    seeded = await prepare_data(server_url, DATABASE, args.accounts, args.reseed)
-    took = f" in {seeded.seconds:.1f} s" if seeded.seconds is not None else ""
-    print(f"database {BENCH_DATABASE}: {seeded.reason}{took}")
-    print("rows: " + ", ".join(f"{table} {count:,}" for table, count in seeded.counts.items()), flush=True)
-    try:
+    database = smoke_copy(DATABASE) if args.smoke else DATABASE
+    async with bench_data(server_url, database, args.accounts, reseed=args.reseed, drop=args.drop) as seeded:
+        took = f" in {seeded.seconds:.1f} s" if seeded.seconds is not None else ""
+        print(f"database {seeded.name}: {seeded.reason}{took}")
+        print("rows: " + ", ".join(f"{table} {count:,}" for table, count in seeded.counts.items()), flush=True)
         with tempfile.TemporaryDirectory(prefix="cshub-bench-metrics-") as tmp:
             for line in await bench(seeded, args.runs, Path(tmp)):
                 print(line, flush=True)
-    finally:
-        if args.drop:
-            await drop_database(server_url, BENCH_DATABASE)
-            print(f"database {BENCH_DATABASE} dropped")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.metrics", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=50_000, help="accounts in the bench database (default 50000)")
     parser.add_argument("--runs", type=int, default=7, help="timed runs per metric and variant (default 7)")
     parser.add_argument("--reseed", action="store_true", help="rebuild the bench database even if it matches")
     parser.add_argument("--drop", action="store_true", help=f"drop {BENCH_DATABASE} at the end")
-    args = parser.parse_args()
+    add_smoke_option(parser, SMOKE)
+    args = parser.parse_args(argv)
+    apply_smoke(args, {**SMOKE, "reseed": True, "drop": True})
     if args.accounts < 1 or args.runs < 1:
         parser.error("--accounts and --runs must be at least 1")
-    server_url = normalize_database_url(os.environ.get("BENCH_DATABASE_URL") or DEFAULT_SERVER)
     try:
-        asyncio.run(run(server_url, args))
+        asyncio.run(run(server_url(), args))
     except BenchError as error:
         raise SystemExit(f"bench: {error}") from None
 

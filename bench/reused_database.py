@@ -2,13 +2,17 @@
 migrated to head and seeded; dropped on request.
 
 The marker is a JSON comment on the database (which bench, seed version, account count, UTC day: seeded
-data is relative to today), written only after seeding committed.
+data is relative to today), written only after seeding committed. A smoke run uses a copy under a name of
+its own (``smoke_copy``), so it never touches a kept full-size database, and drops it at the end.
 """
 
+import dataclasses
 import datetime as dt
 import json
 import time
-from collections.abc import Awaitable, Callable, Sequence
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +33,10 @@ class Seeded:
     reason: str  # why it was (re)seeded or reused
     counts: dict[str, int]
 
+    @property
+    def name(self) -> str:
+        return str(make_url(self.url).database)
+
 
 @dataclass(frozen=True, slots=True)
 class BenchDatabase:
@@ -40,6 +48,11 @@ class BenchDatabase:
 
     def marker(self, accounts: int, today: dt.date) -> dict[str, Any]:
         return {"bench": self.bench, "version": self.seed_version, "accounts": accounts, "day": today.isoformat()}
+
+
+def smoke_copy(database: BenchDatabase) -> BenchDatabase:
+    """The bench database under a fresh name of its own (``<name>_smoke_<random>``), for one smoke run."""
+    return dataclasses.replace(database, name=f"{database.name}_smoke_{uuid.uuid4().hex[:8]}")
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -113,3 +126,16 @@ async def prepare_data(server_url: str, database: BenchDatabase, accounts: int, 
 
 async def drop_database(server_url: str, name: str) -> None:
     await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@asynccontextmanager
+async def bench_data(
+    server_url: str, database: BenchDatabase, accounts: int, *, reseed: bool, drop: bool
+) -> AsyncIterator[Seeded]:
+    """``prepare_data``, and with ``drop`` the database dropped at the end, also when seeding or the bench failed."""
+    try:
+        yield await prepare_data(server_url, database, accounts, reseed)
+    finally:
+        if drop:
+            await drop_database(server_url, database.name)
+            print(f"database {database.name} dropped", flush=True)

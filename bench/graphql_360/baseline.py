@@ -1,10 +1,10 @@
 """The baseline: each page's answer built by one hand-written SQL statement in PostgreSQL.
 
-Parameters: $1 the CSM (portfolio) or account id (360), $2 today, $3/$4 the usage range [from, to).
-Each statement returns one JSON text equal to the GraphQL ``data`` of the same page.
+Parameters: $1 the CSM (portfolio) or account id (360, timeline), $2 today, $3/$4 the usage range [from, to)
+(not the timeline's). Each statement returns one JSON text equal to the GraphQL ``data`` of the same page.
 """
 
-from bench.graphql_360.pages import PORTFOLIO_SIZE
+from bench.graphql_360.pages import PORTFOLIO_SIZE, TIMELINE_CHECK_SIZE
 from bench.graphql_360.sql_fragments import (
     OPEN_TICKETS,
     account_figures,
@@ -19,6 +19,7 @@ from bench.graphql_360.sql_fragments import (
     seconds_between,
     usage_series,
 )
+from bench.graphql_360.timeline_sql import entries, entry_source
 
 PORTFOLIO_NODE = {
     "id": global_id("Account", "a.id"),
@@ -79,6 +80,17 @@ SELECT json_build_object('accounts', json_build_object(
         'hasNextPage', (SELECT count(*) > {PORTFOLIO_SIZE} FROM listed),
         'endCursor', (SELECT {PORTFOLIO_CURSOR} FROM page ORDER BY name DESC, id DESC LIMIT 1))))
 """
+
+TIMELINE_NODE = {
+    "id": global_id("TimelineEvent", "t.id"),
+    "kind": "upper(t.kind)",
+    "occurredAt": "t.occurred_at",
+    "summary": "t.summary",
+    "actor": "t.actor",
+    "source": entry_source("t"),
+}
+
+TIMELINE_ENTRIES = f"({entries('a.id')}) AS entries"
 
 ACCOUNT_360_NODE = {
     "id": global_id("Account", "a.id"),
@@ -219,21 +231,7 @@ ACCOUNT_360_NODE = {
     } FROM survey_responses WHERE account_id = a.id AND kind = 'nps'
         AND responded_at >= ($2::date - 89)::timestamp AT TIME ZONE 'UTC'
         AND responded_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC')""",
-    "timeline": connection(
-        {
-            "id": global_id("TimelineEvent", "t.id"),
-            "kind": "upper(t.kind)",
-            "occurredAt": "t.occurred_at",
-            "summary": "t.summary",
-            "actor": "t.actor",
-            "source": "t.source",
-        },
-        "timeline_events",
-        "account_id = a.id",
-        "occurred_at",
-        10,
-        page_info=False,
-    ),
+    "timeline": connection(TIMELINE_NODE, TIMELINE_ENTRIES, "true", "occurred_at", 10, page_info=False),
 }
 
 ACCOUNT_360_SQL = f"""
@@ -241,4 +239,18 @@ SELECT json_build_object('account', (
     SELECT {obj(ACCOUNT_360_NODE)}
     FROM accounts a {account_figures("a.id")}
     WHERE a.id = $1::uuid))
+"""
+
+# The agreement check's extra page: one account's whole timeline (up to TIMELINE_CHECK_SIZE entries).
+WHOLE_TIMELINE = connection(
+    {**TIMELINE_NODE, "origin": "upper(t.origin)"},
+    TIMELINE_ENTRIES,
+    "true",
+    "occurred_at",
+    TIMELINE_CHECK_SIZE,
+    page_info=True,
+)
+TIMELINE_SQL = f"""
+SELECT json_build_object('account', (
+    SELECT json_build_object('timeline', {WHOLE_TIMELINE}) FROM accounts a WHERE a.id = $1::uuid))
 """

@@ -1,7 +1,8 @@
-"""The two pages as the API is asked for them: the GraphQL queries and the request bodies with their variables.
+"""The pages as the API is asked for them: the GraphQL queries and the request bodies with their variables.
 
 *portfolio*: one CSM's first PORTFOLIO_SIZE accounts with revenue, contracts, open tickets and usage.
 *360*: one account with everything. Both ask for a daily usage series over the last USAGE_DAYS UTC days.
+*timeline*: one account's whole timeline, for the agreement check only.
 """
 
 import datetime as dt
@@ -14,6 +15,7 @@ from service.graphql.relay import encode_global_id
 
 PORTFOLIO_SIZE = 50
 USAGE_DAYS = 30
+TIMELINE_CHECK_SIZE = 100  # the API's largest page
 
 PORTFOLIO_QUERY = """
 query Portfolio($csm: String!, $first: Int!, $from: Date!, $to: Date!) {
@@ -78,6 +80,19 @@ query Account360($id: ID!, $from: Date!, $to: Date!) {
 }
 """
 
+# Not measured: the agreement check compares each checked account's whole timeline, every kind of entry,
+# not only the 10 newest the 360 page shows.
+TIMELINE_QUERY = f"""
+query Timeline($id: ID!) {{
+  account(id: $id) {{
+    timeline(first: {TIMELINE_CHECK_SIZE}) {{
+      edges {{ node {{ id kind occurredAt summary actor source origin }} }}
+      pageInfo {{ hasNextPage }}
+    }}
+  }}
+}}
+"""
+
 
 def usage_range(today: dt.date) -> tuple[dt.date, dt.date]:
     """The last USAGE_DAYS UTC days including today: [from, to)."""
@@ -106,3 +121,7 @@ def account_360_bodies(account_ids: Sequence[uuid.UUID], today: dt.date) -> list
         )
         for i in account_ids
     ]
+
+
+def timeline_body(account_id: uuid.UUID) -> bytes:
+    return graphql_body(TIMELINE_QUERY, {"id": encode_global_id("Account", account_id)})

@@ -5,7 +5,7 @@ import os
 import platform
 
 from bench.graphql_360.clients import BASELINE, OURS
-from bench.graphql_360.database import BENCH_DATABASE, Seeded
+from bench.graphql_360.database import Seeded
 from bench.graphql_360.measure import CLIENT_COUNTS, Cell, Key, Plan
 from bench.graphql_360.server import ServerOptions
 from bench.graphql_360.workload import Page
@@ -14,7 +14,7 @@ from bench.graphql_360.workload import Page
 def database_lines(seeded: Seeded) -> list[str]:
     took = f" in {seeded.seconds:.1f} s" if seeded.seconds is not None else ""
     return [
-        f"database {BENCH_DATABASE}: {seeded.reason}{took}",
+        f"database {seeded.name}: {seeded.reason}{took}",
         "rows: " + ", ".join(f"{table} {count}" for table, count in seeded.counts.items()),
     ]
 

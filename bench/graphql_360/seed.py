@@ -5,11 +5,14 @@ validated account count. Bump SEED_VERSION whenever what is seeded changes: exis
 no longer match their marker and are rebuilt.
 """
 
+import json
 from collections.abc import Sequence
 
 import asyncpg
 
-SEED_VERSION = 1
+from service.health_scores.config import DEFAULT_CONFIG
+
+SEED_VERSION = 2
 
 CSM_NAMES = (
     "Alex Kim",
@@ -162,9 +165,11 @@ SEED_STATEMENTS = (
                         WHEN r < 0.06 THEN 'open' WHEN r < 0.08 THEN 'on_hold' WHEN r < 0.6 THEN 'solved'
                         ELSE 'closed' END AS status
             FROM (
-                SELECT a.id AS account_id, 'Ticket ' || a.n || '-' || k AS subject,
+                SELECT a.id AS account_id,
+                       CASE WHEN k % 9 = 4 THEN ' ' ELSE 'Ticket ' || a.n || '-' || k END AS subject,
                        now() - random() ^ 2 * interval '365 days' AS opened_at, random() AS r,
-                       {_sql_array(("low", "normal", "high", "urgent"))}[1 + floor(4 * random() ^ 2)::int] AS priority,
+                       CASE WHEN k % 11 <> 5 THEN {_sql_array(("low", "normal", "high", "urgent"))}
+                           [1 + floor(4 * random() ^ 2)::int] END AS priority,
                        {_sql_array(("bug", "question", "feature_request", "incident", "billing", "other"))}
                            [1 + floor(random() * 6)::int] AS category
                 FROM seed_accounts a CROSS JOIN LATERAL generate_series(1, a.tickets) AS k
@@ -194,7 +199,8 @@ SEED_STATEMENTS = (
     """INSERT INTO survey_responses (account_id, contact_email, kind, score, comment, responded_at)
     SELECT a.id, CASE WHEN random() < 0.5 THEN 'respondent.' || k || '@example.com' END, kind,
            CASE kind WHEN 'nps' THEN floor(11 * sqrt(random()))::int ELSE 1 + floor(5 * sqrt(random()))::int END,
-           CASE WHEN random() < 0.3 THEN 'Comment ' || k END,
+           CASE WHEN k % 5 = 1 THEN 'Comment ' || k
+                WHEN k % 5 = 3 THEN repeat(E'Slow  reports,\n  but support helps.   ', 6 + k % 3) END,
            now() - random() * CASE kind WHEN 'nps' THEN interval '180 days' ELSE interval '365 days' END
     FROM seed_accounts a
     CROSS JOIN LATERAL generate_series(1, a.n % 7 + 2) AS k
@@ -207,6 +213,54 @@ SEED_STATEMENTS = (
                    [1 + floor(random() * 7)::int] AS kind,
                now() - random() * interval '365 days' AS occurred_at, CASE WHEN random() < 0.7 THEN 'crm' END AS source
         FROM seed_accounts a CROSS JOIN LATERAL generate_series(1, 8 + a.n % 8) AS k
+        OFFSET 0
+    ) AS drawn""",
+    # Who sent the records the timeline derives entries from: most contracts, tickets and surveys came from a
+    # source system (a few tickets from two: the first sender counts), the rest were made in the hub.
+    """INSERT INTO source_links (source, object_type, external_id, entity_id, account_id, first_seen_at, last_synced_at)
+    SELECT source, object_type, source || '-' || object_type || '-' || entity_id, entity_id, account_id, first_seen_at,
+           now()
+    FROM (
+        SELECT 'crm' AS source, 'contract' AS object_type, id AS entity_id, account_id,
+               now() - interval '400 days' AS first_seen_at, random() < 0.9 AS linked
+        FROM contracts
+        UNION ALL
+        SELECT 'support', 'ticket', id, account_id, opened_at, random() < 0.8 FROM tickets
+        UNION ALL
+        SELECT 'crm', 'ticket', id, account_id, opened_at + interval '1 hour', random() < 0.1 FROM tickets
+        UNION ALL
+        SELECT 'surveys', 'survey_response', id, account_id, responded_at, random() < 0.7 FROM survey_responses
+        OFFSET 0
+    ) AS drawn
+    WHERE linked""",
+    # A sales-to-CSM handoff for every fourth account over the last weeks: drafted, submitted, (for every
+    # eighth) returned with a comment and submitted again, accepted, kickoff held.
+    """CREATE TEMP TABLE seed_handoffs AS
+    SELECT gen_random_uuid() AS id, id AS account_id, n, coalesce(csm_owner, 'Tom Weiss') AS csm,
+           now() - (8 + n % 40) * interval '1 day' AS started_at
+    FROM seed_accounts WHERE n % 4 = 0""",
+    """INSERT INTO handoffs (id, account_id, state, created_by, sales_owner, csm_owner)
+    SELECT id, account_id, 'KICKOFF_HELD', 'Dana Fox', 'Dana Fox', csm FROM seed_handoffs""",
+    """INSERT INTO handoff_events (handoff_id, account_id, actor, actor_role, from_state, to_state, comment,
+                                  occurred_at)
+    SELECT h.id, h.account_id, CASE s.actor_role WHEN 'sales' THEN 'Dana Fox' ELSE h.csm END, s.actor_role,
+           s.from_state, s.to_state, s.comment, h.started_at + s.step * interval '17 hours'
+    FROM seed_handoffs h
+    CROSS JOIN (VALUES (0, 'sales', NULL, 'DRAFT', NULL), (1, 'sales', 'DRAFT', 'SUBMITTED', '  '),
+                       (2, 'csm', 'SUBMITTED', 'RETURNED', ' Success criteria missing '),
+                       (3, 'sales', 'RETURNED', 'SUBMITTED', NULL), (4, 'csm', 'SUBMITTED', 'ACCEPTED', 'Thanks'),
+                       (9, 'csm', 'ACCEPTED', 'KICKOFF_HELD', NULL)) AS s(step, actor_role, from_state, to_state,
+                                                                          comment)
+    WHERE h.n % 8 = 0 OR s.step NOT IN (2, 3)""",
+    # Weekly overall health scores over the last 9 weeks; one in ten without enough data (no score, no band).
+    """INSERT INTO health_scores (account_id, scorecard_id, score_name, score, band, coverage, computed_at)
+    SELECT account_id, (SELECT id FROM scorecards WHERE name = 'overall'), 'overall', score,
+           CASE WHEN score < 40 THEN 'red' WHEN score < 70 THEN 'yellow' WHEN score IS NOT NULL THEN 'green' END,
+           CASE WHEN score IS NULL THEN 0.2 ELSE 0.9 END, computed_at
+    FROM (
+        SELECT a.id AS account_id, CASE WHEN random() >= 0.1 THEN round((20 + random() * 75)::numeric, 2) END AS score,
+               now() - k * interval '7 days' - random() * interval '1 hour' AS computed_at
+        FROM seed_accounts a CROSS JOIN generate_series(0, 8) AS k
         OFFSET 0
     ) AS drawn""",
     # Usage: per user a daily activity rate; one user in ten went dormant over 30 days ago. A row of
@@ -256,6 +310,9 @@ SEED_STATEMENTS = (
     SELECT account_id, user_ref, min(first_at), max(last_at) FROM seed_usage GROUP BY account_id, user_ref
     ORDER BY account_id, user_ref""",
 )
+# The shipped default scorecard, as the service stores it (health_scores.scorecards.ensure_default).
+DEFAULT_SCORECARD = """INSERT INTO scorecards (name, segment, version, config, created_by)
+    VALUES ('overall', NULL, 1, $1::jsonb, 'cshub')"""
 SEEDED_TABLES = (
     "accounts",
     "source_links",
@@ -266,6 +323,8 @@ SEEDED_TABLES = (
     "tickets",
     "survey_responses",
     "timeline_events",
+    "handoff_events",
+    "health_scores",
     "usage_daily",
     "usage_daily_users",
     "user_last_seen",
@@ -277,6 +336,7 @@ async def seed(dsn: str, accounts: int) -> None:
     conn = await asyncpg.connect(dsn, server_settings={"timezone": "UTC"})
     try:
         async with conn.transaction():
+            await conn.execute(DEFAULT_SCORECARD, json.dumps(DEFAULT_CONFIG.model_dump(mode="json", exclude_none=True)))
             for statement in SEED_STATEMENTS:
                 await conn.execute(statement.replace("{accounts}", str(int(accounts))))
         await conn.execute(f"VACUUM ANALYZE {', '.join(SEEDED_TABLES)}")

@@ -38,7 +38,8 @@ def account_360_page(account_ids: Sequence[uuid.UUID], today: dt.date) -> Page:
 
 async def rotation(url: str) -> tuple[list[str], list[uuid.UUID]]:
     """The CSMs (portfolio rotation) and a fixed sample of accounts (360 rotation) that covers parents,
-    subsidiaries and accounts without active revenue first, so the agreement check sees them."""
+    subsidiaries, accounts without active revenue, in euros and with a handoff first, so the agreement check
+    sees them."""
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         csms = [
@@ -50,6 +51,7 @@ async def rotation(url: str) -> tuple[list[str], list[uuid.UUID]]:
             await conn.fetchval("SELECT id FROM accounts WHERE parent_account_id IS NOT NULL LIMIT 1"),
             await conn.fetchval("SELECT id FROM accounts WHERE lifecycle_stage = 'churned' LIMIT 1"),
             await conn.fetchval("SELECT account_id FROM contracts WHERE currency = 'EUR' LIMIT 1"),
+            await conn.fetchval("SELECT account_id FROM handoff_events LIMIT 1"),
         ]
     finally:
         await conn.close()

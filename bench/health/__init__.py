@@ -38,5 +38,5 @@ kept and reused while its marker (account count, seed version, UTC day) matches;
 postgresql://postgres@127.0.0.1:5432/test).
 
 Usage: .venv/bin/python -m bench.health [--accounts N] [--rounds R] [--reseed] [--drop] [--no-explain]
-       [--set NAME=VALUE ...]
+       [--set NAME=VALUE ...] [--smoke]
 """

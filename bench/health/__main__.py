@@ -12,16 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bench import health
+from bench.cli import add_smoke_option, apply_smoke, server_url
 from bench.graphql_360.errors import BenchError
 from bench.health.agreement import agreement_lines, check_agreement
 from bench.health.baseline import check_default_config
-from bench.health.database import BENCH_DATABASE, Seeded, drop_database, prepare_data, reset_history, vacuum
+from bench.health.database import BENCH_DATABASE, DATABASE, Seeded, bench_data, reset_history, smoke_copy, vacuum
 from bench.health.explain import explain_lines
 from bench.health.timing import measure, timing_lines
 from service.health_scores.service import recompute_health
-from service.settings import normalize_database_url
 
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+SMOKE = {"accounts": 24, "rounds": 1}
 SETTINGS = ("server_version", "jit", "work_mem", "shared_buffers", "max_parallel_workers_per_gather")
 
 
@@ -29,7 +29,7 @@ def database_lines(seeded: Seeded) -> list[str]:
     took = f" in {seeded.seconds:.1f} s (create, migrate, seed, VACUUM ANALYZE)" if seeded.seconds is not None else ""
     usage = seeded.counts["usage_daily"] + seeded.counts["usage_daily_users"]
     return [
-        f"database {BENCH_DATABASE}: {seeded.reason}{took}",
+        f"database {seeded.name}: {seeded.reason}{took}",
         "rows: " + ", ".join(f"{table} {count}" for table, count in seeded.counts.items()),
         f"usage rows (usage_daily + usage_daily_users): {usage}",
     ]
@@ -83,17 +83,13 @@ async def bench(seeded: Seeded, args: argparse.Namespace) -> bool:
 
 
 async def run(server_url: str, args: argparse.Namespace) -> bool:
-    seeded = await prepare_data(server_url, args.accounts, args.reseed)
-    print("\n".join(database_lines(seeded)), flush=True)
-    try:
+    database = smoke_copy(DATABASE) if args.smoke else DATABASE
+    async with bench_data(server_url, database, args.accounts, reseed=args.reseed, drop=args.drop) as seeded:
+        print("\n".join(database_lines(seeded)), flush=True)
         return await bench(seeded, args)
-    finally:
-        if args.drop:
-            await drop_database(server_url)
-            print(f"database {BENCH_DATABASE} dropped")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     doc = health.__doc__
     parser = argparse.ArgumentParser(prog="python -m bench.health", description=doc.split("\n\n")[0] if doc else None)
     parser.add_argument("--accounts", type=int, default=10_000, help="accounts in the bench database (default 10000)")
@@ -108,14 +104,15 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="a PostgreSQL setting for the bench's sessions, e.g. jit=off or work_mem=64MB (repeatable)",
     )
-    args = parser.parse_args()
+    add_smoke_option(parser, SMOKE)
+    args = parser.parse_args(argv)
+    apply_smoke(args, {**SMOKE, "reseed": True, "drop": True})
     if args.accounts < 1 or args.rounds < 1:
         parser.error("--accounts and --rounds must be at least 1")
     if any("=" not in setting for setting in args.set):
         parser.error("--set takes NAME=VALUE")
-    server_url = normalize_database_url(os.environ.get("BENCH_DATABASE_URL") or DEFAULT_SERVER)
     try:
-        agreed = asyncio.run(run(server_url, args))
+        agreed = asyncio.run(run(server_url(), args))
     except BenchError as error:
         raise SystemExit(f"bench: {error}") from None
     if not agreed:

@@ -9,23 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.health.seed import SEED_VERSION, SEEDED_TABLES, seed
-from bench.reused_database import BenchDatabase, Seeded
-from bench.reused_database import drop_database as _drop
-from bench.reused_database import prepare_data as _prepare
+from bench.reused_database import BenchDatabase, Seeded, bench_data, smoke_copy
 from service.health_scores.service import recompute_health
 
 BENCH_DATABASE = "cshub_bench_health"
 DATABASE = BenchDatabase(BENCH_DATABASE, "health", SEED_VERSION, SEEDED_TABLES, seed)
 
-__all__ = ["BENCH_DATABASE", "Seeded", "drop_database", "prepare_data", "reset_history", "vacuum"]
-
-
-async def prepare_data(server_url: str, accounts: int, reseed: bool) -> Seeded:
-    return await _prepare(server_url, DATABASE, accounts, reseed)
-
-
-async def drop_database(server_url: str) -> None:
-    await _drop(server_url, BENCH_DATABASE)
+__all__ = ["BENCH_DATABASE", "DATABASE", "Seeded", "bench_data", "reset_history", "smoke_copy", "vacuum"]
 
 
 @dataclass(frozen=True, slots=True)
