@@ -1,7 +1,8 @@
 """The one range every date and time input must fall in, and the bounds of decimal inputs, wherever they enter.
 
-Dates are accepted from 1900-01-01 to 2199-12-31; a time (DateTime) is accepted when its calendar day, as
-written in whatever offset it carries, is in that range (a time without an offset is read as UTC). Outside
+Dates are accepted from 1900-01-01 to 2199-12-31; a time (DateTime) when the instant it names, in whatever
+offset it is written, falls on one of those days in UTC (a time without an offset is read as UTC) — the UTC
+instant, not the day as written, so a time read back from PostgreSQL (in UTC) passes the same check. Outside
 it things break far from the input: asyncpg sends ``date(1, 1, 1)`` to PostgreSQL as ``-infinity`` (a series
 "from year 1" never ends), a UTC time near year 1 or 9999 does not fit a Python datetime, arithmetic near
 9999 overflows. Decimals must be finite with at most ``DECIMAL_DIGITS`` digits before the point and as many
@@ -22,6 +23,8 @@ from service.errors import InvalidInput
 FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(2199, 12, 31)
 CALENDAR = f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+FIRST_MOMENT = dt.datetime.combine(FIRST_DAY, dt.time(), dt.UTC)
+END_MOMENT = dt.datetime.combine(LAST_DAY + dt.timedelta(days=1), dt.time(), dt.UTC)  # the first instant after
 DECIMAL_DIGITS = 30
 
 Dated = TypeVar("Dated", bound=dt.date)
@@ -29,8 +32,12 @@ Dated = TypeVar("Dated", bound=dt.date)
 
 def outside_calendar(value: dt.date) -> str | None:
     """Why a date or time (a ``datetime`` is a ``date``) is refused, or None when it is in the range."""
-    day = value.date() if isinstance(value, dt.datetime) else value
-    if FIRST_DAY <= day <= LAST_DAY:
+    if isinstance(value, dt.datetime):
+        # Aware datetimes in different offsets compare without converting, so this cannot overflow.
+        if FIRST_MOMENT <= (value if value.tzinfo else value.replace(tzinfo=dt.UTC)) < END_MOMENT:
+            return None
+        return f"{value.isoformat()} is outside the supported dates, {CALENDAR} (in UTC)"
+    if FIRST_DAY <= value <= LAST_DAY:
         return None
     return f"{value.isoformat()} is outside the supported dates, {CALENDAR}"
 

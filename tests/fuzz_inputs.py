@@ -161,7 +161,8 @@ _DATETIME = [
     BadValue("year 1 east of UTC", "0001-01-01T00:00:00+14:00", REFUSE, by_graphql=True),  # before datetime.min in UTC
     BadValue("year 9999", "9999-12-31T23:59:59+00:00", REFUSE, by_graphql=True),
     BadValue("year 9999 west of UTC", "9999-12-31T23:59:59-14:00", REFUSE, by_graphql=True),  # after datetime.max
-    BadValue("last moment of the calendar west of UTC", "2199-12-31T23:59:59-14:00", MAY_ACCEPT),
+    BadValue("2200 in UTC, 2199 as written", "2199-12-31T23:59:59-14:00", REFUSE, by_graphql=True),
+    BadValue("last moment of the calendar", "2199-12-31T23:59:59.999999+00:00", MAY_ACCEPT),
     BadValue("no time zone", "2030-01-01T00:00:00", MAY_ACCEPT),
 ]
 _BOOLEAN = [

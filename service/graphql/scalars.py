@@ -47,7 +47,7 @@ DATE = _bounded(DateDefinition, outside_calendar, f"A calendar day, ISO 8601 (`2
 DATE_TIME = _bounded(
     DateTimeDefinition,
     outside_calendar,
-    f"A time, ISO 8601 with an offset (`2026-03-01T09:30:00Z`); its day, in that offset, from {CALENDAR}.",
+    f"A time, ISO 8601 with an offset (`2026-03-01T09:30:00Z`), from {CALENDAR} in UTC (in any offset).",
 )
 DECIMAL = _bounded(
     DecimalDefinition,
