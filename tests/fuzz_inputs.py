@@ -144,18 +144,25 @@ _DATE = [
     BadValue("not a date", "next tuesday", REFUSE, by_graphql=True),
     BadValue("number for Date", 20260101, REFUSE, by_graphql=True),
     BadValue("year 10000", "10000-01-01", REFUSE, by_graphql=True),
-    BadValue("year 1", "0001-01-01", MAY_ACCEPT),
-    BadValue("year 9999", "9999-12-31", MAY_ACCEPT),
+    # Outside the supported calendar (service.input_bounds), refused by the scalar wherever it is.
+    BadValue("year 1", "0001-01-01", REFUSE, by_graphql=True),
+    BadValue("day before the calendar", "1899-12-31", REFUSE, by_graphql=True),
+    BadValue("day after the calendar", "2200-01-01", REFUSE, by_graphql=True),
+    BadValue("year 9999", "9999-12-31", REFUSE, by_graphql=True),
+    BadValue("first day of the calendar", "1900-01-01", MAY_ACCEPT),
+    BadValue("last day of the calendar", "2199-12-31", MAY_ACCEPT),
 ]
 _DATETIME = [
     BadValue("February 30", "2026-02-30T10:00:00+00:00", REFUSE, by_graphql=True),
     BadValue("hour 25", "2026-01-01T25:00:00+00:00", REFUSE, by_graphql=True),
     BadValue("not a time", "tomorrow at noon", REFUSE, by_graphql=True),
     BadValue("number for DateTime", 1767225600, REFUSE, by_graphql=True),
-    BadValue("year 1", "0001-01-01T00:00:00+00:00", MAY_ACCEPT),
-    BadValue("year 1 east of UTC", "0001-01-01T00:00:00+14:00", MAY_ACCEPT),  # before datetime.min in UTC
-    BadValue("year 9999", "9999-12-31T23:59:59+00:00", MAY_ACCEPT),
-    BadValue("year 9999 west of UTC", "9999-12-31T23:59:59-14:00", MAY_ACCEPT),  # after datetime.max in UTC
+    BadValue("year 1", "0001-01-01T00:00:00+00:00", REFUSE, by_graphql=True),
+    BadValue("year 1 east of UTC", "0001-01-01T00:00:00+14:00", REFUSE, by_graphql=True),  # before datetime.min in UTC
+    BadValue("year 9999", "9999-12-31T23:59:59+00:00", REFUSE, by_graphql=True),
+    BadValue("year 9999 west of UTC", "9999-12-31T23:59:59-14:00", REFUSE, by_graphql=True),  # after datetime.max
+    BadValue("2200 in UTC, 2199 as written", "2199-12-31T23:59:59-14:00", REFUSE, by_graphql=True),
+    BadValue("last moment of the calendar", "2199-12-31T23:59:59.999999+00:00", MAY_ACCEPT),
     BadValue("no time zone", "2030-01-01T00:00:00", MAY_ACCEPT),
 ]
 _BOOLEAN = [

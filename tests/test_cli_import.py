@@ -88,11 +88,13 @@ def test_jsonl_import_keeps_unmatched_and_reports_bad_lines(
         "event": "login",
         "occurred_at": "2026-01-01T00:00:00Z",
     }
-    events = write(tmp_path / "events.jsonl", json.dumps(event) + "\n\n{broken\n")
+    deep = "[" * 5000 + "]" * 5000  # json.loads raised RecursionError: the import crashed
+    events = write(tmp_path / "events.jsonl", json.dumps(event) + "\n\n{broken\n" + deep + "\n")
     assert main(["import", "--source", "product", "--entity", "usage-events", str(events)]) == 1
     out = capsys.readouterr().out
     assert "unmatched 1" in out
     assert "line 3: rejected: not valid JSON" in out
+    assert "line 4: rejected: arrays and objects nested more than 64 levels deep" in out
     assert query(cli_env, "SELECT entity, external_id FROM unmatched_records") == [("usage-events", "e1")]
 
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.graphql.relay import encode_global_id
+from service.graphql.relay import encode_cursor, encode_global_id
 from tests.graphql_client import gql
 from tests.ingesting import ingest, rows, statuses
 
@@ -225,7 +225,9 @@ async def test_cursor_of_another_ordering_is_rejected(
     [
         ({"filter": {"renewalDate": {"from": day(10), "to": day(10)}}}, "must be after `from`"),
         ({"filter": {"arr": {"min": "10", "max": "5"}}}, "must not be below `min`"),
-        ({"filter": {"arr": {"min": "NaN"}}}, "is not an amount"),
+        ({"filter": {"arr": {"min": "NaN"}}}, "at .arr.min: Decimal must be a finite number"),
+        ({"filter": {"arr": {"max": "1e999999"}}}, "at .arr.max: Decimal must have at most 30 digits before"),
+        ({"filter": {"renewalDate": {"to": "2200-01-01"}}}, "outside the supported dates, 1900-01-01 to 2199-12-31"),
         ({"filter": {"arr": {"min": "1", "currency": "dollars"}}}, "not an ISO 4217 currency code"),
         ({"orderBy": {"field": "ARR", "currency": "US"}}, "orderBy.currency"),
         ({"filter": {"search": "x" * 201}}, "at most 200 characters"),
@@ -236,10 +238,44 @@ async def test_contradictory_or_malformed_input_is_a_clear_error(
     client: httpx.AsyncClient, admin_key: str, variables: dict[str, Any], message: str
 ) -> None:
     body = await gql(client, admin_key, LIST, variables)
-    assert body["data"] is None
+    assert body.get("data") is None  # absent when the variables themselves are refused
     error = body["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert message in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("order", "tag", "value"),
+    [
+        ({"field": "ARR"}, "arr:USD.asc", "1e999999"),
+        ({"field": "ARR"}, "arr:USD.asc", "9" * 40),
+        ({"field": "ARR"}, "arr:USD.asc", "NaN"),
+        ({"field": "RENEWAL_DATE"}, "renewal_date.asc", "0002-01-01"),
+        ({"field": "RENEWAL_DATE"}, "renewal_date.asc", "2200-01-01"),
+        ({"field": "CREATED_AT"}, "created_at.asc", "9999-12-31T23:59:59-14:00"),
+        ({"field": "CREATED_AT"}, "created_at.asc", "0001-01-01T00:00:00+14:00"),
+    ],
+)
+async def test_a_cursor_holding_a_value_out_of_bounds_is_refused(
+    client: httpx.AsyncClient, admin_key: str, order: dict[str, str], tag: str, value: str
+) -> None:
+    cursor = encode_cursor((tag, value, uuid.uuid4()))
+    body = await gql(client, admin_key, LIST, {"orderBy": order, "after": cursor})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "is not a cursor returned by this connection" in body["errors"][0]["message"]
+
+
+async def test_amounts_beyond_any_arr_filter_and_page_like_any_other(
+    client: httpx.AsyncClient, admin_key: str, customers: dict[str, str]
+) -> None:
+    # Far beyond what a money column holds (numeric(14, 2)), inside what a Decimal input may be.
+    assert await names(client, admin_key, filter={"arr": {"min": "1e29"}}) == []
+    assert await names(client, admin_key, filter={"arr": {"max": "-1e29"}}) == []
+    everyone = await names(client, admin_key, filter={"arr": {"min": "-1e29", "max": "1e29"}})
+    assert len(everyone) == len(ACCOUNTS)
+    after_all = encode_cursor(("arr:USD.asc", "1e29", uuid.uuid4()))
+    body = await gql(client, admin_key, LIST, {"orderBy": {"field": "ARR"}, "after": after_all})
+    assert body["data"]["accounts"]["edges"] == []
 
 
 async def test_unauthenticated_listing_is_refused(client: httpx.AsyncClient) -> None:

@@ -89,7 +89,9 @@ async def test_usage_series_arguments_are_checked(
     await load_usage(engine)
     for start, end, interval, message in [
         ("2026-03-05", "2026-03-05", "DAY", "must be after from"),
-        ("2020-01-01", "2026-01-01", "DAY", "more than 1000 DAY buckets"),
+        ("2020-01-01", "2026-01-01", "DAY", "holds 2192 DAY buckets, more than 1000"),
+        ("2006-01-01", "2026-01-01", "WEEK", "holds 1045 WEEK buckets, more than 1000"),
+        ("0001-01-01", "0001-02-01", "DAY", "0001-01-01 is outside the supported dates, 1900-01-01 to 2199-12-31"),
     ]:
         body = await gql(client, admin_key, SERIES, {"from": start, "to": end, "interval": interval})
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

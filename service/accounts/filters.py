@@ -133,9 +133,6 @@ def criteria_from(chosen: AccountFilter | None) -> Criteria:
     arr = chosen.arr or ArrRange()
     if arr.min is not None and arr.max is not None and arr.max < arr.min:
         raise InvalidInput(f"filter.arr: `max` ({arr.max}) must not be below `min` ({arr.min})")
-    for bound in (arr.min, arr.max):
-        if bound is not None and not bound.is_finite():
-            raise InvalidInput(f"filter.arr: {bound} is not an amount")
     return Criteria(
         segments=_enum_values(chosen.segment),
         industries=_values(chosen.industry),

@@ -20,6 +20,7 @@ from service.accounts.tables import accounts
 from service.contracts.queries import active_lines, next_renewal_dates
 from service.db_rows import row_into, text_array
 from service.health_scores.queries import latest_bands
+from service.input_bounds import outside_calendar, unusable_decimal
 
 # Accounts without a renewal date sort after all others in either direction.
 _NO_RENEWAL_ASC = dt.date(9999, 12, 31)
@@ -93,6 +94,11 @@ def _arr_by_account(day: dt.date, currency: str, name: str) -> sa.Subquery:
     )
 
 
+def _amount(value: Decimal) -> sa.ColumnElement[Decimal]:
+    # Bound as plain numeric: compared with the money type it would be cast to numeric(14, 2) and overflow.
+    return sa.literal(value, sa.Numeric())
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -158,9 +164,9 @@ class _Listing:
                 found.append(renewal < criteria.renewal_to)
         if arr is not None:
             if criteria.arr_min is not None:
-                found.append(arr >= criteria.arr_min)
+                found.append(arr >= _amount(criteria.arr_min))
             if criteria.arr_max is not None:
-                found.append(arr <= criteria.arr_max)
+                found.append(arr <= _amount(criteria.arr_max))
         if criteria.search is not None:
             pattern = f"%{_escape_like(criteria.search)}%"
             found.append(sa.or_(a.name.ilike(pattern, escape="\\"), a.domain.ilike(pattern, escape="\\")))
@@ -182,15 +188,22 @@ class _Listing:
 
 
 def parse_sort_value(ordering: Ordering, text: str) -> Any:
-    """A sort value from its cursor text; ValueError when it is not one this ordering produces."""
+    """A sort value from its cursor text; ValueError when it is not one this ordering produces (which holds
+    only values inside ``service.input_bounds``, or the renewal sentinels)."""
     if ordering.key is SortKey.ARR:
-        return Decimal(text)
+        amount = Decimal(text)
+        if unusable_decimal(amount):
+            raise ValueError("an amount out of bounds")
+        return amount
     if ordering.key is SortKey.RENEWAL_DATE:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
+        if outside_calendar(day) and day not in (_NO_RENEWAL_ASC, _NO_RENEWAL_DESC):
+            raise ValueError("a day outside the calendar")
+        return day
     if ordering.key is SortKey.CREATED_AT:
         moment = dt.datetime.fromisoformat(text)
-        if moment.tzinfo is None:
-            raise ValueError("a naive timestamp")
+        if moment.tzinfo is None or outside_calendar(moment):
+            raise ValueError("a naive timestamp or one outside the calendar")
         return moment
     return text
 
@@ -211,7 +224,8 @@ async def accounts_page(
     conditions = list(listing.conditions)
     key = sa.tuple_(listing.sort, accounts.c.id)
     if after is not None:
-        after_key = sa.tuple_(*after)
+        value, after_id = after
+        after_key = sa.tuple_(_amount(value) if isinstance(value, Decimal) else value, after_id)
         conditions.append(key < after_key if listing.descending else key > after_key)
     order = (listing.sort.desc(), accounts.c.id.desc()) if listing.descending else (listing.sort, accounts.c.id)
     result = await conn.execute(query.where(*conditions).order_by(*order).limit(limit))

@@ -14,7 +14,9 @@ from typing import Any, Protocol, TypeVar
 
 import strawberry
 
+from service import json_input
 from service.errors import InvalidInput
+from service.input_bounds import outside_calendar
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -55,7 +57,7 @@ def encode_cursor(sort_key: Sequence[Any]) -> str:
 
 def decode_cursor(value: str, length: int) -> list[str]:
     try:
-        parts = json.loads(_b64decode(value))
+        parts = json_input.loads(_b64decode(value))  # a deeply nested one is refused like any other
     except (ValueError, UnicodeError, binascii.Error):
         parts = None
     if not isinstance(parts, list) or len(parts) != length or not all(isinstance(p, str) for p in parts):
@@ -93,9 +95,13 @@ def decode_time_cursor(value: str | None) -> tuple[datetime, uuid.UUID] | None:
         return None
     moment, raw_id = decode_cursor(value, 2)
     try:
-        return datetime.fromisoformat(moment), uuid.UUID(raw_id)
+        after = datetime.fromisoformat(moment), uuid.UUID(raw_id)
     except ValueError:
         raise InvalidInput(f"{value!r} is not a cursor returned by this connection") from None
+    reason = outside_calendar(after[0])
+    if reason:  # rows' times are in the calendar, so no cursor this connection returned holds one outside it
+        raise InvalidInput(f"after: {value!r} is not a cursor returned by this connection ({reason})", field="after")
+    return after
 
 
 class Edge(Protocol):

@@ -25,8 +25,10 @@ from service.graphql.context import Context
 from service.graphql.errors import ErrorPolicy, log_unexpected_errors
 from service.graphql.exposure import SchemaExposure
 from service.graphql.limits import OperationLimiter
+from service.graphql.literal_errors import NamedLiteralErrors
 from service.graphql.pii import check_classified, mask_by_class
 from service.graphql.relay import Node, decode_global_id
+from service.graphql.scalars import SCALAR_OVERRIDES
 from service.graphql.text_input import TextInputGuard
 from service.handoffs import resolvers as handoff_resolvers
 from service.handoffs.context_types import HandoffContext, handoff_context
@@ -274,7 +276,10 @@ def build_schema() -> strawberry.Schema:
     audit_mutations(Mutation)
     masked = mask_by_class(Query, Mutation)
     built = CshubSchema(
-        query=Query, mutation=Mutation, extensions=[ErrorPolicy, OperationLimiter, SchemaExposure, TextInputGuard]
+        query=Query,
+        mutation=Mutation,
+        extensions=[ErrorPolicy, OperationLimiter, SchemaExposure, TextInputGuard, NamedLiteralErrors],
+        scalar_overrides=SCALAR_OVERRIDES,
     )
     check_classified(built, masked)
     return built

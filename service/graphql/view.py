@@ -39,6 +39,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from service import json_input
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotAcceptable, NotFound, UnsupportedMediaType
 from service.graphql.context import Context
 from service.graphql.limits import operation_resolution_error
@@ -114,8 +115,10 @@ class GraphQLView(GraphQL[Context, None]):
         if request.method == "GET":
             return _request_data(_query_parameters(request.query_params))
         try:
-            body = json.loads(await request.get_body())
-        except (ValueError, RecursionError):
+            body = json_input.loads(await request.get_body())
+        except json_input.TooDeeplyNested as exc:
+            raise BadRequest(f"the body has {exc}") from None
+        except ValueError:
             raise BadRequest("the body is not valid JSON") from None
         if isinstance(body, list):
             raise BadRequest("batched operations (a JSON array) are not supported: send one operation per request")
@@ -208,8 +211,10 @@ def _query_parameters(params: Any) -> dict[str, Any]:
         value = values[0]
         if name in ("variables", "extensions"):
             try:
-                value = json.loads(value)
-            except (ValueError, RecursionError):
+                value = json_input.loads(value)
+            except json_input.TooDeeplyNested as exc:
+                raise BadRequest(f"the parameter `{name}` has {exc}") from None
+            except ValueError:
                 raise BadRequest(f"the parameter `{name}` is not valid JSON") from None
         found[name] = value
     return found

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from service.errors import InvalidInput
+from service.input_bounds import within_calendar
 
 MAX_TEXT = 2_000
 MAX_LONG_TEXT = 10_000
@@ -45,8 +46,7 @@ Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_clean)]
 LongText = Annotated[str, Field(max_length=MAX_LONG_TEXT), AfterValidator(_clean)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
 Measure = Annotated[Decimal, Field(max_digits=18, decimal_places=4, allow_inf_nan=False)]
-DAY_RANGE = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
-Day = Annotated[dt.date, Field(ge=DAY_RANGE[0], le=DAY_RANGE[1])]
+Day = Annotated[dt.date, AfterValidator(within_calendar)]
 
 
 def _currency(value: str) -> str:
@@ -94,10 +94,8 @@ class Deal(Part):
     def _zoned(cls, closed_at: dt.datetime | None) -> dt.datetime | None:
         if closed_at is not None and closed_at.tzinfo is None:
             raise ValueError("needs a time zone (e.g. `2026-11-02T15:00:00Z`)")
-        # The range of `Day`; near year 1 or 9999 the UTC value PostgreSQL stores would not fit a datetime.
-        if closed_at is not None and not DAY_RANGE[0].year <= closed_at.year <= DAY_RANGE[1].year:
-            raise ValueError(f"must be between {DAY_RANGE[0].year} and {DAY_RANGE[1].year}")
-        return closed_at
+        # Near year 1 or 9999 the UTC value PostgreSQL stores would not fit a datetime.
+        return within_calendar(closed_at) if closed_at is not None else None
 
 
 class WhyTheyBought(Part):

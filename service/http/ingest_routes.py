@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from service import json_input
 from service.api_keys.service import MAX_SOURCE_LENGTH, Principal
 from service.audit.service import AuditedWrite, Outcome, Who, outcome_of
 from service.db import database_errors, in_transaction
@@ -187,10 +188,12 @@ def _parse(raw: bytes) -> Any:
         text = raw.decode("utf-8")
         if "\\u0000" in text or "\x00" in text:
             raise BadRequest("the body contains NUL characters (\\u0000), which cannot be stored")
-        return json.loads(text, parse_constant=_no_constants)
+        return json_input.loads(text, parse_constant=_no_constants)
     except UnicodeDecodeError:
         raise BadRequest("the body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except json_input.TooDeeplyNested as exc:
+        raise BadRequest(f"the body has {exc}; flatten the records") from None
     except ValueError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None

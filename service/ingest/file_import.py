@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from service import json_input
 from service.audit.service import CLI
 from service.db import in_transaction
 from service.errors import InvalidInput
@@ -75,9 +76,11 @@ def _csv_rows(handle: TextIO) -> Iterator[Row]:
                 continue
             if name in JSON_CELLS:
                 try:
-                    record[name] = json.loads(value)
+                    record[name] = json_input.loads(value)
                 except json.JSONDecodeError as exc:
                     problem = f"column {name!r} is not valid JSON ({exc.msg})"
+                except json_input.TooDeeplyNested as exc:
+                    problem = f"column {name!r} has {exc}"
             else:
                 record[name] = value
         yield Row(line, None if problem else record, problem)
@@ -88,9 +91,11 @@ def _jsonl_rows(handle: TextIO) -> Iterator[Row]:
         if not line.strip():
             continue
         try:
-            yield Row(line_number, json.loads(line))
+            yield Row(line_number, json_input.loads(line))
         except json.JSONDecodeError as exc:
             yield Row(line_number, None, f"not valid JSON ({exc.msg} at column {exc.colno})")
+        except json_input.TooDeeplyNested as exc:
+            yield Row(line_number, None, str(exc))
 
 
 def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:

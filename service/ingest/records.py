@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from service.ingest.normalize import normalize_domain, normalize_email
+from service.input_bounds import within_calendar
 
 
 def _lower(value: Any) -> Any:
@@ -38,18 +39,10 @@ ShortText = Annotated[str, Field(min_length=1, max_length=500)]
 Domain = Annotated[str, Field(max_length=300), AfterValidator(normalize_domain)]
 Email = Annotated[str, Field(max_length=320), AfterValidator(normalize_email)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
-
-
-def _plausible(moment: dt.datetime) -> dt.datetime:
-    # Near year 1 or 9999 the UTC time PostgreSQL stores does not fit a Python datetime: such a record
-    # failed the whole batch with a 500 (found while fuzzing, issue 8).
-    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
-    return moment
-
-
-Timestamp = Annotated[AwareDatetime, AfterValidator(_plausible)]
+# Dates and times in the one supported calendar (service.input_bounds): near year 1 or 9999 a UTC time does not
+# fit a Python datetime and a date becomes PostgreSQL's -infinity/infinity.
+Day = Annotated[dt.date, AfterValidator(within_calendar)]
+Timestamp = Annotated[AwareDatetime, AfterValidator(within_calendar)]
 
 
 # Enumerations compare case-insensitively: "Active" is accepted as "active".
@@ -142,8 +135,8 @@ class ContractLineRecord(Record):
     quantity: int = Field(default=1, ge=0, le=10_000_000)
     unit_price: Money | None = None
     mrr: Money | None = None
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
 
     _end_after_start = field_validator("end_date")(_not_before("start_date"))
 
@@ -166,9 +159,9 @@ class ContractLineRecord(Record):
 class ContractRecord(AccountReference):
     external_id: ExternalId
     status: ContractStatus
-    start_date: dt.date
-    end_date: dt.date | None = None
-    renewal_date: dt.date | None = None
+    start_date: Day
+    end_date: Day | None = None
+    renewal_date: Day | None = None
     auto_renew: bool = False
     currency: Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{3}$")] = "USD"
     lines: list[ContractLineRecord] = Field(default_factory=list, max_length=500)

@@ -51,13 +51,26 @@ class LastSeenDistribution:
     over_30_days: int = strawberry.field(name="over30Days", description="Last seen more than 30 days ago.")
 
 
+def bucket_count(start: dt.date, end: dt.date, interval: UsageInterval) -> int:
+    """How many buckets the series of [start, end) has: the buckets holding its first and its last day, and those
+    between (weeks from Monday, months from the 1st), as the statement's ``generate_series`` makes them."""
+    last = end - dt.timedelta(days=1)
+    if interval is UsageInterval.DAY:
+        return (last - start).days + 1
+    if interval is UsageInterval.WEEK:
+        return (last - (start - dt.timedelta(days=start.weekday()))).days // 7 + 1
+    return (last.year - start.year) * 12 + last.month - start.month + 1
+
+
 def series_request(start: dt.date, end: dt.date, interval: UsageInterval, event: str | None) -> SeriesRequest:
     if end <= start:
         raise InvalidInput(f"to ({end.isoformat()}) must be after from ({start.isoformat()}); to is exclusive")
-    days = (end - start).days
-    buckets = {UsageInterval.DAY: days, UsageInterval.WEEK: days / 7, UsageInterval.MONTH: days / 28}[interval]
+    buckets = bucket_count(start, end, interval)
     if buckets > MAX_BUCKETS:
-        raise InvalidInput(f"the range holds more than {MAX_BUCKETS} {interval.name} buckets; use a larger interval")
+        raise InvalidInput(
+            f"from {start.isoformat()} to {end.isoformat()} holds {buckets} {interval.name} buckets, more than "
+            f"{MAX_BUCKETS}; use a larger interval or a shorter range"
+        )
     return SeriesRequest(start, end, str(interval.value), event)
 
 
