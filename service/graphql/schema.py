@@ -26,6 +26,7 @@ from service.graphql.errors import ErrorPolicy, log_unexpected_errors
 from service.graphql.exposure import SchemaExposure
 from service.graphql.limits import OperationLimiter
 from service.graphql.relay import Node, decode_global_id
+from service.graphql.response_budget import BudgetedExecutor
 from service.graphql.text_input import TextInputGuard
 from service.handoffs import resolvers as handoff_resolvers
 from service.handoffs.context_types import HandoffContext, handoff_context
@@ -270,7 +271,10 @@ def build_schema() -> strawberry.Schema:
     protect(Query, Mutation, Account)
     audit_mutations(Mutation)
     return CshubSchema(
-        query=Query, mutation=Mutation, extensions=[ErrorPolicy, OperationLimiter, SchemaExposure, TextInputGuard]
+        query=Query,
+        mutation=Mutation,
+        extensions=[ErrorPolicy, OperationLimiter, SchemaExposure, TextInputGuard],
+        execution_context_class=BudgetedExecutor,
     )
 
 
