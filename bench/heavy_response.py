@@ -3,8 +3,10 @@ and how long /healthz waits meanwhile.
 
 Requests. *usage-aliases*: 30 aliases of ``accounts(first: 100)`` each asking every account's daily usage
 series over 1,000 days (3 values a bucket) — 9 million values, which the list-size-10 estimate once priced
-at 99,060 and let through. *accepted*: the largest usage pull the cost estimate accepts today. Both POST to
-a ``cshub serve`` process (one worker, default settings) with an admin key.
+at 99,060 and let through. *accepted*: the largest such pull the cost estimate accepts (33 accounts);
+*accepted-rows*: the most list items a response may hold (49 accounts, one value a bucket); *capped-rows*:
+priced within the limit, but past the response's list items. Each is POSTed to a ``cshub serve`` process
+(one worker, default settings) with an admin key.
 
 Measured. The request's round trip and status, the response's size, the server's resident memory before
 and its peak (VmHWM) after, and /healthz polled every 20 ms on another connection meanwhile: its median and
@@ -41,16 +43,18 @@ DATABASE = "cshub_bench_heavy"
 USAGE_TO = dt.date(2026, 1, 1)
 
 
-def usage_aliases(aliases: int, accounts: int, days: int) -> str:
+def usage_aliases(aliases: int, accounts: int, days: int, fields: str = "periodStart events activeUsers") -> str:
     start = USAGE_TO - dt.timedelta(days=days)
-    usage = f'usage(from: "{start}", to: "{USAGE_TO}", interval: DAY) {{ periodStart events activeUsers }}'
+    usage = f'usage(from: "{start}", to: "{USAGE_TO}", interval: DAY) {{ {fields} }}'
     fields = " ".join(f"a{i}: accounts(first: {accounts}) {{ edges {{ node {{ {usage} }} }} }}" for i in range(aliases))
     return "{ " + fields + " }"
 
 
 REQUESTS = {
     "usage-aliases": usage_aliases(30, 100, 1000),
-    "accepted": usage_aliases(1, 33, 1000),
+    "accepted": usage_aliases(1, 33, 1000),  # priced 99,068 of 100,000
+    "accepted-rows": usage_aliases(1, 49, 1000, "events"),  # 49,049 list items of 50,000
+    "capped-rows": usage_aliases(1, 99, 1000, "events"),  # priced 99,200; 99,099 list items: RESPONSE_TOO_LARGE
 }
 
 
