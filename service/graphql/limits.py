@@ -13,6 +13,9 @@ make validation itself expensive (overlapping-fields checks are quadratic in the
 The limits apply to the operation that will run, so a document holding several operations and no
 ``operationName`` is refused first (``OPERATION_RESOLUTION_FAILURE``, as GraphQL's GetOperation() says;
 strawberry alone would run the first one).
+
+The estimate prices lists by their rules in ``service.graphql.prices``; what a response really holds is capped
+while it is built and encoded (``service.graphql.response_budget``, ``service.graphql.encoding``).
 """
 
 import math
