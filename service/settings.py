@@ -174,11 +174,36 @@ class Settings(BaseSettings):
     graphql_max_cost: int = Field(
         default=100_000,
         ge=1,
-        description="Highest estimated cost: each field 1, a list multiplies its selection by `first` (or the page "
-        "size, or CSHUB_GRAPHQL_COST_LIST_SIZE).",
+        description="Highest estimated cost: each field 1, a list multiplies its selection by the items it returns, "
+        "priced from its arguments (service.graphql.prices).",
     )
     graphql_cost_list_size: int = Field(
-        default=10, ge=1, le=10_000, description="Items the cost estimate assumes for a list that takes no `first`."
+        default=10,
+        ge=1,
+        le=10_000,
+        description="Items the cost estimate assumes for a list of stored rows whose number no argument bounds "
+        "(an account's contacts, a contract's lines…).",
+    )
+    graphql_cost_group_values: int = Field(
+        default=50,
+        ge=1,
+        le=100_000,
+        description="Values the cost estimate assumes for a free-text metric dimension (INDUSTRY, CSM_OWNER, "
+        "PRODUCT) in `groupBy`.",
+    )
+    graphql_cost_max_groups: int = Field(
+        default=1000, ge=1, le=1_000_000, description="Most groups the cost estimate assumes one metric row set has."
+    )
+    graphql_max_response_rows: int = Field(
+        default=50_000,
+        ge=1,
+        description="Most list items one GraphQL response holds, counted while it is built; above, the request "
+        "stops with RESPONSE_TOO_LARGE.",
+    )
+    graphql_max_response_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="Largest encoded GraphQL response body; above, RESPONSE_TOO_LARGE instead.",
     )
 
     @property

@@ -1,6 +1,7 @@
 """GraphQL operation limits: the real pages fit the defaults; abusive operations are refused with a stable code
 before anything runs (not one SQL statement beyond authentication); each limit is a setting."""
 
+import datetime as dt
 import re
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ import httpx
 import pytest
 from graphql import get_introspection_query, parse
 
-from bench.graphql_360.pages import ACCOUNT_360_QUERY, PORTFOLIO_QUERY, PORTFOLIO_SIZE
+from bench.graphql_360.pages import ACCOUNT_360_QUERY, PORTFOLIO_QUERY, PORTFOLIO_SIZE, usage_range
 from bench.metrics import MOVEMENTS_QUERY, RETENTION_QUERY
 from service.graphql.limits import OperationLimits
 from service.graphql.measure import Measurement, TooDeep, measure
@@ -23,14 +24,16 @@ from tests.test_graphql_handoff_context import CONTEXT
 DEFAULTS = OperationLimits.from_settings(Settings.model_construct())
 README_EXAMPLES = re.findall(r"```graphql\n(.*?)```", (Path(__file__).parent.parent / "README.md").read_text(), re.S)
 
+USAGE_FROM, USAGE_TO = (day.isoformat() for day in usage_range(dt.date(2026, 6, 30)))  # what the bench sends
+A_YEAR = {"from": "2025-01-01", "to": "2026-01-01"}
 PAGES = {
     "360 page (tests)": (ACCOUNT_360, {}),
-    "360 page (bench)": (ACCOUNT_360_QUERY, {}),
-    "portfolio page (bench)": (PORTFOLIO_QUERY, {"first": PORTFOLIO_SIZE}),
+    "360 page (bench)": (ACCOUNT_360_QUERY, {"from": USAGE_FROM, "to": USAGE_TO}),
+    "portfolio page (bench)": (PORTFOLIO_QUERY, {"first": PORTFOLIO_SIZE, "from": USAGE_FROM, "to": USAGE_TO}),
     "portfolio of 100 accounts (tests)": (PORTFOLIO, {"first": 100}),
     "handoffContext": (CONTEXT, {}),
-    "BI revenue retention": (RETENTION_QUERY, {}),
-    "BI MRR movements": (MOVEMENTS_QUERY, {}),
+    "BI revenue retention": (RETENTION_QUERY, A_YEAR),
+    "BI MRR movements": (MOVEMENTS_QUERY, A_YEAR),
     "GraphiQL introspection": (get_introspection_query(descriptions=True), {}),
     **{f"README example {i}": (example, {}) for i, example in enumerate(README_EXAMPLES)},
 }
@@ -55,8 +58,7 @@ def measured(query: str, variables: dict[str, Any] | None = None, depth_cap: int
         parse(query),
         operation_name=None,
         variables=variables,
-        list_size=DEFAULTS.list_size,
-        page_size=20,
+        pricing=DEFAULTS.pricing,
         depth_cap=depth_cap,
     )
 

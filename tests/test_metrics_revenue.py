@@ -29,6 +29,8 @@ from service.metrics.dimensions import Dimension
 from service.metrics.periods import Period
 from service.metrics.revenue_inputs import BucketSize, bucket_count
 from service.metrics.revenue_sql import grouping
+from service.settings import Settings
+from tests.app_client import app_client
 from tests.conftest import make_key
 from tests.graphql_client import gql
 from tests.revenue_history import Customer, Deal, History, Line, d, load_history, usd
@@ -405,19 +407,22 @@ def statements() -> Iterator[list[str]]:
 
 
 async def test_one_statement_per_metric_call(
-    history: None, client: httpx.AsyncClient, admin_key: str, statements: list[str]
+    history: None, settings: Settings, admin_key: str, statements: list[str]
 ) -> None:
-    await gql(client, admin_key, "{ __typename }")  # the key's first use looks it up; then it is cached
-    statements.clear()
-    await gql(client, admin_key, "{ metrics { dimensions } }")
-    baseline = len(statements)
-    statements.clear()
-    for group_by in (None, ["SEGMENT"], ["PRODUCT", "INDUSTRY", "TOUCH_MODEL", "LIFECYCLE_STAGE", "CSM_OWNER"]):
-        body = await gql(client, admin_key, ALL_FIELDS, {"from": "2024-01-01", "to": "2025-04-01", "groupBy": group_by})
-        assert "errors" not in body, body
-        assert len(body["data"]["metrics"]["mrrMovements"]) >= 15
-        # One statement per metric call, nothing else.
-        revenue_statements = [statement for statement in statements if "contract_lines" in statement]
-        assert len(revenue_statements) == 4, revenue_statements
-        assert len(statements) == baseline + 4
+    # Every metric grouped by every dimension is priced at 1,000 groups (× 15 buckets): past the default cost limit.
+    async with app_client(settings, graphql_max_cost=1_000_000) as (client, _):
+        await gql(client, admin_key, "{ metrics { dimensions } }")  # the key's first use is recorded
         statements.clear()
+        await gql(client, admin_key, "{ metrics { dimensions } }")
+        baseline = len(statements)
+        statements.clear()
+        for group_by in (None, ["SEGMENT"], ["PRODUCT", "INDUSTRY", "TOUCH_MODEL", "LIFECYCLE_STAGE", "CSM_OWNER"]):
+            variables = {"from": "2024-01-01", "to": "2025-04-01", "groupBy": group_by}
+            body = await gql(client, admin_key, ALL_FIELDS, variables)
+            assert "errors" not in body, body
+            assert len(body["data"]["metrics"]["mrrMovements"]) >= 15
+            # One statement per metric call, nothing else.
+            revenue_statements = [statement for statement in statements if "contract_lines" in statement]
+            assert len(revenue_statements) == 4, revenue_statements
+            assert len(statements) == baseline + 4
+            statements.clear()

@@ -17,8 +17,12 @@ exhaust it, the answer is QUERY_TOO_COMPLEX with a message saying why.
 The limits apply to the operation that will run, so a document holding several operations and no
 ``operationName`` is refused first (``OPERATION_RESOLUTION_FAILURE``, as GraphQL's GetOperation() says;
 strawberry alone would run the first one).
+
+The estimate prices lists by their rules in ``service.graphql.prices``; what a response really holds is capped
+while it is built and encoded (``service.graphql.response_budget``, ``service.graphql.encoding``).
 """
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,10 +31,12 @@ from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefiniti
 from strawberry.extensions import SchemaExtension
 
 from service.graphql.measure import Measurement, TooDeep, measure
+from service.graphql.prices import Pricing
 from service.graphql.relay import DEFAULT_PAGE_SIZE
 from service.settings import Settings
 
 _DEFAULT_SETTINGS = Settings.model_construct()  # field defaults only; reads no environment
+SECONDS_PER_DAY = 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +46,7 @@ class OperationLimits:
     max_aliases: int
     max_fields: int
     max_cost: int
-    list_size: int  # cost estimate of a list that takes no `first`
+    pricing: Pricing  # what the cost estimate assumes lists return
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "OperationLimits":
@@ -50,7 +56,7 @@ class OperationLimits:
             max_aliases=settings.graphql_max_aliases,
             max_fields=settings.graphql_max_fields,
             max_cost=settings.graphql_max_cost,
-            list_size=settings.graphql_cost_list_size,
+            pricing=pricing(settings),
         )
 
     def measure(
@@ -65,8 +71,7 @@ class OperationLimits:
             document,
             operation_name=operation_name,
             variables=variables,
-            list_size=self.list_size,
-            page_size=DEFAULT_PAGE_SIZE,
+            pricing=self.pricing,
             depth_cap=self.max_depth,
         )
 
@@ -104,13 +109,25 @@ class OperationLimits:
             errors.append(
                 _error(
                     f"The operation's estimated cost is {measurement.cost}; the limit is {self.max_cost}. Ask for "
-                    "smaller pages (`first`) or fewer nested lists, or split it into several requests.",
+                    "smaller pages (`first`), shorter periods, larger intervals, fewer groups or fewer nested lists, "
+                    "or split it into several requests.",
                     "QUERY_TOO_COMPLEX",
                     cost=measurement.cost,
                     maxCost=self.max_cost,
                 )
             )
         return errors
+
+
+def pricing(settings: Settings) -> Pricing:
+    interval = settings.health_recompute_interval_seconds
+    return Pricing(
+        list_size=settings.graphql_cost_list_size,
+        page_size=DEFAULT_PAGE_SIZE,
+        group_values=settings.graphql_cost_group_values,
+        max_groups=settings.graphql_cost_max_groups,
+        scores_per_day=max(1, math.ceil(SECONDS_PER_DAY / interval)) if interval > 0 else 1,
+    )
 
 
 def _error(message: str, code: str, **details: int) -> GraphQLError:

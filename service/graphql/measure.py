@@ -1,19 +1,19 @@
 """What an operation asks for, measured on its document before it runs: depth, aliases and estimated cost.
 
-The cost estimates how many field values the operation can produce:
+The cost estimates how many values the operation can produce:
 
 - every field costs 1, and a field with a selection costs 1 + the cost of that selection;
-- a list multiplies the cost of its selection by its size: ``first`` when the field takes one (its value,
-  the argument's default, or the connection default page size), the page size for the ``edges`` and
-  ``nodes`` of a connection, else ``list_size`` — an estimate for the lists the API does not page
-  (an account's contacts, a contract's lines, a metric's groups);
+- a list multiplies the cost of its selection (a list of scalars: 1) by the items it returns, priced from
+  its arguments by its rule in ``service.graphql.prices``: ``first`` (a connection's ``edges``: the
+  connection's ``first``), the buckets of a usage series or a metric's period, the groups of its
+  ``groupBy``, or ``list_size`` for stored rows no argument bounds (an account's contacts, a contract's lines);
 - fragments count where they are spread; the branches of a union or interface all count (an upper bound).
 
 Introspection (``__schema``, ``__type``) counts as one level of depth: its nesting follows the schema's type
 references (GraphiQL's own query is 15 deep), and its cost, which is counted, bounds it.
 
 So ``accounts(first: 50) { edges { node { contacts { name } } } }`` costs 1 + (1 + 50 × (1 + (1 + 10 × 1)))
-= 602 with ``list_size`` 10. Fragments are measured once per page size (memoised), so a document cannot
+= 602 with ``list_size`` 10. Fragments are measured once per enclosing field (memoised), so a document cannot
 make the measuring itself expensive by spreading one fragment many times. The walk stops descending past
 ``depth_cap`` levels (``TooDeep``): anything deeper is refused anyway.
 """
@@ -34,7 +34,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
-    IntValueNode,
     NamedTypeNode,
     OperationDefinitionNode,
     OperationType,
@@ -42,15 +41,14 @@ from graphql import (
     SelectionSetNode,
     TypeMetaFieldDef,
     TypeNameMetaFieldDef,
-    VariableNode,
     get_named_type,
+    value_from_ast_untyped,
 )
 from graphql.language import DocumentNode
 
-PAGE_FIELD = "first"
-PAGE_ITEMS = frozenset({"edges", "nodes"})  # the lists of a connection, as long as its page
+from service.graphql.prices import COST_CEILING, Arguments, Call, Pricing, price
+
 INTROSPECTION = frozenset({"__schema", "__type"})
-COST_CEILING = 10**15  # costs saturate here: far above any limit, and the arithmetic stays small
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +72,7 @@ def measure(
     *,
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
-    list_size: int,
-    page_size: int,
+    pricing: Pricing,
     depth_cap: int,
 ) -> Measurement:
     """The measurement of the operation that will run (every operation, if that cannot be told yet).
@@ -87,7 +84,7 @@ def measure(
     fragments = {node.name.value: node for node in document.definitions if isinstance(node, FragmentDefinitionNode)}
     try:
         measurements = [
-            _Walk(schema, fragments, _variables(op, variables), list_size, page_size, depth_cap).operation(op)
+            _Walk(schema, fragments, _variables(op, variables), pricing, depth_cap).operation(op)
             for op in chosen or operations
         ]
     except RecursionError:  # a chain of fragments spreading each other, longer than any real query has
@@ -101,11 +98,11 @@ def measure(
 
 
 def _variables(operation: OperationDefinitionNode, provided: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Integer variable values: those provided, else the operation's defaults."""
+    """Variable values: those provided, else the operation's defaults."""
     values: dict[str, Any] = {}
     for definition in operation.variable_definitions or ():
-        if isinstance(definition.default_value, IntValueNode):
-            values[definition.variable.name.value] = int(definition.default_value.value)
+        if definition.default_value is not None:
+            values[definition.variable.name.value] = value_from_ast_untyped(definition.default_value)
     values.update(provided or {})
     return values
 
@@ -115,16 +112,14 @@ class _Walk:
         self,
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
-        variables: Mapping[str, Any],
-        list_size: int,
-        page_size: int,
+        variables: dict[str, Any],
+        pricing: Pricing,
         depth_cap: int,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
-        self.list_size = list_size
-        self.page_size = page_size
+        self.pricing = pricing
         self.depth_cap = depth_cap
         self.measured: dict[tuple[str, int | None], Measurement] = {}
         self.spreading: set[str] = set()  # fragments being measured: a cycle (invalid anyway) counts as empty
@@ -136,21 +131,22 @@ class _Walk:
             OperationType.MUTATION: self.schema.mutation_type,
             OperationType.SUBSCRIPTION: self.schema.subscription_type,
         }[node.operation]
-        return self.selections(node.selection_set, root, page=None, level=0)
+        return self.selections(node.selection_set, root, outer=None, level=0)
 
     def selections(
-        self, node: SelectionSetNode, parent: GraphQLNamedType | None, page: int | None, level: int
+        self, node: SelectionSetNode, parent: GraphQLNamedType | None, outer: Arguments | None, level: int
     ) -> Measurement:
+        """The selection of the field whose arguments are ``outer`` (None: the operation's)."""
         depth = aliases = cost = fields = 0
         for selection in node.selections:
             if isinstance(selection, FieldNode):
-                part = self.field(selection, parent, page, level)
+                part = self.field(selection, parent, outer, level)
             elif isinstance(selection, InlineFragmentNode):
                 part = self.selections(
-                    selection.selection_set, self.condition(selection.type_condition, parent), page, level
+                    selection.selection_set, self.condition(selection.type_condition, parent), outer, level
                 )
             elif isinstance(selection, FragmentSpreadNode):
-                part = self.spread(selection.name.value, page, level)
+                part = self.spread(selection.name.value, outer, level)
             else:  # pragma: no cover - graphql-core knows no other selection
                 continue
             depth = max(depth, part.depth)
@@ -159,66 +155,57 @@ class _Walk:
             fields = min(fields + part.fields, COST_CEILING)
         return Measurement(depth, aliases, cost, fields)
 
-    def field(self, node: FieldNode, parent: GraphQLNamedType | None, page: int | None, level: int) -> Measurement:
+    def field(
+        self, node: FieldNode, parent: GraphQLNamedType | None, outer: Arguments | None, level: int
+    ) -> Measurement:
         alias = 1 if node.alias else 0
         if node.selection_set is None:
-            return Measurement(1, alias, 1, 1)
+            definition = self.definition(parent, node.name.value)
+            items = self.items(parent, Arguments(node, definition, self.variables), outer)
+            return Measurement(1, alias, 1 if items is None else min(1 + items, COST_CEILING), 1)
         if level + 2 > self.depth_cap and not self.introspecting:  # this field and one below: too deep already
             raise TooDeep
         if node.name.value in INTROSPECTION and not self.introspecting:
             self.introspecting = True
             try:
-                inner = self.field(node, parent, page, level)
+                inner = self.field(node, parent, outer, level)
             finally:
                 self.introspecting = False
             return Measurement(1, inner.aliases, inner.cost, 1 + inner.fields)
         definition = self.definition(parent, node.name.value)
-        size, inner_page = 1, None
-        inner_type: GraphQLNamedType | None = None
-        if definition is not None:
-            inner_type = get_named_type(definition.type)
-            output = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type
-            is_list = isinstance(output, GraphQLList)
-            if PAGE_FIELD in definition.args:
-                first = self.first(node, definition)
-                size, inner_page = (first, None) if is_list else (1, first)
-            elif is_list:
-                size = page if page is not None and node.name.value in PAGE_ITEMS else self.list_size
-        inner = self.selections(node.selection_set, inner_type, inner_page, level + 1)
+        arguments = Arguments(node, definition, self.variables)
+        inner_type = get_named_type(definition.type) if definition is not None else None
+        inner = self.selections(node.selection_set, inner_type, arguments, level + 1)
+        items = self.items(parent, arguments, outer)
+        size = 1 if items is None else items
         return Measurement(
             1 + inner.depth, alias + inner.aliases, min(1 + size * inner.cost, COST_CEILING), 1 + inner.fields
         )
 
-    def spread(self, name: str, page: int | None, level: int) -> Measurement:
+    def items(self, parent: GraphQLNamedType | None, arguments: Arguments, outer: Arguments | None) -> int | None:
+        """The items a list field returns (its price); None for a field that is no list."""
+        definition = arguments.definition
+        if definition is None:
+            return None
+        output = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type
+        if not isinstance(output, GraphQLList):
+            return None
+        key = f"{parent.name if parent is not None else ''}.{arguments.node.name.value}"
+        return price(key, Call(arguments, outer, self.pricing))
+
+    def spread(self, name: str, outer: Arguments | None, level: int) -> Measurement:
         fragment = self.fragments.get(name)
         if fragment is None or name in self.spreading:
             return ZERO
-        key = (name, page)
+        key = (name, id(outer.node) if outer is not None else None)
         if key not in self.measured:
             self.spreading.add(name)
             try:
                 parent = self.condition(fragment.type_condition, None)
-                self.measured[key] = self.selections(fragment.selection_set, parent, page, level)
+                self.measured[key] = self.selections(fragment.selection_set, parent, outer, level)
             finally:
                 self.spreading.discard(name)
         return self.measured[key]
-
-    def first(self, node: FieldNode, definition: GraphQLField) -> int:
-        """The page a ``first`` argument asks for: its value, else its default, else the default page size."""
-        for argument in node.arguments or ():
-            if argument.name.value != PAGE_FIELD:
-                continue
-            value: Any = None
-            if isinstance(argument.value, IntValueNode):
-                value = int(argument.value.value)
-            elif isinstance(argument.value, VariableNode):
-                value = self.variables.get(argument.value.name.value)
-            if isinstance(value, int) and not isinstance(value, bool):
-                return max(value, 0)
-        default = definition.args[PAGE_FIELD].default_value
-        if isinstance(default, int) and not isinstance(default, bool):
-            return max(default, 0)
-        return self.page_size
 
     def condition(
         self, type_condition: NamedTypeNode | None, parent: GraphQLNamedType | None

@@ -28,6 +28,7 @@ from service.graphql.limits import OperationLimiter
 from service.graphql.literal_errors import NamedLiteralErrors
 from service.graphql.pii import check_classified, mask_by_class
 from service.graphql.relay import Node, decode_global_id
+from service.graphql.response_budget import BudgetedExecutor
 from service.graphql.scalars import SCALAR_OVERRIDES
 from service.graphql.text_input import TextInputGuard
 from service.handoffs import resolvers as handoff_resolvers
@@ -280,6 +281,7 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         extensions=[ErrorPolicy, OperationLimiter, SchemaExposure, TextInputGuard, NamedLiteralErrors],
         scalar_overrides=SCALAR_OVERRIDES,
+        execution_context_class=BudgetedExecutor,
     )
     check_classified(built, masked)
     return built

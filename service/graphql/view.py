@@ -20,6 +20,8 @@ test in tests/test_graphql_over_http.py):
   application/json (its legacy rule). Field errors leave ``data`` and are 200 either way.
 - Failures of the HTTP exchange itself are GraphQL-shaped error bodies with ``extensions.code`` and the
   ``requestId``, in the negotiated media type.
+- Responses are encoded without holding the event loop (``service.graphql.encoding``); one larger than
+  CSHUB_GRAPHQL_MAX_RESPONSE_BYTES is refused with ``RESPONSE_TOO_LARGE`` (a request error, as above).
 """
 
 import json
@@ -42,9 +44,11 @@ from strawberry.types.graphql import OperationType
 from service import json_input
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotAcceptable, NotFound, UnsupportedMediaType
 from service.graphql.context import Context
+from service.graphql.encoding import EncodedTooLarge, encode_json
 from service.graphql.limits import operation_resolution_error
 from service.graphql.loaders import Loaders
 from service.graphql.media_types import GRAPHQL_RESPONSE_JSON, JSON, content_type, response_media_type
+from service.graphql.response_budget import too_large_error
 from service.settings import Environment, Settings
 
 ALLOWED_METHODS = "GET, POST"
@@ -57,16 +61,43 @@ class _MethodNotAllowed(MethodNotAllowed):
         self.allow = allow
 
 
+class _Unencoded(Response):
+    """A GraphQL response whose body is still to be encoded (``GraphQLView._encoded``); never sent as is."""
+
+    def __init__(self, data: object, status_code: int, content_type: str) -> None:  # no super(): nothing rendered
+        self.data = data
+        self.status_code = status_code
+        self.content_type = content_type
+
+
 class GraphQLView(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         try:
             response = await self._respond(request)
+            if isinstance(response, _Unencoded):
+                response = await self._encoded(request, response)
         except CshubError as error:
             response = self._error_response(request, error)
         except HTTPException as exc:  # strawberry's own refusals, should any remain reachable
             response = self._error_response(request, _from_http_exception(exc))
         await response(scope, receive, send)
+
+    async def _encoded(self, request: Request, response: _Unencoded) -> Response:
+        """The body encoded without holding the event loop, or RESPONSE_TOO_LARGE past the byte cap."""
+        max_bytes = request.state.settings.graphql_max_response_bytes
+        headers = {"content-type": response.content_type}
+        try:
+            body = await encode_json(response.data, max_bytes)
+        except EncodedTooLarge:
+            error = too_large_error(
+                f"The response would be larger than {max_bytes} bytes, the limit. Narrow the query: fewer fields, "
+                "smaller pages (`first`), shorter periods or fewer nested lists.",
+                maxBytes=max_bytes,
+            )
+            status = 400 if request.state.graphql_media_type == GRAPHQL_RESPONSE_JSON else 200
+            return Response(json.dumps({"errors": [error.formatted]}), status_code=status, headers=headers)
+        return Response(body, status_code=response.status_code, headers=headers)
 
     async def _respond(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
@@ -168,11 +199,7 @@ class GraphQLView(GraphQL[Context, None]):
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
     ) -> Response:
-        return Response(
-            self.encode_json(response_data),
-            status_code=sub_response.status_code,
-            headers={"content-type": sub_response.headers["content-type"]},
-        )
+        return _Unencoded(response_data, sub_response.status_code, sub_response.headers["content-type"])
 
     def _error_response(self, request: Request, error: CshubError) -> Response:
         media_type = getattr(request.state, "graphql_media_type", None)
