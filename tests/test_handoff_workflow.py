@@ -397,3 +397,23 @@ async def test_sla_summary_over_handoffs_on_fixed_timestamps(engine: AsyncEngine
         None,
         None,
     )
+
+
+async def test_a_stored_record_with_dates_outside_todays_calendar_stays_readable(engine: AsyncEngine) -> None:
+    # Records written before the calendar was narrowed (service.input_bounds) may hold later dates: reading them
+    # must not fail, while a new write with such a date is refused.
+    row = await create(engine, principal(Role.SALES))
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.update(handoffs)
+            .where(handoffs.c.id == row.id)
+            .values(kickoff_date=dt.date(2500, 1, 1), closed_at=dt.datetime(2999, 1, 1, tzinfo=dt.UTC))
+        )
+        (stored,) = (await queries.handoffs_by_id(conn, [row.id])).values()
+    record = service.record_of(stored)
+    assert record.timeline.kickoff_date == dt.date(2500, 1, 1)
+    assert record.deal.closed_at == dt.datetime(2999, 1, 1, tzinfo=dt.UTC)
+    later = complete_record()
+    later["timeline"]["kickoff_date"] = "2500-01-01"
+    with pytest.raises(InvalidInput, match="outside the supported dates"):
+        await create(engine, principal(Role.SALES), later)

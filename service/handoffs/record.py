@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from service.errors import InvalidInput
-from service.input_bounds import within_calendar
+from service.input_bounds import Dated, within_calendar
 
 MAX_TEXT = 2_000
 MAX_LONG_TEXT = 10_000
@@ -46,7 +46,16 @@ Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_clean)]
 LongText = Annotated[str, Field(max_length=MAX_LONG_TEXT), AfterValidator(_clean)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
 Measure = Annotated[Decimal, Field(max_digits=18, decimal_places=4, allow_inf_nan=False)]
-Day = Annotated[dt.date, AfterValidator(within_calendar)]
+# Read back from a stored row, a record is validated with this context: dates accepted when it was written
+# (before the calendar was narrowed to service.input_bounds) stay readable instead of failing every read.
+STORED: dict[str, bool] = {"stored": True}
+
+
+def _in_calendar(value: Dated, info: ValidationInfo) -> Dated:
+    return value if info.context and info.context.get("stored") else within_calendar(value)
+
+
+Day = Annotated[dt.date, AfterValidator(_in_calendar)]
 
 
 def _currency(value: str) -> str:
@@ -91,11 +100,11 @@ class Deal(Part):
 
     @field_validator("closed_at")
     @classmethod
-    def _zoned(cls, closed_at: dt.datetime | None) -> dt.datetime | None:
+    def _zoned(cls, closed_at: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None:
         if closed_at is not None and closed_at.tzinfo is None:
             raise ValueError("needs a time zone (e.g. `2026-11-02T15:00:00Z`)")
         # Near year 1 or 9999 the UTC value PostgreSQL stores would not fit a datetime.
-        return within_calendar(closed_at) if closed_at is not None else None
+        return _in_calendar(closed_at, info) if closed_at is not None else None
 
 
 class WhyTheyBought(Part):
@@ -291,4 +300,4 @@ def record_from(columns: Any, details: dict[str, Any]) -> HandoffRecord:
         **details.get("timeline", {}),
         **{name: getattr(columns, name) for name in TIMELINE_COLUMNS},
     }
-    return HandoffRecord.model_validate(document)
+    return HandoffRecord.model_validate(document, context=STORED)
