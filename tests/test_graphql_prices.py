@@ -152,9 +152,14 @@ def test_variables_default_and_out_of_range_inputs_do_not_break_the_estimate() -
     assert cost(query, {"to": "2026-01-11"}) == 1 + 1 + 10  # the default interval is DAY
     for start, end in [("0001-01-01", "9999-12-31"), ("2026-02-30", "2026-03-01"), ("yesterday", 5), (None, [])]:
         assert cost(query, {"from": start, "to": end}) <= 1 + 1 + 1001  # the most the field accepts
-    weird = '{ metrics { mrrMovements(from: "0001-01-01", to: "9999-12-31", interval: DECADE, groupBy: [1, {}]) ' \
+    weird = '{ metrics { mrrMovements(from: "1990-01-01", to: "2190-12-31", interval: DECADE, groupBy: [1, {}]) ' \
         "{ startMrr } } }"  # fmt: skip
     assert cost(weird) == 2 + 240 * 1000
+    # Dates the Date scalar refuses (outside 1900-2199) fail the operation before it runs, naming the range:
+    # the estimate neither refuses them first nor computes with them.
+    for outside in ('from: "0001-01-01", to: "2026-01-01"', 'from: "2026-01-01", to: "9999-12-31"'):
+        assert cost(f"{{ metrics {{ mrrMovements({outside}) {{ startMrr }} }} }}") == 2
+        assert cost(f'{{ account(id: "x") {{ healthHistory({outside}) {{ score }} }} }}') == 2
     history = '{ account(id: "x") { healthHistory(from: "2026-01-01", to: "2026-01-11") { score } } }'
     assert cost(history) == 1 + 1 + 10 * 24 * 1  # a score an hour (CSHUB_HEALTH_RECOMPUTE_INTERVAL_SECONDS)
 

@@ -32,6 +32,7 @@ from typing import Any
 from graphql import FieldNode, GraphQLField, Undefined, ast_from_value, value_from_ast_untyped
 
 from service.accounts.enums import LifecycleStage, Segment, TouchModel
+from service.input_bounds import outside_calendar
 from service.metrics import revenue_inputs
 from service.metrics.dimensions import Dimension
 from service.metrics.periods import Period
@@ -137,6 +138,20 @@ def _day(value: Any) -> dt.date | None:
         return None
 
 
+def _refused_dates(arguments: Arguments, *names: str) -> bool:
+    """Whether a date argument is one the Date scalar refuses (not a date, or outside ``service.input_bounds``):
+    the operation then fails before any resolver runs, with the argument and the supported range named, so
+    it costs nothing — and pricing it must neither refuse it first nor do date arithmetic on it."""
+    for name in names:
+        value = arguments[name]
+        if value is None:
+            continue
+        day = _day(value)
+        if day is None or outside_calendar(day):
+            return True
+    return False
+
+
 def _period(arguments: Arguments) -> Period | None:
     start, end = _day(arguments["from"]), _day(arguments["to"])
     return Period(start, end) if start is not None and end is not None else None
@@ -149,6 +164,8 @@ def _months(start: dt.date, last: dt.date) -> int:
 def USAGE_BUCKETS(call: Call) -> int:
     """Buckets of a usage series; the field refuses more than MAX_BUCKETS by days / 7 (or / 28), which a count
     of the weeks the range touches can exceed by one."""
+    if _refused_dates(call.arguments, "from", "to"):
+        return 0
     within, interval = _period(call.arguments), call.arguments["interval"]
     if within is None or interval not in ("DAY", "WEEK", "MONTH"):
         return USAGE_MAX_BUCKETS + 1
@@ -179,6 +196,8 @@ def _groups(arguments: Arguments, pricing: Pricing) -> int:
 
 
 def _movement_buckets(arguments: Arguments) -> int:
+    if _refused_dates(arguments, "from", "to"):
+        return 0
     within, interval = _period(arguments), arguments["interval"]
     if within is None or interval not in MetricInterval.__members__:
         return revenue_inputs.MAX_BUCKETS
@@ -212,6 +231,8 @@ def GROUP_VALUES(call: Call) -> int:
 
 def HEALTH_HISTORY(call: Call) -> int:
     """The field's window (default the 91 days up to today) × the scores computed a day."""
+    if _refused_dates(call.arguments, "from", "to"):
+        return 0
     given_from, given_to = call.arguments["from"], call.arguments["to"]
     end = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1) if given_to is None else _day(given_to)
     start = (end and end - dt.timedelta(days=HEALTH_HISTORY_DAYS)) if given_from is None else _day(given_from)
