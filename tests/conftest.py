@@ -65,6 +65,8 @@ RUN_FIRST = (
     "tests/test_faults.py::",
     "tests/test_health_refresher.py::",
     "tests/test_malformed_inputs.py::",
+    "tests/test_edge_inputs.py::",
+    "tests/test_graphql_response_limits.py::test_healthz_answers_promptly",
 )
 
 
