@@ -2,9 +2,10 @@
 
 One generic path: resolve every record's account in one go, then per record, in external-id order
 (inside a savepoint, so one bad record cannot spoil the batch) decide created / updated / unchanged /
-stale against the identity map, and write. Two batches racing to create the same record meet on the
-identity map's unique key; the loser retries the record as an update. Records whose account is unknown are kept as
-unmatched, never dropped.
+stale against the identity map, and write. A record's link is claimed (inserted, or row-locked) before
+anything else is read or written: of two batches racing on one record, the second waits for the first to commit
+and then updates the row the first created. Records whose account is unknown are kept as unmatched, never
+dropped.
 """
 
 import uuid
@@ -18,8 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.ingest import unmatched
 from service.ingest.identity import (
-    find_link,
-    is_link_conflict,
+    claim_link,
     payload_hash,
     resolve_accounts,
     save_link,
@@ -91,18 +91,14 @@ async def _write_one(
     conn: AsyncConnection, source: str, kind: FactKind, item: Item, account_id: uuid.UUID
 ) -> RecordResult:
     """One record in a savepoint, so a record the database refuses cannot spoil the batch."""
-    for attempt in (1, 2):
-        try:
-            async with conn.begin_nested():
-                status, entity_id = await _upsert(conn, source, kind, item.record, account_id)
-            return RecordResult(item.index, status, entity_id)
-        except IntegrityError as exc:
-            if attempt == 1 and is_link_conflict(exc):
-                continue  # a concurrent batch created it first: now it is an update
-            return RecordResult(item.index, Status.REJECTED, errors=(FieldError("", constraint_message(exc)),))
-        except RecordRejected as exc:
-            return RecordResult(item.index, Status.REJECTED, errors=(exc.error,))
-    raise AssertionError("unreachable")
+    try:
+        async with conn.begin_nested():
+            status, entity_id = await _upsert(conn, source, kind, item.record, account_id)
+        return RecordResult(item.index, status, entity_id)
+    except IntegrityError as exc:
+        return RecordResult(item.index, Status.REJECTED, errors=(FieldError("", constraint_message(exc)),))
+    except RecordRejected as exc:
+        return RecordResult(item.index, Status.REJECTED, errors=(exc.error,))
 
 
 async def _upsert(
@@ -111,7 +107,8 @@ async def _upsert(
     external_id: str = record.external_id
     updated_at = getattr(record, "updated_at", None)
     digest = payload_hash(record)
-    link = await find_link(conn, source, kind.object_type, external_id)
+    new_entity_id = uuid.uuid4()
+    link = await claim_link(conn, source, kind.object_type, external_id, new_entity_id=new_entity_id)
     if link is not None:
         if updated_at is not None and link.source_updated_at is not None and updated_at < link.source_updated_at:
             return Status.STALE, link.entity_id
@@ -131,8 +128,8 @@ async def _upsert(
             await conn.execute(sa.insert(table).values(id=link.entity_id, **values))
         entity_id, status = link.entity_id, Status.UPDATED
     else:
-        entity_id = (await conn.execute(sa.insert(table).values(**values).returning(table.c.id))).scalar_one()
-        status = Status.CREATED
+        await conn.execute(sa.insert(table).values(id=new_entity_id, **values))
+        entity_id, status = new_entity_id, Status.CREATED
     if kind.after_write is not None:
         await kind.after_write(conn, record, entity_id, account_id)
     await save_link(

@@ -16,7 +16,6 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
@@ -48,28 +47,44 @@ async def lock_account_writes(conn: AsyncConnection) -> None:
     await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ACCOUNTS_WRITE_LOCK})
 
 
-def is_link_conflict(exc: IntegrityError) -> bool:
-    """Another transaction stored the same (source, object_type, external_id) link first."""
-    cause = getattr(exc.orig, "__cause__", None)
-    return getattr(cause, "constraint_name", None) == "uq_source_links_source_object_type_external_id"
-
-
-async def find_link(conn: AsyncConnection, source: str, object_type: str, external_id: str) -> Link | None:
-    row = (
-        await conn.execute(
-            sa.select(
-                source_links.c.entity_id,
-                source_links.c.account_id,
-                source_links.c.source_updated_at,
-                source_links.c.payload_hash,
-            ).where(
-                source_links.c.source == source,
-                source_links.c.object_type == object_type,
-                source_links.c.external_id == external_id,
-            )
-        )
-    ).one_or_none()
+async def find_link(
+    conn: AsyncConnection, source: str, object_type: str, external_id: str, *, for_update: bool = False
+) -> Link | None:
+    statement = sa.select(
+        source_links.c.entity_id,
+        source_links.c.account_id,
+        source_links.c.source_updated_at,
+        source_links.c.payload_hash,
+    ).where(
+        source_links.c.source == source,
+        source_links.c.object_type == object_type,
+        source_links.c.external_id == external_id,
+    )
+    row = (await conn.execute(statement.with_for_update() if for_update else statement)).one_or_none()
     return Link(*row) if row else None
+
+
+async def claim_link(
+    conn: AsyncConnection, source: str, object_type: str, external_id: str, *, new_entity_id: uuid.UUID
+) -> Link | None:
+    """Take this record's link, row-locked until the transaction ends: ``None`` when this call created it (for
+    ``new_entity_id``), else the existing link. A concurrent writer of the same record waits here for the
+    first to commit and then finds its link, so a record cannot be created twice. The new link carries no
+    hash yet; the writer fills it in with ``save_link``."""
+    for _ in range(3):  # only repeats if the link vanished in between (its account was deleted)
+        claimed = await conn.execute(
+            insert(source_links)
+            .values(source=source, object_type=object_type, external_id=external_id, entity_id=new_entity_id)
+            .on_conflict_do_nothing(index_elements=["source", "object_type", "external_id"])
+            .returning(source_links.c.id)
+        )
+        if claimed.first() is not None:
+            return None
+        # Read committed: this statement sees the link the other writer committed, and locks it.
+        link = await find_link(conn, source, object_type, external_id, for_update=True)
+        if link is not None:
+            return link
+    raise AssertionError(f"link {source}/{object_type}/{external_id} keeps vanishing")
 
 
 async def save_link(
