@@ -127,6 +127,15 @@ class Settings(BaseSettings):
     ingest_idempotency_ttl_hours: float = Field(
         default=72, gt=0, le=24 * 365, description="How long an Idempotency-Key's first response is kept and replayed."
     )
+    ingest_max_future_skew_minutes: float = Field(
+        default=60,
+        ge=0,
+        le=7 * 24 * 60,
+        description="Usage events dated further than this ahead of the server clock are rejected.",
+    )
+    usage_user_ids_case_insensitive: bool = Field(
+        default=False, description="Compare usage events' user ids lower-cased ('U1' and 'u1' are one user)."
+    )
     ingest_max_concurrent: int = Field(
         default=8, ge=1, le=1000, description="Ingest batches one process runs at once; more get 429."
     )

@@ -1,8 +1,9 @@
 """Upsert of account records: match by this source's link, else by domain, else create.
 
-Profile fields come from the sources by priority (``CSHUB_SOURCE_PRIORITY``, then by name): a
-lower-ranked source fills only what higher-ranked ones leave empty, and the result does not depend on
-the order records arrive in. Parents named by ``parent_external_id``
+A record that omits a field keeps what the same source sent for it before; an explicit ``null`` withdraws
+the source's value (``partial``). Profile fields come from the sources by priority
+(``CSHUB_SOURCE_PRIORITY``, then by name): a lower-ranked source fills only what higher-ranked ones leave
+empty, and the result does not depend on the order records arrive in. Parents named by ``parent_external_id``
 resolve through the same source's links, also when the parent arrives in a later batch.
 """
 
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
-from service.ingest.facts import Item, RecordRejected, constraint_message
+from service.ingest.facts import Item, RecordRejected, complete, constraint_message
 from service.ingest.identity import (
     find_link,
     lock_account_writes,
@@ -38,6 +39,9 @@ PROFILE_FIELDS = (
     "csm_owner",
     "sales_owner",
 )
+# What a source's link keeps of its last record: the profile it contributes, and its parent, so that a record
+# that omits either is completed from it (``partial``) and a re-send of the same account reads as unchanged.
+REMEMBERED = (*PROFILE_FIELDS, "parent_external_id")
 
 
 async def write_accounts(
@@ -67,11 +71,14 @@ async def write_accounts(
 async def _upsert(
     conn: AsyncConnection, source: str, record: AccountRecord, priority: Sequence[str]
 ) -> tuple[Status, uuid.UUID]:
-    digest = payload_hash(record, exclude_unset=True)
     link = await find_link(conn, source, OBJECT_TYPE, record.external_id)
+    whole = record
     if link is not None:
         if record.updated_at and link.source_updated_at and record.updated_at < link.source_updated_at:
             return Status.STALE, link.entity_id
+        whole = complete(record, link.payload)
+    digest = payload_hash(whole, exclude_unset=True)
+    if link is not None:
         if link.payload_hash == digest:
             await touch_link(conn, source, OBJECT_TYPE, record.external_id, record.updated_at)
             return Status.UNCHANGED, link.entity_id
@@ -98,7 +105,7 @@ async def _upsert(
         account_id=account_id,
         source_updated_at=record.updated_at,
         digest=digest,
-        payload=record.model_dump(mode="json", include=set(PROFILE_FIELDS), exclude_unset=True),
+        payload=whole.model_dump(mode="json", include=set(REMEMBERED), exclude_unset=True),
     )
     await _recompute_profile(conn, account_id, priority)
     return status, account_id

@@ -66,7 +66,10 @@ async def _contract_values(conn: AsyncConnection, record: ContractRecord, accoun
 async def _replace_contract_lines(
     conn: AsyncConnection, record: ContractRecord, contract_id: uuid.UUID, account_id: uuid.UUID
 ) -> None:
-    """A contract record carries its whole set of lines: the stored lines become exactly those."""
+    """A contract record that has a ``lines`` key carries its whole set of lines: the stored lines become
+    exactly those (``[]`` removes them). Without the key the stored lines stay."""
+    if "lines" not in record.model_fields_set:
+        return
     await conn.execute(sa.delete(contract_lines).where(contract_lines.c.contract_id == contract_id))
     if not record.lines:
         return
@@ -151,7 +154,9 @@ def _timeline_values(source: str) -> Any:
 CONTACTS = FactKind("contacts", "contact", contacts, _contact_values, _link_survey_responses)
 CONTRACTS = FactKind("contracts", "contract", contracts, _contract_values, _replace_contract_lines)
 TICKETS = FactKind("tickets", "ticket", tickets, _ticket_values)
-SURVEY_RESPONSES = FactKind("survey-responses", "survey_response", survey_responses, _survey_values)
+SURVEY_RESPONSES = FactKind(
+    "survey-responses", "survey_response", survey_responses, _survey_values, derived={"contact_id": "contact_email"}
+)
 
 
 def timeline_events_from(source: str) -> FactKind:

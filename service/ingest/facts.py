@@ -4,16 +4,18 @@ One generic path: resolve every record's account in one go, then per record, in 
 (inside a savepoint, so one bad record cannot spoil the batch) decide created / updated / unchanged /
 stale against the identity map, and write. A record's link is claimed (inserted, or row-locked) before
 anything else is read or written: of two batches racing on one record, the second waits for the first to commit
-and then updates the row the first created. Records whose account is unknown are kept as unmatched, never
+and then updates the row the first created. A record that omits fields is completed from the last one this source
+sent (``partial``): omitted keeps, ``null`` clears. Records whose account is unknown are kept as unmatched, never
 dropped.
 """
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,10 +27,12 @@ from service.ingest.identity import (
     save_link,
     touch_link,
 )
+from service.ingest.partial import completed, remembered, sent_columns
 from service.ingest.records import AccountReference
 from service.ingest.results import FieldError, RecordResult, Status
 
 ValuesFor = Callable[[AsyncConnection, Any, uuid.UUID], Awaitable[dict[str, Any]]]
+M = TypeVar("M", bound=BaseModel)
 AfterWrite = Callable[[AsyncConnection, Any, uuid.UUID, uuid.UUID], Awaitable[None]]
 
 
@@ -39,6 +43,7 @@ class FactKind:
     table: sa.Table
     values: ValuesFor  # column values for the record (its account already resolved)
     after_write: AfterWrite | None = None  # e.g. replace a contract's lines
+    derived: Mapping[str, str] = field(default_factory=dict)  # a computed column → the field it comes from
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,19 +111,21 @@ async def _upsert(
 ) -> tuple[Status, uuid.UUID]:
     external_id: str = record.external_id
     updated_at = getattr(record, "updated_at", None)
-    digest = payload_hash(record)
     new_entity_id = uuid.uuid4()
     link = await claim_link(conn, source, kind.object_type, external_id, new_entity_id=new_entity_id)
     if link is not None:
         if updated_at is not None and link.source_updated_at is not None and updated_at < link.source_updated_at:
             return Status.STALE, link.entity_id
-        if link.payload_hash == digest and link.account_id == account_id:
-            await touch_link(conn, source, kind.object_type, external_id, updated_at)
-            return Status.UNCHANGED, link.entity_id
+        record = complete(record, link.payload)
+    digest = payload_hash(record)
+    if link is not None and link.payload_hash == digest and link.account_id == account_id:
+        await touch_link(conn, source, kind.object_type, external_id, updated_at)
+        return Status.UNCHANGED, link.entity_id
     values = await kind.values(conn, record, account_id)
     table = kind.table
     if link is not None:
-        changes = dict(values)
+        # Without a stored payload (records accepted before it was kept) only what was sent is written.
+        changes = values if link.payload is not None else sent_columns(values, record, kind.derived)
         if "updated_at" in table.c:
             changes["updated_at"] = sa.func.now()
         updated = await conn.execute(
@@ -141,5 +148,14 @@ async def _upsert(
         account_id=account_id,
         source_updated_at=updated_at,
         digest=digest,
+        payload=remembered(record) if link is None or link.payload is not None else None,
     )
     return status, entity_id
+
+
+def complete(record: M, stored: dict[str, Any] | None) -> M:
+    """``partial.completed``, or the record rejected when what it sends contradicts what it keeps."""
+    checked = completed(record, stored)
+    if isinstance(checked, tuple):
+        raise RecordRejected(checked[0].path, f"{checked[0].message} (with the stored values of omitted fields)")
+    return checked

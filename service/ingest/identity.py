@@ -29,6 +29,7 @@ class Link:
     account_id: uuid.UUID | None
     source_updated_at: dt.datetime | None
     payload_hash: str | None
+    payload: dict[str, Any] | None = None  # the last accepted record, what omitted fields fall back to
 
 
 def payload_hash(record: BaseModel, *, exclude_unset: bool = False) -> str:
@@ -55,6 +56,7 @@ async def find_link(
         source_links.c.account_id,
         source_links.c.source_updated_at,
         source_links.c.payload_hash,
+        source_links.c.payload,
     ).where(
         source_links.c.source == source,
         source_links.c.object_type == object_type,

@@ -30,7 +30,7 @@ from service.ingest.records import (
     UsageEventRecord,
 )
 from service.ingest.results import BatchResult, RecordResult, Status
-from service.ingest.usage_events import write_usage_events
+from service.ingest.usage_events import DEFAULT_USAGE, UsagePolicy, write_usage_events
 from service.ingest.validation import validate_record
 from service.sources.tables import source_links
 
@@ -65,9 +65,10 @@ async def ingest_batch(
     raw_records: Sequence[Any],
     *,
     source_priority: Sequence[str] = (),
+    usage: UsagePolicy = DEFAULT_USAGE,
 ) -> BatchResult:
     """Validate and write one batch; ``entity`` must be one of ``ENTITIES``. ``source_priority`` ranks the
-    sources whose account profiles disagree (see ``account_records``)."""
+    sources whose account profiles disagree (see ``account_records``); ``usage`` bounds usage events."""
     model = MODELS[entity]
     batch = BatchResult(entity=entity, source=source)
     results: dict[int, RecordResult] = {}
@@ -79,7 +80,7 @@ async def ingest_batch(
         else:
             items.append(Item(index, checked, raw))
     if items:
-        for result in await _write(conn, source, entity, items, source_priority):
+        for result in await _write(conn, source, entity, items, source_priority, usage):
             results[result.index] = result
     batch.results = [results[index] for index in range(len(raw_records))]
     return batch
@@ -94,28 +95,29 @@ async def ingest_audited(
     who: Who,
     request_id: str | None = None,
     source_priority: Sequence[str] = (),
+    usage: UsagePolicy = DEFAULT_USAGE,
 ) -> BatchResult:
     """``ingest_batch`` and its audit entry (entity, source, totals — never the records), in the caller's
     transaction: the batch and its entry commit or roll back together."""
-    batch = await ingest_batch(conn, source, entity, raw_records, source_priority=source_priority)
+    batch = await ingest_batch(conn, source, entity, raw_records, source_priority=source_priority, usage=usage)
     details = {"source": source, "records": len(raw_records), "totals": batch.totals()}
     await audit.record(conn, who, f"ingest:{entity}", target=entity, details=details, request_id=request_id)
     return batch
 
 
 async def _write(
-    conn: AsyncConnection, source: str, entity: str, items: list[Item], priority: Sequence[str]
+    conn: AsyncConnection, source: str, entity: str, items: list[Item], priority: Sequence[str], usage: UsagePolicy
 ) -> list[RecordResult]:
     if entity == "accounts":
         results, written = await write_accounts(conn, source, items, priority)
-        await _resolve_waiting(conn, source, items, written)
+        await _resolve_waiting(conn, source, written, usage)
         return results
     if entity == "usage-events":
-        return await write_usage_events(conn, source, items)
+        return await write_usage_events(conn, source, items, usage)
     return await write_facts(conn, source, _fact_kind(entity, source), items)
 
 
-async def _resolve_waiting(conn: AsyncConnection, source: str, items: list[Item], written: list[uuid.UUID]) -> None:
+async def _resolve_waiting(conn: AsyncConnection, source: str, written: list[uuid.UUID], usage: UsagePolicy) -> None:
     """Re-ingest unmatched records that name the accounts this batch made known."""
     if not written:
         return
@@ -146,4 +148,4 @@ async def _resolve_waiting(conn: AsyncConnection, source: str, items: list[Item]
     for entity in _RESOLVE_ORDER:
         for (group_entity, group_source), payloads in sorted(groups.items()):
             if group_entity == entity:
-                await ingest_batch(conn, group_source, entity, payloads)
+                await ingest_batch(conn, group_source, entity, payloads, usage=usage)

@@ -5,10 +5,16 @@ are maintained from exactly the rows that were new: ``usage_daily`` (events and 
 per account, UTC day and feature) and ``user_last_seen``. Distinct users are decided by the primary
 key of ``usage_daily_users`` (insert-if-absent), so replays and concurrent batches count each user
 once. Rollup rows are touched in key order, so concurrent batches cannot deadlock on them.
+
+An event dated more than ``UsagePolicy.max_future_skew`` ahead of the server clock is rejected: it would
+count as activity "in the last 30 days" for as long as its date lies ahead. A user id is compared as sent,
+trimmed (by the record model), and lower-cased when ``UsagePolicy.user_ids_case_insensitive`` says so.
 """
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -19,8 +25,44 @@ from service.ingest.facts import Item
 from service.ingest.identity import resolve_accounts
 from service.ingest.records import UsageEventRecord
 from service.ingest.results import FieldError, RecordResult, Status
+from service.settings import Settings
 
 ENTITY = "usage-events"
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePolicy:
+    """What usage ingest accepts and how it tells users apart (``CSHUB_INGEST_MAX_FUTURE_SKEW_MINUTES``,
+    ``CSHUB_USAGE_USER_IDS_CASE_INSENSITIVE``)."""
+
+    max_future_skew: dt.timedelta = dt.timedelta(minutes=60)
+    user_ids_case_insensitive: bool = False
+
+    @classmethod
+    def of(cls, settings: Settings) -> "UsagePolicy":
+        return cls(
+            max_future_skew=dt.timedelta(minutes=settings.ingest_max_future_skew_minutes),
+            user_ids_case_insensitive=settings.usage_user_ids_case_insensitive,
+        )
+
+    def user_ref(self, user_id: str | None) -> str | None:
+        if user_id is None or not self.user_ids_case_insensitive:
+            return user_id
+        return user_id.lower()
+
+    def future_error(self, occurred_at: dt.datetime, now: dt.datetime) -> FieldError | None:
+        if occurred_at <= now + self.max_future_skew:
+            return None
+        minutes = self.max_future_skew / dt.timedelta(minutes=1)
+        return FieldError(
+            "occurred_at",
+            f"is more than {minutes:g} minutes ahead of the server clock ({now.isoformat(timespec='seconds')}); "
+            "an event from the future would count as current activity",
+        )
+
+
+DEFAULT_USAGE = UsagePolicy()
+
 
 _WRITE = sa.text("""
 WITH input AS (
@@ -78,9 +120,9 @@ FROM usage_events WHERE source = :source AND source_event_id = ANY(CAST(:event_i
 _Fingerprint = tuple[uuid.UUID, str | None, str, object, Decimal | None]
 
 
-def _fingerprint(record: UsageEventRecord, account_id: uuid.UUID) -> _Fingerprint:
+def _fingerprint(record: UsageEventRecord, account_id: uuid.UUID, policy: UsagePolicy) -> _Fingerprint:
     value = None if record.value is None else record.value.normalize()
-    return (account_id, record.user_id, record.event, record.occurred_at, value)
+    return (account_id, policy.user_ref(record.user_id), record.event, record.occurred_at, value)
 
 
 def _immutable(index: int, event_id: str) -> RecordResult:
@@ -88,10 +130,20 @@ def _immutable(index: int, event_id: str) -> RecordResult:
     return RecordResult(index, Status.REJECTED, errors=(FieldError("event_id", message),))
 
 
-async def write_usage_events(conn: AsyncConnection, source: str, items: Sequence[Item]) -> list[RecordResult]:
+async def write_usage_events(
+    conn: AsyncConnection, source: str, all_items: Sequence[Item], policy: UsagePolicy = DEFAULT_USAGE
+) -> list[RecordResult]:
+    results: dict[int, RecordResult] = {}
+    now = dt.datetime.now(dt.UTC)
+    items: list[Item] = []
+    for item in all_items:
+        error = policy.future_error(item.record.occurred_at, now)
+        if error is None:
+            items.append(item)
+        else:
+            results[item.index] = RecordResult(item.index, Status.REJECTED, errors=(error,))
     records: list[UsageEventRecord] = [item.record for item in items]
     account_ids = await resolve_accounts(conn, source, records)
-    results: dict[int, RecordResult] = {}
     first: dict[str, tuple[Item, uuid.UUID]] = {}  # the first matched occurrence of each event id
     repeats: list[tuple[Item, uuid.UUID]] = []
     pending = await unmatched.waiting_among(conn, source, ENTITY, [item.record.event_id for item in items])
@@ -116,7 +168,7 @@ async def write_usage_events(conn: AsyncConnection, source: str, items: Sequence
                 "source": source,
                 "account_ids": [account_id for _, account_id in firsts],
                 "event_ids": [item.record.event_id for item, _ in firsts],
-                "user_refs": [item.record.user_id for item, _ in firsts],
+                "user_refs": [policy.user_ref(item.record.user_id) for item, _ in firsts],
                 "events": [item.record.event for item, _ in firsts],
                 "occurred_at": [item.record.occurred_at for item, _ in firsts],
                 "amounts": [item.record.value for item, _ in firsts],
@@ -129,7 +181,8 @@ async def write_usage_events(conn: AsyncConnection, source: str, items: Sequence
         for event_id, row_id, account_id, user_ref, event_name, occurred_at, value in await conn.execute(
             _STORED, {"source": source, "event_ids": already}
         ):
-            fingerprint = (account_id, user_ref, event_name, occurred_at, None if value is None else value.normalize())
+            amount = None if value is None else value.normalize()
+            fingerprint = (account_id, policy.user_ref(user_ref), event_name, occurred_at, amount)
             stored[event_id] = (row_id, fingerprint)
 
     for event_id, (item, account_id) in first.items():
@@ -137,17 +190,17 @@ async def write_usage_events(conn: AsyncConnection, source: str, items: Sequence
             results[item.index] = RecordResult(item.index, Status.CREATED, inserted[event_id])
             continue
         row_id, fingerprint = stored[event_id]
-        same = fingerprint == _fingerprint(item.record, account_id)
+        same = fingerprint == _fingerprint(item.record, account_id, policy)
         results[item.index] = (
             RecordResult(item.index, Status.UNCHANGED, row_id) if same else _immutable(item.index, event_id)
         )
     for item, account_id in repeats:
         original, original_account = first[item.record.event_id]
-        same = _fingerprint(item.record, account_id) == _fingerprint(original.record, original_account)
+        same = _fingerprint(item.record, account_id, policy) == _fingerprint(original.record, original_account, policy)
         row_id = results[original.index].id
         results[item.index] = (
             RecordResult(item.index, Status.UNCHANGED, row_id) if same else _immutable(item.index, item.record.event_id)
         )
     resolved = [(item.record.event_id, account_id) for item, account_id in firsts if item.record.event_id in pending]
     await unmatched.mark_resolved(conn, source, ENTITY, resolved)
-    return [results[item.index] for item in items]
+    return [results[item.index] for item in all_items]
