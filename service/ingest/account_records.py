@@ -7,7 +7,7 @@ resolve through the same source's links, also when the parent arrives in a later
 """
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from service.ingest.identity import (
 )
 from service.ingest.records import AccountRecord
 from service.ingest.results import FieldError, RecordResult, Status
+from service.ingest.shared_domains import SHARED_DOMAINS
 from service.sources.tables import pending_parent_links, source_links
 
 OBJECT_TYPE = "account"
@@ -41,7 +42,11 @@ PROFILE_FIELDS = (
 
 
 async def write_accounts(
-    conn: AsyncConnection, source: str, items: Sequence[Item], priority: Sequence[str] = ()
+    conn: AsyncConnection,
+    source: str,
+    items: Sequence[Item],
+    priority: Sequence[str] = (),
+    shared_domains: Collection[str] = SHARED_DOMAINS,
 ) -> tuple[list[RecordResult], list[uuid.UUID]]:
     """Upsert the records; return their results and the accounts that were written (for re-resolution)."""
     await lock_account_writes(conn)
@@ -50,7 +55,7 @@ async def write_accounts(
     for item in items:
         try:
             async with conn.begin_nested():
-                status, account_id = await _upsert(conn, source, item.record, priority)
+                status, account_id = await _upsert(conn, source, item.record, priority, shared_domains)
         except IntegrityError as exc:
             results.append(RecordResult(item.index, Status.REJECTED, errors=(FieldError("", constraint_message(exc)),)))
             continue
@@ -65,7 +70,7 @@ async def write_accounts(
 
 
 async def _upsert(
-    conn: AsyncConnection, source: str, record: AccountRecord, priority: Sequence[str]
+    conn: AsyncConnection, source: str, record: AccountRecord, priority: Sequence[str], shared: Collection[str]
 ) -> tuple[Status, uuid.UUID]:
     digest = payload_hash(record, exclude_unset=True)
     link = await find_link(conn, source, OBJECT_TYPE, record.external_id)
@@ -75,11 +80,12 @@ async def _upsert(
         if link.payload_hash == digest:
             await touch_link(conn, source, OBJECT_TYPE, record.external_id, record.updated_at)
             return Status.UNCHANGED, link.entity_id
-        await _refuse_taken_domain(conn, record, link.entity_id)
+        if record.domain not in shared:
+            await _refuse_taken_domain(conn, record, link.entity_id)
         account_id, status = link.entity_id, Status.UPDATED
     else:
         matched = None
-        if record.domain:
+        if record.domain and record.domain not in shared:  # a shared domain identifies nobody
             matched = (await conn.execute(sa.select(accounts.c.id).where(accounts.c.domain == record.domain))).scalar()
         if matched is None:
             matched = (

@@ -8,7 +8,7 @@ unmatched, never dropped.
 """
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,9 +63,11 @@ def constraint_message(exc: IntegrityError) -> str:
     return f"refused by the database ({name})" + (f": {detail}" if detail else "")
 
 
-async def write_facts(conn: AsyncConnection, source: str, kind: FactKind, items: Sequence[Item]) -> list[RecordResult]:
+async def write_facts(
+    conn: AsyncConnection, source: str, kind: FactKind, items: Sequence[Item], shared_domains: Collection[str]
+) -> list[RecordResult]:
     references: list[AccountReference] = [item.record for item in items]
-    account_ids = await resolve_accounts(conn, source, references)
+    account_ids = await resolve_accounts(conn, source, references, shared_domains)
     pending = await unmatched.waiting_among(conn, source, kind.entity, [item.record.external_id for item in items])
     results: list[RecordResult] = []
     # In external-id order, every transaction takes its row locks in the same order: no deadlocks.

@@ -9,7 +9,7 @@ import csv
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,6 +22,7 @@ from service.db import in_transaction
 from service.errors import InvalidInput
 from service.ingest.results import BatchResult, Status
 from service.ingest.service import ENTITIES, ingest_audited
+from service.ingest.shared_domains import SHARED_DOMAINS
 
 JSON_CELLS = frozenset({"lines"})
 SHOWN_PROBLEMS = 20
@@ -117,6 +118,7 @@ async def import_file(
     entity: str,
     batch_size: int = 500,
     source_priority: Sequence[str] = (),
+    shared_domains: Collection[str] = SHARED_DOMAINS,
     progress: Callable[[int], None] = lambda done: None,
 ) -> ImportSummary:
     if entity not in ENTITIES:
@@ -132,7 +134,9 @@ async def import_file(
         records = [row.record for row in readable]
 
         async def work(conn: AsyncConnection, records: list[Any] = records) -> BatchResult:
-            return await ingest_audited(conn, source, entity, records, who=CLI, source_priority=source_priority)
+            return await ingest_audited(
+                conn, source, entity, records, who=CLI, source_priority=source_priority, shared_domains=shared_domains
+            )
 
         batch = await in_transaction(engine, work)
         for row, result in zip(readable, batch.results, strict=True):

@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,11 +130,14 @@ async def touch_link(
 
 
 async def resolve_accounts(
-    conn: AsyncConnection, source: str, references: Sequence[AccountReference]
+    conn: AsyncConnection, source: str, references: Sequence[AccountReference], shared: Collection[str]
 ) -> list[uuid.UUID | None]:
-    """The account of each reference (``None`` when unknown), in two queries for the whole batch."""
+    """The account of each reference (``None`` when unknown), in two queries for the whole batch.
+
+    A domain in ``shared`` (free mail, shared hosting) identifies nobody: only the source's own id counts.
+    """
     external_ids = sorted({r.account_external_id for r in references if r.account_external_id})
-    domains = sorted({r.account_domain for r in references if r.account_domain})
+    domains = sorted({r.account_domain for r in references if r.account_domain and r.account_domain not in shared})
     by_external_id: dict[str, uuid.UUID] = {}
     by_domain: dict[str, uuid.UUID] = {}
     if external_ids:

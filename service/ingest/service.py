@@ -8,7 +8,7 @@ in the same transaction.
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -30,6 +30,7 @@ from service.ingest.records import (
     UsageEventRecord,
 )
 from service.ingest.results import BatchResult, RecordResult, Status
+from service.ingest.shared_domains import SHARED_DOMAINS
 from service.ingest.usage_events import write_usage_events
 from service.ingest.validation import validate_record
 from service.sources.tables import source_links
@@ -65,9 +66,11 @@ async def ingest_batch(
     raw_records: Sequence[Any],
     *,
     source_priority: Sequence[str] = (),
+    shared_domains: Collection[str] = SHARED_DOMAINS,
 ) -> BatchResult:
     """Validate and write one batch; ``entity`` must be one of ``ENTITIES``. ``source_priority`` ranks the
-    sources whose account profiles disagree (see ``account_records``)."""
+    sources whose account profiles disagree (see ``account_records``); ``shared_domains`` never identify
+    an account (see ``shared_domains``)."""
     model = MODELS[entity]
     batch = BatchResult(entity=entity, source=source)
     results: dict[int, RecordResult] = {}
@@ -79,7 +82,7 @@ async def ingest_batch(
         else:
             items.append(Item(index, checked, raw))
     if items:
-        for result in await _write(conn, source, entity, items, source_priority):
+        for result in await _write(conn, source, entity, items, source_priority, shared_domains):
             results[result.index] = result
     batch.results = [results[index] for index in range(len(raw_records))]
     return batch
@@ -94,28 +97,38 @@ async def ingest_audited(
     who: Who,
     request_id: str | None = None,
     source_priority: Sequence[str] = (),
+    shared_domains: Collection[str] = SHARED_DOMAINS,
 ) -> BatchResult:
     """``ingest_batch`` and its audit entry (entity, source, totals — never the records), in the caller's
     transaction: the batch and its entry commit or roll back together."""
-    batch = await ingest_batch(conn, source, entity, raw_records, source_priority=source_priority)
+    batch = await ingest_batch(
+        conn, source, entity, raw_records, source_priority=source_priority, shared_domains=shared_domains
+    )
     details = {"source": source, "records": len(raw_records), "totals": batch.totals()}
     await audit.record(conn, who, f"ingest:{entity}", target=entity, details=details, request_id=request_id)
     return batch
 
 
 async def _write(
-    conn: AsyncConnection, source: str, entity: str, items: list[Item], priority: Sequence[str]
+    conn: AsyncConnection,
+    source: str,
+    entity: str,
+    items: list[Item],
+    priority: Sequence[str],
+    shared: Collection[str],
 ) -> list[RecordResult]:
     if entity == "accounts":
-        results, written = await write_accounts(conn, source, items, priority)
-        await _resolve_waiting(conn, source, items, written)
+        results, written = await write_accounts(conn, source, items, priority, shared)
+        await _resolve_waiting(conn, source, written, shared)
         return results
     if entity == "usage-events":
-        return await write_usage_events(conn, source, items)
-    return await write_facts(conn, source, _fact_kind(entity, source), items)
+        return await write_usage_events(conn, source, items, shared)
+    return await write_facts(conn, source, _fact_kind(entity, source), items, shared)
 
 
-async def _resolve_waiting(conn: AsyncConnection, source: str, items: list[Item], written: list[uuid.UUID]) -> None:
+async def _resolve_waiting(
+    conn: AsyncConnection, source: str, written: list[uuid.UUID], shared: Collection[str]
+) -> None:
     """Re-ingest unmatched records that name the accounts this batch made known."""
     if not written:
         return
@@ -126,6 +139,7 @@ async def _resolve_waiting(conn: AsyncConnection, source: str, items: list[Item]
             .with_only_columns(accounts.c.domain)
             .where(accounts.c.id.in_(written), accounts.c.domain.is_not(None))
         )
+        if domain not in shared
     ]
     external_ids = [
         external_id
@@ -146,4 +160,4 @@ async def _resolve_waiting(conn: AsyncConnection, source: str, items: list[Item]
     for entity in _RESOLVE_ORDER:
         for (group_entity, group_source), payloads in sorted(groups.items()):
             if group_entity == entity:
-                await ingest_batch(conn, group_source, entity, payloads)
+                await ingest_batch(conn, group_source, entity, payloads, shared_domains=shared)

@@ -8,7 +8,7 @@ once. Rollup rows are touched in key order, so concurrent batches cannot deadloc
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -88,9 +88,11 @@ def _immutable(index: int, event_id: str) -> RecordResult:
     return RecordResult(index, Status.REJECTED, errors=(FieldError("event_id", message),))
 
 
-async def write_usage_events(conn: AsyncConnection, source: str, items: Sequence[Item]) -> list[RecordResult]:
+async def write_usage_events(
+    conn: AsyncConnection, source: str, items: Sequence[Item], shared_domains: Collection[str]
+) -> list[RecordResult]:
     records: list[UsageEventRecord] = [item.record for item in items]
-    account_ids = await resolve_accounts(conn, source, records)
+    account_ids = await resolve_accounts(conn, source, records, shared_domains)
     results: dict[int, RecordResult] = {}
     first: dict[str, tuple[Item, uuid.UUID]] = {}  # the first matched occurrence of each event id
     repeats: list[tuple[Item, uuid.UUID]] = []

@@ -1,0 +1,81 @@
+"""Account identity over ``POST /v1/ingest/*``: which account a record is, and when the hub must not guess."""
+
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.api_keys.roles import Role
+from service.app import create_app
+from service.settings import Settings
+from tests.conftest import LifespanApp, make_key
+from tests.ingesting import rows
+
+
+@pytest_asyncio.fixture
+async def ingest_key(engine: AsyncEngine) -> str:
+    return await make_key(engine, Role.INGEST, "test ingest")
+
+
+async def send(client: httpx.AsyncClient, key: str, entity: str, source: str, *records: dict[str, Any]) -> list[str]:
+    response = await client.post(
+        f"/v1/ingest/{entity}",
+        json={"source": source, "records": list(records)},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 200, response.text
+    return [result["status"] for result in response.json()["results"]]
+
+
+def ticket(external_id: str, **reference: str) -> dict[str, Any]:
+    return {"external_id": external_id, "status": "open", "opened_at": "2026-01-05T10:00:00Z", **reference}
+
+
+async def account_names(engine: AsyncEngine) -> list[str]:
+    return [name for (name,) in await rows(engine, "SELECT name FROM accounts ORDER BY name")]
+
+
+async def test_a_free_mail_domain_never_folds_two_companies_into_one(
+    client: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str
+) -> None:
+    joe = {"external_id": "c-1", "name": "Joe Plumbing", "domain": "gmail.com"}
+    jane = {"external_id": "h-9", "name": "Jane Bakery", "domain": "GMAIL.com"}
+    assert await send(client, ingest_key, "accounts", "crm", joe) == ["created"]
+    assert await send(client, ingest_key, "accounts", "billing", jane) == ["created"]
+    assert await account_names(engine) == ["Jane Bakery", "Joe Plumbing"]
+
+    assert await send(client, ingest_key, "tickets", "support", ticket("t-1", account_domain="https://gmail.com")) == [
+        "unmatched"
+    ]
+    assert await rows(engine, "SELECT count(*) FROM tickets") == [(0,)]
+    # The company's own id still identifies it.
+    assert await send(client, ingest_key, "tickets", "crm", ticket("t-2", account_external_id="c-1")) == ["created"]
+
+
+@pytest.mark.parametrize("domain", ["hotmail.com", "proton.me", "herokuapp.com"])
+async def test_every_listed_shared_domain_is_refused_as_identity(
+    client: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str, domain: str
+) -> None:
+    two = {"external_id": "2", "name": "Two", "domain": domain}
+    await send(client, ingest_key, "accounts", "crm", {"external_id": "1", "name": "One", "domain": domain})
+    assert await send(client, ingest_key, "accounts", "billing", two) == ["created"]
+    assert await send(client, ingest_key, "tickets", "support", ticket("t-1", account_domain=domain)) == ["unmatched"]
+
+
+async def test_the_setting_adds_shared_domains(engine: AsyncEngine, settings: Settings, ingest_key: str) -> None:
+    settings = settings.model_copy(update={"shared_domains": ["Mail.Example.net"]})
+    app = create_app(settings)
+    async with app.router.lifespan_context(app) as state:
+        transport = httpx.ASGITransport(app=LifespanApp(app, dict(state or {})), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://cshub.test") as client:
+            one = {"external_id": "1", "name": "One", "domain": "mail.example.net"}
+            two = {"external_id": "2", "name": "Two", "domain": "mail.example.net"}
+            assert await send(client, ingest_key, "accounts", "crm", one) == ["created"]
+            assert await send(client, ingest_key, "accounts", "billing", two) == ["created"]
+            usage = {"event_id": "e-1", "event": "login", "occurred_at": "2026-01-05T10:00:00Z"}
+            assert await send(
+                client, ingest_key, "usage-events", "product", {**usage, "account_domain": "mail.example.net"}
+            ) == ["unmatched"]
+    assert await account_names(engine) == ["One", "Two"]
