@@ -79,3 +79,40 @@ async def test_the_setting_adds_shared_domains(engine: AsyncEngine, settings: Se
                 client, ingest_key, "usage-events", "product", {**usage, "account_domain": "mail.example.net"}
             ) == ["unmatched"]
     assert await account_names(engine) == ["One", "Two"]
+
+
+async def test_two_accounts_of_one_source_on_one_domain_stay_two_and_a_record_for_it_waits_with_both(
+    client: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str
+) -> None:
+    inc = {"external_id": "A-1", "name": "Acme Inc", "domain": "acme.com"}
+    europe = {"external_id": "A-2", "name": "Acme Europe GmbH", "domain": "acme.com"}
+    assert await send(client, ingest_key, "accounts", "crm", inc, europe) == ["created", "created"]
+    assert await send(client, ingest_key, "accounts", "crm", {**europe, "name": "Acme Europe"}) == ["updated"]
+    assert await account_names(engine) == ["Acme Europe", "Acme Inc"]
+
+    assert await send(client, ingest_key, "tickets", "support", ticket("t-1", account_domain="acme.com")) == [
+        "unmatched"
+    ]
+    usage = {"event_id": "e-1", "event": "login", "occurred_at": "2026-01-05T10:00:00Z", "account_domain": "acme.com"}
+    assert await send(client, ingest_key, "usage-events", "product", usage) == ["unmatched"]
+    ids = sorted(str(i) for (i,) in await rows(engine, "SELECT id FROM accounts"))
+    waiting = await rows(
+        engine, "SELECT entity, candidate_account_ids FROM unmatched_records WHERE resolved_at IS NULL ORDER BY 1"
+    )
+    assert [(entity, sorted(str(i) for i in candidates)) for entity, candidates in waiting] == [
+        ("tickets", ids),
+        ("usage-events", ids),
+    ]
+    # The source's own account id is never ambiguous.
+    assert await send(client, ingest_key, "tickets", "crm", ticket("t-2", account_external_id="A-2")) == ["created"]
+
+
+async def test_a_domain_of_one_account_still_links_another_sources_records_to_it(
+    client: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str
+) -> None:
+    assert await send(client, ingest_key, "accounts", "crm", {"external_id": "1", "name": "Beta", "domain": "beta.io"})
+    assert await send(
+        client, ingest_key, "accounts", "product", {"external_id": "w", "name": "beta", "domain": "beta.io"}
+    ) == ["updated"]
+    assert await send(client, ingest_key, "tickets", "support", ticket("t-1", account_domain="beta.io")) == ["created"]
+    assert await account_names(engine) == ["Beta"]

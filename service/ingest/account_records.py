@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.accounts.tables import accounts
 from service.ingest.facts import Item, RecordRejected, constraint_message
 from service.ingest.identity import (
+    domain_candidates,
     find_link,
     lock_account_writes,
     payload_hash,
@@ -81,12 +82,10 @@ async def _upsert(
             await touch_link(conn, source, OBJECT_TYPE, record.external_id, record.updated_at)
             return Status.UNCHANGED, link.entity_id
         if record.domain not in shared:
-            await _refuse_taken_domain(conn, record, link.entity_id)
+            await _refuse_taken_domain(conn, source, record, link.entity_id)
         account_id, status = link.entity_id, Status.UPDATED
     else:
-        matched = None
-        if record.domain and record.domain not in shared:  # a shared domain identifies nobody
-            matched = (await conn.execute(sa.select(accounts.c.id).where(accounts.c.domain == record.domain))).scalar()
+        matched = await _match_by_domain(conn, source, record.domain, shared)
         if matched is None:
             matched = (
                 await conn.execute(sa.insert(accounts).values(name=record.name).returning(accounts.c.id))
@@ -110,7 +109,37 @@ async def _upsert(
     return status, account_id
 
 
-async def _refuse_taken_domain(conn: AsyncConnection, record: AccountRecord, account_id: uuid.UUID) -> None:
+async def _match_by_domain(
+    conn: AsyncConnection, source: str, domain: str | None, shared: Collection[str]
+) -> uuid.UUID | None:
+    """The one account of another source this new record's domain names, if exactly one.
+
+    A shared domain identifies nobody; an account this source already sent under another id is another
+    account by the source's own word; among several candidates the hub does not pick.
+    """
+    if domain is None or domain in shared:
+        return None
+    named = (await domain_candidates(conn, [domain])).get(domain, set())
+    candidates = named - await _linked_from(conn, source, named)
+    return next(iter(candidates)) if len(candidates) == 1 else None
+
+
+async def _linked_from(conn: AsyncConnection, source: str, account_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    if not account_ids:
+        return set()
+    rows = await conn.execute(
+        sa.select(source_links.c.entity_id).where(
+            source_links.c.source == source,
+            source_links.c.object_type == OBJECT_TYPE,
+            source_links.c.entity_id.in_(account_ids),
+        )
+    )
+    return {account_id for (account_id,) in rows}
+
+
+async def _refuse_taken_domain(
+    conn: AsyncConnection, source: str, record: AccountRecord, account_id: uuid.UUID
+) -> None:
     if record.domain is None:
         return
     holder = (
@@ -118,7 +147,7 @@ async def _refuse_taken_domain(conn: AsyncConnection, record: AccountRecord, acc
             sa.select(accounts.c.id).where(accounts.c.domain == record.domain, accounts.c.id != account_id)
         )
     ).scalar()
-    if holder is not None:
+    if holder is not None and not await _linked_from(conn, source, {holder}):  # the source's own two accounts
         raise RecordRejected(
             "domain",
             f"domain {record.domain!r} already belongs to another account ({holder}); "

@@ -67,11 +67,12 @@ async def write_facts(
     conn: AsyncConnection, source: str, kind: FactKind, items: Sequence[Item], shared_domains: Collection[str]
 ) -> list[RecordResult]:
     references: list[AccountReference] = [item.record for item in items]
-    account_ids = await resolve_accounts(conn, source, references, shared_domains)
+    resolutions = await resolve_accounts(conn, source, references, shared_domains)
     pending = await unmatched.waiting_among(conn, source, kind.entity, [item.record.external_id for item in items])
     results: list[RecordResult] = []
     # In external-id order, every transaction takes its row locks in the same order: no deadlocks.
-    for item, account_id in sorted(zip(items, account_ids, strict=True), key=lambda pair: pair[0].record.external_id):
+    for item, resolution in sorted(zip(items, resolutions, strict=True), key=lambda pair: pair[0].record.external_id):
+        account_id = resolution.account_id
         if account_id is None:
             kept = await unmatched.keep_unmatched(
                 conn,
@@ -80,6 +81,7 @@ async def write_facts(
                 external_id=item.record.external_id,
                 record=item.record,
                 raw=item.raw,
+                candidates=resolution.candidates,
             )
             results.append(RecordResult(item.index, Status.UNMATCHED, kept))
             continue

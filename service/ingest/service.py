@@ -14,12 +14,12 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.accounts.tables import accounts
 from service.audit import service as audit
 from service.audit.service import Who
 from service.ingest import fact_kinds, unmatched
 from service.ingest.account_records import write_accounts
 from service.ingest.facts import FactKind, Item, write_facts
+from service.ingest.identity import domains_of
 from service.ingest.records import (
     AccountRecord,
     ContactRecord,
@@ -132,15 +132,7 @@ async def _resolve_waiting(
     """Re-ingest unmatched records that name the accounts this batch made known."""
     if not written:
         return
-    domains = [
-        domain
-        for (domain,) in await conn.execute(
-            accounts.select()
-            .with_only_columns(accounts.c.domain)
-            .where(accounts.c.id.in_(written), accounts.c.domain.is_not(None))
-        )
-        if domain not in shared
-    ]
+    domains = [domain for domain in await domains_of(conn, written) if domain not in shared]
     external_ids = [
         external_id
         for (external_id,) in await conn.execute(

@@ -22,15 +22,24 @@ class Pending:
 
 
 async def keep_unmatched(
-    conn: AsyncConnection, *, source: str, entity: str, external_id: str, record: AccountReference, raw: dict[str, Any]
+    conn: AsyncConnection,
+    *,
+    source: str,
+    entity: str,
+    external_id: str,
+    record: AccountReference,
+    raw: dict[str, Any],
+    candidates: Sequence[uuid.UUID] = (),
 ) -> uuid.UUID:
-    """Store (or refresh) the record as received; it waits here until its account can be resolved."""
+    """Store (or refresh) the record as received; it waits here until its account can be resolved.
+    ``candidates`` are the accounts its domain names when it names several."""
     statement = insert(unmatched_records).values(
         source=source,
         entity=entity,
         external_id=external_id,
         account_external_id=record.account_external_id,
         account_domain=record.account_domain,
+        candidate_account_ids=list(candidates) or None,
         payload=raw,
     )
     excluded = statement.excluded
@@ -41,6 +50,7 @@ async def keep_unmatched(
                 set_={
                     "account_external_id": excluded.account_external_id,
                     "account_domain": excluded.account_domain,
+                    "candidate_account_ids": excluded.candidate_account_ids,
                     "payload": excluded.payload,
                     "last_seen_at": sa.func.now(),
                     "resolved_at": None,

@@ -92,16 +92,23 @@ async def write_usage_events(
     conn: AsyncConnection, source: str, items: Sequence[Item], shared_domains: Collection[str]
 ) -> list[RecordResult]:
     records: list[UsageEventRecord] = [item.record for item in items]
-    account_ids = await resolve_accounts(conn, source, records, shared_domains)
+    resolutions = await resolve_accounts(conn, source, records, shared_domains)
     results: dict[int, RecordResult] = {}
     first: dict[str, tuple[Item, uuid.UUID]] = {}  # the first matched occurrence of each event id
     repeats: list[tuple[Item, uuid.UUID]] = []
     pending = await unmatched.waiting_among(conn, source, ENTITY, [item.record.event_id for item in items])
     # In event-id order, concurrent batches lock the same rows in the same order: no deadlocks.
-    for item, account_id in sorted(zip(items, account_ids, strict=True), key=lambda pair: pair[0].record.event_id):
+    for item, resolution in sorted(zip(items, resolutions, strict=True), key=lambda pair: pair[0].record.event_id):
+        account_id = resolution.account_id
         if account_id is None:
             kept = await unmatched.keep_unmatched(
-                conn, source=source, entity=ENTITY, external_id=item.record.event_id, record=item.record, raw=item.raw
+                conn,
+                source=source,
+                entity=ENTITY,
+                external_id=item.record.event_id,
+                record=item.record,
+                raw=item.raw,
+                candidates=resolution.candidates,
             )
             results[item.index] = RecordResult(item.index, Status.UNMATCHED, kept)
         elif item.record.event_id in first:
