@@ -1,5 +1,6 @@
 """Account identity over ``POST /v1/ingest/*``: which account a record is, and when the hub must not guess."""
 
+import uuid
 from typing import Any
 
 import httpx
@@ -9,9 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.api_keys.roles import Role
 from service.app import create_app
+from service.graphql.relay import encode_global_id
 from service.settings import Settings
 from tests.conftest import LifespanApp, make_key
+from tests.graphql_client import gql
 from tests.ingesting import rows
+
+MERGE = """
+mutation Merge($merged: ID!, $into: ID!) {
+  mergeAccounts(input: {mergedAccountId: $merged, intoAccountId: $into}) { __typename }
+}
+"""
 
 
 @pytest_asyncio.fixture
@@ -116,3 +125,78 @@ async def test_a_domain_of_one_account_still_links_another_sources_records_to_it
     ) == ["updated"]
     assert await send(client, ingest_key, "tickets", "support", ticket("t-1", account_domain="beta.io")) == ["created"]
     assert await account_names(engine) == ["Beta"]
+
+
+async def account_id(engine: AsyncEngine, name: str) -> str:
+    ((found,),) = await rows(engine, "SELECT id FROM accounts WHERE name = :name", name=name)
+    return str(found)
+
+
+async def merge(client: httpx.AsyncClient, engine: AsyncEngine, merged: str, into: str) -> None:
+    admin_key = await make_key(engine, Role.ADMIN, "test admin")
+    ids = {"merged": encode_global_id("Account", uuid.UUID(await account_id(engine, merged)))}
+    ids["into"] = encode_global_id("Account", uuid.UUID(await account_id(engine, into)))
+    answer = await gql(client, admin_key, MERGE, ids)
+    assert answer["data"]["mergeAccounts"]["__typename"] == "AccountsMerged", answer
+
+
+async def test_a_merged_accounts_domain_and_ids_keep_resolving_to_the_survivor(
+    client: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str
+) -> None:
+    echo = {"external_id": "E", "name": "Echo", "domain": "echo.com"}
+    echo_old = {"external_id": "F", "name": "Echo (old)", "domain": "echo-old.com"}
+    await send(client, ingest_key, "accounts", "crm", echo, echo_old)
+    old_ticket = ticket("t-1", account_domain="echo-old.com")
+    event = {
+        "event_id": "e-1",
+        "event": "login",
+        "occurred_at": "2026-01-05T10:00:00Z",
+        "account_domain": "echo-old.com",
+    }
+    assert await send(client, ingest_key, "tickets", "support", old_ticket) == ["created"]
+    assert await send(client, ingest_key, "usage-events", "product", event) == ["created"]
+
+    await merge(client, engine, "Echo (old)", "Echo")
+
+    # Replays of what is stored are unchanged, not unmatched.
+    assert await send(client, ingest_key, "tickets", "support", old_ticket) == ["unchanged"]
+    assert await send(client, ingest_key, "usage-events", "product", event) == ["unchanged"]
+    # New records for the merged account's domain or id land on the survivor.
+    assert await send(client, ingest_key, "tickets", "support", ticket("t-2", account_domain="echo-old.com")) == [
+        "created"
+    ]
+    assert await send(client, ingest_key, "tickets", "crm", ticket("t-3", account_external_id="F")) == ["created"]
+    assert await send(client, ingest_key, "usage-events", "product", {**event, "event_id": "e-2"}) == ["created"]
+    echo_id = await account_id(engine, "Echo")
+    assert await rows(engine, "SELECT count(*), min(account_id::text) FROM tickets") == [(3, echo_id)]
+    assert await rows(engine, "SELECT count(*), min(account_id::text) FROM usage_events") == [(2, echo_id)]
+    assert await rows(engine, "SELECT count(*) FROM unmatched_records") == [(0,)]
+
+
+async def test_a_replay_is_unchanged_whatever_its_account_reference_now_resolves_to(
+    client: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str
+) -> None:
+    await send(client, ingest_key, "accounts", "crm", {"external_id": "1", "name": "Acme Inc", "domain": "acme.com"})
+    stored = ticket("t-1", account_domain="acme.com")
+    assert await send(client, ingest_key, "tickets", "support", stored) == ["created"]
+    # The CRM's second account on acme.com makes the domain ambiguous; the stored ticket is still the same.
+    await send(client, ingest_key, "accounts", "crm", {"external_id": "2", "name": "Acme Europe", "domain": "acme.com"})
+    assert await send(client, ingest_key, "tickets", "support", stored) == ["unchanged"]
+    assert await rows(engine, "SELECT count(*) FROM unmatched_records") == [(0,)]
+
+
+async def test_merging_the_candidates_of_a_waiting_record_stores_it(
+    client: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str
+) -> None:
+    inc = {"external_id": "A-1", "name": "Acme Inc", "domain": "acme.com"}
+    europe = {"external_id": "A-2", "name": "Acme Europe", "domain": "acme.com"}
+    await send(client, ingest_key, "accounts", "crm", inc, europe)
+    assert await send(client, ingest_key, "tickets", "support", ticket("t-1", account_domain="acme.com")) == [
+        "unmatched"
+    ]
+
+    await merge(client, engine, "Acme Europe", "Acme Inc")
+
+    inc_id = await account_id(engine, "Acme Inc")
+    assert await rows(engine, "SELECT account_id::text FROM tickets") == [(inc_id,)]
+    assert await rows(engine, "SELECT resolved_account_id::text FROM unmatched_records") == [(inc_id,)]

@@ -73,6 +73,9 @@ async def write_facts(
     # In external-id order, every transaction takes its row locks in the same order: no deadlocks.
     for item, resolution in sorted(zip(items, resolutions, strict=True), key=lambda pair: pair[0].record.external_id):
         account_id = resolution.account_id
+        if account_id is None and (replayed := await _replay(conn, source, kind, item)) is not None:
+            results.append(replayed)
+            continue
         if account_id is None:
             kept = await unmatched.keep_unmatched(
                 conn,
@@ -89,6 +92,16 @@ async def write_facts(
         if item.record.external_id in pending and results[-1].status != Status.REJECTED:
             await unmatched.mark_resolved(conn, source, kind.entity, [(item.record.external_id, account_id)])
     return sorted(results, key=lambda result: result.index)
+
+
+async def _replay(conn: AsyncConnection, source: str, kind: FactKind, item: Item) -> RecordResult | None:
+    """A stored record sent again unchanged is ``unchanged`` even when its account reference no longer
+    resolves (say its domain became ambiguous): it was matched once, and nothing about it is new."""
+    link = await find_link(conn, source, kind.object_type, item.record.external_id)
+    if link is None or link.payload_hash != payload_hash(item.record):
+        return None
+    await touch_link(conn, source, kind.object_type, item.record.external_id, getattr(item.record, "updated_at", None))
+    return RecordResult(item.index, Status.UNCHANGED, link.entity_id)
 
 
 async def _write_one(

@@ -2,8 +2,8 @@
 
 ``ingest_batch`` validates every record, writes the valid ones on the caller's connection (the
 caller owns the transaction and commits), and answers one result per record in input order. When an
-accounts batch makes accounts known, records that were waiting as unmatched for them are re-ingested
-in the same transaction.
+accounts batch makes accounts known (or a merge makes an ambiguous domain name one account), records
+that were waiting as unmatched for them are re-ingested in the same transaction.
 """
 
 import uuid
@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -119,33 +120,30 @@ async def _write(
 ) -> list[RecordResult]:
     if entity == "accounts":
         results, written = await write_accounts(conn, source, items, priority, shared)
-        await _resolve_waiting(conn, source, written, shared)
+        await resolve_waiting(conn, written, shared)
         return results
     if entity == "usage-events":
         return await write_usage_events(conn, source, items, shared)
     return await write_facts(conn, source, _fact_kind(entity, source), items, shared)
 
 
-async def _resolve_waiting(
-    conn: AsyncConnection, source: str, written: list[uuid.UUID], shared: Collection[str]
+async def resolve_waiting(
+    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], shared: Collection[str] = SHARED_DOMAINS
 ) -> None:
-    """Re-ingest unmatched records that name the accounts this batch made known."""
-    if not written:
+    """Re-ingest unmatched records that name these accounts (by any of their sources' ids or domains): after
+    an accounts batch made them known, or a merge made an ambiguous domain name one account."""
+    if not account_ids:
         return
-    domains = [domain for domain in await domains_of(conn, written) if domain not in shared]
-    external_ids = [
-        external_id
-        for (external_id,) in await conn.execute(
-            source_links.select()
-            .with_only_columns(source_links.c.external_id)
-            .where(
-                source_links.c.source == source,
-                source_links.c.object_type == "account",
-                source_links.c.entity_id.in_(written),
+    domains = [domain for domain in await domains_of(conn, account_ids) if domain not in shared]
+    links = [
+        (link_source, external_id)
+        for link_source, external_id in await conn.execute(
+            sa.select(source_links.c.source, source_links.c.external_id).where(
+                source_links.c.object_type == "account", source_links.c.entity_id.in_(account_ids)
             )
         )
     ]
-    waiting = await unmatched.waiting_for(conn, source, external_ids, domains)
+    waiting = await unmatched.waiting_for(conn, links, domains)
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for pending in waiting:
         groups[(pending.entity, pending.source)].append(pending.payload)

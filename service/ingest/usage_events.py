@@ -78,6 +78,13 @@ FROM usage_events WHERE source = :source AND source_event_id = ANY(CAST(:event_i
 _Fingerprint = tuple[uuid.UUID, str | None, str, object, Decimal | None]
 
 
+async def _stored_accounts(conn: AsyncConnection, source: str, event_ids: Sequence[str]) -> dict[str, uuid.UUID]:
+    if not event_ids:
+        return {}
+    rows = await conn.execute(_STORED, {"source": source, "event_ids": list(event_ids)})
+    return {row.source_event_id: row.account_id for row in rows}
+
+
 def _fingerprint(record: UsageEventRecord, account_id: uuid.UUID) -> _Fingerprint:
     value = None if record.value is None else record.value.normalize()
     return (account_id, record.user_id, record.event, record.occurred_at, value)
@@ -97,9 +104,12 @@ async def write_usage_events(
     first: dict[str, tuple[Item, uuid.UUID]] = {}  # the first matched occurrence of each event id
     repeats: list[tuple[Item, uuid.UUID]] = []
     pending = await unmatched.waiting_among(conn, source, ENTITY, [item.record.event_id for item in items])
+    # A stored event sent again is answered from what is stored, even if its reference no longer resolves.
+    unresolved = [item.record.event_id for item, r in zip(items, resolutions, strict=True) if r.account_id is None]
+    stored_accounts = await _stored_accounts(conn, source, unresolved)
     # In event-id order, concurrent batches lock the same rows in the same order: no deadlocks.
     for item, resolution in sorted(zip(items, resolutions, strict=True), key=lambda pair: pair[0].record.event_id):
-        account_id = resolution.account_id
+        account_id = resolution.account_id or stored_accounts.get(item.record.event_id)
         if account_id is None:
             kept = await unmatched.keep_unmatched(
                 conn,
