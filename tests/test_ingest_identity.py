@@ -200,3 +200,10 @@ async def test_merging_the_candidates_of_a_waiting_record_stores_it(
     inc_id = await account_id(engine, "Acme Inc")
     assert await rows(engine, "SELECT account_id::text FROM tickets") == [(inc_id,)]
     assert await rows(engine, "SELECT resolved_account_id::text FROM unmatched_records") == [(inc_id,)]
+
+
+def test_the_shared_domains_setting_is_read_as_normalised_domains(settings: Settings) -> None:
+    read = Settings(database_url=settings.database_url, shared_domains=" Mail.Example.net, https://www.host.example/ ,")
+    assert read.shared_domains == ["mail.example.net", "host.example"]
+    with pytest.raises(ValueError, match="not a domain name"):
+        Settings(database_url=settings.database_url, shared_domains="not a domain")
