@@ -26,6 +26,7 @@ from service.audit.keys import KeyChange, audited_key_change
 from service.database_session import attached_database, engine_for
 from service.errors import ConfigurationError, CshubError
 from service.ingest.service import ENTITIES as INGEST_ENTITIES
+from service.ingest.shared_domains import shared_domains
 from service.ingest.usage_events import UsagePolicy
 from service.seed.loader import DEMO_SEED
 from service.settings import Settings, load_settings
@@ -172,6 +173,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> DatabaseWork:
                 batch_size=args.batch_size,
                 source_priority=settings.source_priority,
                 usage=UsagePolicy.of(settings),
+                shared_domains=shared_domains(settings.shared_domains),
                 progress=progress_bar(total),
             )
         counts = ", ".join(f"{status} {count}" for status, count in sorted(summary.counts.items()))

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from service.errors import ConfigurationError
+from service.ingest.normalize import normalize_domain
 
 
 class Environment(StrEnum):
@@ -166,6 +167,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated sources, most trusted first, for account profile fields sources disagree on.",
     )
+    shared_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated domains that never identify an account (free mail, shared hosting), "
+        "added to the built-in list in service.ingest.shared_domains.",
+    )
     # GraphQL operation limits (service.graphql.limits); the defaults leave the 360 page, a 100-account
     # portfolio, handoffContext, BI pulls and GraphiQL's introspection ample room.
     graphql_max_tokens: int = Field(
@@ -229,12 +235,17 @@ class Settings(BaseSettings):
             return normalize_database_url(value)
         return value
 
-    @field_validator("source_priority", mode="before")
+    @field_validator("source_priority", "shared_domains", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("shared_domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        return [normalize_domain(domain) for domain in value]
 
     @field_validator("log_level", "environment", mode="before")
     @classmethod

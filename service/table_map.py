@@ -289,6 +289,7 @@ UNMATCHED_RECORD = TypeMap(
         "externalId": um.external_id,
         "accountExternalId": um.account_external_id,
         "accountDomain": um.account_domain,
+        "candidateAccountIds": um.candidate_account_ids,
         "payload": um.payload,
         "firstSeenAt": um.first_seen_at,
         "lastSeenAt": um.last_seen_at,

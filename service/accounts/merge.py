@@ -3,10 +3,14 @@
 Every table with an ``account_id`` is moved generically (so a table added later is not forgotten);
 the usage rollups, whose primary key contains the account, are combined exactly: events add up and
 active users are recounted from the per-user rows. Identity links move too, so future records from
-any source land on the surviving account. The merge is recorded in ``account_merges``.
+any source land on the surviving account: by the merged account's ids, and by its domains (the domains
+its sources sent stay on the links, and resolution reads them). Records that were waiting as unmatched
+for either account (an ambiguous domain between the two, say) are stored in the same transaction.
+The merge is recorded in ``account_merges``.
 """
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +21,8 @@ from service.accounts.tables import account_merges, accounts
 from service.all_tables import metadata
 from service.errors import InvalidInput, NotFound
 from service.ingest.identity import lock_account_writes
+from service.ingest.service import resolve_waiting
+from service.ingest.shared_domains import SHARED_DOMAINS
 
 # Tables whose primary key includes account_id: merged by the statements below, not by a plain UPDATE.
 _ROLLUPS = ("usage_daily", "usage_daily_users", "user_last_seen", "pending_parent_links")
@@ -62,9 +68,15 @@ def _fact_tables() -> list[sa.Table]:
 
 
 async def merge_accounts(
-    conn: AsyncConnection, *, merged_id: uuid.UUID, into_id: uuid.UUID, merged_by: str
+    conn: AsyncConnection,
+    *,
+    merged_id: uuid.UUID,
+    into_id: uuid.UUID,
+    merged_by: str,
+    shared_domains: Collection[str] = SHARED_DOMAINS,
 ) -> MergeOutcome:
-    """Move everything of ``merged_id`` onto ``into_id`` and delete ``merged_id``; the caller commits."""
+    """Move everything of ``merged_id`` onto ``into_id`` and delete ``merged_id``, then store the unmatched
+    records that now name ``into_id`` alone; the caller commits."""
     if merged_id == into_id:
         raise InvalidInput("an account cannot be merged into itself")
     await lock_account_writes(conn)  # no account ingest may re-link either account meanwhile
@@ -118,4 +130,5 @@ async def merge_accounts(
             .returning(account_merges.c.id)
         )
     ).scalar_one()
+    await resolve_waiting(conn, [into_id], shared_domains)
     return MergeOutcome(merge_id, into_id, merged_id, moved)

@@ -16,6 +16,7 @@ from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
 from service.graphql.permissions import caller
 from service.graphql.relay import decode_typed_id, encode_global_id
+from service.ingest.shared_domains import shared_domains
 
 
 @strawberry.input(description="Two accounts that are the same customer.")
@@ -51,7 +52,13 @@ async def merge_accounts(
         field = ""
 
         async def work(conn: AsyncConnection) -> tuple[MergeOutcome, AccountRow]:
-            outcome = await merge(conn, merged_id=merged_id, into_id=into_id, merged_by=principal.actor)
+            outcome = await merge(
+                conn,
+                merged_id=merged_id,
+                into_id=into_id,
+                merged_by=principal.actor,
+                shared_domains=shared_domains(info.context.settings.shared_domains),
+            )
             (row,) = await queries.accounts_by_ids(conn, [into_id])
             return outcome, row
 

@@ -33,6 +33,7 @@ from service.errors import (
 )
 from service.ingest import idempotency
 from service.ingest.service import ENTITIES, ingest_audited
+from service.ingest.shared_domains import shared_domains
 from service.ingest.usage_events import UsagePolicy
 from service.settings import Settings
 
@@ -98,6 +99,7 @@ class IngestEndpoint:
                 request_id=request_id,
                 source_priority=self.settings.source_priority,
                 usage=UsagePolicy.of(self.settings),
+                shared_domains=shared_domains(self.settings.shared_domains),
             )
             answer = batch.as_json()
             if key is not None:

@@ -8,7 +8,7 @@ resolve through the same source's links, also when the parent arrives in a later
 """
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.accounts.tables import accounts
 from service.ingest.facts import Item, RecordRejected, complete, constraint_message
 from service.ingest.identity import (
+    domain_candidates,
     find_link,
     lock_account_writes,
     payload_hash,
@@ -26,6 +27,7 @@ from service.ingest.identity import (
 )
 from service.ingest.records import AccountRecord
 from service.ingest.results import FieldError, RecordResult, Status
+from service.ingest.shared_domains import SHARED_DOMAINS
 from service.sources.tables import pending_parent_links, source_links
 
 OBJECT_TYPE = "account"
@@ -45,7 +47,11 @@ REMEMBERED = (*PROFILE_FIELDS, "parent_external_id")
 
 
 async def write_accounts(
-    conn: AsyncConnection, source: str, items: Sequence[Item], priority: Sequence[str] = ()
+    conn: AsyncConnection,
+    source: str,
+    items: Sequence[Item],
+    priority: Sequence[str] = (),
+    shared_domains: Collection[str] = SHARED_DOMAINS,
 ) -> tuple[list[RecordResult], list[uuid.UUID]]:
     """Upsert the records; return their results and the accounts that were written (for re-resolution)."""
     await lock_account_writes(conn)
@@ -54,7 +60,7 @@ async def write_accounts(
     for item in items:
         try:
             async with conn.begin_nested():
-                status, account_id = await _upsert(conn, source, item.record, priority)
+                status, account_id = await _upsert(conn, source, item.record, priority, shared_domains)
         except IntegrityError as exc:
             results.append(RecordResult(item.index, Status.REJECTED, errors=(FieldError("", constraint_message(exc)),)))
             continue
@@ -69,7 +75,7 @@ async def write_accounts(
 
 
 async def _upsert(
-    conn: AsyncConnection, source: str, record: AccountRecord, priority: Sequence[str]
+    conn: AsyncConnection, source: str, record: AccountRecord, priority: Sequence[str], shared: Collection[str]
 ) -> tuple[Status, uuid.UUID]:
     link = await find_link(conn, source, OBJECT_TYPE, record.external_id)
     whole = record
@@ -82,12 +88,11 @@ async def _upsert(
         if link.payload_hash == digest:
             await touch_link(conn, source, OBJECT_TYPE, record.external_id, record.updated_at)
             return Status.UNCHANGED, link.entity_id
-        await _refuse_taken_domain(conn, record, link.entity_id)
+        if record.domain not in shared:
+            await _refuse_taken_domain(conn, source, record, link.entity_id)
         account_id, status = link.entity_id, Status.UPDATED
     else:
-        matched = None
-        if record.domain:
-            matched = (await conn.execute(sa.select(accounts.c.id).where(accounts.c.domain == record.domain))).scalar()
+        matched = await _match_by_domain(conn, source, record.domain, shared)
         if matched is None:
             matched = (
                 await conn.execute(sa.insert(accounts).values(name=record.name).returning(accounts.c.id))
@@ -111,7 +116,37 @@ async def _upsert(
     return status, account_id
 
 
-async def _refuse_taken_domain(conn: AsyncConnection, record: AccountRecord, account_id: uuid.UUID) -> None:
+async def _match_by_domain(
+    conn: AsyncConnection, source: str, domain: str | None, shared: Collection[str]
+) -> uuid.UUID | None:
+    """The one account of another source this new record's domain names, if exactly one.
+
+    A shared domain identifies nobody; an account this source already sent under another id is another
+    account by the source's own word; among several candidates the hub does not pick.
+    """
+    if domain is None or domain in shared:
+        return None
+    named = (await domain_candidates(conn, [domain])).get(domain, set())
+    candidates = named - await _linked_from(conn, source, named)
+    return next(iter(candidates)) if len(candidates) == 1 else None
+
+
+async def _linked_from(conn: AsyncConnection, source: str, account_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    if not account_ids:
+        return set()
+    rows = await conn.execute(
+        sa.select(source_links.c.entity_id).where(
+            source_links.c.source == source,
+            source_links.c.object_type == OBJECT_TYPE,
+            source_links.c.entity_id.in_(account_ids),
+        )
+    )
+    return {account_id for (account_id,) in rows}
+
+
+async def _refuse_taken_domain(
+    conn: AsyncConnection, source: str, record: AccountRecord, account_id: uuid.UUID
+) -> None:
     if record.domain is None:
         return
     holder = (
@@ -119,7 +154,7 @@ async def _refuse_taken_domain(conn: AsyncConnection, record: AccountRecord, acc
             sa.select(accounts.c.id).where(accounts.c.domain == record.domain, accounts.c.id != account_id)
         )
     ).scalar()
-    if holder is not None:
+    if holder is not None and not await _linked_from(conn, source, {holder}):  # the source's own two accounts
         raise RecordRejected(
             "domain",
             f"domain {record.domain!r} already belongs to another account ({holder}); "

@@ -10,7 +10,7 @@ dropped.
 """
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.ingest import unmatched
 from service.ingest.identity import (
     claim_link,
+    find_link,
     payload_hash,
     resolve_accounts,
     save_link,
@@ -68,13 +69,19 @@ def constraint_message(exc: IntegrityError) -> str:
     return f"refused by the database ({name})" + (f": {detail}" if detail else "")
 
 
-async def write_facts(conn: AsyncConnection, source: str, kind: FactKind, items: Sequence[Item]) -> list[RecordResult]:
+async def write_facts(
+    conn: AsyncConnection, source: str, kind: FactKind, items: Sequence[Item], shared_domains: Collection[str]
+) -> list[RecordResult]:
     references: list[AccountReference] = [item.record for item in items]
-    account_ids = await resolve_accounts(conn, source, references)
+    resolutions = await resolve_accounts(conn, source, references, shared_domains)
     pending = await unmatched.waiting_among(conn, source, kind.entity, [item.record.external_id for item in items])
     results: list[RecordResult] = []
     # In external-id order, every transaction takes its row locks in the same order: no deadlocks.
-    for item, account_id in sorted(zip(items, account_ids, strict=True), key=lambda pair: pair[0].record.external_id):
+    for item, resolution in sorted(zip(items, resolutions, strict=True), key=lambda pair: pair[0].record.external_id):
+        account_id = resolution.account_id
+        if account_id is None and (replayed := await _replay(conn, source, kind, item)) is not None:
+            results.append(replayed)
+            continue
         if account_id is None:
             kept = await unmatched.keep_unmatched(
                 conn,
@@ -83,6 +90,7 @@ async def write_facts(conn: AsyncConnection, source: str, kind: FactKind, items:
                 external_id=item.record.external_id,
                 record=item.record,
                 raw=item.raw,
+                candidates=resolution.candidates,
             )
             results.append(RecordResult(item.index, Status.UNMATCHED, kept))
             continue
@@ -90,6 +98,22 @@ async def write_facts(conn: AsyncConnection, source: str, kind: FactKind, items:
         if item.record.external_id in pending and results[-1].status != Status.REJECTED:
             await unmatched.mark_resolved(conn, source, kind.entity, [(item.record.external_id, account_id)])
     return sorted(results, key=lambda result: result.index)
+
+
+async def _replay(conn: AsyncConnection, source: str, kind: FactKind, item: Item) -> RecordResult | None:
+    """A stored record sent again unchanged is ``unchanged`` even when its account reference no longer
+    resolves (say its domain became ambiguous): it was matched once, and nothing about it is new."""
+    link = await find_link(conn, source, kind.object_type, item.record.external_id)
+    if link is None:
+        return None
+    try:
+        record = complete(item.record, link.payload)  # a partial re-send, completed as _upsert would
+    except RecordRejected:
+        return None
+    if link.payload_hash != payload_hash(record):
+        return None
+    await touch_link(conn, source, kind.object_type, item.record.external_id, getattr(item.record, "updated_at", None))
+    return RecordResult(item.index, Status.UNCHANGED, link.entity_id)
 
 
 async def _write_one(

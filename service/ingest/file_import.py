@@ -9,7 +9,7 @@ import csv
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,6 +22,7 @@ from service.db import in_transaction
 from service.errors import InvalidInput
 from service.ingest.results import BatchResult, Status
 from service.ingest.service import ENTITIES, ingest_audited
+from service.ingest.shared_domains import SHARED_DOMAINS
 from service.ingest.usage_events import DEFAULT_USAGE, UsagePolicy
 
 JSON_CELLS = frozenset({"lines"})
@@ -119,6 +120,7 @@ async def import_file(
     batch_size: int = 500,
     source_priority: Sequence[str] = (),
     usage: UsagePolicy = DEFAULT_USAGE,
+    shared_domains: Collection[str] = SHARED_DOMAINS,
     progress: Callable[[int], None] = lambda done: None,
 ) -> ImportSummary:
     if entity not in ENTITIES:
@@ -135,7 +137,14 @@ async def import_file(
 
         async def work(conn: AsyncConnection, records: list[Any] = records) -> BatchResult:
             return await ingest_audited(
-                conn, source, entity, records, who=CLI, source_priority=source_priority, usage=usage
+                conn,
+                source,
+                entity,
+                records,
+                who=CLI,
+                source_priority=source_priority,
+                usage=usage,
+                shared_domains=shared_domains,
             )
 
         batch = await in_transaction(engine, work)

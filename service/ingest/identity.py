@@ -1,15 +1,17 @@
 """The identity map: which hub entity a source's record is, and which account a record belongs to.
 
 A record's account reference resolves through this source's own links first, then through the
-normalised domain. Every link keeps provenance: first seen, last synced, the source's own
-``updated_at`` and a hash of the last accepted record (so a re-sent record is ``unchanged``).
+normalised domain, which links records across sources only: a domain that several accounts share
+(two records of one source are two accounts, whatever their domains) resolves to none of them.
+Every link keeps provenance: first seen, last synced, the source's own ``updated_at`` and a hash of
+the last accepted record (so a re-sent record is ``unchanged``).
 """
 
 import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,14 +148,68 @@ async def touch_link(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """A reference's account; or ``None`` with the ``candidates`` when its domain names several accounts."""
+
+    account_id: uuid.UUID | None
+    candidates: tuple[uuid.UUID, ...] = ()
+
+
+def _account_domain() -> sa.ColumnElement[str]:
+    # Literally as in ix_source_links_account_domain (a bound key would not match the index).
+    return sa.literal_column("source_links.payload ->> 'domain'", sa.Text)
+
+
+async def domain_candidates(conn: AsyncConnection, domains: Sequence[str]) -> dict[str, set[uuid.UUID]]:
+    """Every account each domain names: its profile domain, or a domain any source sent for it. A merge
+    moves the merged account's links onto the survivor, so the merged account's domains name the survivor."""
+    if not domains:
+        return {}
+    wanted = sa.bindparam("domains", sorted(set(domains)), type_=sa.ARRAY(sa.Text))
+    rows = await conn.execute(
+        sa.union(
+            sa.select(accounts.c.domain, accounts.c.id).where(accounts.c.domain == sa.any_(wanted)),
+            sa.select(_account_domain(), source_links.c.entity_id).where(
+                source_links.c.object_type == "account", _account_domain() == sa.any_(wanted)
+            ),
+        )
+    )
+    found: dict[str, set[uuid.UUID]] = {}
+    for domain, account_id in rows:
+        found.setdefault(domain, set()).add(account_id)
+    return found
+
+
+async def domains_of(conn: AsyncConnection, account_ids: Sequence[uuid.UUID]) -> list[str]:
+    """The domains that name these accounts (see ``domain_candidates``)."""
+    if not account_ids:
+        return []
+    ids = sa.bindparam("ids", list(account_ids), type_=sa.ARRAY(sa.Uuid))
+    rows = await conn.execute(
+        sa.union(
+            sa.select(accounts.c.domain).where(accounts.c.id == sa.any_(ids), accounts.c.domain.is_not(None)),
+            sa.select(_account_domain()).where(
+                source_links.c.object_type == "account",
+                source_links.c.entity_id == sa.any_(ids),
+                _account_domain().is_not(None),
+            ),
+        )
+    )
+    return sorted(domain for (domain,) in rows)
+
+
 async def resolve_accounts(
-    conn: AsyncConnection, source: str, references: Sequence[AccountReference]
-) -> list[uuid.UUID | None]:
-    """The account of each reference (``None`` when unknown), in two queries for the whole batch."""
+    conn: AsyncConnection, source: str, references: Sequence[AccountReference], shared: Collection[str]
+) -> list[Resolution]:
+    """The account of each reference, in two queries for the whole batch.
+
+    A domain in ``shared`` (free mail, shared hosting) identifies nobody: only the source's own id counts.
+    A domain that names several accounts resolves to none of them: the candidates are kept for review.
+    """
     external_ids = sorted({r.account_external_id for r in references if r.account_external_id})
-    domains = sorted({r.account_domain for r in references if r.account_domain})
+    domains = sorted({r.account_domain for r in references if r.account_domain and r.account_domain not in shared})
     by_external_id: dict[str, uuid.UUID] = {}
-    by_domain: dict[str, uuid.UUID] = {}
     if external_ids:
         rows = await conn.execute(
             sa.select(source_links.c.external_id, source_links.c.entity_id).where(
@@ -163,17 +219,16 @@ async def resolve_accounts(
             )
         )
         by_external_id = {row[0]: row[1] for row in rows}
-    if domains:
-        rows = await conn.execute(
-            sa.select(accounts.c.domain, accounts.c.id).where(
-                accounts.c.domain == sa.any_(sa.bindparam("domains", domains, type_=sa.ARRAY(sa.Text)))
-            )
-        )
-        by_domain = {row[0]: row[1] for row in rows}
-    resolved: list[uuid.UUID | None] = []
+    by_domain = await domain_candidates(conn, domains)
+    resolved: list[Resolution] = []
     for reference in references:
         account_id = by_external_id.get(reference.account_external_id or "")
-        if account_id is None and reference.account_domain:
-            account_id = by_domain.get(reference.account_domain)
-        resolved.append(account_id)
+        if account_id is not None:
+            resolved.append(Resolution(account_id))
+            continue
+        candidates = sorted(by_domain.get(reference.account_domain or "", ()))
+        if len(candidates) == 1:
+            resolved.append(Resolution(candidates[0]))
+        else:
+            resolved.append(Resolution(None, tuple(candidates)))
     return resolved

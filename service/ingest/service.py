@@ -2,24 +2,25 @@
 
 ``ingest_batch`` validates every record, writes the valid ones on the caller's connection (the
 caller owns the transaction and commits), and answers one result per record in input order. When an
-accounts batch makes accounts known, records that were waiting as unmatched for them are re-ingested
-in the same transaction.
+accounts batch makes accounts known (or a merge makes an ambiguous domain name one account), records
+that were waiting as unmatched for them are re-ingested in the same transaction.
 """
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.accounts.tables import accounts
 from service.audit import service as audit
 from service.audit.service import Who
 from service.ingest import fact_kinds, unmatched
 from service.ingest.account_records import write_accounts
 from service.ingest.facts import FactKind, Item, write_facts
+from service.ingest.identity import domains_of
 from service.ingest.records import (
     AccountRecord,
     ContactRecord,
@@ -30,6 +31,7 @@ from service.ingest.records import (
     UsageEventRecord,
 )
 from service.ingest.results import BatchResult, RecordResult, Status
+from service.ingest.shared_domains import SHARED_DOMAINS
 from service.ingest.usage_events import DEFAULT_USAGE, UsagePolicy, write_usage_events
 from service.ingest.validation import validate_record
 from service.sources.tables import source_links
@@ -66,9 +68,11 @@ async def ingest_batch(
     *,
     source_priority: Sequence[str] = (),
     usage: UsagePolicy = DEFAULT_USAGE,
+    shared_domains: Collection[str] = SHARED_DOMAINS,
 ) -> BatchResult:
     """Validate and write one batch; ``entity`` must be one of ``ENTITIES``. ``source_priority`` ranks the
-    sources whose account profiles disagree (see ``account_records``); ``usage`` bounds usage events."""
+    sources whose account profiles disagree (see ``account_records``); ``usage`` bounds usage events;
+    ``shared_domains`` never identify an account (see ``shared_domains``)."""
     model = MODELS[entity]
     batch = BatchResult(entity=entity, source=source)
     results: dict[int, RecordResult] = {}
@@ -80,7 +84,7 @@ async def ingest_batch(
         else:
             items.append(Item(index, checked, raw))
     if items:
-        for result in await _write(conn, source, entity, items, source_priority, usage):
+        for result in await _write(conn, source, entity, items, source_priority, usage, shared_domains):
             results[result.index] = result
     batch.results = [results[index] for index in range(len(raw_records))]
     return batch
@@ -96,56 +100,60 @@ async def ingest_audited(
     request_id: str | None = None,
     source_priority: Sequence[str] = (),
     usage: UsagePolicy = DEFAULT_USAGE,
+    shared_domains: Collection[str] = SHARED_DOMAINS,
 ) -> BatchResult:
     """``ingest_batch`` and its audit entry (entity, source, totals — never the records), in the caller's
     transaction: the batch and its entry commit or roll back together."""
-    batch = await ingest_batch(conn, source, entity, raw_records, source_priority=source_priority, usage=usage)
+    batch = await ingest_batch(
+        conn, source, entity, raw_records, source_priority=source_priority, usage=usage, shared_domains=shared_domains
+    )
     details = {"source": source, "records": len(raw_records), "totals": batch.totals()}
     await audit.record(conn, who, f"ingest:{entity}", target=entity, details=details, request_id=request_id)
     return batch
 
 
 async def _write(
-    conn: AsyncConnection, source: str, entity: str, items: list[Item], priority: Sequence[str], usage: UsagePolicy
+    conn: AsyncConnection,
+    source: str,
+    entity: str,
+    items: list[Item],
+    priority: Sequence[str],
+    usage: UsagePolicy,
+    shared: Collection[str],
 ) -> list[RecordResult]:
     if entity == "accounts":
-        results, written = await write_accounts(conn, source, items, priority)
-        await _resolve_waiting(conn, source, written, usage)
+        results, written = await write_accounts(conn, source, items, priority, shared)
+        await resolve_waiting(conn, written, shared, usage)
         return results
     if entity == "usage-events":
-        return await write_usage_events(conn, source, items, usage)
-    return await write_facts(conn, source, _fact_kind(entity, source), items)
+        return await write_usage_events(conn, source, items, shared, usage)
+    return await write_facts(conn, source, _fact_kind(entity, source), items, shared)
 
 
-async def _resolve_waiting(conn: AsyncConnection, source: str, written: list[uuid.UUID], usage: UsagePolicy) -> None:
-    """Re-ingest unmatched records that name the accounts this batch made known."""
-    if not written:
+async def resolve_waiting(
+    conn: AsyncConnection,
+    account_ids: Sequence[uuid.UUID],
+    shared: Collection[str] = SHARED_DOMAINS,
+    usage: UsagePolicy = DEFAULT_USAGE,
+) -> None:
+    """Re-ingest unmatched records that name these accounts (by any of their sources' ids or domains): after
+    an accounts batch made them known, or a merge made an ambiguous domain name one account."""
+    if not account_ids:
         return
-    domains = [
-        domain
-        for (domain,) in await conn.execute(
-            accounts.select()
-            .with_only_columns(accounts.c.domain)
-            .where(accounts.c.id.in_(written), accounts.c.domain.is_not(None))
-        )
-    ]
-    external_ids = [
-        external_id
-        for (external_id,) in await conn.execute(
-            source_links.select()
-            .with_only_columns(source_links.c.external_id)
-            .where(
-                source_links.c.source == source,
-                source_links.c.object_type == "account",
-                source_links.c.entity_id.in_(written),
+    domains = [domain for domain in await domains_of(conn, account_ids) if domain not in shared]
+    links = [
+        (link_source, external_id)
+        for link_source, external_id in await conn.execute(
+            sa.select(source_links.c.source, source_links.c.external_id).where(
+                source_links.c.object_type == "account", source_links.c.entity_id.in_(account_ids)
             )
         )
     ]
-    waiting = await unmatched.waiting_for(conn, source, external_ids, domains)
+    waiting = await unmatched.waiting_for(conn, links, domains)
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for pending in waiting:
         groups[(pending.entity, pending.source)].append(pending.payload)
     for entity in _RESOLVE_ORDER:
         for (group_entity, group_source), payloads in sorted(groups.items()):
             if group_entity == entity:
-                await ingest_batch(conn, group_source, entity, payloads, usage=usage)
+                await ingest_batch(conn, group_source, entity, payloads, usage=usage, shared_domains=shared)

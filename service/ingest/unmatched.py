@@ -22,15 +22,24 @@ class Pending:
 
 
 async def keep_unmatched(
-    conn: AsyncConnection, *, source: str, entity: str, external_id: str, record: AccountReference, raw: dict[str, Any]
+    conn: AsyncConnection,
+    *,
+    source: str,
+    entity: str,
+    external_id: str,
+    record: AccountReference,
+    raw: dict[str, Any],
+    candidates: Sequence[uuid.UUID] = (),
 ) -> uuid.UUID:
-    """Store (or refresh) the record as received; it waits here until its account can be resolved."""
+    """Store (or refresh) the record as received; it waits here until its account can be resolved.
+    ``candidates`` are the accounts its domain names when it names several."""
     statement = insert(unmatched_records).values(
         source=source,
         entity=entity,
         external_id=external_id,
         account_external_id=record.account_external_id,
         account_domain=record.account_domain,
+        candidate_account_ids=list(candidates) or None,
         payload=raw,
     )
     excluded = statement.excluded
@@ -41,6 +50,7 @@ async def keep_unmatched(
                 set_={
                     "account_external_id": excluded.account_external_id,
                     "account_domain": excluded.account_domain,
+                    "candidate_account_ids": excluded.candidate_account_ids,
                     "payload": excluded.payload,
                     "last_seen_at": sa.func.now(),
                     "resolved_at": None,
@@ -93,22 +103,22 @@ async def waiting_among(conn: AsyncConnection, source: str, entity: str, externa
     return {row[0] for row in rows}
 
 
-async def waiting_for(
-    conn: AsyncConnection, source: str, external_ids: Sequence[str], domains: Sequence[str]
-) -> list[Pending]:
-    """Unresolved records that name one of these accounts (by this source's id, or by domain)."""
-    if not external_ids and not domains:
+async def waiting_for(conn: AsyncConnection, links: Sequence[tuple[str, str]], domains: Sequence[str]) -> list[Pending]:
+    """Unresolved records that name one of these accounts: by a (source, account external id) of theirs, or
+    by domain."""
+    if not links and not domains:
         return []
     u = unmatched_records.c
+    by_id = sa.select(
+        sa.func.unnest(sa.bindparam("sources", [s for s, _ in links], type_=sa.ARRAY(sa.Text))).label("source"),
+        sa.func.unnest(sa.bindparam("ids", [i for _, i in links], type_=sa.ARRAY(sa.Text))).label("external_id"),
+    ).subquery()
     rows = await conn.execute(
         sa.select(u.source, u.entity, u.external_id, u.payload)
         .where(
             u.resolved_at.is_(None),
             sa.or_(
-                sa.and_(
-                    u.source == source,
-                    u.account_external_id == sa.any_(sa.bindparam("ids", list(external_ids), type_=sa.ARRAY(sa.Text))),
-                ),
+                sa.tuple_(u.source, u.account_external_id).in_(sa.select(by_id.c.source, by_id.c.external_id)),
                 u.account_domain == sa.any_(sa.bindparam("domains", list(domains), type_=sa.ARRAY(sa.Text))),
             ),
         )

@@ -13,7 +13,7 @@ trimmed (by the record model), and lower-cased when ``UsagePolicy.user_ids_case_
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -120,6 +120,13 @@ FROM usage_events WHERE source = :source AND source_event_id = ANY(CAST(:event_i
 _Fingerprint = tuple[uuid.UUID, str | None, str, object, Decimal | None]
 
 
+async def _stored_accounts(conn: AsyncConnection, source: str, event_ids: Sequence[str]) -> dict[str, uuid.UUID]:
+    if not event_ids:
+        return {}
+    rows = await conn.execute(_STORED, {"source": source, "event_ids": list(event_ids)})
+    return {row.source_event_id: row.account_id for row in rows}
+
+
 def _fingerprint(record: UsageEventRecord, account_id: uuid.UUID, policy: UsagePolicy) -> _Fingerprint:
     value = None if record.value is None else record.value.normalize()
     return (account_id, policy.user_ref(record.user_id), record.event, record.occurred_at, value)
@@ -131,7 +138,11 @@ def _immutable(index: int, event_id: str) -> RecordResult:
 
 
 async def write_usage_events(
-    conn: AsyncConnection, source: str, all_items: Sequence[Item], policy: UsagePolicy = DEFAULT_USAGE
+    conn: AsyncConnection,
+    source: str,
+    all_items: Sequence[Item],
+    shared_domains: Collection[str],
+    policy: UsagePolicy = DEFAULT_USAGE,
 ) -> list[RecordResult]:
     results: dict[int, RecordResult] = {}
     now = dt.datetime.now(dt.UTC)
@@ -143,15 +154,25 @@ async def write_usage_events(
         else:
             results[item.index] = RecordResult(item.index, Status.REJECTED, errors=(error,))
     records: list[UsageEventRecord] = [item.record for item in items]
-    account_ids = await resolve_accounts(conn, source, records)
+    resolutions = await resolve_accounts(conn, source, records, shared_domains)
     first: dict[str, tuple[Item, uuid.UUID]] = {}  # the first matched occurrence of each event id
     repeats: list[tuple[Item, uuid.UUID]] = []
     pending = await unmatched.waiting_among(conn, source, ENTITY, [item.record.event_id for item in items])
+    # A stored event sent again is answered from what is stored, even if its reference no longer resolves.
+    unresolved = [item.record.event_id for item, r in zip(items, resolutions, strict=True) if r.account_id is None]
+    stored_accounts = await _stored_accounts(conn, source, unresolved)
     # In event-id order, concurrent batches lock the same rows in the same order: no deadlocks.
-    for item, account_id in sorted(zip(items, account_ids, strict=True), key=lambda pair: pair[0].record.event_id):
+    for item, resolution in sorted(zip(items, resolutions, strict=True), key=lambda pair: pair[0].record.event_id):
+        account_id = resolution.account_id or stored_accounts.get(item.record.event_id)
         if account_id is None:
             kept = await unmatched.keep_unmatched(
-                conn, source=source, entity=ENTITY, external_id=item.record.event_id, record=item.record, raw=item.raw
+                conn,
+                source=source,
+                entity=ENTITY,
+                external_id=item.record.event_id,
+                record=item.record,
+                raw=item.raw,
+                candidates=resolution.candidates,
             )
             results[item.index] = RecordResult(item.index, Status.UNMATCHED, kept)
         elif item.record.event_id in first:

@@ -51,6 +51,7 @@ class UnmatchedRow:
     external_id: str
     account_external_id: str | None
     account_domain: str | None
+    candidate_account_ids: list[uuid.UUID] | None
     payload: dict[str, Any]
     first_seen_at: dt.datetime
     last_seen_at: dt.datetime
@@ -98,6 +99,7 @@ async def unmatched_page(
         u.external_id,
         u.account_external_id,
         u.account_domain,
+        u.candidate_account_ids,
         u.payload,
         u.first_seen_at,
         u.last_seen_at,
@@ -107,4 +109,4 @@ async def unmatched_page(
     if after is not None:
         page = page.where(sa.tuple_(u.first_seen_at, u.id) > sa.tuple_(*after))
     rows = await conn.execute(page.order_by(u.first_seen_at, u.id).limit(limit))
-    return [UnmatchedRow(*row) for row in rows]
+    return [UnmatchedRow(**row._mapping) for row in rows]

@@ -37,6 +37,12 @@ source_links = sa.Table(
     sa.UniqueConstraint("source", "object_type", "external_id"),
     sa.Index("ix_source_links_object_type_entity_id", "object_type", "entity_id"),
     sa.Index("ix_source_links_account_id", "account_id"),
+    # The domains sources sent for their accounts: resolution by domain reads them (service.ingest.identity).
+    sa.Index(
+        "ix_source_links_account_domain",
+        sa.text("(payload ->> 'domain')"),
+        postgresql_where=sa.text("object_type = 'account'"),
+    ),
 )
 
 # Records whose account reference did not resolve: kept (never dropped) and re-ingested when the
@@ -50,6 +56,8 @@ unmatched_records = sa.Table(
     sa.Column("external_id", sa.Text, nullable=False),
     sa.Column("account_external_id", sa.Text),
     sa.Column("account_domain", sa.Text),
+    # When account_domain belongs to several accounts: which ones (the hub does not pick one).
+    sa.Column("candidate_account_ids", sa.ARRAY(sa.Uuid)),
     sa.Column("payload", JSONB, nullable=False),
     sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),

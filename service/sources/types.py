@@ -43,6 +43,10 @@ class UnmatchedRecord:
     external_id: str = strawberry.field(description="The record's id in its source.")
     account_external_id: str | None = strawberry.field(description="The account id it names, in its source.")
     account_domain: str | None = strawberry.field(description="The (normalised) account domain it names.")
+    candidate_account_ids: list[strawberry.ID] = strawberry.field(
+        description="When its domain names several accounts, those accounts (the hub does not pick one: merge "
+        "them, or have the source name the account by its id); otherwise empty."
+    )
     payload: JSON = strawberry.field(description="The record exactly as last received.")
     first_seen_at: datetime = strawberry.field(description="When it was first received.")
     last_seen_at: datetime = strawberry.field(description="When it was last received.")
@@ -57,6 +61,7 @@ class UnmatchedRecord:
             external_id=row.external_id,
             account_external_id=row.account_external_id,
             account_domain=row.account_domain,
+            candidate_account_ids=[strawberry.ID(str(account_id)) for account_id in row.candidate_account_ids or ()],
             payload=cast(JSON, row.payload),
             first_seen_at=row.first_seen_at,
             last_seen_at=row.last_seen_at,
