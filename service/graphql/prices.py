@@ -253,6 +253,7 @@ PRICES: dict[str, Price] = {
     "UnmatchedRecordConnection.edges": CONNECTION_PAGE,
     # An account's own rows
     "Account.sources": STORED,
+    "UnmatchedRecord.candidateAccountIds": STORED,  # the accounts an ambiguous domain names
     "Account.children": STORED,
     "Account.contacts": STORED,
     "Account.contracts": STORED,
