@@ -191,3 +191,28 @@ async def test_a_resend_that_contradicts_a_kept_field_is_rejected(
     late = {**REF, "external_id": "k1", "status": "active", "start_date": "2026-07-01"}
     assert await send(client, ingest_key, "contracts", late) == ["rejected"]
     assert await send(client, ingest_key, "contracts", {**late, "end_date": None}) == ["updated"]
+
+
+async def test_an_update_may_carry_only_what_changed_even_without_required_fields(
+    client: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str
+) -> None:
+    """A property-change delivery (HubSpot, Salesforce CDC) names the record and the changed field only: the
+    required fields it omits come from the stored record. A record the source never sent still needs them."""
+    assert await send(client, ingest_key, "accounts", {**ACCOUNT, "csm_owner": "Dana"}) == ["created"]
+    assert await send(client, ingest_key, "accounts", {"external_id": "001", "segment": "enterprise"}) == ["updated"]
+    sql = "SELECT name, domain, csm_owner, segment FROM accounts"
+    assert await rows(engine, sql) == [("Acme", "acme.example", "Dana", "enterprise")]
+    response = await client.post(
+        "/v1/ingest/accounts",
+        json={"source": "crm", "records": [{"external_id": "never-sent", "segment": "smb"}]},
+        headers={"Authorization": f"Bearer {ingest_key}"},
+    )
+    (result,) = response.json()["results"]
+    assert result["status"] == "rejected"
+    assert {"path": "name", "message": "required"} in result["errors"]
+    ticket = {**REF, "external_id": "t1", "subject": "Login fails", "status": "open", "priority": "high",
+              "opened_at": "2026-11-02T09:00:00Z"}  # fmt: skip
+    assert await send(client, ingest_key, "tickets", ticket) == ["created"]
+    # Records of accounts' facts still name their account (it decides where they land); opened_at is kept.
+    assert await send(client, ingest_key, "tickets", {**REF, "external_id": "t1", "status": "solved"}) == ["updated"]
+    assert await rows(engine, "SELECT subject, status, priority FROM tickets") == [("Login fails", "solved", "high")]

@@ -30,7 +30,7 @@ from service.ingest.records import (
     TimelineEventRecord,
     UsageEventRecord,
 )
-from service.ingest.results import BatchResult, RecordResult, Status
+from service.ingest.results import BatchResult, FieldError, RecordResult, Status
 from service.ingest.shared_domains import SHARED_DOMAINS
 from service.ingest.usage_events import DEFAULT_USAGE, UsagePolicy, write_usage_events
 from service.ingest.validation import validate_record
@@ -77,17 +77,78 @@ async def ingest_batch(
     batch = BatchResult(entity=entity, source=source)
     results: dict[int, RecordResult] = {}
     items: list[Item] = []
+    lacking: dict[int, tuple[FieldError, ...]] = {}
     for index, raw in enumerate(raw_records):
         checked = validate_record(model, raw)
         if isinstance(checked, tuple):
-            results[index] = RecordResult(index, Status.REJECTED, errors=checked)
+            lacking[index] = checked
         else:
             items.append(Item(index, checked, raw))
+    for index, checked in (await _completed_updates(conn, source, entity, raw_records, lacking)).items():
+        if isinstance(checked, tuple):
+            results[index] = RecordResult(index, Status.REJECTED, errors=checked)
+        else:
+            items.append(Item(index, checked, raw_records[index]))
     if items:
         for result in await _write(conn, source, entity, items, source_priority, usage, shared_domains):
             results[result.index] = result
     batch.results = [results[index] for index in range(len(raw_records))]
     return batch
+
+
+_OBJECT_TYPES = {
+    "accounts": "account",
+    "contacts": "contact",
+    "contracts": "contract",
+    "tickets": "ticket",
+    "survey-responses": "survey_response",
+    "timeline-events": "timeline_event",
+}
+
+
+async def _completed_updates(
+    conn: AsyncConnection,
+    source: str,
+    entity: str,
+    raw_records: Sequence[Any],
+    refused: dict[int, tuple[FieldError, ...]],
+) -> dict[int, BaseModel | tuple[FieldError, ...]]:
+    """Records refused only for lacking required fields, retried as updates: a record this source sent before
+    is checked with what it omits taken from the last one stored (``partial``), so a source may send only the
+    fields that changed. The record keeps only the fields it sent as set, so ``_upsert`` completes it again
+    from the stored payload it locks. The rest keep their errors."""
+    object_type = _OBJECT_TYPES.get(entity)
+    candidates = {
+        index: raw["external_id"]
+        for index, errors in refused.items()
+        if object_type is not None
+        and all(error.message == "required" for error in errors)
+        and isinstance(raw := raw_records[index], dict)
+        and isinstance(raw.get("external_id"), str)
+    }
+    stored: dict[str, dict[str, Any]] = {}
+    if candidates:
+        rows = await conn.execute(
+            sa.select(source_links.c.external_id, source_links.c.payload).where(
+                source_links.c.source == source,
+                source_links.c.object_type == object_type,
+                source_links.c.external_id.in_(list(candidates.values())),
+                source_links.c.payload.is_not(None),
+            )
+        )
+        stored = {row.external_id: row.payload for row in rows}
+    model = MODELS[entity]
+    outcome: dict[int, BaseModel | tuple[FieldError, ...]] = dict(refused)
+    for index, external_id in candidates.items():
+        if external_id not in stored:
+            continue
+        raw = raw_records[index]
+        kept = {name: value for name, value in stored[external_id].items() if name in model.model_fields}
+        checked = validate_record(model, {**kept, **raw})
+        if not isinstance(checked, tuple):
+            checked.__pydantic_fields_set__ &= set(raw)  # what was sent; the rest comes from the stored record
+        outcome[index] = checked
+    return outcome
 
 
 async def ingest_audited(
