@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.audit import service as audit
 from service.audit.service import Who
 from service.ingest import fact_kinds, unmatched
+from service.ingest.account_records import OBJECT_TYPE as ACCOUNT_OBJECT_TYPE
 from service.ingest.account_records import write_accounts
 from service.ingest.facts import FactKind, Item, write_facts
 from service.ingest.identity import domains_of
@@ -96,14 +97,11 @@ async def ingest_batch(
     return batch
 
 
-_OBJECT_TYPES = {
-    "accounts": "account",
-    "contacts": "contact",
-    "contracts": "contract",
-    "tickets": "ticket",
-    "survey-responses": "survey_response",
-    "timeline-events": "timeline_event",
-}
+def _object_type(entity: str, source: str) -> str | None:
+    """The identity map's name for an entity's records; None for usage events, which have no source links."""
+    if entity == "accounts":
+        return ACCOUNT_OBJECT_TYPE
+    return None if entity == "usage-events" else _fact_kind(entity, source).object_type
 
 
 async def _completed_updates(
@@ -117,7 +115,7 @@ async def _completed_updates(
     is checked with what it omits taken from the last one stored (``partial``), so a source may send only the
     fields that changed. The record keeps only the fields it sent as set, so ``_upsert`` completes it again
     from the stored payload it locks. The rest keep their errors."""
-    object_type = _OBJECT_TYPES.get(entity)
+    object_type = _object_type(entity, source)
     candidates = {
         index: raw["external_id"]
         for index, errors in refused.items()
