@@ -38,6 +38,7 @@ from service.metrics.dimensions import Dimension
 from service.metrics.periods import Period
 from service.metrics.types import MetricInterval
 from service.usage.types import MAX_BUCKETS as USAGE_MAX_BUCKETS
+from service.usage.types import UsageInterval, bucket_count
 
 COST_CEILING = 10**15  # prices and costs saturate here: far above any limit, and the arithmetic stays small
 ENUMERATED = {  # values a dimension can take, null included
@@ -157,26 +158,17 @@ def _period(arguments: Arguments) -> Period | None:
     return Period(start, end) if start is not None and end is not None else None
 
 
-def _months(start: dt.date, last: dt.date) -> int:
-    return (last.year - start.year) * 12 + last.month - start.month + 1
-
-
 def USAGE_BUCKETS(call: Call) -> int:
-    """Buckets of a usage series; the field refuses more than MAX_BUCKETS by days / 7 (or / 28), which a count
-    of the weeks the range touches can exceed by one."""
+    """Buckets of a usage series, counted as the field counts them (``usage.types.bucket_count``); past
+    MAX_BUCKETS the field refuses the range, so the price stops one above it."""
     if _refused_dates(call.arguments, "from", "to"):
         return 0
     within, interval = _period(call.arguments), call.arguments["interval"]
-    if within is None or interval not in ("DAY", "WEEK", "MONTH"):
+    if within is None or interval not in UsageInterval.__members__:
         return USAGE_MAX_BUCKETS + 1
     if within.days <= 0:
         return 0
-    last = within.end - dt.timedelta(days=1)
-    buckets = {
-        "DAY": within.days,
-        "WEEK": (last - (within.start - dt.timedelta(days=within.start.weekday()))).days // 7 + 1,
-        "MONTH": _months(within.start, last),
-    }[interval]
+    buckets = bucket_count(within.start, within.end, UsageInterval[interval])
     return min(buckets, USAGE_MAX_BUCKETS + 1)
 
 
