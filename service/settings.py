@@ -215,6 +215,11 @@ class Settings(BaseSettings):
         description="Most list items one GraphQL response holds, counted while it is built; above, the request "
         "stops with RESPONSE_TOO_LARGE.",
     )
+    graphql_compiled_reads: bool = Field(
+        default=True,
+        description="Run each query root field whose selection the planner compiles as one SQL statement whose "
+        "JSON PostgreSQL builds (the others run through the resolvers); false: resolvers only.",
+    )
     graphql_max_response_bytes: int = Field(
         default=16 * 1024 * 1024,
         ge=1024,

@@ -218,9 +218,16 @@ async def accounts_page(
     limit: int,
 ) -> list[ListedAccount]:
     """At most ``limit`` accounts meeting ``criteria`` in ``ordering``, starting after the (sort value, id) key."""
+    result = await conn.execute(page_select(criteria, ordering, today, after=after, limit=limit))
+    return [ListedAccount(row=row_into(AccountRow, row), sort_value=row.sort_value) for row in result]
+
+
+def page_select(
+    criteria: Criteria, ordering: Ordering, today: dt.date, *, after: tuple[Any, uuid.UUID] | None, limit: int
+) -> sa.Select[Any]:
+    """The accounts of a page, in order, with their ``sort_value`` and ``position`` (1, 2, … in the order)."""
     listing = _Listing(criteria, ordering, today)
     columns = [accounts.c[name] for name in AccountRow.__slots__]
-    query: sa.Select[Any] = sa.select(*columns, listing.sort.label("sort_value")).select_from(listing.source)
     conditions = list(listing.conditions)
     key = sa.tuple_(listing.sort, accounts.c.id)
     if after is not None:
@@ -228,11 +235,21 @@ async def accounts_page(
         after_key = sa.tuple_(_amount(value) if isinstance(value, Decimal) else value, after_id)
         conditions.append(key < after_key if listing.descending else key > after_key)
     order = (listing.sort.desc(), accounts.c.id.desc()) if listing.descending else (listing.sort, accounts.c.id)
-    result = await conn.execute(query.where(*conditions).order_by(*order).limit(limit))
-    return [ListedAccount(row=row_into(AccountRow, row), sort_value=row.sort_value) for row in result]
+    position = sa.func.row_number().over(order_by=order).label("position")
+    return (
+        sa.select(*columns, listing.sort.label("sort_value"), position)
+        .select_from(listing.source)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(limit)
+    )
+
+
+def count_select(criteria: Criteria, today: dt.date) -> sa.Select[int]:
+    """How many accounts meet ``criteria``, over all pages."""
+    listing = _Listing(criteria, Ordering(currency=criteria.arr_currency), today)
+    return sa.select(sa.func.count()).select_from(listing.source).where(*listing.conditions)
 
 
 async def count_accounts(conn: AsyncConnection, criteria: Criteria, today: dt.date) -> int:
-    listing = _Listing(criteria, Ordering(currency=criteria.arr_currency), today)
-    query = sa.select(sa.func.count()).select_from(listing.source).where(*listing.conditions)
-    return int((await conn.execute(query)).scalar_one())
+    return int((await conn.execute(count_select(criteria, today))).scalar_one())

@@ -48,6 +48,10 @@ async def accounts_by_id(
     return {row.id: row for row in await accounts_by_ids(conn, ids)}
 
 
+# Subsidiaries: by name.
+CHILD_ORDER = (accounts.c.name, accounts.c.id)
+
+
 async def children_of_accounts(
     conn: AsyncConnection, parent_ids: Sequence[uuid.UUID], _: None = None
 ) -> dict[uuid.UUID, list[AccountRow]]:
@@ -55,7 +59,7 @@ async def children_of_accounts(
     result = await conn.execute(
         sa.select(*_COLUMNS)
         .where(accounts.c.parent_account_id == sa.any_(uuid_array(parent_ids)))
-        .order_by(accounts.c.parent_account_id, accounts.c.name, accounts.c.id)
+        .order_by(accounts.c.parent_account_id, *CHILD_ORDER)
     )
     grouped: dict[uuid.UUID, list[AccountRow]] = defaultdict(list)
     for row in _rows(result):

@@ -58,6 +58,16 @@ def _after_key(after: str | None, ordering: listing.Ordering) -> tuple[Any, uuid
         raise InvalidInput(f"{after!r} is not a cursor returned by this connection") from None
 
 
+def page_request(
+    filter: AccountFilter | None, order_by: AccountOrder | None, first: int | None, after: str | None
+) -> tuple[int, listing.Criteria, listing.Ordering, tuple[Any, uuid.UUID] | None]:
+    """The page the arguments of ``accounts`` ask for: its size, criteria, ordering and start key."""
+    limit = page_size(first)
+    criteria = criteria_from(filter)
+    ordering = ordering_from(order_by)
+    return limit, criteria, ordering, _after_key(after, ordering)
+
+
 async def accounts(
     info: strawberry.Info[Context],
     filter: Annotated[AccountFilter | None, strawberry.argument(description="Which accounts; default all.")] = None,
@@ -76,10 +86,7 @@ async def accounts(
         ),
     ] = None,
 ) -> AccountConnection:
-    limit = page_size(first)
-    criteria = criteria_from(filter)
-    ordering = ordering_from(order_by)
-    after_key = _after_key(after, ordering)
+    limit, criteria, ordering, after_key = page_request(filter, order_by, first, after)
     today = info.context.loaders.today
     async with info.context.read() as conn:
         rows = await listing.accounts_page(conn, criteria, ordering, today, after=after_key, limit=limit + 1)

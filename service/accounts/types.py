@@ -12,6 +12,7 @@ from service.accounts.queries import AccountRow
 from service.action_items.resolvers import account_action_items
 from service.action_items.types import ActionItem
 from service.contacts.types import Contact
+from service.contracts.queries import annual
 from service.contracts.types import Contract, ContractStatus, Money
 from service.goals.resolvers import account_goals
 from service.goals.types import Goal
@@ -86,7 +87,7 @@ async def _mrr(root: "Account", info: strawberry.Info[Context], as_of: AsOf = No
 
 
 async def _arr(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> list[Money]:
-    return [Money(amount=money.amount * 12, currency=money.currency) for money in await _mrr(root, info, as_of)]
+    return [Money(amount=annual(money.amount), currency=money.currency) for money in await _mrr(root, info, as_of)]
 
 
 async def _renewal_date(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> date | None:

@@ -29,6 +29,10 @@ class ContactRow:
 _COLUMNS = tuple(contacts.c[name] for name in ContactRow.__slots__)
 
 
+# An account's contacts: by name (unnamed last), then e-mail.
+CONTACT_ORDER = (contacts.c.name.nulls_last(), contacts.c.email, contacts.c.id)
+
+
 async def contacts_by_ids(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ContactRow]:
     rows = await conn.execute(sa.select(*_COLUMNS).where(contacts.c.id == sa.any_(uuid_array(ids))))
     return {row.id: ContactRow(**row._mapping) for row in rows}
@@ -41,7 +45,7 @@ async def contacts_of_accounts(
     rows = await conn.execute(
         sa.select(*_COLUMNS)
         .where(contacts.c.account_id == sa.any_(uuid_array(account_ids)))
-        .order_by(contacts.c.account_id, contacts.c.name.nulls_last(), contacts.c.email, contacts.c.id)
+        .order_by(contacts.c.account_id, *CONTACT_ORDER)
     )
     grouped: dict[uuid.UUID, list[ContactRow]] = defaultdict(list)
     for row in rows:

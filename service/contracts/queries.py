@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,6 +22,8 @@ from service.contracts.tables import contract_lines, contracts, products
 from service.db_rows import text_array, uuid_array
 
 NOT_COUNTED = ("draft", "cancelled")
+Amount = TypeVar("Amount", Decimal, sa.ColumnElement[Decimal])
+Day = dt.date | sa.ColumnElement[dt.date]  # a day, or a SQL expression of one (a bound parameter, a column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,10 @@ class LineRow:
     end_date: dt.date | None
 
 
+# An account's contracts: newest start first. A contract's lines: oldest start first (open start first), by product.
+CONTRACT_ORDER = (contracts.c.start_date.desc(), contracts.c.id)
+LINE_ORDER = (contract_lines.c.start_date.nulls_first(), products.c.name, contract_lines.c.id)
+
 _CONTRACT_COLUMNS = tuple(contracts.c[name] for name in ContractRow.__slots__)
 
 
@@ -67,7 +73,7 @@ async def contracts_of_accounts(
     query = sa.select(*_CONTRACT_COLUMNS).where(contracts.c.account_id == sa.any_(uuid_array(account_ids)))
     if statuses is not None:
         query = query.where(contracts.c.status == sa.any_(text_array(statuses, "statuses")))
-    rows = await conn.execute(query.order_by(contracts.c.account_id, contracts.c.start_date.desc(), contracts.c.id))
+    rows = await conn.execute(query.order_by(contracts.c.account_id, *CONTRACT_ORDER))
     grouped: dict[uuid.UUID, list[ContractRow]] = defaultdict(list)
     for row in rows:
         grouped[row.account_id].append(ContractRow(**row._mapping))
@@ -93,7 +99,7 @@ async def lines_of_contracts(
         )
         .join_from(contract_lines, products, line.product_id == product.id)
         .where(line.contract_id == sa.any_(uuid_array(contract_ids)))
-        .order_by(line.contract_id, line.start_date.nulls_first(), product.name, line.id)
+        .order_by(line.contract_id, *LINE_ORDER)
     )
     grouped: dict[uuid.UUID, list[LineRow]] = defaultdict(list)
     for row in rows:
@@ -118,7 +124,7 @@ def line_active_on(day: dt.date | sa.ColumnElement[dt.date]) -> sa.ColumnElement
     return sa.and_(line_start() <= day, sa.or_(end.is_(None), end > day), contracts.c.status.not_in(NOT_COUNTED))
 
 
-def active_lines(day: dt.date) -> sa.Select[tuple[uuid.UUID, str, uuid.UUID, int, Decimal]]:
+def active_lines(day: Day) -> sa.Select[tuple[uuid.UUID, str, uuid.UUID, int, Decimal]]:
     """(account_id, currency, product_id, quantity, mrr) of every line active on ``day``."""
     line, contract = contract_lines.c, contracts.c
     return (
@@ -128,23 +134,34 @@ def active_lines(day: dt.date) -> sa.Select[tuple[uuid.UUID, str, uuid.UUID, int
     )
 
 
+def mrr_by_currency(lines: sa.Select[Any]) -> sa.Select[tuple[uuid.UUID, str, Decimal]]:
+    """(account_id, currency, mrr): the summed MRR of ``lines`` (some of ``active_lines``) per currency."""
+    active = lines.subquery()
+    return sa.select(active.c.account_id, active.c.currency, sa.func.sum(active.c.mrr).label("mrr")).group_by(
+        active.c.account_id, active.c.currency
+    )
+
+
+def annual(monthly: Amount) -> Amount:
+    """ARR from MRR: 12 × (an amount, or a SQL expression of one)."""
+    return monthly * 12
+
+
 async def mrr_of_accounts(
     conn: AsyncConnection, account_ids: Sequence[uuid.UUID], day: dt.date
 ) -> dict[uuid.UUID, list[tuple[str, Decimal]]]:
     """Each account's MRR on ``day`` per currency (almost always one)."""
-    active = active_lines(day).where(contract_lines.c.account_id == sa.any_(uuid_array(account_ids))).subquery()
-    rows = await conn.execute(
-        sa.select(active.c.account_id, active.c.currency, sa.func.sum(active.c.mrr))
-        .group_by(active.c.account_id, active.c.currency)
-        .order_by(active.c.account_id, active.c.currency)
-    )
+    by_currency = mrr_by_currency(
+        active_lines(day).where(contract_lines.c.account_id == sa.any_(uuid_array(account_ids)))
+    ).subquery()
+    rows = await conn.execute(sa.select(by_currency).order_by(by_currency.c.account_id, by_currency.c.currency))
     grouped: dict[uuid.UUID, list[tuple[str, Decimal]]] = defaultdict(list)
     for account_id, currency, mrr in rows:
         grouped[account_id].append((currency, mrr))
     return grouped
 
 
-def seats_by_account(day: dt.date, lines: sa.Select[Any] | None = None) -> sa.Select[Any]:
+def seats_by_account(day: Day, lines: sa.Select[Any] | None = None) -> sa.Select[Any]:
     """(account_id, seats) licensed on ``day``: per product the summed quantity of active lines, and of those
     the largest (add-on products license a subset of the same users, so products do not add up)."""
     active = (lines if lines is not None else active_lines(day)).subquery()
@@ -165,7 +182,7 @@ async def licensed_seats(conn: AsyncConnection, account_ids: Sequence[uuid.UUID]
     return {row[0]: int(row[1]) for row in rows}
 
 
-def next_renewal_dates(day: dt.date) -> sa.Select[Any]:
+def next_renewal_dates(day: Day) -> sa.Select[Any]:
     """(account_id, renewal_date): the earliest renewal date on or after ``day`` among each account's counted
     contracts (neither draft nor cancelled)."""
     c = contracts.c

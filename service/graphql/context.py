@@ -23,6 +23,7 @@ class Context:
     principal: Principal | None
     request_id: str
     loaders: Loaders
+    compiled_reads: bool = False  # query roots may run as one compiled statement (service.compiled)
 
     def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection of this request's own for one read (see ``RequestReads``)."""

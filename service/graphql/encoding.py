@@ -17,16 +17,27 @@ from service.graphql.loop_share import LoopShare
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
+class RawJson:
+    """JSON text made elsewhere (PostgreSQL, by a compiled read), spliced into the response as it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 class EncodedTooLarge(Exception):
     """The encoded response passed the byte cap."""
 
 
 def _is_container(value: Any) -> bool:
-    return isinstance(value, dict | list)
+    return isinstance(value, dict | list | RawJson)
 
 
 def _pieces(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
+    if isinstance(value, RawJson):
+        yield value.text
+    elif isinstance(value, dict):
         if not any(_is_container(item) for item in value.values()) or not all(isinstance(k, str) for k in value):
             yield _encode(value)
             return
@@ -51,13 +62,14 @@ def _pieces(value: Any) -> Iterator[str]:
 
 
 async def encode_json(data: Any, max_bytes: int) -> bytes:
-    """``data`` as compact JSON (ASCII: a character is a byte); ``EncodedTooLarge`` past ``max_bytes``."""
+    """``data`` as compact JSON; ``EncodedTooLarge`` past ``max_bytes``. What Python encodes is ASCII (a
+    character is a byte); spliced ``RawJson`` text is UTF-8 and counted in bytes."""
     share = LoopShare()
     parts: list[str] = []
     size = 0
     for piece in _pieces(data):
         parts.append(piece)
-        size += len(piece)
+        size += len(piece) if piece.isascii() else len(piece.encode())
         if size > max_bytes:
             raise EncodedTooLarge
         if share.spent():

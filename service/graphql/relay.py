@@ -52,7 +52,8 @@ def decode_typed_id(value: str, expected_type: str) -> uuid.UUID:
 
 
 def encode_cursor(sort_key: Sequence[Any]) -> str:
-    return _b64encode(json.dumps([str(part) for part in sort_key], separators=(",", ":")))
+    # Non-ASCII stays UTF-8 (not \u escapes), as PostgreSQL's to_json writes it: compiled reads make the same cursors.
+    return _b64encode(json.dumps([str(part) for part in sort_key], separators=(",", ":"), ensure_ascii=False))
 
 
 def decode_cursor(value: str, length: int) -> list[str]:

@@ -16,6 +16,7 @@ from service.audit.types import AuditEntryConnection
 from service.contacts import resolvers as contact_resolvers
 from service.contacts.types import CONTACT_TYPE_NAME, Contact
 from service.contracts import resolvers as contract_resolvers
+from service.compiled.executor import CompilingExecutor
 from service.contracts.types import CONTRACT_TYPE_NAME, Contract
 from service.goals import resolvers as goal_resolvers
 from service.goals.types import GOAL_TYPE_NAME
@@ -28,7 +29,6 @@ from service.graphql.limits import OperationLimiter
 from service.graphql.literal_errors import NamedLiteralErrors
 from service.graphql.pii import check_classified, mask_by_class
 from service.graphql.relay import Node, decode_global_id
-from service.graphql.response_budget import BudgetedExecutor
 from service.graphql.scalars import SCALAR_OVERRIDES
 from service.graphql.text_input import TextInputGuard
 from service.handoffs import resolvers as handoff_resolvers
@@ -281,7 +281,7 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         extensions=[ErrorPolicy, OperationLimiter, SchemaExposure, TextInputGuard, NamedLiteralErrors],
         scalar_overrides=SCALAR_OVERRIDES,
-        execution_context_class=BudgetedExecutor,
+        execution_context_class=CompilingExecutor,
     )
     check_classified(built, masked)
     return built

@@ -135,6 +135,7 @@ class GraphQLView(GraphQL[Context, None]):
             principal=getattr(state, "principal", None),
             request_id=state.request_id,
             loaders=Loaders(state.engine, connections=state.settings.request_connections),
+            compiled_reads=state.settings.graphql_compiled_reads,
         )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:

@@ -24,6 +24,10 @@ class AccountSourceRow:
     source_updated_at: dt.datetime | None
 
 
+# An account's links to source systems: oldest first.
+SOURCE_ORDER = (source_links.c.first_seen_at, source_links.c.source, source_links.c.external_id)
+
+
 async def account_sources(
     conn: AsyncConnection, account_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[AccountSourceRow]]:
@@ -35,7 +39,7 @@ async def account_sources(
             c.object_type == "account",
             c.entity_id == sa.any_(uuid_array(account_ids)),
         )
-        .order_by(c.entity_id, c.first_seen_at, c.source, c.external_id)
+        .order_by(c.entity_id, *SOURCE_ORDER)
     )
     grouped: dict[uuid.UUID, list[AccountSourceRow]] = defaultdict(list)
     for row in rows:

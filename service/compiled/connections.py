@@ -1,0 +1,111 @@
+"""Relay connections in SQL: ``edges { cursor node }``, ``pageInfo`` and ``totalCount`` of a keyset page.
+
+A page is a select of up to ``limit + 1`` rows with a ``position`` column (1, 2, …, in the connection's
+order): the first ``limit`` are the edges, the extra row only says that more follow — as
+``service.graphql.relay.paged`` does with the rows the resolvers fetch.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.compiled import json_sql
+from service.compiled.planner import Call, NotCompiled, Row
+
+POSITION = "position"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: sa.Subquery | sa.CTE  # the page's rows with their POSITION, up to limit + 1 of them
+    row: Callable[[sa.FromClause], Row]  # the node's row over an alias of ``rows``
+    cursor: Callable[[sa.FromClause], sa.ColumnElement[str]]  # an edge's cursor over an alias of ``rows``
+    limit: int
+    after_given: bool
+    count: Callable[[], sa.ColumnElement[int]] | None = None  # totalCount, over all pages
+
+
+def connection(call: Call, page: Page) -> sa.ColumnElement[Any]:
+    """The connection object the field's selection asks for."""
+    planner = call.planner
+    connection_type = planner.object_type(_type_name(call))
+    grouped = planner.executor.collect_subfields(connection_type, call.details).grouped_field_set
+    pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
+    for response_name, details in grouped.items():
+        name = details[0].node.name.value
+        if name == "__typename":
+            pairs.append((response_name, json_sql.text(connection_type.name)))
+        elif name == "edges":
+            pairs.append((response_name, _edges(call, connection_type, page, details)))
+        elif name == "pageInfo":
+            pairs.append((response_name, _page_info(call, page, details)))
+        elif name == "totalCount" and page.count is not None:
+            pairs.append((response_name, page.count()))
+        else:
+            raise NotCompiled(f"{connection_type.name}.{name} is not compiled")
+    return json_sql.obj(pairs)
+
+
+def _type_name(call: Call) -> str:
+    kind: Any = call.definition.type
+    while hasattr(kind, "of_type"):
+        kind = kind.of_type
+    return str(kind.name)
+
+
+def _edges(call: Call, connection_type: Any, page: Page, details: Any) -> sa.ColumnElement[Any]:
+    planner = call.planner
+    edge_type = planner.object_type(_type_name_of(connection_type.fields["edges"].type))
+    grouped = planner.executor.collect_subfields(edge_type, details).grouped_field_set
+    edge = call.alias(page.rows)
+    pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
+    for response_name, edge_details in grouped.items():
+        name = edge_details[0].node.name.value
+        if name == "__typename":
+            pairs.append((response_name, json_sql.text(edge_type.name)))
+        elif name == "cursor":
+            pairs.append((response_name, page.cursor(edge)))
+        elif name == "node":
+            node_type = planner.object_type(_type_name_of(edge_type.fields["node"].type))
+            pairs.append((response_name, planner.object(node_type, page.row(edge), edge_details)))
+        else:
+            raise NotCompiled(f"{edge_type.name}.{name} is not compiled")
+    select = sa.select(sa.literal(1)).select_from(edge).where(edge.c[POSITION] <= page.limit)
+    return json_sql.json_list(json_sql.obj(pairs), [edge.c[POSITION]], select)
+
+
+def _page_info(call: Call, page: Page, details: Any) -> sa.ColumnElement[Any]:
+    planner = call.planner
+    info_type = planner.object_type("PageInfo")
+    grouped = planner.executor.collect_subfields(info_type, details).grouped_field_set
+    pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
+    for response_name, info_details in grouped.items():
+        name = info_details[0].node.name.value
+        if name == "__typename":
+            value: sa.ColumnElement[Any] = json_sql.text("PageInfo")
+        elif name == "hasNextPage":
+            rows = call.alias(page.rows)
+            value = sa.exists().select_from(rows).where(rows.c[POSITION] > page.limit)
+        elif name == "hasPreviousPage":
+            value = sa.true() if page.after_given else sa.false()
+        elif name in ("startCursor", "endCursor"):
+            rows = call.alias(page.rows)
+            value = (
+                sa.select(page.cursor(rows))
+                .where(rows.c[POSITION] <= page.limit)
+                .order_by(rows.c[POSITION].desc() if name == "endCursor" else rows.c[POSITION])
+                .limit(1)
+                .scalar_subquery()
+            )
+        else:
+            raise NotCompiled(f"PageInfo.{name} is not compiled")
+        pairs.append((response_name, value))
+    return json_sql.obj(pairs)
+
+
+def _type_name_of(kind: Any) -> str:
+    while hasattr(kind, "of_type"):
+        kind = kind.of_type
+    return str(kind.name)

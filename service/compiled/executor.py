@@ -1,0 +1,122 @@
+"""The executor that runs compiled roots: graphql-core's (with the response budget), but a query's root field
+whose selection the planner compiles is one statement, and its JSON text goes into the response unparsed.
+
+Everything before execution is unchanged — parsing, validation, the operation limits and the cost estimate
+— and so is everything the resolvers do for the roots that are not compiled. A compiled root that cannot run
+(the planner refuses part of it, a check refuses the caller, the statement fails) falls back to its resolver
+for that root only, so errors are the resolvers' own. Fallbacks are counted per operation and logged.
+
+The response budget holds for compiled roots too: the list items of the JSON are counted when the text is
+long enough to hold more than the budget left (each item takes at least two characters), and the byte cap
+applies when the response is encoded (``service.graphql.encoding`` splices ``RawJson``).
+"""
+
+import json
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+import sqlalchemy as sa
+from graphql import GraphQLObjectType
+from graphql.execution.collect_fields import FieldDetails
+from graphql.pyutils import Path
+
+from service.authorization import authorize
+from service.compiled.planner import Call, NotCompiled, Planner, Row
+from service.compiled.roots import ROOTS
+from service.graphql.encoding import RawJson
+from service.graphql.response_budget import BudgetedExecutor, ResponseTooLarge
+
+log = logging.getLogger("cshub.compiled")
+
+
+def list_items(value: Any) -> int:
+    """List items in a JSON value, at every depth (what the response budget counts)."""
+    if isinstance(value, list):
+        return len(value) + sum(list_items(item) for item in value)
+    if isinstance(value, dict):
+        return sum(list_items(item) for item in value.values())
+    return 0
+
+
+class CompilingExecutor(BudgetedExecutor):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.compiling = bool(getattr(self.context_value, "compiled_reads", False))
+        self.compiled_roots = 0
+        self.fallbacks: list[str] = []
+
+    @property
+    def strawberry_schema(self) -> Any:
+        return self.schema._strawberry_schema  # type: ignore[attr-defined]
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: list[FieldDetails],
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        if path.prev is None and self.compiling and self.operation.operation.value == "query":
+            name = field_details_list[0].node.name.value
+            if name in ROOTS and not self.exceeded:
+                return self._compiled(parent_type, source, field_details_list, path, position_context)
+        return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    async def _compiled(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: list[FieldDetails],
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        name = field_details_list[0].node.name.value
+        context = self.context_value
+        try:
+            planner = Planner(self, context.loaders.today, getattr(context.principal, "role", None))
+            definition = parent_type.fields[name]
+            arguments = planner.arguments(definition, field_details_list[0])
+            call = Call(planner, Row(None), parent_type, definition, field_details_list, arguments)
+            planner._access(parent_type.name, name, definition)
+            value = ROOTS[name](call)
+            for operation in sorted(planner.plan.operations):
+                await authorize(context.principal, operation)
+            async with context.read() as conn:
+                text = (await conn.execute(sa.select(sa.cast(value, sa.Text)))).scalar_one()
+        except ResponseTooLarge:
+            raise
+        except Exception as reason:  # anything: the resolvers answer this root, with their own errors
+            return await self._fall_back(reason, parent_type, source, field_details_list, path, position_context)
+        self.compiled_roots += 1
+        return self._budgeted(text)
+
+    def _budgeted(self, text: str | None) -> RawJson | None:
+        if text is None:
+            return None
+        if len(text) >= 2 * (self.max_rows - self.rows):
+            self.rows += list_items(json.loads(text))
+            if self.rows > self.max_rows:
+                self.exceeded = True
+                return None
+        return RawJson(text)
+
+    async def _fall_back(
+        self,
+        reason: Exception,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: list[FieldDetails],
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        name = field_details_list[0].node.name.value
+        why = str(reason) if isinstance(reason, NotCompiled) else f"{type(reason).__name__}: {reason}"
+        self.fallbacks.append(f"{path.key}: {why}")
+        operation = self.operation.name.value if self.operation.name else None
+        log.info("compiled read fell back to resolvers", extra={"operation": operation, "field": name, "reason": why})
+        result = super().execute_field(parent_type, source, field_details_list, path, position_context)
+        if isinstance(result, Awaitable):
+            return await result
+        return result

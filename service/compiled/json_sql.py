@@ -1,0 +1,99 @@
+"""SQL expressions that build a GraphQL answer's JSON in PostgreSQL, value for value as the resolvers serialize it.
+
+Every scalar comes out as the text or number strawberry would print: global ids are unpadded base64url of
+``<Type>:<uuid>`` (``service.graphql.relay``), a DateTime is Python's ``isoformat()`` of the UTC instant
+(``2026-03-01T09:30:00+00:00``, microseconds only when there are any), a Date is ``YYYY-MM-DD``, a Decimal is
+its text (``numeric::text``, as ``str(Decimal)`` of the value asyncpg reads), an enum is its GraphQL name.
+Objects are ``json_build_object`` in selection order (more than 50 fields are joined from several, PostgreSQL
+takes at most 100 arguments), lists ``json_agg`` with an explicit order and ``[]`` when empty.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSON
+
+MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
+EMPTY_LIST = sa.literal_column("'[]'::json", JSON)
+
+
+def text(value: str) -> sa.ColumnElement[str]:
+    """A constant string inlined into the statement (keys, type names: never user input)."""
+    return sa.literal_column("'" + value.replace("'", "''") + "'::text", sa.Text)
+
+
+def obj(pairs: Sequence[tuple[str, sa.ColumnElement[Any]]]) -> sa.ColumnElement[Any]:
+    """A JSON object of response keys to values, in the given order (keys may repeat: aliases do not)."""
+    chunks = [pairs[start : start + MAX_PAIRS] for start in range(0, len(pairs), MAX_PAIRS)] or [[]]
+    built = [
+        sa.func.json_build_object(*(arg for key, value in chunk for arg in (text(key), value))) for chunk in chunks
+    ]
+    if len(built) == 1:
+        return built[0]
+    # '{"a":1}' and '{"b":2}' → '{"a":1, "b":2}': each part without its braces, joined (no part is empty).
+    inner = [sa.func.substr(sa.cast(part, sa.Text), 2, sa.func.length(sa.cast(part, sa.Text)) - 2) for part in built]
+    return sa.cast(text("{") + sa.func.concat_ws(text(","), *inner) + text("}"), JSON)
+
+
+def json_list(
+    item: sa.ColumnElement[Any], order: Sequence[sa.ColumnElement[Any]], source: sa.Select[Any]
+) -> sa.ColumnElement[Any]:
+    """``[item, …]`` over the rows ``source`` selects from, in ``order``; ``[]`` when there are none."""
+    aggregated = (
+        sa.func.json_agg(sa.dialects.postgresql.aggregate_order_by(item, *order)) if order else sa.func.json_agg(item)
+    )
+    return sa.func.coalesce(source.with_only_columns(aggregated).scalar_subquery(), EMPTY_LIST)
+
+
+def nullable_obj(present: sa.ColumnElement[Any], value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """``value`` when ``present`` is not null, else JSON null."""
+    return sa.case((present.is_(None), sa.null()), else_=value)
+
+
+def b64url(raw: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """Unpadded base64url of the text's UTF-8 bytes (PostgreSQL wraps base64 at 76 characters: unwrapped)."""
+    encoded = sa.func.encode(sa.func.convert_to(raw, text("UTF8")), text("base64"))
+    return sa.func.rtrim(sa.func.translate(encoded, sa.literal_column("E'+/\\n'"), text("-_")), text("="))
+
+
+def global_id(type_name: str, key: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    return b64url(text(type_name + ":") + sa.cast(key, sa.Text))
+
+
+def iso_datetime(moment: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    """``datetime.isoformat()`` of the instant in UTC: ``2026-03-01T09:30:00+00:00`` or ``…:00.120000+00:00``."""
+    utc = sa.func.timezone(text("UTC"), moment)
+    micro = sa.func.to_char(utc, text("US"))
+    return sa.case(
+        (moment.is_(None), sa.null()),
+        else_=sa.func.to_char(utc, text('YYYY-MM-DD"T"HH24:MI:SS'))
+        + sa.case((micro == text("000000"), text("")), else_=text(".") + micro)
+        + text("+00:00"),
+    )
+
+
+def str_datetime(moment: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    """``str(datetime)`` of the instant in UTC (a space, not ``T``): how cursors hold times."""
+    return sa.func.replace(iso_datetime(moment), text("T"), text(" "))
+
+
+def iso_date(day: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    return sa.func.to_char(day, text("YYYY-MM-DD"))
+
+
+def decimal_text(amount: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    return sa.cast(amount, sa.Text)
+
+
+def enum_name(value: sa.ColumnElement[Any], names: Mapping[str, str]) -> sa.ColumnElement[str]:
+    """The GraphQL name of a stored enum value (``names``: stored value → name); null stays null."""
+    if all(name == stored.upper() for stored, name in names.items()):
+        return sa.func.upper(value)
+    return sa.case(*((value == text(stored), text(name)) for stored, name in names.items()), else_=sa.null())
+
+
+def cursor(parts: Sequence[sa.ColumnElement[str]]) -> sa.ColumnElement[str]:
+    """``service.graphql.relay.encode_cursor`` of the parts' texts: base64url of the compact JSON array."""
+    joined = text("[") + sa.func.concat_ws(text(","), *(sa.cast(sa.func.to_json(part), sa.Text) for part in parts))
+    return b64url(joined + text("]"))

@@ -1,0 +1,252 @@
+"""The planner: one root field's whole selection as one SQL statement whose JSON PostgreSQL builds.
+
+It walks the selection as graphql-core's executor would — the same field collection (fragments, inline
+fragments, ``@include``/``@skip``, merged fields, aliases) and the same coerced arguments, converted to the
+resolvers' own argument types by strawberry — and asks each type's declaration (``service.compiled.types``)
+for the SQL of each field. What it cannot compile raises ``NotCompiled`` with the reason: that root then runs
+through the resolvers, exactly as before.
+
+Access is part of the plan: the operations of the authorization matrix a selection reaches are collected and
+checked before the statement runs (a refusal falls back, and the resolvers raise the error they always do);
+fields masked for the caller's role become ``•••`` in SQL (``service.graphql.pii``).
+"""
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+)
+from graphql.execution.collect_fields import FieldDetails
+from graphql.execution.values import get_argument_values
+from sqlalchemy.sql.util import ClauseAdapter
+from strawberry.types.arguments import convert_arguments
+
+from service.api_keys.roles import Role
+from service.compiled import json_sql
+from service.graphql.authorization import Authorize
+from service.graphql.pii import MASK, Masked
+
+if TYPE_CHECKING:
+    from service.compiled.executor import CompilingExecutor
+
+FieldDetailsList = list[FieldDetails]
+STRAWBERRY_DEFINITION = "strawberry-definition"
+
+
+class NotCompiled(Exception):
+    """The selection has something the planner does not compile; the reason is logged with the fallback."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """The SQL row a type's fields read: aliases of the type's table (and of the tables it joins)."""
+
+    alias: sa.FromClause | None
+    adapters: tuple[ClauseAdapter, ...] = ()
+    values: Mapping[str, sa.ColumnElement[Any]] = field(default_factory=dict)  # a value object's parts
+
+    @classmethod
+    def of(cls, alias: sa.FromClause, *more: sa.FromClause) -> "Row":
+        return cls(alias, tuple(ClauseAdapter(a) for a in (alias, *more)))
+
+    @classmethod
+    def value(cls, **parts: sa.ColumnElement[Any]) -> "Row":
+        """A value object (``Money``…) made of SQL expressions, not a table row."""
+        return cls(None, (), parts)
+
+    def adapt(self, expression: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        """An expression written over the base tables, over this row's aliases instead."""
+        for adapter in self.adapters:
+            expression = adapter.traverse(expression)
+        return expression
+
+    def c(self, name: str) -> sa.ColumnElement[Any]:
+        assert self.alias is not None
+        return self.alias.c[name]
+
+
+@dataclass(slots=True)
+class Plan:
+    """What one compiled root needs besides its statement: the operations to authorize first."""
+
+    operations: set[str] = field(default_factory=set)
+    aliases: int = 0
+
+    def name(self, base: str) -> str:
+        """A name no other alias of the statement has."""
+        self.aliases += 1
+        return f"{base[:20]}_{self.aliases}"
+
+    def alias(self, table: sa.FromClause) -> sa.FromClause:
+        return table.alias(self.name(getattr(table, "name", None) or "t"))
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One field of the selection being compiled: where it reads from, its arguments, its sub-selection."""
+
+    planner: "Planner"
+    row: Row
+    parent: GraphQLObjectType
+    definition: GraphQLField
+    details: FieldDetailsList
+    args: dict[str, Any]
+
+    @property
+    def today(self) -> dt.date:
+        return self.planner.today
+
+    def alias(self, table: sa.FromClause) -> sa.FromClause:
+        return self.planner.plan.alias(table)
+
+    def object(self, row: Row, type_name: str | None = None) -> sa.ColumnElement[Any]:
+        """This field's sub-selection over ``row``, as a JSON object of the field's (or the named) type."""
+        return self.planner.object(
+            self.planner.object_type(type_name or _named(self.definition.type)), row, self.details
+        )
+
+    def scalar(self, value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        """A column value as this field's scalar or enum type prints it."""
+        return scalar_json(value, self.definition.type)
+
+
+FieldSql = Callable[[Call], sa.ColumnElement[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectSql:
+    """How one GraphQL object type's fields read from its row."""
+
+    fields: dict[str, FieldSql]
+
+
+class Planner:
+    def __init__(self, executor: "CompilingExecutor", today: dt.date, role: Role | None) -> None:
+        from service.compiled.types import OBJECTS  # the declarations import this module
+
+        self.executor = executor
+        self.objects = OBJECTS
+        self.today = today
+        self.role = role
+        self.plan = Plan()
+
+    def object_type(self, name: str) -> GraphQLObjectType:
+        found = self.executor.schema.get_type(name)
+        if not isinstance(found, GraphQLObjectType):
+            raise NotCompiled(f"{name} is not an object type")
+        return found
+
+    def arguments(self, definition: GraphQLField, details: FieldDetails) -> dict[str, Any]:
+        """The field's arguments as its resolver receives them (coerced, then strawberry's types)."""
+        if not definition.args and not details.node.arguments:
+            return {}
+        raw = get_argument_values(
+            definition, details.node, self.executor.variable_values, details.fragment_variable_values
+        )
+        strawberry_field = definition.extensions.get(STRAWBERRY_DEFINITION)
+        if strawberry_field is None:
+            return raw
+        schema = self.executor.strawberry_schema
+        return convert_arguments(
+            raw, strawberry_field.arguments, schema.schema_converter.scalar_registry, schema.config
+        )
+
+    def object(self, object_type: GraphQLObjectType, row: Row, details: FieldDetailsList) -> sa.ColumnElement[Any]:
+        """The sub-selection of ``details`` on ``object_type`` as a JSON object over ``row``."""
+        declared = self.objects.get(object_type.name)
+        if declared is None:
+            raise NotCompiled(f"{object_type.name} has no SQL declaration")
+        grouped = self.executor.collect_subfields(object_type, details).grouped_field_set
+        pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
+        for response_name, field_details in grouped.items():
+            name = field_details[0].node.name.value
+            if name == "__typename":
+                pairs.append((response_name, json_sql.text(object_type.name)))
+                continue
+            pairs.append((response_name, self.field(object_type, declared, name, row, field_details)))
+        return json_sql.obj(pairs)
+
+    def field(
+        self, parent: GraphQLObjectType, declared: ObjectSql, name: str, row: Row, details: FieldDetailsList
+    ) -> sa.ColumnElement[Any]:
+        compile_field = declared.fields.get(name)
+        if compile_field is None:
+            raise NotCompiled(f"{parent.name}.{name} is not compiled")
+        definition = parent.fields[name]
+        masked = self._access(parent.name, name, definition)
+        value = compile_field(Call(self, row, parent, definition, details, self.arguments(definition, details[0])))
+        if masked:
+            if isinstance(_nullable(definition.type), GraphQLList):
+                raise NotCompiled(f"{parent.name}.{name}: a masked list")
+            return sa.case((value.is_(None), sa.null()), else_=json_sql.text(MASK))
+        return value
+
+    def _access(self, type_name: str, name: str, definition: GraphQLField) -> bool:
+        """Collect the field's authorization; True when the caller's role sees it masked."""
+        strawberry_field = definition.extensions.get(STRAWBERRY_DEFINITION)
+        masked = False
+        for extension in getattr(strawberry_field, "extensions", ()):
+            if isinstance(extension, Authorize):
+                self.plan.operations.add(extension.operation)
+            elif isinstance(extension, Masked):
+                masked = self.role is not None and self.role in extension.roles
+            elif type(extension).__name__ not in _HARMLESS_EXTENSIONS:
+                raise NotCompiled(f"{type_name}.{name} has the field extension {type(extension).__name__}")
+        return masked
+
+
+# Field extensions whose effect the plan reproduces (or that only act on input).
+_HARMLESS_EXTENSIONS = frozenset({"Authorize", "Masked"})
+
+
+def _nullable(kind: GraphQLOutputType) -> GraphQLOutputType:
+    return kind.of_type if isinstance(kind, GraphQLNonNull) else kind
+
+
+def _named(kind: GraphQLOutputType) -> str:
+    while isinstance(kind, GraphQLNonNull | GraphQLList):
+        kind = kind.of_type
+    return kind.name
+
+
+def scalar_json(value: sa.ColumnElement[Any], kind: GraphQLOutputType) -> sa.ColumnElement[Any]:
+    """A column as the scalar or enum ``kind`` serializes it in a response."""
+    named = _nullable(kind)
+    if isinstance(named, GraphQLEnumType):
+        stored = {
+            str(v.value.value if isinstance(v.value, Enum) else v.value): name for name, v in named.values.items()
+        }
+        return json_sql.enum_name(value, stored)
+    if not isinstance(named, GraphQLScalarType):
+        raise NotCompiled(f"{named} is not a scalar")
+    printer = _SCALARS.get(named.name)
+    if printer is None:
+        raise NotCompiled(f"the scalar {named.name}")
+    return printer(value)
+
+
+def _same(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    return value
+
+
+_SCALARS: dict[str, Callable[[sa.ColumnElement[Any]], sa.ColumnElement[Any]]] = {
+    "String": _same,
+    "Int": _same,
+    "Boolean": _same,
+    "Float": _same,
+    "ID": _same,
+    "DateTime": json_sql.iso_datetime,
+    "Date": json_sql.iso_date,
+    "Decimal": json_sql.decimal_text,
+}

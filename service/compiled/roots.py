@@ -1,0 +1,130 @@
+"""The root fields the planner compiles: each becomes the one value of one statement.
+
+The arguments go through the resolvers' own parsing (``decode_typed_id``, ``page_request``,
+``normalize_domain``…); when that refuses them the root falls back and the resolver raises the same error.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.accounts import listing
+from service.accounts.resolvers import page_request
+from service.accounts.tables import accounts
+from service.compiled import json_sql
+from service.compiled.connections import POSITION, Page, connection
+from service.compiled.planner import Call, NotCompiled, Row
+from service.contacts.tables import contacts
+from service.contracts.tables import contracts
+from service.errors import InvalidInput
+from service.graphql.relay import decode_global_id, decode_typed_id
+from service.ingest.normalize import normalize_domain
+from service.sources.tables import source_links
+from service.tickets.tables import tickets
+
+RootSql = Callable[[Call], sa.ColumnElement[Any]]
+
+# Node types by global id type name: their table (the planner compiles the type's declaration over it).
+NODE_TABLES: dict[str, sa.Table] = {"Account": accounts, "Contact": contacts, "Contract": contracts, "Ticket": tickets}
+
+
+def _by_key(
+    call: Call,
+    table: sa.Table,
+    condition: Callable[[sa.FromClause], sa.ColumnElement[bool]],
+    type_name: str | None = None,
+) -> sa.ColumnElement[Any]:
+    alias = call.alias(table)
+    row = Row.of(alias)
+    return sa.select(call.object(row, type_name)).select_from(alias).where(condition(alias)).scalar_subquery()
+
+
+def _by_id(type_name: str) -> RootSql:
+    def compile_by_id(call: Call) -> sa.ColumnElement[Any]:
+        try:
+            entity_id = decode_typed_id(call.args["id"], type_name)
+        except InvalidInput as refused:
+            raise NotCompiled(f"the resolver refuses the id: {refused}") from None
+        return _by_key(call, NODE_TABLES[type_name], lambda alias: alias.c.id == entity_id)
+
+    return compile_by_id
+
+
+def _node(call: Call) -> sa.ColumnElement[Any]:
+    try:
+        type_name, entity_id = decode_global_id(call.args["id"])
+    except InvalidInput as refused:
+        raise NotCompiled(f"the resolver refuses the id: {refused}") from None
+    table = NODE_TABLES.get(type_name)
+    if table is None:
+        raise NotCompiled(f"node of type {type_name}")
+    return _by_key(call, table, lambda alias: alias.c.id == entity_id, type_name)
+
+
+def _account_by_domain(call: Call) -> sa.ColumnElement[Any]:
+    try:
+        domain = normalize_domain(call.args["domain"])
+    except ValueError:
+        raise NotCompiled("the resolver refuses the domain") from None
+    return _by_key(call, accounts, lambda alias: alias.c.domain == domain)
+
+
+def _account_by_source(call: Call) -> sa.ColumnElement[Any]:
+    source, external_id = call.args["source"], call.args["external_id"]
+    links = source_links.c
+    linked = (
+        sa.select(links.entity_id)
+        .where(links.object_type == "account", links.source == source, links.external_id == external_id)
+        .scalar_subquery()
+    )
+    return _by_key(call, accounts, lambda alias: alias.c.id == linked)
+
+
+def _sort_text(ordering: listing.Ordering, value: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    """``str()`` of a sort value, as cursors hold it."""
+    if ordering.key is listing.SortKey.CREATED_AT:
+        return json_sql.str_datetime(value)
+    if ordering.key is listing.SortKey.RENEWAL_DATE:
+        # asyncpg sends the sentinels date.max/date.min as ±infinity; Python reads them back as those dates.
+        return sa.case(
+            (value == sa.literal_column("'infinity'::date"), json_sql.text(dt.date.max.isoformat())),
+            (value == sa.literal_column("'-infinity'::date"), json_sql.text(dt.date.min.isoformat())),
+            else_=json_sql.iso_date(value),
+        )
+    return sa.cast(value, sa.Text)
+
+
+def _accounts(call: Call) -> sa.ColumnElement[Any]:
+    args = call.args
+    try:
+        limit, criteria, ordering, after = page_request(args["filter"], args["order_by"], args["first"], args["after"])
+    except InvalidInput as refused:
+        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
+    rows = listing.page_select(criteria, ordering, call.today, after=after, limit=limit + 1).cte(
+        call.planner.plan.name("page")
+    )
+
+    def cursor(alias: sa.FromClause) -> sa.ColumnElement[str]:
+        parts = [json_sql.text(ordering.tag), _sort_text(ordering, alias.c.sort_value), sa.cast(alias.c.id, sa.Text)]
+        return json_sql.cursor(parts)
+
+    def count() -> sa.ColumnElement[int]:
+        return listing.count_select(criteria, call.today).scalar_subquery()
+
+    page = Page(rows, lambda alias: Row.of(alias), cursor, limit, args["after"] is not None, count)
+    assert POSITION in rows.c
+    return connection(call, page)
+
+
+ROOTS: dict[str, RootSql] = {
+    "account": _by_id("Account"),
+    "contact": _by_id("Contact"),
+    "contract": _by_id("Contract"),
+    "ticket": _by_id("Ticket"),
+    "node": _node,
+    "accountByDomain": _account_by_domain,
+    "accountBySource": _account_by_source,
+    "accounts": _accounts,
+}
