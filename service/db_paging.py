@@ -42,6 +42,18 @@ async def counts_per_account(
     return {row[0]: int(row[1]) for row in rows}
 
 
+def newest_first(table: sa.FromClause, time_column: str) -> tuple[sa.ColumnElement[Any], ...]:
+    """The order of a per-account list: newest first, ties by id."""
+    return (table.c[time_column].desc(), table.c.id.desc())
+
+
+def after_condition(table: sa.FromClause, time_column: str, page: PageRequest) -> list[sa.ColumnElement[bool]]:
+    """Rows after the page's cursor in ``newest_first`` order (none when the page has no cursor)."""
+    if page.after is None:
+        return []
+    return [sa.tuple_(table.c[time_column], table.c.id) < sa.tuple_(*page.after)]
+
+
 async def pages_per_account(
     conn: AsyncConnection,
     table: sa.Table,
@@ -51,15 +63,16 @@ async def pages_per_account(
     where: Sequence[sa.ColumnElement[bool]] = (),
 ) -> dict[uuid.UUID, list[sa.Row[Any]]]:
     """Per account up to ``page.limit + 1`` rows of ``table`` (all columns), newest first."""
-    time, row_id = table.c[time_column], table.c.id
-    conditions = [table.c.account_id == sa.any_(uuid_array(account_ids)), *where]
-    if page.after is not None:
-        conditions.append(sa.tuple_(time, row_id) < sa.tuple_(*page.after))
+    conditions = [
+        table.c.account_id == sa.any_(uuid_array(account_ids)),
+        *where,
+        *after_condition(table, time_column, page),
+    ]
     numbered = (
         sa.select(
             *table.c,
             sa.func.row_number()
-            .over(partition_by=table.c.account_id, order_by=(time.desc(), row_id.desc()))
+            .over(partition_by=table.c.account_id, order_by=newest_first(table, time_column))
             .label("position"),
         )
         .where(*conditions)

@@ -97,8 +97,8 @@ class TypeMap:
 
 
 def _seconds_between(start: sa.ColumnElement[Any], end: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """Whole seconds, truncated (as the API answers them)."""
-    return sa.cast(sa.func.floor(sa.extract("epoch", end - start)), sa.Integer)
+    """Whole seconds, truncated toward zero (as the API answers them: ``int(timedelta.total_seconds())``)."""
+    return sa.cast(sa.func.trunc(sa.extract("epoch", end - start)), sa.BigInteger)
 
 
 a, ct, k, ln, pr = accounts.c, contacts.c, contracts.c, contract_lines.c, products.c

@@ -5,7 +5,7 @@ order): the first ``limit`` are the edges, the extra row only says that more fol
 ``service.graphql.relay.paged`` does with the rows the resolvers fetch.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,15 +13,16 @@ import sqlalchemy as sa
 
 from service.compiled import json_sql
 from service.compiled.planner import Call, NotCompiled, Row
+from service.db_paging import PageRequest, after_condition, newest_first
 
 POSITION = "position"
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    rows: sa.Subquery | sa.CTE  # the page's rows with their POSITION, up to limit + 1 of them
-    row: Callable[[sa.FromClause], Row]  # the node's row over an alias of ``rows``
-    cursor: Callable[[sa.FromClause], sa.ColumnElement[str]]  # an edge's cursor over an alias of ``rows``
+    rows: Callable[[], sa.FromClause]  # the page's rows with their POSITION, up to limit + 1 (a new FROM each call)
+    row: Callable[[sa.FromClause], Row]  # the node's row over ``rows``
+    cursor: Callable[[sa.FromClause], sa.ColumnElement[str]]  # an edge's cursor over ``rows``
     limit: int
     after_given: bool
     count: Callable[[], sa.ColumnElement[int]] | None = None  # totalCount, over all pages
@@ -30,7 +31,7 @@ class Page:
 def connection(call: Call, page: Page) -> sa.ColumnElement[Any]:
     """The connection object the field's selection asks for."""
     planner = call.planner
-    connection_type = planner.object_type(_type_name(call))
+    connection_type = planner.object_type(_type_name_of(call.definition.type))
     grouped = planner.executor.collect_subfields(connection_type, call.details).grouped_field_set
     pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
     for response_name, details in grouped.items():
@@ -48,18 +49,11 @@ def connection(call: Call, page: Page) -> sa.ColumnElement[Any]:
     return json_sql.obj(pairs)
 
 
-def _type_name(call: Call) -> str:
-    kind: Any = call.definition.type
-    while hasattr(kind, "of_type"):
-        kind = kind.of_type
-    return str(kind.name)
-
-
 def _edges(call: Call, connection_type: Any, page: Page, details: Any) -> sa.ColumnElement[Any]:
     planner = call.planner
     edge_type = planner.object_type(_type_name_of(connection_type.fields["edges"].type))
     grouped = planner.executor.collect_subfields(edge_type, details).grouped_field_set
-    edge = call.alias(page.rows)
+    edge = page.rows()
     pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
     for response_name, edge_details in grouped.items():
         name = edge_details[0].node.name.value
@@ -86,12 +80,12 @@ def _page_info(call: Call, page: Page, details: Any) -> sa.ColumnElement[Any]:
         if name == "__typename":
             value: sa.ColumnElement[Any] = json_sql.text("PageInfo")
         elif name == "hasNextPage":
-            rows = call.alias(page.rows)
+            rows = page.rows()
             value = sa.exists().select_from(rows).where(rows.c[POSITION] > page.limit)
         elif name == "hasPreviousPage":
             value = sa.true() if page.after_given else sa.false()
         elif name in ("startCursor", "endCursor"):
-            rows = call.alias(page.rows)
+            rows = page.rows()
             value = (
                 sa.select(page.cursor(rows))
                 .where(rows.c[POSITION] <= page.limit)
@@ -109,3 +103,40 @@ def _type_name_of(kind: Any) -> str:
     while hasattr(kind, "of_type"):
         kind = kind.of_type
     return str(kind.name)
+
+
+def account_page(
+    call: Call,
+    table: sa.Table,
+    time_column: str,
+    page: PageRequest,
+    where: Sequence[sa.ColumnElement[bool]],
+    count: bool = True,
+) -> Page:
+    """A per-account keyset page, newest first (``service.db_paging``), of the account row's ``table`` rows
+    meeting ``where`` (written over ``table``); its cursor is (time, id), as the resolvers' edges make it."""
+    account_key = call.row.c("id")
+    account_row = call.row.alias
+
+    def rows() -> sa.FromClause:
+        alias = call.alias(table)
+        adapt = Row.of(alias).adapt
+        order = newest_first(alias, time_column)
+        conditions = [alias.c.account_id == account_key, *(adapt(c) for c in where)]
+        conditions += after_condition(alias, time_column, page)
+        position = sa.func.row_number().over(order_by=order).label(POSITION)
+        selected = sa.select(*alias.c, position).where(*conditions).order_by(*order).limit(page.limit + 1)
+        return selected.correlate(account_row).lateral(call.planner.plan.name("page"))
+
+    def cursor(found: sa.FromClause) -> sa.ColumnElement[str]:
+        return json_sql.cursor([json_sql.iso_datetime(found.c[time_column]), sa.cast(found.c.id, sa.Text)])
+
+    def counted() -> sa.ColumnElement[int]:
+        alias = call.alias(table)
+        adapt = Row.of(alias).adapt
+        conditions = [alias.c.account_id == account_key, *(adapt(c) for c in where)]
+        return sa.select(sa.func.count()).select_from(alias).where(*conditions).scalar_subquery()
+
+    return Page(
+        rows, lambda found: Row.of(found), cursor, page.limit, page.after is not None, counted if count else None
+    )

@@ -14,7 +14,7 @@ from service.accounts import listing
 from service.accounts.resolvers import page_request
 from service.accounts.tables import accounts
 from service.compiled import json_sql
-from service.compiled.connections import POSITION, Page, connection
+from service.compiled.connections import Page, connection
 from service.compiled.planner import Call, NotCompiled, Row
 from service.contacts.tables import contacts
 from service.contracts.tables import contracts
@@ -113,8 +113,9 @@ def _accounts(call: Call) -> sa.ColumnElement[Any]:
     def count() -> sa.ColumnElement[int]:
         return listing.count_select(criteria, call.today).scalar_subquery()
 
-    page = Page(rows, lambda alias: Row.of(alias), cursor, limit, args["after"] is not None, count)
-    assert POSITION in rows.c
+    page = Page(
+        lambda: rows.alias(call.planner.plan.name("edge")), Row.of, cursor, limit, args["after"] is not None, count
+    )
     return connection(call, page)
 
 

@@ -1,6 +1,28 @@
-"""Every compiled object type's declaration, collected from the modules that declare them."""
+"""Every compiled object type's declaration, collected from the modules that declare them.
 
-from service.compiled import accounts
+Each module holds ``OBJECTS`` (its types) and may hold ``ACCOUNT_FIELDS`` (the fields it adds to ``Account``,
+the root of the customer-360 view).
+"""
+
+from types import ModuleType
+
+from service.compiled import accounts, tickets
 from service.compiled.planner import ObjectSql
 
-OBJECTS: dict[str, ObjectSql] = {**accounts.OBJECTS}
+MODULES: tuple[ModuleType, ...] = (accounts, tickets)
+
+
+def _collect() -> dict[str, ObjectSql]:
+    objects: dict[str, ObjectSql] = {}
+    account_fields = {}
+    for module in MODULES:
+        for name, declared in module.OBJECTS.items():
+            if name in objects:
+                raise LookupError(f"{name} is declared twice ({module.__name__})")
+            objects[name] = declared
+        account_fields.update(getattr(module, "ACCOUNT_FIELDS", {}))
+    objects["Account"] = ObjectSql({**objects["Account"].fields, **account_fields})
+    return objects
+
+
+OBJECTS: dict[str, ObjectSql] = _collect()

@@ -13,10 +13,10 @@ from service.action_items import resolvers as action_item_resolvers
 from service.action_items.types import ACTION_ITEM_TYPE_NAME
 from service.audit import resolvers as audit_resolvers
 from service.audit.types import AuditEntryConnection
+from service.compiled.executor import CompilingExecutor
 from service.contacts import resolvers as contact_resolvers
 from service.contacts.types import CONTACT_TYPE_NAME, Contact
 from service.contracts import resolvers as contract_resolvers
-from service.compiled.executor import CompilingExecutor
 from service.contracts.types import CONTRACT_TYPE_NAME, Contract
 from service.goals import resolvers as goal_resolvers
 from service.goals.types import GOAL_TYPE_NAME

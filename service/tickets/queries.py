@@ -49,7 +49,7 @@ def _in(column: sa.Column[Any], values: tuple[str, ...], name: str) -> sa.Column
     return column == sa.any_(text_array(values, name))
 
 
-def _conditions(query: TicketQuery) -> list[sa.ColumnElement[bool]]:
+def conditions(query: TicketQuery) -> list[sa.ColumnElement[bool]]:
     c = tickets.c
     where: list[sa.ColumnElement[bool]] = []
     if query.statuses is not None:
@@ -71,7 +71,7 @@ async def ticket_pages(
     conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query: TicketQuery
 ) -> dict[uuid.UUID, list[TicketRow]]:
     """Per account the requested page of tickets (plus one row to tell whether more follow), newest first."""
-    pages = await pages_per_account(conn, tickets, "opened_at", account_ids, query.page, _conditions(query))
+    pages = await pages_per_account(conn, tickets, "opened_at", account_ids, query.page, conditions(query))
     return {account_id: [row_into(TicketRow, row) for row in rows] for account_id, rows in pages.items()}
 
 
@@ -84,4 +84,4 @@ async def ticket_counts(
     conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query: TicketQuery
 ) -> dict[uuid.UUID, int]:
     """Per account the number of tickets ``query`` selects, over all pages."""
-    return await counts_per_account(conn, tickets, account_ids, _conditions(query))
+    return await counts_per_account(conn, tickets, account_ids, conditions(query))

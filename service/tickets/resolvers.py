@@ -29,6 +29,20 @@ def _values(items: Sequence[Enum] | None) -> tuple[str, ...] | None:
     return None if items is None else tuple(sorted({str(item.value) for item in items}))
 
 
+def ticket_query(filter: TicketFilter | None, first: int | None, after: str | None) -> TicketQuery:
+    """The tickets and the page the arguments of ``Account.tickets`` ask for."""
+    chosen = filter or TicketFilter()
+    return TicketQuery(
+        page=PageRequest(limit=page_size(first), after=decode_time_cursor(after)),
+        statuses=_values(chosen.status),
+        priorities=_values(chosen.priority),
+        categories=_values(chosen.category),
+        open_only=chosen.open,
+        opened_from=chosen.opened_from,
+        opened_before=chosen.opened_before,
+    )
+
+
 async def account_tickets(
     root: "Account",
     info: strawberry.Info[Context],
@@ -38,16 +52,7 @@ async def account_tickets(
     ] = None,
     after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (`endCursor`).")] = None,
 ) -> TicketConnection:
-    chosen = filter or TicketFilter()
-    query = TicketQuery(
-        page=PageRequest(limit=page_size(first), after=decode_time_cursor(after)),
-        statuses=_values(chosen.status),
-        priorities=_values(chosen.priority),
-        categories=_values(chosen.category),
-        open_only=chosen.open,
-        opened_from=chosen.opened_from,
-        opened_before=chosen.opened_before,
-    )
+    query = ticket_query(filter, first, after)
     rows = await info.context.loaders.tickets.load((root.account_id, query))
     edges, info_ = paged(rows, query.page.limit, ticket_edge, after)
     return TicketConnection(edges=edges, page_info=info_, account_id=root.account_id, query=query)
