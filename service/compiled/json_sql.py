@@ -86,6 +86,15 @@ def decimal_text(amount: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
     return sa.cast(amount, sa.Text)
 
 
+def python_float(number: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """A float as Python's JSON prints it: ``1.0`` for an integral value (PostgreSQL: ``1``), else the same
+    shortest round-trip digits (``0.1235``, ``1e-05``, ``1e+16``)."""
+    value = sa.cast(number, sa.Float)
+    integral = sa.and_(value == sa.func.trunc(value), sa.func.abs(value) < 1e16)
+    as_text = sa.cast(sa.cast(value, sa.BigInteger), sa.Text) + text(".0")
+    return sa.case((integral, sa.cast(as_text, JSON)), else_=sa.func.to_json(value))
+
+
 def enum_name(value: sa.ColumnElement[Any], names: Mapping[str, str]) -> sa.ColumnElement[str]:
     """The GraphQL name of a stored enum value (``names``: stored value → name); null stays null."""
     if all(name == stored.upper() for stored, name in names.items()):

@@ -244,7 +244,7 @@ _SCALARS: dict[str, Callable[[sa.ColumnElement[Any]], sa.ColumnElement[Any]]] = 
     "String": _same,
     "Int": _same,
     "Boolean": _same,
-    "Float": _same,
+    "Float": json_sql.python_float,
     "ID": _same,
     "DateTime": json_sql.iso_datetime,
     "Date": json_sql.iso_date,
