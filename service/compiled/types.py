@@ -7,14 +7,14 @@ the root of the customer-360 view).
 from types import ModuleType
 
 from service.compiled import accounts, tickets
-from service.compiled.planner import ObjectSql
+from service.compiled.planner import FieldSql, ObjectSql
 
 MODULES: tuple[ModuleType, ...] = (accounts, tickets)
 
 
 def _collect() -> dict[str, ObjectSql]:
     objects: dict[str, ObjectSql] = {}
-    account_fields = {}
+    account_fields: dict[str, FieldSql] = {}
     for module in MODULES:
         for name, declared in module.OBJECTS.items():
             if name in objects:
