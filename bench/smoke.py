@@ -19,6 +19,7 @@ from bench import accounts_page, ingest, metrics
 from bench.cli import server_url
 from bench.graphql_360.__main__ import main as graphql_360_main
 from bench.health.__main__ import main as health_main
+from bench.peer_postgraphile.__main__ import main as peer_postgraphile_main
 
 BENCHES: dict[str, Callable[[list[str] | None], None]] = {
     "graphql_360": graphql_360_main,
@@ -26,6 +27,7 @@ BENCHES: dict[str, Callable[[list[str] | None], None]] = {
     "metrics": metrics.main,
     "ingest": ingest.main,
     "accounts_page": accounts_page.main,
+    "peer_postgraphile": peer_postgraphile_main,
 }
 
 
