@@ -75,7 +75,9 @@ class CompilingExecutor(BudgetedExecutor):
         name = field_details_list[0].node.name.value
         context = self.context_value
         try:
-            planner = Planner(self, context.loaders.today, getattr(context.principal, "role", None))
+            planner = Planner(
+                self, context.loaders.today, getattr(context.principal, "role", None), context.loaders.now
+            )
             definition = parent_type.fields[name]
             arguments = planner.arguments(definition, field_details_list[0])
             call = Call(planner, Row(None), parent_type, definition, field_details_list, arguments)

@@ -107,6 +107,11 @@ class Call:
     def today(self) -> dt.date:
         return self.planner.today
 
+    @property
+    def now(self) -> dt.datetime:
+        """The request's clock (``Loaders.now``): "the last N days" end here, as the resolvers' do."""
+        return self.planner.now
+
     def alias(self, table: sa.FromClause) -> sa.FromClause:
         return self.planner.plan.alias(table)
 
@@ -132,12 +137,15 @@ class ObjectSql:
 
 
 class Planner:
-    def __init__(self, executor: "CompilingExecutor", today: dt.date, role: Role | None) -> None:
+    def __init__(
+        self, executor: "CompilingExecutor", today: dt.date, role: Role | None, now: dt.datetime | None = None
+    ) -> None:
         from service.compiled.types import OBJECTS  # the declarations import this module
 
         self.executor = executor
         self.objects = OBJECTS
         self.today = today
+        self.now = now or dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
         self.role = role
         self.plan = Plan()
 
