@@ -12,11 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db_paging import PageRequest, counts_per_account, pages_per_account
-from service.db_rows import row_into, uuid_array
+from service.db_rows import row_into, text_array, uuid_array
 from service.surveys.tables import survey_responses
 
 
@@ -50,7 +49,7 @@ def conditions(query: SurveyQuery) -> list[sa.ColumnElement[bool]]:
     """The responses the query's filter keeps (an anonymous parameter: one statement may hold several)."""
     if query.kinds is None:
         return []
-    return [survey_responses.c.kind == sa.any_(sa.bindparam(None, list(query.kinds), ARRAY(sa.Text)))]
+    return [survey_responses.c.kind == sa.any_(text_array(query.kinds))]
 
 
 async def survey_pages(
