@@ -184,7 +184,7 @@ class Planner:
         if compile_field is None:
             raise NotCompiled(f"{parent.name}.{name} is not compiled")
         definition = parent.fields[name]
-        masked = self._access(parent.name, name, definition)
+        masked = self.access(parent.name, name, definition)
         value = compile_field(Call(self, row, parent, definition, details, self.arguments(definition, details[0])))
         if masked:
             if isinstance(_nullable(definition.type), GraphQLList):
@@ -192,7 +192,7 @@ class Planner:
             return sa.case((value.is_(None), sa.null()), else_=json_sql.text(MASK))
         return value
 
-    def _access(self, type_name: str, name: str, definition: GraphQLField) -> bool:
+    def access(self, type_name: str, name: str, definition: GraphQLField) -> bool:
         """Collect the field's authorization; True when the caller's role sees it masked."""
         strawberry_field = definition.extensions.get(STRAWBERRY_DEFINITION)
         masked = False
