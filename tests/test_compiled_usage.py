@@ -1,6 +1,7 @@
 """The compiled read path answers an account's usage, surveys and NPS exactly as the resolvers do, and never
 falls back for them (tests/compiled_reads.py runs both paths)."""
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -209,3 +210,26 @@ async def test_rounding_rules_are_the_same_in_python_and_sql(engine: AsyncEngine
     assert nps_score(1, 0, 32) == 3.13
     assert nps_score(0, 1, 32) == -3.13
     assert utilization(1, 20000) == 0.0001
+
+
+async def test_a_kept_statement_counts_from_each_requests_own_clock(portfolio: AsyncEngine, paths: BothWays) -> None:
+    """Plans are kept for the day; "seen in the last day" still ends at the request's now, not the planner's."""
+    key = await make_key(portfolio, Role.ADMIN, "clock")
+    async with portfolio.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO user_last_seen (account_id, user_ref, first_seen_at, last_seen_at)"
+                " VALUES (:id, 'edge', now() - interval '2 days', now() - interval '1 day' + interval '2 seconds')"
+            ),
+            {"id": BARE},
+        )
+    query = """query Clock($id: ID!) { account(id: $id) {
+        activeUsers(days: 1) lastSeenDistribution { within1Day within7Days } } }"""
+    variables = {"id": encode_global_id("Account", BARE)}
+    with fallbacks() as fell:
+        first = await paths.same(key, query, variables)
+        await asyncio.sleep(3)
+        later = await paths.same(key, query, variables)
+    assert fell.seen == []
+    assert first["data"]["account"] == {"activeUsers": 1, "lastSeenDistribution": {"within1Day": 1, "within7Days": 0}}
+    assert later["data"]["account"] == {"activeUsers": 0, "lastSeenDistribution": {"within1Day": 0, "within7Days": 1}}

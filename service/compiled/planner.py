@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from service.compiled.executor import CompilingExecutor
 
 FieldDetailsList = list[FieldDetails]
+NOW = "request_now"  # the parameter holding the request's clock, given on every execution (``Call.now``)
 STRAWBERRY_DEFINITION = "strawberry-definition"
 
 
@@ -108,9 +109,10 @@ class Call:
         return self.planner.today
 
     @property
-    def now(self) -> dt.datetime:
-        """The request's clock (``Loaders.now``): "the last N days" end here, as the resolvers' do."""
-        return self.planner.now
+    def now(self) -> sa.ColumnElement[dt.datetime]:
+        """The request's clock (``Loaders.now``), as the parameter ``NOW`` that every execution supplies: a kept
+        statement is planned once a day, but "the last N days" end at each request's own now, as the resolvers'."""
+        return sa.bindparam(NOW, type_=sa.DateTime(timezone=True))
 
     def alias(self, table: sa.FromClause) -> sa.FromClause:
         return self.planner.plan.alias(table)
@@ -137,15 +139,12 @@ class ObjectSql:
 
 
 class Planner:
-    def __init__(
-        self, executor: "CompilingExecutor", today: dt.date, role: Role | None, now: dt.datetime | None = None
-    ) -> None:
+    def __init__(self, executor: "CompilingExecutor", today: dt.date, role: Role | None) -> None:
         from service.compiled.types import OBJECTS  # the declarations import this module
 
         self.executor = executor
         self.objects = OBJECTS
         self.today = today
-        self.now = now or dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
         self.role = role
         self.plan = Plan()
 
@@ -192,7 +191,7 @@ class Planner:
         if compile_field is None:
             raise NotCompiled(f"{parent.name}.{name} is not compiled")
         definition = parent.fields[name]
-        masked = self._access(parent.name, name, definition)
+        masked = self.access(parent.name, name, definition)
         value = compile_field(Call(self, row, parent, definition, details, self.arguments(definition, details[0])))
         if masked:
             if isinstance(_nullable(definition.type), GraphQLList):
@@ -200,7 +199,7 @@ class Planner:
             return sa.case((value.is_(None), sa.null()), else_=json_sql.text(MASK))
         return value
 
-    def _access(self, type_name: str, name: str, definition: GraphQLField) -> bool:
+    def access(self, type_name: str, name: str, definition: GraphQLField) -> bool:
         """Collect the field's authorization; True when the caller's role sees it masked."""
         strawberry_field = definition.extensions.get(STRAWBERRY_DEFINITION)
         masked = False

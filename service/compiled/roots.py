@@ -38,7 +38,7 @@ def _by_key(
 ) -> sa.ColumnElement[Any]:
     alias = call.alias(table)
     row = Row.of(alias)
-    return sa.select(call.object(row, type_name)).select_from(alias).where(condition(alias)).scalar_subquery()
+    return json_sql.scalar(sa.select(call.object(row, type_name)).select_from(alias).where(condition(alias)), alias)
 
 
 def _by_id(type_name: str) -> RootSql:

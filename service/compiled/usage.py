@@ -36,7 +36,8 @@ def _usage(call: Call) -> sa.ColumnElement[Any]:
         raise _refused(refused) from None
     points = series_points(request, call.row.c("id"))
     parts = {column.name: column for column in points.selected_columns}
-    return json_sql.json_list(call.object(Row.value(**parts)), [parts["period_start"]], points)
+    (source,) = points.get_final_froms()  # the buckets and their left-joined rules
+    return json_sql.json_list(call.object(Row.value(**parts)), [parts["period_start"]], points, source)
 
 
 def _active(call: Call) -> sa.ColumnElement[Any]:
@@ -46,14 +47,14 @@ def _active(call: Call) -> sa.ColumnElement[Any]:
     except InvalidInput as refused:
         raise _refused(refused) from None
     found = active_users_since(call.now - dt.timedelta(days=days)).subquery()
-    users = sa.select(found.c.users).where(found.c.account_id == call.row.c("id")).scalar_subquery()
-    return sa.func.coalesce(users, 0)
+    users = sa.select(found.c.users).where(found.c.account_id == call.row.c("id"))
+    return sa.func.coalesce(json_sql.scalar(users, found), 0)
 
 
 def _seats_today(call: Call) -> sa.ColumnElement[Any]:
     found = seats_by_account(call.today).subquery()
-    seats = sa.select(found.c.seats).where(found.c.account_id == call.row.c("id")).scalar_subquery()
-    return sa.func.coalesce(seats, 0)
+    seats = sa.select(found.c.seats).where(found.c.account_id == call.row.c("id"))
+    return sa.func.coalesce(json_sql.scalar(seats, found), 0)
 
 
 def _feature_adoption(call: Call) -> sa.ColumnElement[Any]:
@@ -64,7 +65,7 @@ def _feature_adoption(call: Call) -> sa.ColumnElement[Any]:
     found = feature_usage(window).subquery()
     item = call.object(Row.value(feature=found.c.feature, events=found.c.events, users=found.c.users))
     source = sa.select(sa.literal(1)).select_from(found).where(found.c.account_id == call.row.c("id"))
-    return json_sql.json_list(item, feature_order(found), source)
+    return json_sql.json_list(item, feature_order(found), source, found)
 
 
 def _last_seen(call: Call) -> sa.ColumnElement[Any]:

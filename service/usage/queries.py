@@ -28,6 +28,7 @@ from service.usage.tables import usage_daily, usage_daily_users, user_last_seen
 INTERVALS = ("day", "week", "month")
 ROWS_PER_STEP = 2000  # series rows turned into points between two turns of the event loop (a few ms)
 LAST_SEEN_BUCKETS = (1, 7, 30)  # upper bounds in days; a last bucket holds everyone seen longer ago
+Moment = dt.datetime | sa.ColumnElement[dt.datetime]  # a time, or the statement's parameter for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +147,7 @@ async def usage_series(
     return grouped
 
 
-def active_users_since(since: dt.datetime) -> sa.Select[Any]:
+def active_users_since(since: Moment) -> sa.Select[Any]:
     """The rule for active users, for all accounts: (``account_id``, ``users``) seen at or after ``since``."""
     seen = user_last_seen.c
     return (
@@ -216,7 +217,7 @@ async def feature_adoption(
     return grouped
 
 
-def last_seen_counts(now: dt.datetime) -> sa.Select[Any]:
+def last_seen_counts(now: Moment) -> sa.Select[Any]:
     """The rule for the last-seen spread, for all accounts with users: (``account_id``, ``within_1_day``,
     ``within_7_days``, ``within_30_days``, ``over_30_days``) by time since last seen, measured from ``now``."""
     one, seven, thirty = (now - dt.timedelta(days=days) for days in LAST_SEEN_BUCKETS)
