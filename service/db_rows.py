@@ -17,7 +17,7 @@ def uuid_array(ids: Iterable[uuid.UUID], name: str = "ids") -> sa.BindParameter[
     return sa.bindparam(name, list(ids), type_=ARRAY(sa.Uuid))
 
 
-def text_array(values: Iterable[str], name: str) -> sa.BindParameter[Any]:
+def text_array(values: Iterable[str], name: str | None) -> sa.BindParameter[Any]:
     return sa.bindparam(name, list(values), type_=ARRAY(sa.Text))
 
 
