@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 T = TypeVar("T")
 
 
-def uuid_array(ids: Iterable[uuid.UUID], name: str = "ids") -> sa.BindParameter[Any]:
+def uuid_array(ids: Iterable[uuid.UUID], name: str | None = "ids") -> sa.BindParameter[Any]:
     """``column == sa.any_(uuid_array(ids))``: one statement for a whole batch of ids."""
     return sa.bindparam(name, list(ids), type_=ARRAY(sa.Uuid))
 
