@@ -107,6 +107,12 @@ class Call:
     def today(self) -> dt.date:
         return self.planner.today
 
+    @property
+    def now(self) -> dt.datetime:
+        """The request's time (``loaders.now``), as the resolvers' time-dependent rules see it."""
+        now: dt.datetime = self.planner.executor.context_value.loaders.now
+        return now
+
     def alias(self, table: sa.FromClause) -> sa.FromClause:
         return self.planner.plan.alias(table)
 

@@ -6,10 +6,10 @@ the root of the customer-360 view).
 
 from types import ModuleType
 
-from service.compiled import accounts, tickets
+from service.compiled import accounts, alerts, health, tickets, timeline
 from service.compiled.planner import FieldSql, ObjectSql
 
-MODULES: tuple[ModuleType, ...] = (accounts, tickets)
+MODULES: tuple[ModuleType, ...] = (accounts, tickets, timeline, health, alerts)
 
 
 def _collect() -> dict[str, ObjectSql]:
