@@ -10,9 +10,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 
 T = TypeVar("T")
+Moment = dt.datetime | sa.ColumnElement[dt.datetime]  # a time, or a statement's parameter for it (a request's now)
 
 
-def uuid_array(ids: Iterable[uuid.UUID], name: str = "ids") -> sa.BindParameter[Any]:
+def uuid_array(ids: Iterable[uuid.UUID], name: str | None = "ids") -> sa.BindParameter[Any]:
     """``column == sa.any_(uuid_array(ids))``: one statement for a whole batch of ids."""
     return sa.bindparam(name, list(ids), type_=ARRAY(sa.Uuid))
 

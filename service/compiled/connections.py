@@ -49,7 +49,9 @@ def connection(call: Call, page: Page) -> sa.ColumnElement[Any]:
             pairs.append((response_name, page.count()))
         else:
             raise NotCompiled(f"{connection_type.name}.{name} is not compiled")
-    return json_sql.scalar(sa.select(json_sql.obj(pairs)).select_from(rows), rows)
+    # GROUP BY (): one row even when the page is empty and nothing is aggregated (only `totalCount` asked).
+    one_row = sa.select(json_sql.obj(pairs)).select_from(rows).group_by(sa.text("()"))
+    return json_sql.scalar(one_row, rows)
 
 
 def _on_page(page: Page, rows: sa.FromClause) -> sa.ColumnElement[bool]:

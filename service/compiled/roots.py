@@ -14,6 +14,7 @@ from service.accounts import listing
 from service.accounts.resolvers import page_request
 from service.accounts.tables import accounts
 from service.compiled import json_sql
+from service.compiled.alerts import alert_list
 from service.compiled.connections import Page, connection
 from service.compiled.planner import Call, NotCompiled, Row
 from service.contacts.tables import contacts
@@ -128,4 +129,5 @@ ROOTS: dict[str, RootSql] = {
     "accountByDomain": _account_by_domain,
     "accountBySource": _account_by_source,
     "accounts": _accounts,
+    "alerts": alert_list,
 }

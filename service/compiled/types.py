@@ -6,10 +6,10 @@ the root of the customer-360 view).
 
 from types import ModuleType
 
-from service.compiled import accounts, surveys, tickets, usage
+from service.compiled import accounts, alerts, health, surveys, tickets, timeline, usage
 from service.compiled.planner import FieldSql, ObjectSql
 
-MODULES: tuple[ModuleType, ...] = (accounts, tickets, usage, surveys)
+MODULES: tuple[ModuleType, ...] = (accounts, tickets, timeline, health, alerts, usage, surveys)
 
 
 def _collect() -> dict[str, ObjectSql]:

@@ -22,13 +22,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_rows import uuid_array
+from service.db_rows import Moment, uuid_array
 from service.usage.tables import usage_daily, usage_daily_users, user_last_seen
 
 INTERVALS = ("day", "week", "month")
 ROWS_PER_STEP = 2000  # series rows turned into points between two turns of the event loop (a few ms)
 LAST_SEEN_BUCKETS = (1, 7, 30)  # upper bounds in days; a last bucket holds everyone seen longer ago
-Moment = dt.datetime | sa.ColumnElement[dt.datetime]  # a time, or the statement's parameter for it
 
 
 @dataclass(frozen=True, slots=True)
