@@ -22,7 +22,7 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path
 
 from service.authorization import authorize
-from service.compiled.planner import Call, NotCompiled, Planner, Row
+from service.compiled.planner import REQUEST_NOW, Call, NotCompiled, Planner, Row
 from service.compiled.roots import ROOTS
 from service.compiled.statements import Planned, plan_key, statements
 from service.graphql.encoding import RawJson
@@ -81,7 +81,7 @@ class CompilingExecutor(BudgetedExecutor):
             for operation in planned.operations:
                 await authorize(context.principal, operation)
             async with context.read() as conn:
-                text = (await conn.execute(planned.statement)).scalar_one()
+                text = (await conn.execute(planned.statement, {REQUEST_NOW: context.loaders.now})).scalar_one()
         except ResponseTooLarge:
             raise
         except Exception as reason:  # anything: the resolvers answer this root, with their own errors

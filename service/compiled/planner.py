@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 FieldDetailsList = list[FieldDetails]
 STRAWBERRY_DEFINITION = "strawberry-definition"
+REQUEST_NOW = "request_now"  # the parameter every statement gets: the request's time
 
 
 class NotCompiled(Exception):
@@ -108,10 +109,10 @@ class Call:
         return self.planner.today
 
     @property
-    def now(self) -> dt.datetime:
-        """The request's time (``loaders.now``), as the resolvers' time-dependent rules see it."""
-        now: dt.datetime = self.planner.executor.context_value.loaders.now
-        return now
+    def now(self) -> sa.ColumnElement[dt.datetime]:
+        """The request's time (``loaders.now``), as the resolvers' time-dependent rules see it: a parameter
+        bound when the statement runs (``REQUEST_NOW``), so a kept plan never carries an old time."""
+        return sa.bindparam(REQUEST_NOW, type_=sa.DateTime(timezone=True))
 
     def alias(self, table: sa.FromClause) -> sa.FromClause:
         return self.planner.plan.alias(table)
