@@ -81,6 +81,8 @@ class CompilingExecutor(BudgetedExecutor):
             for operation in planned.operations:
                 await authorize(context.principal, operation)
             async with context.read() as conn:
+                # One statement, its own snapshot: no transaction around it (no BEGIN and ROLLBACK round trips).
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
                 text = (await conn.execute(planned.statement, {REQUEST_NOW: context.loaders.now})).scalar_one()
         except ResponseTooLarge:
             raise
