@@ -57,7 +57,7 @@ def alert_list(call: Call) -> sa.ColumnElement[Any]:
         alias = call.alias(alerts)
         adapt = Row.of(alias).adapt
         conditions = [adapt(c) for c in alert_conditions(query)]
-        return sa.select(sa.func.count()).select_from(alias).where(*conditions).scalar_subquery()
+        return json_sql.scalar(sa.select(sa.func.count()).select_from(alias).where(*conditions), alias)
 
     return connection(call, Page(rows, Row.of, cursor, query.page.limit, query.page.after is not None, count))
 

@@ -26,7 +26,7 @@ hs = health_scores.c
 def _health(call: Call) -> sa.ColumnElement[Any]:
     found = latest_scores_named(call.args.get("name", "overall")).subquery(call.planner.plan.name("latest"))
     latest = sa.select(call.object(Row.of(found))).where(found.c.account_id == call.row.c("id"))
-    return latest.scalar_subquery()
+    return json_sql.scalar(latest, found)
 
 
 def _health_history(call: Call) -> sa.ColumnElement[Any]:
@@ -38,7 +38,7 @@ def _health_history(call: Call) -> sa.ColumnElement[Any]:
         raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
     found = scores_in(*window).subquery(call.planner.plan.name("history"))
     source = sa.select(sa.literal(1)).select_from(found).where(found.c.account_id == call.row.c("id"))
-    return json_sql.json_list(call.object(Row.of(found)), [found.c.computed_at.desc()], source)
+    return json_sql.json_list(call.object(Row.of(found)), [found.c.computed_at.desc()], source, found)
 
 
 def _override_row(call: Call) -> sa.Subquery:
@@ -53,12 +53,12 @@ def _applying(call: Call, found: sa.Subquery) -> list[sa.ColumnElement[bool]]:
 
 def _override(call: Call) -> sa.ColumnElement[Any]:
     found = _override_row(call)
-    return sa.select(call.object(Row.of(found))).where(*_applying(call, found)).scalar_subquery()
+    return json_sql.scalar(sa.select(call.object(Row.of(found))).where(*_applying(call, found)), found)
 
 
 def _effective_score(call: Call) -> sa.ColumnElement[Any]:
     found = _override_row(call)
-    overriding = sa.select(found.c.score).where(*_applying(call, found)).scalar_subquery()
+    overriding = json_sql.scalar(sa.select(found.c.score).where(*_applying(call, found)), found)
     return call.scalar(sa.func.coalesce(overriding, call.row.adapt(hs.score)))
 
 
@@ -87,7 +87,7 @@ def _measures(call: Call) -> sa.ColumnElement[Any]:
         for key, kind in _MEASURE_PARTS.values()
     }
     item = call.object(Row.value(**parts))
-    return json_sql.json_list(item, [elements.c.ordinality], sa.select(sa.literal(1)).select_from(elements))
+    return json_sql.json_list(item, [elements.c.ordinality], sa.select(sa.literal(1)).select_from(elements), elements)
 
 
 OBJECTS = {

@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from service.compiled.executor import CompilingExecutor
 
 FieldDetailsList = list[FieldDetails]
-NOW = "request_now"  # the parameter holding the request's clock, given on every execution (``Call.now``)
 STRAWBERRY_DEFINITION = "strawberry-definition"
+REQUEST_NOW = "request_now"  # the parameter every statement gets: the request's time
 
 
 class NotCompiled(Exception):
@@ -110,9 +110,9 @@ class Call:
 
     @property
     def now(self) -> sa.ColumnElement[dt.datetime]:
-        """The request's clock (``Loaders.now``), as the parameter ``NOW`` that every execution supplies: a kept
-        statement is planned once a day, but "the last N days" end at each request's own now, as the resolvers'."""
-        return sa.bindparam(NOW, type_=sa.DateTime(timezone=True))
+        """The request's time (``loaders.now``), as the resolvers' time-dependent rules see it: a parameter
+        bound when the statement runs (``REQUEST_NOW``), so a kept plan never carries an old time."""
+        return sa.bindparam(REQUEST_NOW, type_=sa.DateTime(timezone=True))
 
     def alias(self, table: sa.FromClause) -> sa.FromClause:
         return self.planner.plan.alias(table)

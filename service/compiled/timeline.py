@@ -65,7 +65,7 @@ def _account_timeline(call: Call) -> sa.ColumnElement[Any]:
     def count() -> sa.ColumnElement[int]:
         entries = entries_over(today, query, plan.name("entries"))
         counted = sa.select(sa.func.count()).where(entries.c.account_id == account_key, *selected(entries, query))
-        return counted.scalar_subquery()
+        return json_sql.scalar(counted, entries)
 
     page = Page(rows, _entry_row, cursor, query.page.limit, query.page.after is not None, count)
     return connection(call, page)

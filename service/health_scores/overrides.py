@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
-from service.db_rows import Moment, row_into, uuid_array
+from service.db_rows import row_into, uuid_array
 from service.errors import Conflict, InvalidInput, NotFound
 from service.health_scores.tables import health_overrides
 
@@ -42,12 +42,12 @@ class OverrideRow:
 _COLUMNS = tuple(health_overrides.c[name] for name in OverrideRow.__slots__)
 
 
-def _applies(now: Moment) -> list[sa.ColumnElement[bool]]:
+def _applies(now: dt.datetime | sa.ColumnElement[dt.datetime]) -> list[sa.ColumnElement[bool]]:
     o = health_overrides.c
     return [o.created_at <= now, o.expires_at > now, sa.or_(o.lifted_at.is_(None), o.lifted_at > now)]
 
 
-def applying_overrides(now: Moment) -> sa.Select[Any]:
+def applying_overrides(now: dt.datetime | sa.ColumnElement[dt.datetime]) -> sa.Select[Any]:
     """The override applying at ``now`` to each account's score of each name (the newest one that applies);
     the resolvers narrow it to their accounts and name, the compiled read path to its score row."""
     o = health_overrides.c
