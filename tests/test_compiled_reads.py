@@ -134,3 +134,15 @@ async def test_aliases_with_different_filters_keep_their_own(portfolio: AsyncEng
     account = answer["data"]["account"]
     assert {edge["node"]["status"] for edge in account["fresh"]["edges"]} <= {"NEW"}
     assert account["solved"]["totalCount"] != account["fresh"]["totalCount"]
+
+
+async def test_aliased_roots_answer_like_the_resolvers(
+    portfolio: AsyncEngine, settings: Settings
+) -> None:
+    key = await make_key(portfolio, Role.ADMIN, "aliases")
+    query = "{ a: accounts(first: 2) { edges { node { name } } } b: accounts(first: 1) { totalCount } }"
+    async with both_ways(settings) as paths:
+        with fallbacks() as fell:
+            body = await paths.same(key, query)
+    assert len(body["data"]["a"]["edges"]) == 2
+    assert fell.seen == []

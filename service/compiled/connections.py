@@ -32,26 +32,21 @@ class Page:
 def connection(call: Call, page: Page) -> sa.ColumnElement[Any]:
     """The connection object the field's selection asks for: one aggregate over the page's rows (edges,
     ``hasNextPage`` and the cursors all come from one pass; ``totalCount`` is its own count)."""
-    planner = call.planner
-    connection_type = planner.object_type(_type_name_of(call.definition.type))
-    grouped = planner.executor.collect_subfields(connection_type, call.details).grouped_field_set
+    connection_type = call.planner.object_type(_type_name_of(call.definition.type))
     rows = page.rows()
-    pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
-    for response_name, details in grouped.items():
-        name = details[0].node.name.value
-        if name == "__typename":
-            pairs.append((response_name, json_sql.text(connection_type.name)))
-        elif name == "edges":
-            pairs.append((response_name, _edges(call, connection_type, page, rows, details)))
-        elif name == "pageInfo":
-            pairs.append((response_name, _page_info(call, page, rows, details)))
-        elif name == "totalCount" and page.count is not None:
-            pairs.append((response_name, page.count()))
-        else:
-            raise NotCompiled(f"{connection_type.name}.{name} is not compiled")
+
+    def value(name: str, details: Any) -> sa.ColumnElement[Any]:
+        if name == "edges":
+            return _edges(call, connection_type, page, rows, details)
+        if name == "pageInfo":
+            return _page_info(call, page, rows, details)
+        if name == "totalCount" and page.count is not None:
+            return page.count()
+        raise NotCompiled(f"{connection_type.name}.{name} is not compiled")
+
+    answer = call.planner.selection(connection_type, call.details, value)
     # GROUP BY (): one row even when the page is empty and nothing is aggregated (only `totalCount` asked).
-    one_row = sa.select(json_sql.obj(pairs)).select_from(rows).group_by(sa.text("()"))
-    return json_sql.scalar(one_row, rows)
+    return json_sql.scalar(sa.select(answer).select_from(rows).group_by(sa.text("()")), rows)
 
 
 def _on_page(page: Page, rows: sa.FromClause) -> sa.ColumnElement[bool]:
@@ -61,44 +56,33 @@ def _on_page(page: Page, rows: sa.FromClause) -> sa.ColumnElement[bool]:
 def _edges(call: Call, connection_type: Any, page: Page, rows: sa.FromClause, details: Any) -> sa.ColumnElement[Any]:
     planner = call.planner
     edge_type = planner.object_type(_type_name_of(connection_type.fields["edges"].type))
-    grouped = planner.executor.collect_subfields(edge_type, details).grouped_field_set
-    pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
-    for response_name, edge_details in grouped.items():
-        name = edge_details[0].node.name.value
-        if name == "__typename":
-            pairs.append((response_name, json_sql.text(edge_type.name)))
-        elif name == "cursor":
-            pairs.append((response_name, page.cursor(rows)))
-        elif name == "node":
+
+    def value(name: str, edge_details: Any) -> sa.ColumnElement[Any]:
+        if name == "cursor":
+            return page.cursor(rows)
+        if name == "node":
             node_type = planner.object_type(_type_name_of(edge_type.fields["node"].type))
-            pairs.append((response_name, planner.object(node_type, page.row(rows), edge_details)))
-        else:
-            raise NotCompiled(f"{edge_type.name}.{name} is not compiled")
-    edges = sa.func.json_agg(aggregate_order_by(json_sql.obj(pairs), rows.c[POSITION])).filter(_on_page(page, rows))
+            return planner.object(node_type, page.row(rows), edge_details)
+        raise NotCompiled(f"{edge_type.name}.{name} is not compiled")
+
+    edge = planner.selection(edge_type, details, value)
+    edges = sa.func.json_agg(aggregate_order_by(edge, rows.c[POSITION])).filter(_on_page(page, rows))
     return sa.func.coalesce(edges, json_sql.EMPTY_LIST)
 
 
 def _page_info(call: Call, page: Page, rows: sa.FromClause, details: Any) -> sa.ColumnElement[Any]:
-    planner = call.planner
-    info_type = planner.object_type("PageInfo")
-    grouped = planner.executor.collect_subfields(info_type, details).grouped_field_set
-    pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
-    for response_name, info_details in grouped.items():
-        name = info_details[0].node.name.value
-        if name == "__typename":
-            value: sa.ColumnElement[Any] = json_sql.text("PageInfo")
-        elif name == "hasNextPage":
-            value = sa.func.count() > page.limit
-        elif name == "hasPreviousPage":
-            value = sa.true() if page.after_given else sa.false()
-        elif name in ("startCursor", "endCursor"):
+    def value(name: str, _: Any) -> sa.ColumnElement[Any]:
+        if name == "hasNextPage":
+            return sa.func.count() > page.limit
+        if name == "hasPreviousPage":
+            return sa.true() if page.after_given else sa.false()
+        if name in ("startCursor", "endCursor"):
             order = rows.c[POSITION].desc() if name == "endCursor" else rows.c[POSITION]
             cursors = sa.func.array_agg(aggregate_order_by(page.cursor(rows), order), type_=ARRAY(sa.Text))
-            value = sa.type_coerce(cursors.filter(_on_page(page, rows)), ARRAY(sa.Text))[1]
-        else:
-            raise NotCompiled(f"PageInfo.{name} is not compiled")
-        pairs.append((response_name, value))
-    return json_sql.obj(pairs)
+            return sa.type_coerce(cursors.filter(_on_page(page, rows)), ARRAY(sa.Text))[1]
+        raise NotCompiled(f"PageInfo.{name} is not compiled")
+
+    return call.planner.selection(call.planner.object_type("PageInfo"), details, value)
 
 
 def _type_name_of(kind: Any) -> str:

@@ -14,7 +14,7 @@ applies when the response is encoded (``service.graphql.encoding`` splices ``Raw
 import json
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from graphql import GraphQLObjectType
@@ -41,6 +41,20 @@ def list_items(value: Any) -> int:
     return 0
 
 
+class RootField(NamedTuple):
+    """A root field as graphql-core's ``execute_field`` receives it."""
+
+    parent_type: GraphQLObjectType
+    source: Any
+    field_details_list: list[FieldDetails]
+    path: Path
+    position_context: Any
+
+    @property
+    def name(self) -> str:
+        return self.field_details_list[0].node.name.value
+
+
 class CompilingExecutor(BudgetedExecutor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,23 +74,20 @@ class CompilingExecutor(BudgetedExecutor):
         path: Path,
         position_context: Any,
     ) -> Any:
-        if path.prev is None and self.compiling and self.operation.operation.value == "query":
-            name = field_details_list[0].node.name.value
-            if name in ROOTS and not self.exceeded:
-                return self._compiled(parent_type, source, field_details_list, path, position_context)
+        if (
+            path.prev is None
+            and self.compiling
+            and self.operation.operation.value == "query"
+            and field_details_list[0].node.name.value in ROOTS
+            and not self.exceeded
+        ):
+            return self._compiled(RootField(parent_type, source, field_details_list, path, position_context))
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
-    async def _compiled(
-        self,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: list[FieldDetails],
-        path: Path,
-        position_context: Any,
-    ) -> Any:
+    async def _compiled(self, at: "RootField") -> Any:
         context = self.context_value
         try:
-            planned = self._planned(parent_type, field_details_list, path)
+            planned = self._planned(at)
             if planned.statement is None:
                 raise NotCompiled(planned.refused)
             for operation in planned.operations:
@@ -87,15 +98,15 @@ class CompilingExecutor(BudgetedExecutor):
                 text = (await conn.execute(planned.statement, {REQUEST_NOW: context.loaders.now})).scalar_one()
         except ResponseTooLarge:
             raise
-        except DatabaseUnavailable as refused:  # QueryTimeout too  # the resolvers would meet it too: answer it now
-            self.handle_field_error(refused, parent_type.fields[path.key].type, field_details_list, path)
+        except DatabaseUnavailable as refused:  # a statement timeout too: the resolvers would meet it as well
+            self.handle_field_error(refused, at.parent_type.fields[at.name].type, at.field_details_list, at.path)
             return None
         except Exception as reason:  # anything else: the resolvers answer this root, with their own errors
-            return await self._fall_back(reason, parent_type, source, field_details_list, path, position_context)
+            return await self._fall_back(reason, at)
         self.compiled_roots += 1
         return self._budgeted(text)
 
-    def _planned(self, parent_type: GraphQLObjectType, field_details_list: list[FieldDetails], path: Path) -> Planned:
+    def _planned(self, at: "RootField") -> Planned:
         """The root's statement, from the cache or planned now (a refusal is kept too)."""
         context = self.context_value
         role = getattr(context.principal, "role", None)
@@ -106,19 +117,17 @@ class CompilingExecutor(BudgetedExecutor):
         if location is not None:
             operation_name = self.operation.name.value if self.operation.name else None
             key = plan_key(
-                location.source.body, operation_name, str(path.key), role, today, self.variable_values.coerced
+                location.source.body, operation_name, str(at.path.key), role, today, self.variable_values.coerced
             )
             if (found := cache.get(key)) is not None:
                 return found
-        planned = self._plan(parent_type, field_details_list, role, today)
+        planned = self._plan(at, role, today)
         if key is not None:
             cache.put(key, planned)
         return planned
 
-    def _plan(
-        self, parent_type: GraphQLObjectType, field_details_list: list[FieldDetails], role: Any, today: Any
-    ) -> Planned:
-        name = field_details_list[0].node.name.value
+    def _plan(self, at: "RootField", role: Any, today: Any) -> Planned:
+        parent_type, field_details_list, name = at.parent_type, at.field_details_list, at.name
         planner = Planner(self, today, role)
         definition = parent_type.fields[name]
         try:
@@ -142,25 +151,15 @@ class CompilingExecutor(BudgetedExecutor):
                 return None
         return RawJson(text)
 
-    async def _fall_back(
-        self,
-        reason: Exception,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: list[FieldDetails],
-        path: Path,
-        position_context: Any,
-    ) -> Any:
-        name = field_details_list[0].node.name.value
+    async def _fall_back(self, reason: Exception, at: "RootField") -> Any:
         why = str(reason) if isinstance(reason, NotCompiled) else f"{type(reason).__name__}: {reason}"
-        self.fallbacks.append(f"{path.key}: {why}")
+        self.fallbacks.append(f"{at.path.key}: {why}")
         operation = self.operation.name.value if self.operation.name else None
         # A statement PostgreSQL refused is a planner bug (warning); a selection it does not cover is expected.
         level = logging.INFO if isinstance(reason, NotCompiled) else logging.WARNING
-        log.log(
-            level, "compiled read fell back to resolvers", extra={"operation": operation, "field": name, "reason": why}
-        )
-        result = super().execute_field(parent_type, source, field_details_list, path, position_context)
+        details = {"operation": operation, "field": at.name, "reason": why}
+        log.log(level, "compiled read fell back to resolvers", extra=details)
+        result = super().execute_field(*at)
         if isinstance(result, Awaitable):
             return await result
         return result

@@ -174,14 +174,24 @@ class Planner:
         declared = self.objects.get(object_type.name)
         if declared is None:
             raise NotCompiled(f"{object_type.name} has no SQL declaration")
+        return self.selection(
+            object_type, details, lambda name, found: self.field(object_type, declared, name, row, found)
+        )
+
+    def selection(
+        self,
+        object_type: GraphQLObjectType,
+        details: FieldDetailsList,
+        value: Callable[[str, FieldDetailsList], sa.ColumnElement[Any]],
+    ) -> sa.ColumnElement[Any]:
+        """A JSON object of the selection on ``object_type``, in its order: each response key's ``value(field
+        name, its field details)``; ``__typename`` is the type's name."""
         grouped = self.executor.collect_subfields(object_type, details).grouped_field_set
         pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
         for response_name, field_details in grouped.items():
             name = field_details[0].node.name.value
-            if name == "__typename":
-                pairs.append((response_name, json_sql.text(object_type.name)))
-                continue
-            pairs.append((response_name, self.field(object_type, declared, name, row, field_details)))
+            found = json_sql.text(object_type.name) if name == "__typename" else value(name, field_details)
+            pairs.append((response_name, found))
         return json_sql.obj(pairs)
 
     def field(
