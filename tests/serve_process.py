@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,20 +60,33 @@ def serving(*args: str, env: dict[str, str], workdir: Path) -> Iterator[RunningS
             cwd=workdir,
         )
     server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"cshub serve exited with {process.returncode}:\n{server.output()}")
-            try:
-                if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"cshub serve did not come up:\n{server.output()}")
-            time.sleep(0.2)
+    with supervised(server, _healthy, "cshub serve", START_TIMEOUT_SECONDS, AssertionError):
         yield server
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+@contextmanager
+def supervised(
+    server: RunningServer, ready: Callable[[str], bool], name: str, timeout: float, failure: type[Exception]
+) -> Iterator[None]:
+    """Wait until ``ready(base_url)`` (``failure`` if the process exits or ``timeout`` passes first), then
+    stop the process with SIGTERM when the block ends (SIGKILL after 30 s)."""
+    process = server.process
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready(server.base_url):
+            if process.poll() is not None:
+                raise failure(f"{name} exited with {process.returncode}:\n{server.output()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise failure(f"{name} did not come up in {timeout} s:\n{server.output()[-3000:]}")
+            time.sleep(0.2)
+        yield
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

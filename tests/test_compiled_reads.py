@@ -136,9 +136,7 @@ async def test_aliases_with_different_filters_keep_their_own(portfolio: AsyncEng
     assert account["solved"]["totalCount"] != account["fresh"]["totalCount"]
 
 
-async def test_aliased_roots_answer_like_the_resolvers(
-    portfolio: AsyncEngine, settings: Settings
-) -> None:
+async def test_aliased_roots_answer_like_the_resolvers(portfolio: AsyncEngine, settings: Settings) -> None:
     key = await make_key(portfolio, Role.ADMIN, "aliases")
     query = "{ a: accounts(first: 2) { edges { node { name } } } b: accounts(first: 1) { totalCount } }"
     async with both_ways(settings) as paths:

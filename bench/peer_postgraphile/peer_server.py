@@ -6,9 +6,7 @@ reads, creates nothing in the database, and its generated mutations would fail.
 """
 
 import os
-import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +16,7 @@ import httpx
 
 from bench.graphql_360.errors import BenchError
 from bench.peer_postgraphile.install import Installation
-from tests.serve_process import RunningServer, free_port
+from tests.serve_process import RunningServer, free_port, supervised
 
 START_TIMEOUT_SECONDS = 120
 READ_ONLY = "?options=" + quote("-c default_transaction_read_only=on", safe="")
@@ -53,20 +51,5 @@ def serving_postgraphile(installation: Installation, dsn: str, workdir: Path) ->
             cwd=installation.folder,
         )
     server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not _ready(server.base_url):
-            if process.poll() is not None:
-                raise BenchError(f"PostGraphile exited with {process.returncode}:\n{server.output()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise BenchError(f"PostGraphile did not come up in {START_TIMEOUT_SECONDS} s:\n{server.output()}")
-            time.sleep(0.3)
+    with supervised(server, _ready, "PostGraphile", START_TIMEOUT_SECONDS, BenchError):
         yield server
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
