@@ -114,6 +114,10 @@ class WhyTheyBought(Part):
     why_we_won: LongText | None = None
 
 
+# A goal's criterion is measurable when it has all of these (the submit gate needs one such goal).
+MEASURABLE_PARTS = ("metric", "baseline", "target", "due_on")
+
+
 class SuccessCriterion(Part):
     metric: Text | None = None
     unit: Text | None = None
@@ -122,7 +126,7 @@ class SuccessCriterion(Part):
     due_on: Day | None = None
 
     def missing(self) -> list[str]:
-        return [name for name in ("metric", "baseline", "target", "due_on") if getattr(self, name) is None]
+        return [name for name in MEASURABLE_PARTS if getattr(self, name) is None]
 
 
 class Goal(Part):
