@@ -1,6 +1,7 @@
 """The compiled read path answers handoffs (the record's groups, SLA, events, pages) exactly as the resolvers do."""
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -55,7 +56,7 @@ async def paths(engine: AsyncEngine, settings: Settings) -> AsyncIterator[BothWa
         yield found
 
 
-async def _ids(engine: AsyncEngine, sql: str) -> list[object]:
+async def _ids(engine: AsyncEngine, sql: str) -> list[Any]:
     async with engine.connect() as conn:
         return [row[0] for row in await conn.execute(sa.text(sql))]
 
@@ -100,5 +101,7 @@ async def test_what_falls_back_answers_the_same(engine: AsyncEngine, paths: Both
     await paths.same(key, PAGE, {"first": 3})
     await paths.same(key, PAGE, {"first": -1})
     await paths.same(key, PAGE, {"after": "not a cursor"})
-    await paths.same(key, PAGE, {"filter": {"createdFrom": "2026-01-02T00:00:00Z", "createdTo": "2026-01-01T00:00:00Z"}})
+    await paths.same(
+        key, PAGE, {"filter": {"createdFrom": "2026-01-02T00:00:00Z", "createdTo": "2026-01-01T00:00:00Z"}}
+    )
     await paths.same(key, ONE, {"id": encode_global_id("Account", handoff_id)})

@@ -1,6 +1,7 @@
 """The compiled read path answers the success plan (goals, progress, action items) exactly as the resolvers do."""
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -63,8 +64,9 @@ async def test_success_plans(engine: AsyncEngine, plan: BothWays, role: Role) ->
         accounts = [r[0] for r in await conn.execute(sa.text("SELECT DISTINCT account_id FROM goals ORDER BY 1"))]
         goals = [r[0] for r in await conn.execute(sa.text("SELECT id FROM goals ORDER BY id LIMIT 6"))]
         items = [r[0] for r in await conn.execute(sa.text("SELECT id FROM action_items ORDER BY id LIMIT 6"))]
-    assert len(accounts) > 2 and items
-    arguments = [
+    assert len(accounts) > 2
+    assert items
+    arguments: list[dict[str, Any]] = [
         {},
         {"goals": ["AT_RISK", "ON_TRACK"], "items": ["DONE", "OPEN", "IN_PROGRESS", "CANCELLED"]},
         {"goals": [], "items": []},
