@@ -16,6 +16,7 @@ from service.accounts.tables import accounts
 from service.action_items.tables import action_items
 from service.compiled import json_sql
 from service.compiled.connections import Page, connection
+from service.compiled.handoff_context import handoff_context
 from service.compiled.handoffs import handoff_page
 from service.compiled.planner import Call, NotCompiled, Row
 from service.contacts.tables import contacts
@@ -138,6 +139,7 @@ ROOTS: dict[str, RootSql] = {
     "ticket": _by_id("Ticket"),
     "handoff": _by_id("Handoff"),
     "handoffs": handoff_page,
+    "handoffContext": handoff_context,
     "node": _node,
     "accountByDomain": _account_by_domain,
     "accountBySource": _account_by_source,

@@ -1,0 +1,167 @@
+"""``handoffContext(accountId:)`` in SQL: the HandoffContext composition over the account's row, and ContactsByRole.
+
+Each field is the account's own compiled field preset as ``service.handoffs.context_types`` presets it (the same
+``MAX_ANCESTORS``, ``ACTIVE_CONTRACTS``, ``OPEN_TICKETS``, ``ROLE_ORDER``, ``count_argument``). Health, usage,
+the recent timeline and alerts have no SQL declaration here: a selection with them falls back.
+"""
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.accounts.queries import CHILD_ORDER
+from service.accounts.tables import accounts
+from service.action_items.queries import PLAN_ORDER as ITEM_ORDER
+from service.action_items.resolvers import item_statuses
+from service.action_items.tables import action_items
+from service.compiled import json_sql
+from service.compiled.connections import POSITION, account_page
+from service.compiled.declare import many
+from service.compiled.planner import Call, NotCompiled, ObjectSql, Row
+from service.contacts.queries import CONTACT_ORDER
+from service.contacts.tables import contacts
+from service.contracts.queries import CONTRACT_ORDER
+from service.contracts.tables import contracts
+from service.errors import InvalidInput
+from service.goals.queries import PLAN_ORDER
+from service.goals.resolvers import goal_statuses
+from service.goals.tables import goals
+from service.graphql.relay import decode_typed_id
+from service.handoffs.context_types import (
+    ACTIVE_CONTRACTS,
+    MAX_ANCESTORS,
+    OPEN_TICKETS,
+    ROLE_ORDER,
+    count_argument,
+)
+from service.handoffs.queries import HANDOFF_ORDER
+from service.handoffs.tables import handoffs
+from service.tickets.queries import conditions as ticket_conditions
+from service.tickets.resolvers import ticket_query
+from service.tickets.tables import tickets
+
+ROLE = "role"  # the Row.value part of a ContactsByRole: its role (null for contacts without one)
+ACCOUNT = "account_id"  # … and its account
+
+
+def _contact_role(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """A contact's role as the Contact type reads it (an empty role is none)."""
+    return sa.func.nullif(column, json_sql.text(""))
+
+
+def handoff_context(call: Call) -> sa.ColumnElement[Any]:
+    try:
+        account_id = decode_typed_id(call.args["account_id"], "Account")
+    except InvalidInput as refused:
+        raise NotCompiled(f"the resolver refuses the id: {refused}") from None
+    alias = call.alias(accounts)
+    return sa.select(call.object(Row.of(alias))).select_from(alias).where(alias.c.id == account_id).scalar_subquery()
+
+
+def _ancestors(call: Call) -> sa.ColumnElement[Any]:
+    """Parent first, then its parent…, up to ``MAX_ANCESTORS``, stopping before the account itself (a cycle)."""
+    root = call.row
+    up, step = call.alias(accounts), call.alias(accounts)
+    chain = (
+        sa.select(up.c.id, up.c.parent_account_id, sa.literal(1).label("depth"))
+        .where(up.c.id == root.c("parent_account_id"))
+        .correlate(root.alias)  # the account's row, not a FROM of the CTE
+        .cte(call.planner.plan.name("up"), recursive=True, nesting=True)
+    )
+    chain = chain.union_all(
+        sa.select(step.c.id, step.c.parent_account_id, chain.c.depth + 1)
+        .select_from(chain.join(step, step.c.id == chain.c.parent_account_id))
+        .where(chain.c.depth < MAX_ANCESTORS, chain.c.id != root.c("id"))
+        .correlate(root.alias)
+    )
+    found = call.alias(accounts)
+    source = sa.select(sa.literal(1)).select_from(chain.join(found, found.c.id == chain.c.id))
+    return json_sql.json_list(call.object(Row.of(found)), [chain.c.depth], source.where(chain.c.id != root.c("id")))
+
+
+def _latest_handoff(call: Call) -> sa.ColumnElement[Any]:
+    alias = call.alias(handoffs)
+    adapt = Row.of(alias).adapt
+    latest = sa.select(call.object(Row.of(alias))).where(alias.c.account_id == call.row.c("id"))
+    return latest.order_by(*(adapt(term) for term in HANDOFF_ORDER)).limit(1).scalar_subquery()
+
+
+def _contacts_by_role(call: Call) -> sa.ColumnElement[Any]:
+    alias = call.alias(contacts)
+    role = _contact_role(alias.c.role).label(ROLE)
+    roles = (
+        sa.select(alias.c.account_id, role)
+        .where(alias.c.account_id == call.row.c("id"))
+        .group_by(alias.c.account_id, role)
+        .correlate(call.row.alias)
+        .lateral(call.planner.plan.name("roles"))
+    )
+    order = sa.case(
+        *((roles.c[ROLE] == json_sql.text(str(value.value)), position) for value, position in ROLE_ORDER.items()),
+        else_=len(ROLE_ORDER),
+    )
+    # The group's own columns (a reference to the account's row two subqueries down would not correlate).
+    group = Row.value(**{ROLE: roles.c[ROLE], ACCOUNT: roles.c.account_id})
+    return json_sql.json_list(call.object(group), [order], sa.select(sa.literal(1)).select_from(roles))
+
+
+def _group_contacts(call: Call) -> sa.ColumnElement[Any]:
+    alias = call.alias(contacts)
+    row = Row.of(alias)
+    where = [
+        alias.c.account_id == call.row.values[ACCOUNT],
+        _contact_role(alias.c.role).is_not_distinct_from(call.row.values[ROLE]),
+    ]
+    source = sa.select(sa.literal(1)).select_from(alias).where(*where)
+    return json_sql.json_list(call.object(row), [row.adapt(term) for term in CONTACT_ORDER], source)
+
+
+def _open_tickets(call: Call) -> sa.ColumnElement[Any]:
+    try:
+        query = ticket_query(OPEN_TICKETS, count_argument(call.args["first"]), None)
+    except InvalidInput as refused:
+        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
+    page = account_page(call, tickets, "opened_at", query.page, ticket_conditions(query), count=False)
+    rows = page.rows()
+    source = sa.select(sa.literal(1)).select_from(rows).where(rows.c[POSITION] <= page.limit)
+    return json_sql.json_list(call.object(page.row(rows)), [rows.c[POSITION]], source)
+
+
+def _by_account(parent: Row, child: Row) -> sa.ColumnElement[bool]:
+    return child.c("account_id") == parent.c("id")
+
+
+def _statuses(column: sa.ColumnElement[Any], states: tuple[str, ...] | None) -> list[sa.ColumnElement[bool]]:
+    return [] if states is None else [column.in_(states)]
+
+
+OBJECTS = {
+    "HandoffContext": ObjectSql(
+        {
+            "account": lambda call: call.object(call.row),
+            "ancestors": _ancestors,
+            "subsidiaries": many(
+                accounts, lambda parent, child: child.c("parent_account_id") == parent.c("id"), CHILD_ORDER
+            ),
+            "activeContracts": many(
+                contracts,
+                _by_account,
+                CONTRACT_ORDER,
+                where=lambda call: [contracts.c.status.in_([str(s.value) for s in ACTIVE_CONTRACTS])],
+            ),
+            "latestHandoff": _latest_handoff,
+            "contactsByRole": _contacts_by_role,
+            "openTickets": _open_tickets,
+            "openActionItems": many(
+                action_items,
+                _by_account,
+                ITEM_ORDER,
+                where=lambda call: _statuses(action_items.c.status, item_statuses(None)),
+            ),
+            "goals": many(
+                goals, _by_account, PLAN_ORDER, where=lambda call: _statuses(goals.c.status, goal_statuses(None))
+            ),
+        }
+    ),
+    "ContactsByRole": ObjectSql({"role": lambda call: call.scalar(call.row.values[ROLE]), "contacts": _group_contacts}),
+}
