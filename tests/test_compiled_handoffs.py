@@ -33,7 +33,7 @@ HANDOFF = """id __typename state version opportunityRef salesOwner csmOwner sens
   evidence { kind title url }
   sla { closeToSubmitHours submitToAcceptHours acceptToKickoffHours timeToValueDays returnedCount }
   events { actor actorRole fromState toState comment occurredAt }
-  account { id name } contract { id status lines { quantity } }"""
+  account { id name } contract { id status lines { quantity } } missingForSubmit"""
 LISTS = "deal { outOfScope } whyTheyBought { painPoints }"
 PAGE = f"""query($filter: HandoffFilterInput, $first: Int, $after: String) {{
   handoffs(filter: $filter, first: $first, after: $after) {{
@@ -49,6 +49,13 @@ async def paths(engine: AsyncEngine, settings: Settings) -> AsyncIterator[BothWa
     """The demo portfolio (handoffs in every state), a complete record and a bare row (an empty document)."""
     await seed_demo(engine, accounts=30, seed=5)
     await create(engine, principal(Role.SALES, "Sato"))
+    partial = {
+        "deal": {"arr": "10.50", "pricing_terms": "list"},
+        "goals": [{"outcome": "Vague", "success_criterion": {"metric": "m", "baseline": "1.5"}}, {"outcome": "None"}],
+        "stakeholders": [{"name": "Ana", "role": "champion", "decides": True}, {"name": "Bo", "role": "admin"}],
+        "timeline": {"kickoff_date": "2026-04-01"},
+    }
+    await create(engine, principal(Role.SALES, "Sato"), partial)
     async with engine.connect() as conn:
         account_id = (await conn.execute(sa.text("SELECT id FROM accounts ORDER BY name LIMIT 1"))).scalar_one()
     await insert_handoff(engine, account_id)
@@ -93,11 +100,11 @@ async def test_handoffs(engine: AsyncEngine, paths: BothWays, role: Role) -> Non
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.BI, Role.INGEST])
 async def test_what_falls_back_answers_the_same(engine: AsyncEngine, paths: BothWays, role: Role) -> None:
-    """Masked lists (bi), missingForSubmit, refused roles and refused arguments: the resolvers answer."""
+    """Masked lists (bi), refused roles and refused arguments: the resolvers answer."""
     key = await make_key(engine, role, f"reader {role.value}")
     (handoff_id, *_) = await _ids(engine, "SELECT id FROM handoffs ORDER BY id")
     gid = encode_global_id("Handoff", handoff_id)
-    await paths.same(key, f"query($id: ID!) {{ handoff(id: $id) {{ {LISTS} missingForSubmit }} }}", {"id": gid})
+    await paths.same(key, f"query($id: ID!) {{ handoff(id: $id) {{ {LISTS} }} }}", {"id": gid})
     await paths.same(key, PAGE, {"first": 3})
     await paths.same(key, PAGE, {"first": -1})
     await paths.same(key, PAGE, {"after": "not a cursor"})

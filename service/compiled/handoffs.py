@@ -5,26 +5,38 @@ A group is a part of the JSONB document (the same keys ``service.handoffs.record
 columns the record keeps apart (the deal's ARR and dates, the timeline's kickoff and go-live dates); a group
 missing from the document reads as the record's defaults do. Orders, filter conditions, SLA expressions and the
 measurable/deciding/using rules are the domain's own (``service.handoffs.queries``, ``service.handoffs.record``).
-``missingForSubmit`` is not compiled: the submit gate is one Python definition the workflow also runs.
+``missingForSubmit`` is the submit gate built from the constants ``record.missing_for_submit`` reads.
 """
 
 from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 
 from service.accounts.tables import accounts
 from service.compiled import json_sql
 from service.compiled.connections import POSITION, Page, connection
-from service.compiled.declare import column, many, mapped_columns, one, unsupported
+from service.compiled.declare import column, many, mapped_columns, one
 from service.compiled.planner import Call, FieldSql, NotCompiled, ObjectSql, Row
 from service.contacts.tables import contacts
 from service.contracts.tables import contracts
 from service.db_paging import after_condition
 from service.errors import InvalidInput
 from service.handoffs.queries import EVENT_ORDER, HANDOFF_ORDER, SLA_EXPRESSIONS, conditions
-from service.handoffs.record import DECIDING_ROLES, MEASURABLE_PARTS, USING_ROLES, camel
+from service.handoffs.record import (
+    DEAL_COLUMNS,
+    DECIDING_ROLES,
+    MEASURABLE_PARTS,
+    NO_DECIDER,
+    NO_MEASURABLE_GOAL,
+    REQUIRED_FIELDS,
+    TIMELINE_COLUMNS,
+    USING_ROLES,
+    camel,
+    required_path,
+)
 from service.handoffs.resolvers import page_request
 from service.handoffs.tables import handoff_events, handoffs
 from service.table_map import HANDOFF, HANDOFF_EVENT
@@ -32,6 +44,7 @@ from service.table_map import HANDOFF, HANDOFF_EVENT
 h = handoffs.c
 DOC = "doc"  # the Row.value part holding a group's (or a list item's) JSONB document
 EMPTY_ARRAY = sa.literal_column("'[]'::jsonb", JSONB)
+_COLUMN_FIELDS = {"deal": DEAL_COLUMNS, "timeline": TIMELINE_COLUMNS}  # group fields kept in columns
 
 
 def _doc(call: Call) -> sa.ColumnElement[Any]:
@@ -115,10 +128,47 @@ def _success_criterion(call: Call) -> sa.ColumnElement[Any]:
     return sa.case((present, call.object(Row.value(**{DOC: criterion}))), else_=sa.null())
 
 
+def _is_measurable(goal: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """``record.Goal.is_measurable`` of a goal's document: a criterion with every one of ``MEASURABLE_PARTS``."""
+    return sa.and_(*(goal["success_criterion"][name].astext.isnot(None) for name in MEASURABLE_PARTS))
+
+
 def _measurable(call: Call) -> sa.ColumnElement[Any]:
-    """``record.Goal.is_measurable``: a criterion with every one of ``MEASURABLE_PARTS``."""
-    criterion = _criterion_of(call)
-    return sa.and_(*(criterion[name].astext.isnot(None) for name in MEASURABLE_PARTS))
+    return _is_measurable(_doc(call))
+
+
+def _record_field(group: str, name: str) -> sa.ColumnElement[Any]:
+    """A field of a group of the record, over ``handoffs``: its column, or its part of ``details``."""
+    return h[name] if name in _COLUMN_FIELDS[group] else h.details[group][name].astext
+
+
+def _any_item(
+    call: Call, key: str, condition: Callable[[sa.ColumnElement[Any]], sa.ColumnElement[bool]]
+) -> sa.ColumnElement[bool]:
+    found = (
+        sa.func.jsonb_array_elements(_array(call.row.adapt(h.details[key])))
+        .table_valued(sa.column("value", JSONB))
+        .render_derived(name=call.planner.plan.name("item"))
+    )
+    return sa.exists().select_from(found).where(condition(found.c.value))
+
+
+def _deciding(person: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """A stakeholder's document with a deciding role (``record.missing_for_submit``)."""
+    return person["role"].astext.in_(DECIDING_ROLES)
+
+
+def _missing_for_submit(call: Call) -> sa.ColumnElement[Any]:
+    """``record.missing_for_submit``: the gate's texts, in its order (the same constants)."""
+    gates = [
+        sa.case((~_any_item(call, "goals", _is_measurable), json_sql.text(NO_MEASURABLE_GOAL))),
+        sa.case((~_any_item(call, "stakeholders", _deciding), json_sql.text(NO_DECIDER))),
+        *(
+            sa.case((call.row.adapt(_record_field(group, name)).is_(None), json_sql.text(required_path(group, name))))
+            for group, name in REQUIRED_FIELDS
+        ),
+    ]
+    return sa.func.to_json(sa.func.array_remove(postgresql.array(gates), sa.null()))
 
 
 def _arr(call: Call) -> sa.ColumnElement[Any]:
@@ -200,7 +250,7 @@ OBJECTS = {
             "events": many(handoff_events, lambda parent, child: child.c("handoff_id") == parent.c("id"), EVENT_ORDER),
             "account": one(accounts, lambda parent, child: child.c("id") == parent.c("account_id")),
             "contract": one(contracts, lambda parent, child: child.c("id") == parent.c("contract_id")),
-            "missingForSubmit": unsupported("Handoff.missingForSubmit: the submit gate is Python (record.py)"),
+            "missingForSubmit": _missing_for_submit,
         }
     ),
     "HandoffDeal": ObjectSql(
