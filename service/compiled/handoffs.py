@@ -155,7 +155,8 @@ def _any_item(
 
 def _deciding(person: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     """A stakeholder's document with a deciding role (``record.missing_for_submit``)."""
-    return person["role"].astext.in_(DECIDING_ROLES)
+    role: sa.ColumnElement[str] = person["role"].astext
+    return role.in_(DECIDING_ROLES)
 
 
 def _missing_for_submit(call: Call) -> sa.ColumnElement[Any]:
