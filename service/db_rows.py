@@ -12,12 +12,12 @@ from sqlalchemy.dialects.postgresql import ARRAY
 T = TypeVar("T")
 
 
-def uuid_array(ids: Iterable[uuid.UUID], name: str = "ids") -> sa.BindParameter[Any]:
+def uuid_array(ids: Iterable[uuid.UUID], name: str | None = "ids") -> sa.BindParameter[Any]:
     """``column == sa.any_(uuid_array(ids))``: one statement for a whole batch of ids."""
     return sa.bindparam(name, list(ids), type_=ARRAY(sa.Uuid))
 
 
-def text_array(values: Iterable[str], name: str) -> sa.BindParameter[Any]:
+def text_array(values: Iterable[str], name: str | None) -> sa.BindParameter[Any]:
     return sa.bindparam(name, list(values), type_=ARRAY(sa.Text))
 
 

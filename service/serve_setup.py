@@ -46,10 +46,13 @@ async def prepare_database(url: str, settings: Settings, *, demo: bool) -> list[
     lines += [
         f"cshub: GraphiQL (key filled in): {base}/graphql?headers={headers}",
         f"cshub: try: curl -s {base}/graphql -H 'Authorization: Bearer {secret}' "
-        "-H 'Content-Type: application/json' -d '{\"query\":\"{ accounts(first: 3) { edges { node { name } } } }\"}'",
+        f"-H 'Content-Type: application/json' -d '{json.dumps({'query': DEMO_QUERY})}'",
         f"cshub: demo admin key: {secret}",
     ]
     return lines
+
+
+DEMO_QUERY = "{ accounts(first: 3) { edges { node { name } } } }"  # the first query the banner suggests
 
 
 async def _seed_if_empty(engine: AsyncEngine, settings: Settings) -> list[str]:

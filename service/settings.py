@@ -220,6 +220,13 @@ class Settings(BaseSettings):
         description="Run each query root field whose selection the planner compiles as one SQL statement whose "
         "JSON PostgreSQL builds (the others run through the resolvers); false: resolvers only.",
     )
+    graphql_statement_cache_size: int = Field(
+        default=1000,
+        ge=0,
+        le=1_000_000,
+        description="Compiled read statements kept per process (by document, operation, role, day and "
+        "variables), least recently used dropped first; 0 plans every request anew.",
+    )
     graphql_max_response_bytes: int = Field(
         default=16 * 1024 * 1024,
         ge=1024,

@@ -55,6 +55,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # workers (pytest-xdist) end together on short tests instead of one worker finishing a long one alone.
 RUN_FIRST = (
     "tests/test_fuzz_graphql.py::",
+    "tests/test_compiled_differential.py::",
     "tests/test_fuzz_rest.py::",
     "tests/test_serve_process.py::",
     "tests/test_ingest_crash.py::",

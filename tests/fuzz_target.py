@@ -108,15 +108,16 @@ async def real_ids(engine: AsyncEngine) -> dict[str, str]:
     return found
 
 
-async def prepare_database(engine: AsyncEngine) -> dict[Role, str]:
+async def prepare_database(engine: AsyncEngine, accounts: int = 6) -> dict[Role, str]:
     """Empty the test database, load a small demo company (so ids resolve), make a key per role."""
     await empty_all_tables(engine)
-    await seed_demo(engine, accounts=6, seed=8)
+    await seed_demo(engine, accounts=accounts, seed=8)
     return {role: await make_key(engine, role, f"fuzz {role.value}") for role in Role}
 
 
 @contextmanager
-def fuzz_server(database_url: str, keys: dict[Role, str], workdir: Path) -> Iterator[FuzzTarget]:
+def fuzz_server(database_url: str, keys: dict[Role, str], workdir: Path, **settings: str) -> Iterator[FuzzTarget]:
+    """A server for the fuzzers; ``settings``: more CSHUB_ variables for it."""
     env = cshub_env(
         CSHUB_DATABASE_URL=database_url,
         CSHUB_DATA_DIR=str(workdir / "data"),
@@ -125,6 +126,7 @@ def fuzz_server(database_url: str, keys: dict[Role, str], workdir: Path) -> Iter
         CSHUB_HEALTH_RECOMPUTE_AFTER_INGEST_SECONDS="0",
         CSHUB_LOG_LEVEL="warning",
         **{f"CSHUB_{name.upper()}": str(value) for name, value in rate_limits_off().items()},
+        **settings,
     )
     with serving(env=env, workdir=workdir) as server:
         yield FuzzTarget(server, keys)

@@ -13,8 +13,11 @@ from service.api_keys.roles import Role
 from service.graphql.relay import encode_global_id
 from service.seed.loader import seed_demo
 from service.settings import Settings
+from tests.app_client import app_client
 from tests.compiled_reads import BothWays, both_ways, fallbacks
 from tests.conftest import make_key
+from tests.graphql_client import gql
+from tests.test_graphql_360 import counting_statements
 
 
 @pytest_asyncio.fixture
@@ -49,3 +52,48 @@ async def test_bench_pages(portfolio: AsyncEngine, paths: BothWays, role: Role) 
             await paths.same(key, ACCOUNT_360_QUERY, {"id": gid, "from": start.isoformat(), "to": end.isoformat()})
             await paths.same(key, TIMELINE_QUERY, {"id": gid})
     print(sorted(set(fell.seen)))
+
+
+COMPILED_PAGE = """
+query($first: Int!) {
+  accounts(first: $first, orderBy: {field: NAME}) {
+    edges { cursor node {
+      id name parent { name } children { name } sources { source }
+      contacts { name account { name } }
+      contracts(status: [ACTIVE]) { status lines { product { name } mrr { amount } } account { name } }
+      mrr { amount } arr(asOf: "2026-06-01") { amount } renewalDate licensedSeats
+      tickets(filter: {open: true}, first: 3) { totalCount edges { node { subject } } pageInfo { hasNextPage } }
+    } }
+    pageInfo { hasNextPage endCursor }
+    totalCount
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("first", [5, 100])
+async def test_one_statement_per_compiled_root(portfolio: AsyncEngine, settings: Settings, first: int) -> None:
+    key = await make_key(portfolio, Role.ADMIN, "count")
+    async with app_client(settings) as (client, _):
+        await gql(client, key, "{ __typename }")  # the key's first use looks it up; then it is cached
+        with fallbacks() as fell, counting_statements() as statements:
+            body = await gql(client, key, COMPILED_PAGE, {"first": first})
+    assert "errors" not in body, body
+    assert len(body["data"]["accounts"]["edges"]) == min(first, 30)
+    assert fell.seen == []
+    reads = [statement for statement in statements if "rate_limit_buckets" not in statement]  # the key's budget
+    assert len(reads) == 1, reads
+
+
+async def test_the_response_budget_counts_compiled_lists(portfolio: AsyncEngine, settings: Settings) -> None:
+    key = await make_key(portfolio, Role.ADMIN, "budget")
+    budget = settings.model_copy(update={"graphql_max_response_rows": 40})
+    async with both_ways(budget) as paths:
+        with fallbacks() as fell:
+            body = await paths.same(key, COMPILED_PAGE, {"first": 30})
+    assert body["errors"][0]["extensions"] == {"code": "RESPONSE_TOO_LARGE", "maxRows": 40}
+    assert "data" not in body
+    assert fell.seen == []
+    async with both_ways(budget) as paths:
+        small = await paths.same(key, "{ accounts(first: 3) { edges { node { name contacts { name } } } } }")
+    assert "errors" not in small

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.settings import Settings
+from tests.app_client import app_client
 from tests.graphql_client import gql
 from tests.ingesting import ingest, statuses
 
@@ -255,8 +257,9 @@ async def test_statements_per_request_do_not_grow_with_the_page_size(
 
 
 async def test_sibling_fields_run_concurrently_each_on_its_own_connection(
-    client: httpx.AsyncClient, engine: AsyncEngine, admin_key: str
+    engine: AsyncEngine, settings: Settings, admin_key: str
 ) -> None:
+    """Through the resolvers (a compiled root is one statement on one connection)."""
     await load_customers(engine)
     in_flight: dict[int, str] = {}
     shared: list[str] = []
@@ -276,7 +279,8 @@ async def test_sibling_fields_run_concurrently_each_on_its_own_connection(
     sa.event.listen(Engine, "before_cursor_execute", before)
     sa.event.listen(Engine, "after_cursor_execute", after)
     try:
-        body = await gql(client, admin_key, PORTFOLIO, {"first": 3})
+        async with app_client(settings, graphql_compiled_reads=False) as (client, _):
+            body = await gql(client, admin_key, PORTFOLIO, {"first": 3})
     finally:
         sa.event.remove(Engine, "before_cursor_execute", before)
         sa.event.remove(Engine, "after_cursor_execute", after)

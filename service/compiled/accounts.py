@@ -60,13 +60,13 @@ def _arr(call: Call) -> tuple[sa.Subquery, sa.ColumnElement[Any]]:
 def _renewal_date(call: Call) -> sa.ColumnElement[Any]:
     found = next_renewal_dates(_day(call)).subquery()
     renewal = sa.select(found.c.renewal_date).where(found.c.account_id == _account_key(call))
-    return call.scalar(renewal.scalar_subquery())
+    return call.scalar(json_sql.scalar(renewal, found))
 
 
 def _licensed_seats(call: Call) -> sa.ColumnElement[Any]:
     found = seats_by_account(_day(call)).subquery()
     seats = sa.select(found.c.seats).where(found.c.account_id == _account_key(call))
-    return sa.func.coalesce(seats.scalar_subquery(), 0)
+    return sa.func.coalesce(json_sql.scalar(seats, found), 0)
 
 
 def _contract_statuses(call: Call) -> list[sa.ColumnElement[bool]]:

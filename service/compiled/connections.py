@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from service.compiled import json_sql
 from service.compiled.planner import Call, NotCompiled, Row
@@ -29,48 +30,55 @@ class Page:
 
 
 def connection(call: Call, page: Page) -> sa.ColumnElement[Any]:
-    """The connection object the field's selection asks for."""
+    """The connection object the field's selection asks for: one aggregate over the page's rows (edges,
+    ``hasNextPage`` and the cursors all come from one pass; ``totalCount`` is its own count)."""
     planner = call.planner
     connection_type = planner.object_type(_type_name_of(call.definition.type))
     grouped = planner.executor.collect_subfields(connection_type, call.details).grouped_field_set
+    rows = page.rows()
     pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
     for response_name, details in grouped.items():
         name = details[0].node.name.value
         if name == "__typename":
             pairs.append((response_name, json_sql.text(connection_type.name)))
         elif name == "edges":
-            pairs.append((response_name, _edges(call, connection_type, page, details)))
+            pairs.append((response_name, _edges(call, connection_type, page, rows, details)))
         elif name == "pageInfo":
-            pairs.append((response_name, _page_info(call, page, details)))
+            pairs.append((response_name, _page_info(call, page, rows, details)))
         elif name == "totalCount" and page.count is not None:
             pairs.append((response_name, page.count()))
         else:
             raise NotCompiled(f"{connection_type.name}.{name} is not compiled")
-    return json_sql.obj(pairs)
+    # GROUP BY (): one row even when the page is empty and nothing is aggregated (only `totalCount` asked).
+    one_row = sa.select(json_sql.obj(pairs)).select_from(rows).group_by(sa.text("()"))
+    return json_sql.scalar(one_row, rows)
 
 
-def _edges(call: Call, connection_type: Any, page: Page, details: Any) -> sa.ColumnElement[Any]:
+def _on_page(page: Page, rows: sa.FromClause) -> sa.ColumnElement[bool]:
+    return rows.c[POSITION] <= page.limit
+
+
+def _edges(call: Call, connection_type: Any, page: Page, rows: sa.FromClause, details: Any) -> sa.ColumnElement[Any]:
     planner = call.planner
     edge_type = planner.object_type(_type_name_of(connection_type.fields["edges"].type))
     grouped = planner.executor.collect_subfields(edge_type, details).grouped_field_set
-    edge = page.rows()
     pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
     for response_name, edge_details in grouped.items():
         name = edge_details[0].node.name.value
         if name == "__typename":
             pairs.append((response_name, json_sql.text(edge_type.name)))
         elif name == "cursor":
-            pairs.append((response_name, page.cursor(edge)))
+            pairs.append((response_name, page.cursor(rows)))
         elif name == "node":
             node_type = planner.object_type(_type_name_of(edge_type.fields["node"].type))
-            pairs.append((response_name, planner.object(node_type, page.row(edge), edge_details)))
+            pairs.append((response_name, planner.object(node_type, page.row(rows), edge_details)))
         else:
             raise NotCompiled(f"{edge_type.name}.{name} is not compiled")
-    select = sa.select(sa.literal(1)).select_from(edge).where(edge.c[POSITION] <= page.limit)
-    return json_sql.json_list(json_sql.obj(pairs), [edge.c[POSITION]], select)
+    edges = sa.func.json_agg(aggregate_order_by(json_sql.obj(pairs), rows.c[POSITION])).filter(_on_page(page, rows))
+    return sa.func.coalesce(edges, json_sql.EMPTY_LIST)
 
 
-def _page_info(call: Call, page: Page, details: Any) -> sa.ColumnElement[Any]:
+def _page_info(call: Call, page: Page, rows: sa.FromClause, details: Any) -> sa.ColumnElement[Any]:
     planner = call.planner
     info_type = planner.object_type("PageInfo")
     grouped = planner.executor.collect_subfields(info_type, details).grouped_field_set
@@ -80,19 +88,13 @@ def _page_info(call: Call, page: Page, details: Any) -> sa.ColumnElement[Any]:
         if name == "__typename":
             value: sa.ColumnElement[Any] = json_sql.text("PageInfo")
         elif name == "hasNextPage":
-            rows = page.rows()
-            value = sa.exists().select_from(rows).where(rows.c[POSITION] > page.limit)
+            value = sa.func.count() > page.limit
         elif name == "hasPreviousPage":
             value = sa.true() if page.after_given else sa.false()
         elif name in ("startCursor", "endCursor"):
-            rows = page.rows()
-            value = (
-                sa.select(page.cursor(rows))
-                .where(rows.c[POSITION] <= page.limit)
-                .order_by(rows.c[POSITION].desc() if name == "endCursor" else rows.c[POSITION])
-                .limit(1)
-                .scalar_subquery()
-            )
+            order = rows.c[POSITION].desc() if name == "endCursor" else rows.c[POSITION]
+            cursors = sa.func.array_agg(aggregate_order_by(page.cursor(rows), order), type_=ARRAY(sa.Text))
+            value = sa.type_coerce(cursors.filter(_on_page(page, rows)), ARRAY(sa.Text))[1]
         else:
             raise NotCompiled(f"PageInfo.{name} is not compiled")
         pairs.append((response_name, value))
@@ -135,7 +137,7 @@ def account_page(
         alias = call.alias(table)
         adapt = Row.of(alias).adapt
         conditions = [alias.c.account_id == account_key, *(adapt(c) for c in where)]
-        return sa.select(sa.func.count()).select_from(alias).where(*conditions).scalar_subquery()
+        return json_sql.scalar(sa.select(sa.func.count()).select_from(alias).where(*conditions), alias)
 
     return Page(
         rows, lambda found: Row.of(found), cursor, page.limit, page.after is not None, counted if count else None

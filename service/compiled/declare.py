@@ -78,7 +78,7 @@ def many(
         row, source = _alias_row(call, table, joins)
         conditions = [link(call.row, row), *(row.adapt(c) for c in (where(call) if where else ()))]
         select = sa.select(sa.literal(1)).select_from(source).where(*conditions)
-        return json_sql.json_list(call.object(row), [row.adapt(o) for o in order], select)
+        return json_sql.json_list(call.object(row), [row.adapt(o) for o in order], select, source)
 
     return compile_many
 
@@ -88,7 +88,7 @@ def one(table: sa.Table, link: Link, joins: Sequence[tuple[sa.FromClause, Link]]
 
     def compile_one(call: Call) -> sa.ColumnElement[Any]:
         row, source = _alias_row(call, table, joins)
-        return sa.select(call.object(row)).select_from(source).where(link(call.row, row)).scalar_subquery()
+        return json_sql.scalar(sa.select(call.object(row)).select_from(source).where(link(call.row, row)), source)
 
     return compile_one
 
@@ -100,7 +100,7 @@ def money_list(amounts: Callable[[Call], tuple[sa.Subquery, sa.ColumnElement[Any
         found, amount = amounts(call)
         money = call.object(Row.value(amount=amount, currency=found.c.currency), "Money")
         source = sa.select(sa.literal(1)).select_from(found).where(found.c.account_id == call.row.c("id"))
-        return json_sql.json_list(money, [found.c.currency], source)
+        return json_sql.json_list(money, [found.c.currency], source, found)
 
     return compile_money
 

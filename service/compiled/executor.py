@@ -22,8 +22,9 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path
 
 from service.authorization import authorize
-from service.compiled.planner import Call, NotCompiled, Planner, Row
+from service.compiled.planner import REQUEST_NOW, Call, NotCompiled, Planner, Row
 from service.compiled.roots import ROOTS
+from service.compiled.statements import Planned, plan_key, statements
 from service.graphql.encoding import RawJson
 from service.graphql.response_budget import BudgetedExecutor, ResponseTooLarge
 
@@ -72,19 +73,17 @@ class CompilingExecutor(BudgetedExecutor):
         path: Path,
         position_context: Any,
     ) -> Any:
-        name = field_details_list[0].node.name.value
         context = self.context_value
         try:
-            planner = Planner(self, context.loaders.today, getattr(context.principal, "role", None))
-            definition = parent_type.fields[name]
-            arguments = planner.arguments(definition, field_details_list[0])
-            call = Call(planner, Row(None), parent_type, definition, field_details_list, arguments)
-            planner._access(parent_type.name, name, definition)
-            value = ROOTS[name](call)
-            for operation in sorted(planner.plan.operations):
+            planned = self._planned(parent_type, field_details_list, path)
+            if planned.statement is None:
+                raise NotCompiled(planned.refused)
+            for operation in planned.operations:
                 await authorize(context.principal, operation)
             async with context.read() as conn:
-                text = (await conn.execute(sa.select(sa.cast(value, sa.Text)))).scalar_one()
+                # One statement, its own snapshot: no transaction around it (no BEGIN and ROLLBACK round trips).
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                text = (await conn.execute(planned.statement, {REQUEST_NOW: context.loaders.now})).scalar_one()
         except ResponseTooLarge:
             raise
         except Exception as reason:  # anything: the resolvers answer this root, with their own errors
@@ -92,10 +91,47 @@ class CompilingExecutor(BudgetedExecutor):
         self.compiled_roots += 1
         return self._budgeted(text)
 
+    def _planned(self, parent_type: GraphQLObjectType, field_details_list: list[FieldDetails], path: Path) -> Planned:
+        """The root's statement, from the cache or planned now (a refusal is kept too)."""
+        context = self.context_value
+        role = getattr(context.principal, "role", None)
+        today = context.loaders.today
+        location = self.operation.loc
+        cache = statements(context.settings.graphql_statement_cache_size)
+        key = None
+        if location is not None:
+            operation_name = self.operation.name.value if self.operation.name else None
+            key = plan_key(
+                location.source.body, operation_name, str(path.key), role, today, self.variable_values.coerced
+            )
+            if (found := cache.get(key)) is not None:
+                return found
+        planned = self._plan(parent_type, field_details_list, role, today)
+        if key is not None:
+            cache.put(key, planned)
+        return planned
+
+    def _plan(
+        self, parent_type: GraphQLObjectType, field_details_list: list[FieldDetails], role: Any, today: Any
+    ) -> Planned:
+        name = field_details_list[0].node.name.value
+        planner = Planner(self, today, role)
+        definition = parent_type.fields[name]
+        try:
+            arguments = planner.arguments(definition, field_details_list[0])
+            call = Call(planner, Row(None), parent_type, definition, field_details_list, arguments)
+            planner.access(parent_type.name, name, definition)
+            value = ROOTS[name](call)
+        except NotCompiled as refused:
+            return Planned(None, (), str(refused))
+        return Planned(sa.select(sa.cast(value, sa.Text)), tuple(sorted(planner.plan.operations)))
+
     def _budgeted(self, text: str | None) -> RawJson | None:
         if text is None:
             return None
-        if len(text) >= 2 * (self.max_rows - self.rows):
+        # Each list item but the first of its list follows a comma: fewer commas and brackets than the rows left
+        # mean the text cannot hold too many (commas inside strings only make the bound looser).
+        if text.count(",") + text.count("[") > self.max_rows - self.rows:
             self.rows += list_items(json.loads(text))
             if self.rows > self.max_rows:
                 self.exceeded = True

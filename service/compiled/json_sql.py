@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSON
+from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
 
 MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
 EMPTY_LIST = sa.literal_column("'[]'::json", JSON)
@@ -36,14 +36,19 @@ def obj(pairs: Sequence[tuple[str, sa.ColumnElement[Any]]]) -> sa.ColumnElement[
     return sa.cast(text("{") + sa.func.concat_ws(text(","), *inner) + text("}"), JSON)
 
 
+def scalar(select: sa.Select[Any], *own: sa.FromClause) -> sa.ScalarSelect[Any]:
+    """``select`` as a scalar subquery reading ``own`` (its FROM) and correlated to every enclosing level for
+    the rest (SQLAlchemy's automatic correlation looks only one level up, and would add an outer row it
+    cannot find there to the subquery's own FROM: a cartesian product)."""
+    return select.correlate_except(*own).scalar_subquery()
+
+
 def json_list(
-    item: sa.ColumnElement[Any], order: Sequence[sa.ColumnElement[Any]], source: sa.Select[Any]
+    item: sa.ColumnElement[Any], order: Sequence[sa.ColumnElement[Any]], source: sa.Select[Any], own: sa.FromClause
 ) -> sa.ColumnElement[Any]:
-    """``[item, …]`` over the rows ``source`` selects from, in ``order``; ``[]`` when there are none."""
-    aggregated = (
-        sa.func.json_agg(sa.dialects.postgresql.aggregate_order_by(item, *order)) if order else sa.func.json_agg(item)
-    )
-    return sa.func.coalesce(source.with_only_columns(aggregated).scalar_subquery(), EMPTY_LIST)
+    """``[item, …]`` over the rows ``source`` selects from ``own``, in ``order``; ``[]`` when there are none."""
+    aggregated = sa.func.json_agg(aggregate_order_by(item, *order)) if order else sa.func.json_agg(item)
+    return sa.func.coalesce(scalar(source.with_only_columns(aggregated), own), EMPTY_LIST)
 
 
 def nullable_obj(present: sa.ColumnElement[Any], value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
@@ -63,14 +68,8 @@ def global_id(type_name: str, key: sa.ColumnElement[Any]) -> sa.ColumnElement[st
 
 def iso_datetime(moment: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
     """``datetime.isoformat()`` of the instant in UTC: ``2026-03-01T09:30:00+00:00`` or ``…:00.120000+00:00``."""
-    utc = sa.func.timezone(text("UTC"), moment)
-    micro = sa.func.to_char(utc, text("US"))
-    return sa.case(
-        (moment.is_(None), sa.null()),
-        else_=sa.func.to_char(utc, text('YYYY-MM-DD"T"HH24:MI:SS'))
-        + sa.case((micro == text("000000"), text("")), else_=text(".") + micro)
-        + text("+00:00"),
-    )
+    utc = sa.func.to_char(sa.func.timezone(text("UTC"), moment), text('YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))
+    return sa.func.replace(utc, text(".000000+"), text("+"))  # null stays null
 
 
 def str_datetime(moment: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 FieldDetailsList = list[FieldDetails]
 STRAWBERRY_DEFINITION = "strawberry-definition"
+REQUEST_NOW = "request_now"  # the parameter every statement gets: the request's time
 
 
 class NotCompiled(Exception):
@@ -106,6 +107,12 @@ class Call:
     @property
     def today(self) -> dt.date:
         return self.planner.today
+
+    @property
+    def now(self) -> sa.ColumnElement[dt.datetime]:
+        """The request's time (``loaders.now``), as the resolvers' time-dependent rules see it: a parameter
+        bound when the statement runs (``REQUEST_NOW``), so a kept plan never carries an old time."""
+        return sa.bindparam(REQUEST_NOW, type_=sa.DateTime(timezone=True))
 
     def alias(self, table: sa.FromClause) -> sa.FromClause:
         return self.planner.plan.alias(table)
@@ -184,7 +191,7 @@ class Planner:
         if compile_field is None:
             raise NotCompiled(f"{parent.name}.{name} is not compiled")
         definition = parent.fields[name]
-        masked = self._access(parent.name, name, definition)
+        masked = self.access(parent.name, name, definition)
         value = compile_field(Call(self, row, parent, definition, details, self.arguments(definition, details[0])))
         if masked:
             if isinstance(_nullable(definition.type), GraphQLList):
@@ -192,7 +199,7 @@ class Planner:
             return sa.case((value.is_(None), sa.null()), else_=json_sql.text(MASK))
         return value
 
-    def _access(self, type_name: str, name: str, definition: GraphQLField) -> bool:
+    def access(self, type_name: str, name: str, definition: GraphQLField) -> bool:
         """Collect the field's authorization; True when the caller's role sees it masked."""
         strawberry_field = definition.extensions.get(STRAWBERRY_DEFINITION)
         masked = False

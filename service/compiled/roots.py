@@ -15,6 +15,7 @@ from service.accounts.resolvers import page_request
 from service.accounts.tables import accounts
 from service.action_items.tables import action_items
 from service.compiled import json_sql
+from service.compiled.alerts import alert_list
 from service.compiled.connections import Page, connection
 from service.compiled.handoff_context import handoff_context
 from service.compiled.handoffs import handoff_page
@@ -51,7 +52,7 @@ def _by_key(
 ) -> sa.ColumnElement[Any]:
     alias = call.alias(table)
     row = Row.of(alias)
-    return sa.select(call.object(row, type_name)).select_from(alias).where(condition(alias)).scalar_subquery()
+    return json_sql.scalar(sa.select(call.object(row, type_name)).select_from(alias).where(condition(alias)), alias)
 
 
 def _by_id(type_name: str) -> RootSql:
@@ -144,4 +145,5 @@ ROOTS: dict[str, RootSql] = {
     "accountByDomain": _account_by_domain,
     "accountBySource": _account_by_source,
     "accounts": _accounts,
+    "alerts": alert_list,
 }

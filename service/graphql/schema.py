@@ -23,6 +23,7 @@ from service.goals.types import GOAL_TYPE_NAME
 from service.graphql.audit import audit_mutations
 from service.graphql.authorization import protect
 from service.graphql.context import Context
+from service.graphql.document_cache import DocumentCache
 from service.graphql.errors import ErrorPolicy, log_unexpected_errors
 from service.graphql.exposure import SchemaExposure
 from service.graphql.limits import OperationLimiter
@@ -279,7 +280,7 @@ def build_schema() -> strawberry.Schema:
     built = CshubSchema(
         query=Query,
         mutation=Mutation,
-        extensions=[ErrorPolicy, OperationLimiter, SchemaExposure, TextInputGuard, NamedLiteralErrors],
+        extensions=[ErrorPolicy, OperationLimiter, SchemaExposure, TextInputGuard, NamedLiteralErrors, DocumentCache],
         scalar_overrides=SCALAR_OVERRIDES,
         execution_context_class=CompilingExecutor,
     )

@@ -41,15 +41,7 @@ async def alert_list(
     ] = None,
     after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (`endCursor`).")] = None,
 ) -> AlertConnection:
-    chosen = filter or AlertFilter()
-    query = AlertQuery(
-        statuses=None if chosen.status is None else tuple(str(s.value) for s in chosen.status),
-        rules=None if chosen.rule is None else tuple(str(r.value) for r in chosen.rule),
-        account_ids=None
-        if chosen.account_id is None
-        else tuple(decode_typed_id(value, "Account") for value in chosen.account_id),
-        page=PageRequest(limit=page_size(first), after=decode_time_cursor(after)),
-    )
+    query = alert_query(filter, first, after)
     async with info.context.read() as conn:
         rows = await alerts.alert_page(conn, query)
     edges, info_ = paged(rows, query.page.limit, alert_edge, after)
@@ -64,9 +56,27 @@ async def account_alerts(
         strawberry.argument(description="Only these states; default the unresolved ones (OPEN, ACKNOWLEDGED)."),
     ] = None,
 ) -> list[Alert]:
-    chosen = status if status is not None else [AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]
-    statuses = tuple(sorted(str(s.value) for s in chosen))
+    statuses = account_alert_statuses(status)
     return [Alert.from_row(row) for row in await info.context.loaders.alerts.load((root.account_id, statuses))]
+
+
+def alert_query(filter: AlertFilter | None, first: int | None, after: str | None) -> AlertQuery:
+    """The alert list's arguments read (the compiled read path reads them the same way)."""
+    chosen = filter or AlertFilter()
+    return AlertQuery(
+        statuses=None if chosen.status is None else tuple(str(s.value) for s in chosen.status),
+        rules=None if chosen.rule is None else tuple(str(r.value) for r in chosen.rule),
+        account_ids=None
+        if chosen.account_id is None
+        else tuple(decode_typed_id(value, "Account") for value in chosen.account_id),
+        page=PageRequest(limit=page_size(first), after=decode_time_cursor(after)),
+    )
+
+
+def account_alert_statuses(status: list[AlertStatus] | None) -> tuple[str, ...]:
+    """The states an account's alert list shows: the given ones, by default the unresolved ones."""
+    chosen = status if status is not None else [AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]
+    return tuple(sorted(str(s.value) for s in chosen))
 
 
 AlertResult = Annotated[

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_paging import PageRequest
+from service.db_paging import PageRequest, after_condition, newest_first
 from service.db_rows import row_into, text_array, uuid_array
 from service.errors import Conflict, InvalidInput, NotFound
 from service.health_scores.tables import alerts
@@ -53,31 +53,46 @@ class AlertQuery:
 _COLUMNS = tuple(alerts.c[name] for name in AlertRow.__slots__)
 
 
-def _conditions(query: AlertQuery) -> list[sa.ColumnElement[bool]]:
+def alert_conditions(query: AlertQuery) -> list[sa.ColumnElement[bool]]:
+    """The alerts ``query``'s filter selects, over all pages (the compiled read path shares this rule)."""
     a = alerts.c
     found: list[sa.ColumnElement[bool]] = []
     if query.statuses is not None:
-        found.append(a.status == sa.any_(text_array(query.statuses, "statuses")))
+        found.append(in_statuses(query.statuses))
     if query.rules is not None:
-        found.append(a.rule == sa.any_(text_array(query.rules, "rules")))
+        found.append(a.rule == sa.any_(text_array(query.rules, None)))
     if query.account_ids is not None:
-        found.append(a.account_id == sa.any_(uuid_array(query.account_ids, "account_ids")))
+        found.append(a.account_id == sa.any_(uuid_array(query.account_ids, None)))
     return found
+
+
+def in_statuses(statuses: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    return alerts.c.status == sa.any_(text_array(statuses, None))
+
+
+def page_conditions(query: AlertQuery) -> list[sa.ColumnElement[bool]]:
+    """The alerts of ``query``'s page and the pages after it."""
+    return [*alert_conditions(query), *after_condition(alerts, "opened_at", query.page)]
+
+
+ALERT_ORDER = newest_first(alerts, "opened_at")
 
 
 async def alert_page(conn: AsyncConnection, query: AlertQuery) -> list[AlertRow]:
     """Alerts newest first, keyset-paginated on (opened_at, id); ``page.limit + 1`` rows to tell "more"."""
-    a = alerts.c
-    select = sa.select(*_COLUMNS).where(*_conditions(query))
-    if query.page.after is not None:
-        select = select.where(sa.tuple_(a.opened_at, a.id) < sa.tuple_(*query.page.after))
-    rows = await conn.execute(select.order_by(a.opened_at.desc(), a.id.desc()).limit(query.page.limit + 1))
+    select = sa.select(*_COLUMNS).where(*page_conditions(query))
+    rows = await conn.execute(select.order_by(*ALERT_ORDER).limit(query.page.limit + 1))
     return [row_into(AlertRow, row) for row in rows]
 
 
 async def count_alerts(conn: AsyncConnection, query: AlertQuery) -> int:
-    counted = sa.select(sa.func.count()).select_from(alerts).where(*_conditions(query))
+    counted = sa.select(sa.func.count()).select_from(alerts).where(*alert_conditions(query))
     return int((await conn.execute(counted)).scalar_one())
+
+
+def account_alert_conditions(statuses: tuple[str, ...] | None) -> list[sa.ColumnElement[bool]]:
+    """An account's alerts in the given states (all when None), besides the account itself."""
+    return [] if statuses is None else [in_statuses(statuses)]
 
 
 async def alerts_of_accounts(
@@ -85,11 +100,11 @@ async def alerts_of_accounts(
 ) -> dict[uuid.UUID, list[AlertRow]]:
     """Each account's alerts in the given states (all when None), newest first."""
     a = alerts.c
-    select = sa.select(*_COLUMNS).where(a.account_id == sa.any_(uuid_array(account_ids)))
-    if statuses is not None:
-        select = select.where(a.status == sa.any_(text_array(statuses, "statuses")))
+    select = sa.select(*_COLUMNS).where(
+        a.account_id == sa.any_(uuid_array(account_ids)), *account_alert_conditions(statuses)
+    )
     grouped: dict[uuid.UUID, list[AlertRow]] = defaultdict(list)
-    for row in await conn.execute(select.order_by(a.account_id, a.opened_at.desc(), a.id.desc())):
+    for row in await conn.execute(select.order_by(a.account_id, *ALERT_ORDER)):
         grouped[row.account_id].append(row_into(AlertRow, row))
     return grouped
 

@@ -42,9 +42,21 @@ class OverrideRow:
 _COLUMNS = tuple(health_overrides.c[name] for name in OverrideRow.__slots__)
 
 
-def _applies(now: dt.datetime) -> list[sa.ColumnElement[bool]]:
+def _applies(now: dt.datetime | sa.ColumnElement[dt.datetime]) -> list[sa.ColumnElement[bool]]:
     o = health_overrides.c
     return [o.created_at <= now, o.expires_at > now, sa.or_(o.lifted_at.is_(None), o.lifted_at > now)]
+
+
+def applying_overrides(now: dt.datetime | sa.ColumnElement[dt.datetime]) -> sa.Select[Any]:
+    """The override applying at ``now`` to each account's score of each name (the newest one that applies);
+    the resolvers narrow it to their accounts and name, the compiled read path to its score row."""
+    o = health_overrides.c
+    return (
+        sa.select(*_COLUMNS)
+        .ext(distinct_on(o.account_id, o.score_name))
+        .where(*_applies(now))
+        .order_by(o.account_id, o.score_name, o.created_at.desc())
+    )
 
 
 async def active_overrides(
@@ -53,12 +65,7 @@ async def active_overrides(
     """The override applying at ``now`` to each account's score named ``name``, if any."""
     name, now = request
     o = health_overrides.c
-    query = (
-        sa.select(*_COLUMNS)
-        .ext(distinct_on(o.account_id))
-        .where(o.account_id == sa.any_(uuid_array(account_ids)), o.score_name == name, *_applies(now))
-        .order_by(o.account_id, o.created_at.desc())
-    )
+    query = applying_overrides(now).where(o.account_id == sa.any_(uuid_array(account_ids)), o.score_name == name)
     return {row.account_id: row_into(OverrideRow, row) for row in await conn.execute(query)}
 
 

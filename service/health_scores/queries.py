@@ -63,16 +63,27 @@ def latest_bands(name: str) -> sa.Select[Any]:
     )
 
 
+def latest_scores_named(name: str) -> sa.Select[Any]:
+    """Each account's latest score named ``name`` (the compiled read path narrows it to its account row)."""
+    h = health_scores.c
+    return (
+        _scores()
+        .ext(distinct_on(h.account_id))
+        .where(h.score_name == name)
+        .order_by(h.account_id, h.computed_at.desc())
+    )
+
+
+def scores_in(name: str, start: dt.datetime, end: dt.datetime) -> sa.Select[Any]:
+    """Every account's scores named ``name`` computed in [start, end)."""
+    h = health_scores.c
+    return _scores().where(h.score_name == name, h.computed_at >= start, h.computed_at < end)
+
+
 async def latest_scores(
     conn: AsyncConnection, account_ids: Sequence[uuid.UUID], name: str
 ) -> dict[uuid.UUID, HealthScoreRow]:
-    h = health_scores.c
-    query = (
-        _scores()
-        .ext(distinct_on(h.account_id))
-        .where(h.account_id == sa.any_(uuid_array(account_ids)), h.score_name == name)
-        .order_by(h.account_id, h.computed_at.desc())
-    )
+    query = latest_scores_named(name).where(health_scores.c.account_id == sa.any_(uuid_array(account_ids)))
     return {row.account_id: row_into(HealthScoreRow, row) for row in await conn.execute(query)}
 
 
@@ -80,16 +91,10 @@ async def score_histories(
     conn: AsyncConnection, account_ids: Sequence[uuid.UUID], request: tuple[str, dt.datetime, dt.datetime]
 ) -> dict[uuid.UUID, list[HealthScoreRow]]:
     """Each account's scores named ``name`` computed in [start, end), newest first."""
-    name, start, end = request
     h = health_scores.c
     query = (
-        _scores()
-        .where(
-            h.account_id == sa.any_(uuid_array(account_ids)),
-            h.score_name == name,
-            h.computed_at >= start,
-            h.computed_at < end,
-        )
+        scores_in(*request)
+        .where(h.account_id == sa.any_(uuid_array(account_ids)))
         .order_by(h.account_id, h.computed_at.desc())
     )
     grouped: dict[uuid.UUID, list[HealthScoreRow]] = defaultdict(list)

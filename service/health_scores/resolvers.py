@@ -49,15 +49,21 @@ async def account_health_history(
     ] = None,
     to: Annotated[dt.date | None, strawberry.argument(description="First day after (UTC); default tomorrow.")] = None,
 ) -> list[HealthScore]:
-    today = info.context.loaders.today
+    window = history_window(name, from_, to, info.context.loaders.today)
+    return [
+        HealthScore.from_row(row) for row in await info.context.loaders.health_history.load((root.account_id, window))
+    ]
+
+
+def history_window(
+    name: str, from_: dt.date | None, to: dt.date | None, today: dt.date
+) -> tuple[str, dt.datetime, dt.datetime]:
+    """The scores ``healthHistory`` shows: the name and [start, end) from its arguments (and their defaults)."""
     end = to or today + dt.timedelta(days=1)
     start = from_ or end - dt.timedelta(days=91)
     if end <= start:
         raise InvalidInput(f"`to` ({end}) must be after `from` ({start})")
-    window = (name, _midnight(start), _midnight(end))
-    return [
-        HealthScore.from_row(row) for row in await info.context.loaders.health_history.load((root.account_id, window))
-    ]
+    return name, _midnight(start), _midnight(end)
 
 
 def _midnight(day: dt.date) -> dt.datetime:

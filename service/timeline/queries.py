@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_paging import PageRequest
+from service.db_paging import PageRequest, after_condition, newest_first
 from service.db_rows import row_into, text_array, uuid_array
 from service.sources.tables import source_links
 from service.timeline import derived
@@ -75,10 +75,12 @@ BRANCHES: tuple[tuple[frozenset[str], Branch], ...] = (
 )
 
 
-def timeline_entries(ids: Ids, today: sa.ColumnElement[Any], kinds: tuple[str, ...] | None = None) -> sa.Subquery:
+def timeline_entries(
+    ids: Ids, today: sa.ColumnElement[Any], kinds: tuple[str, ...] | None = None, name: str = "entries"
+) -> sa.Subquery:
     """Every timeline entry of the accounts ``ids`` as of ``today`` (the sources ``kinds`` can come from)."""
     wanted = [branch for yields, branch in BRANCHES if kinds is None or yields & set(kinds)] or [_recorded]
-    return sa.union_all(*(branch(ids, today) for branch in wanted)).subquery("entries")
+    return sa.union_all(*(branch(ids, today) for branch in wanted)).subquery(name)
 
 
 def entry_source(entries: sa.FromClause) -> sa.ColumnElement[Any]:
@@ -102,8 +104,20 @@ def entry_source(entries: sa.FromClause) -> sa.ColumnElement[Any]:
 ALL_ENTRIES = timeline_entries(None, sa.bindparam("today", None, type_=sa.Date))
 
 
-def _kinds(entries: sa.Subquery, query: TimelineQuery) -> list[sa.ColumnElement[bool]]:
-    return [] if query.kinds is None else [entries.c.kind == sa.any_(text_array(query.kinds, "kinds"))]
+def selected(entries: sa.FromClause, query: TimelineQuery) -> list[sa.ColumnElement[bool]]:
+    """The entries ``query`` selects over all pages: its kinds (the compiled read path shares this rule)."""
+    return [] if query.kinds is None else [entries.c.kind == sa.any_(text_array(query.kinds, None))]
+
+
+def page_of(entries: sa.FromClause, query: TimelineQuery) -> list[sa.ColumnElement[bool]]:
+    """The entries of ``query``'s page and the pages after it: its kinds, after its cursor."""
+    return [*selected(entries, query), *after_condition(entries, "occurred_at", query.page)]
+
+
+def entries_over(today: sa.ColumnElement[Any], query: TimelineQuery, name: str) -> sa.Subquery:
+    """Every account's entries as of ``today`` (the sources ``query``'s kinds come from), named ``name``: the
+    compiled read path narrows them to its account row."""
+    return timeline_entries(None, today, query.kinds, name)
 
 
 def _entries_of(account_ids: Sequence[uuid.UUID], query: TimelineQuery, today: dt.date) -> sa.Subquery:
@@ -118,11 +132,8 @@ async def timeline_pages(
     """Per account up to ``query.page.limit + 1`` entries after the cursor, newest first — one statement."""
     entries = _entries_of(account_ids, query, today)
     e = entries.c
-    conditions = _kinds(entries, query)
-    if query.page.after is not None:
-        conditions.append(sa.tuple_(e.occurred_at, e.id) < sa.tuple_(*query.page.after))
-    position = sa.func.row_number().over(partition_by=e.account_id, order_by=(e.occurred_at.desc(), e.id.desc()))
-    numbered = sa.select(*e, position.label("position")).where(*conditions).subquery("numbered")
+    position = sa.func.row_number().over(partition_by=e.account_id, order_by=newest_first(entries, "occurred_at"))
+    numbered = sa.select(*e, position.label("position")).where(*page_of(entries, query)).subquery("numbered")
     n = numbered.c
     rows = await conn.execute(
         sa.select(n.id, n.account_id, n.kind, n.occurred_at, n.summary, n.actor, n.origin)
@@ -142,7 +153,7 @@ async def timeline_counts(
     """Per account the number of entries ``query`` selects, over all pages."""
     entries = _entries_of(account_ids, query, today)
     rows = await conn.execute(
-        sa.select(entries.c.account_id, sa.func.count()).where(*_kinds(entries, query)).group_by(entries.c.account_id)
+        sa.select(entries.c.account_id, sa.func.count()).where(*selected(entries, query)).group_by(entries.c.account_id)
     )
     return {row[0]: int(row[1]) for row in rows}
 

@@ -1,0 +1,76 @@
+"""The account timeline in SQL: ``Account.timeline`` (recorded and derived entries, a keyset connection newest
+first) and the TimelineEvent type.
+
+The entries are the timeline's own union (``service.timeline.queries.timeline_entries`` over every account,
+the derived rules of ``service.timeline.derived``), narrowed to the account row in the WHERE of a lateral
+select — the union itself never names the outer row — with the same kinds filter, cursor condition and
+order the resolvers' batched statement uses.
+"""
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.util import ClauseAdapter
+
+from service.compiled import json_sql
+from service.compiled.connections import POSITION, Page, connection
+from service.compiled.declare import mapped_columns
+from service.compiled.planner import Call, NotCompiled, ObjectSql, Row
+from service.db_paging import PageRequest, newest_first
+from service.errors import InvalidInput
+from service.graphql.relay import decode_time_cursor, page_size
+from service.table_map import TIMELINE_EVENT
+from service.timeline.queries import ALL_ENTRIES, TimelineQuery, entries_over, page_of, selected
+
+
+def timeline_query(call: Call) -> TimelineQuery:
+    """The resolver's own reading of the arguments (``account_timeline``); a refusal falls back."""
+    kinds = call.args.get("kinds")
+    try:
+        page = PageRequest(limit=page_size(call.args.get("first")), after=decode_time_cursor(call.args.get("after")))
+    except InvalidInput as refused:
+        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
+    return TimelineQuery(page=page, kinds=tuple(sorted({str(k.value) for k in kinds})) if kinds is not None else None)
+
+
+def _entry_row(found: sa.FromClause) -> Row:
+    """The TimelineEvent row over ``found`` (entry columns by name): the type map's columns are written over
+    ``ALL_ENTRIES``, whose lineage a new union does not share; only its own columns are renamed."""
+    own = set(ALL_ENTRIES.c)
+    adapter = ClauseAdapter(found, adapt_on_names=True, include_fn=lambda column: column in own)
+    return Row(found, (adapter,))
+
+
+def _account_timeline(call: Call) -> sa.ColumnElement[Any]:
+    query = timeline_query(call)
+    account_key, account_row = call.row.c("id"), call.row.alias
+    today = sa.bindparam(None, call.today, type_=sa.Date)
+    plan = call.planner.plan
+
+    def rows() -> sa.FromClause:
+        entries = entries_over(today, query, plan.name("entries"))
+        order = newest_first(entries, "occurred_at")
+        position = sa.func.row_number().over(order_by=order).label(POSITION)
+        selected_rows = (
+            sa.select(*entries.c, position)
+            .where(entries.c.account_id == account_key, *page_of(entries, query))
+            .order_by(*order)
+            .limit(query.page.limit + 1)
+        )
+        return selected_rows.correlate(account_row).lateral(plan.name("page"))
+
+    def cursor(found: sa.FromClause) -> sa.ColumnElement[str]:
+        return json_sql.cursor([json_sql.iso_datetime(found.c.occurred_at), sa.cast(found.c.id, sa.Text)])
+
+    def count() -> sa.ColumnElement[int]:
+        entries = entries_over(today, query, plan.name("entries"))
+        counted = sa.select(sa.func.count()).where(entries.c.account_id == account_key, *selected(entries, query))
+        return json_sql.scalar(counted, entries)
+
+    page = Page(rows, _entry_row, cursor, query.page.limit, query.page.after is not None, count)
+    return connection(call, page)
+
+
+ACCOUNT_FIELDS = {"timeline": _account_timeline}
+
+OBJECTS = {"TimelineEvent": ObjectSql(mapped_columns(TIMELINE_EVENT))}
