@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.api_keys.roles import Role
 from service.graphql.relay import encode_global_id
-from service.seed.loader import seed_demo
 from service.settings import Settings
+from tests.compiled_portfolio import seed_portfolio
 from tests.compiled_reads import BothWays, both_ways, fallbacks
 from tests.conftest import make_key
 
@@ -24,15 +24,17 @@ COMPILED = """account { id name csmOwner contracts { status } }
   contactsByRole { role contacts { name role email } }
   openTickets(first: $first) { id status subject openedAt }
   openActionItems { title status goal { outcome } }
-  goals { outcome status progressRatio }"""
+  goals { outcome status progressRatio }
+  health { score band computedAt } openAlerts { rule status }
+  recentTimeline(first: $first) { kind occurredAt summary }"""
 CONTEXT = f"""query($id: ID!, $first: Int!) {{ handoffContext(accountId: $id) {{ {COMPILED} }} }}"""
 EVERYTHING = f"""query($id: ID!, $first: Int!) {{ handoffContext(accountId: $id) {{ {COMPILED}
-  health {{ score }} openAlerts {{ rule }} recentTimeline(first: 3) {{ kind }} }} }}"""
+  usage {{ activeUsers30d }} }} }}"""
 
 
 @pytest_asyncio.fixture
 async def paths(engine: AsyncEngine, settings: Settings) -> AsyncIterator[BothWays]:
-    await seed_demo(engine, accounts=30, seed=5)
+    await seed_portfolio(engine)  # the demo portfolio with a health history (scores, alerts)
     async with engine.begin() as conn:  # and the last three a cycle
         ids = [r[0] for r in await conn.execute(sa.text("SELECT id FROM accounts ORDER BY name LIMIT 14"))]
         for child, parent in itertools.pairwise(ids[:13]):  # a chain of 12 levels above the first: 10 shown

@@ -1,10 +1,11 @@
 """``handoffContext(accountId:)`` in SQL: the HandoffContext composition over the account's row, and ContactsByRole.
 
 Each field is the account's own compiled field preset as ``service.handoffs.context_types`` presets it (the same
-``MAX_ANCESTORS``, ``ACTIVE_CONTRACTS``, ``OPEN_TICKETS``, ``ROLE_ORDER``, ``count_argument``). Health, usage,
-the recent timeline and alerts have no SQL declaration here: a selection with them falls back.
+``MAX_ANCESTORS``, ``ACTIVE_CONTRACTS``, ``OPEN_TICKETS``, ``ROLE_ORDER``, ``count_argument``). ``usage`` has no
+SQL declaration (the account's usage figures are not compiled): a selection with it falls back.
 """
 
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,9 +16,12 @@ from service.action_items.queries import PLAN_ORDER as ITEM_ORDER
 from service.action_items.resolvers import item_statuses
 from service.action_items.tables import action_items
 from service.compiled import json_sql
-from service.compiled.connections import POSITION, account_page
+from service.compiled.alerts import ACCOUNT_FIELDS as ALERT_FIELDS
+from service.compiled.connections import POSITION, Page, account_page
 from service.compiled.declare import many
+from service.compiled.health import ACCOUNT_FIELDS as HEALTH_FIELDS
 from service.compiled.planner import Call, NotCompiled, ObjectSql, Row
+from service.compiled.timeline import account_timeline_page
 from service.contacts.queries import CONTACT_ORDER
 from service.contacts.tables import contacts
 from service.contracts.queries import CONTRACT_ORDER
@@ -75,15 +79,16 @@ def _ancestors(call: Call) -> sa.ColumnElement[Any]:
         .correlate(root.alias)
     )
     found = call.alias(accounts)
-    source = sa.select(sa.literal(1)).select_from(chain.join(found, found.c.id == chain.c.id))
-    return json_sql.json_list(call.object(Row.of(found)), [chain.c.depth], source.where(chain.c.id != root.c("id")))
+    joined = chain.join(found, found.c.id == chain.c.id)
+    source = sa.select(sa.literal(1)).select_from(joined).where(chain.c.id != root.c("id"))
+    return json_sql.json_list(call.object(Row.of(found)), [chain.c.depth], source, joined)
 
 
 def _latest_handoff(call: Call) -> sa.ColumnElement[Any]:
     alias = call.alias(handoffs)
     adapt = Row.of(alias).adapt
     latest = sa.select(call.object(Row.of(alias))).where(alias.c.account_id == call.row.c("id"))
-    return latest.order_by(*(adapt(term) for term in HANDOFF_ORDER)).limit(1).scalar_subquery()
+    return json_sql.scalar(latest.order_by(*(adapt(term) for term in HANDOFF_ORDER)).limit(1), alias)
 
 
 def _contacts_by_role(call: Call) -> sa.ColumnElement[Any]:
@@ -102,7 +107,7 @@ def _contacts_by_role(call: Call) -> sa.ColumnElement[Any]:
     )
     # The group's own columns (a reference to the account's row two subqueries down would not correlate).
     group = Row.value(**{ROLE: roles.c[ROLE], ACCOUNT: roles.c.account_id})
-    return json_sql.json_list(call.object(group), [order], sa.select(sa.literal(1)).select_from(roles))
+    return json_sql.json_list(call.object(group), [order], sa.select(sa.literal(1)).select_from(roles), roles)
 
 
 def _group_contacts(call: Call) -> sa.ColumnElement[Any]:
@@ -113,18 +118,31 @@ def _group_contacts(call: Call) -> sa.ColumnElement[Any]:
         _contact_role(alias.c.role).is_not_distinct_from(call.row.values[ROLE]),
     ]
     source = sa.select(sa.literal(1)).select_from(alias).where(*where)
-    return json_sql.json_list(call.object(row), [row.adapt(term) for term in CONTACT_ORDER], source)
+    return json_sql.json_list(call.object(row), [row.adapt(term) for term in CONTACT_ORDER], source, alias)
+
+
+def _first(call: Call) -> int:
+    try:
+        return count_argument(call.args["first"])
+    except InvalidInput as refused:
+        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
+
+
+def _nodes(call: Call, page: Page) -> sa.ColumnElement[Any]:
+    """The nodes of a page's edges, in the page's order (a list field made of a connection's page)."""
+    rows = page.rows()
+    source = sa.select(sa.literal(1)).select_from(rows).where(rows.c[POSITION] <= page.limit)
+    return json_sql.json_list(call.object(page.row(rows)), [rows.c[POSITION]], source, rows)
 
 
 def _open_tickets(call: Call) -> sa.ColumnElement[Any]:
-    try:
-        query = ticket_query(OPEN_TICKETS, count_argument(call.args["first"]), None)
-    except InvalidInput as refused:
-        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
-    page = account_page(call, tickets, "opened_at", query.page, ticket_conditions(query), count=False)
-    rows = page.rows()
-    source = sa.select(sa.literal(1)).select_from(rows).where(rows.c[POSITION] <= page.limit)
-    return json_sql.json_list(call.object(page.row(rows)), [rows.c[POSITION]], source)
+    query = ticket_query(OPEN_TICKETS, _first(call), None)
+    return _nodes(call, account_page(call, tickets, "opened_at", query.page, ticket_conditions(query), count=False))
+
+
+def _recent_timeline(call: Call) -> sa.ColumnElement[Any]:
+    """``account_timeline(first=count_argument(first))``: the arguments the timeline page reads."""
+    return _nodes(call, account_timeline_page(replace(call, args={"first": _first(call)})))
 
 
 def _by_account(parent: Row, child: Row) -> sa.ColumnElement[bool]:
@@ -158,6 +176,9 @@ OBJECTS = {
                 ITEM_ORDER,
                 where=lambda call: _statuses(action_items.c.status, item_statuses(None)),
             ),
+            "health": HEALTH_FIELDS["health"],  # the account's, with its default name (overall)
+            "openAlerts": ALERT_FIELDS["alerts"],  # the account's, with its default states (unresolved)
+            "recentTimeline": _recent_timeline,
             "goals": many(
                 goals, _by_account, PLAN_ORDER, where=lambda call: _statuses(goals.c.status, goal_statuses(None))
             ),

@@ -76,7 +76,7 @@ def items(document: Callable[[Call], sa.ColumnElement[Any]]) -> FieldSql:
             .render_derived(name=call.planner.plan.name("item"))
         )
         item = call.object(Row.value(**{DOC: found.c.value}))
-        return json_sql.json_list(item, [found.c.ordinality], sa.select(sa.literal(1)).select_from(found))
+        return json_sql.json_list(item, [found.c.ordinality], sa.select(sa.literal(1)).select_from(found), found)
 
     return compile_items
 
@@ -182,7 +182,7 @@ def _arr(call: Call) -> sa.ColumnElement[Any]:
 def _stakeholder_contact(call: Call) -> sa.ColumnElement[Any]:
     alias = call.alias(contacts)
     contact_id = sa.cast(_doc(call)["contact_id"].astext, sa.Uuid)
-    return sa.select(call.object(Row.of(alias))).select_from(alias).where(alias.c.id == contact_id).scalar_subquery()
+    return json_sql.scalar(sa.select(call.object(Row.of(alias))).where(alias.c.id == contact_id), alias)
 
 
 def _lead_time(call: Call) -> sa.ColumnElement[Any]:
@@ -221,7 +221,7 @@ def handoff_page(call: Call) -> sa.ColumnElement[Any]:
         alias = call.alias(handoffs)
         adapt = Row.of(alias).adapt
         where = [adapt(c) for c in conditions(chosen)]
-        return sa.select(sa.func.count()).select_from(alias).where(*where).scalar_subquery()
+        return json_sql.scalar(sa.select(sa.func.count()).select_from(alias).where(*where), alias)
 
     return connection(call, Page(rows, Row.of, cursor, page.limit, page.after is not None, count))
 
