@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 
 T = TypeVar("T")
+Moment = dt.datetime | sa.ColumnElement[dt.datetime]  # a time, or a statement's parameter for it (a request's now)
 
 
 def uuid_array(ids: Iterable[uuid.UUID], name: str | None = "ids") -> sa.BindParameter[Any]:
@@ -17,7 +18,8 @@ def uuid_array(ids: Iterable[uuid.UUID], name: str | None = "ids") -> sa.BindPar
     return sa.bindparam(name, list(ids), type_=ARRAY(sa.Uuid))
 
 
-def text_array(values: Iterable[str], name: str | None) -> sa.BindParameter[Any]:
+def text_array(values: Iterable[str], name: str | None = None) -> sa.BindParameter[Any]:
+    """A text array parameter; unnamed, it is unique in its statement (several filters may share a statement)."""
     return sa.bindparam(name, list(values), type_=ARRAY(sa.Text))
 
 

@@ -97,3 +97,29 @@ async def test_the_response_budget_counts_compiled_lists(portfolio: AsyncEngine,
     async with both_ways(budget) as paths:
         small = await paths.same(key, "{ accounts(first: 3) { edges { node { name contacts { name } } } } }")
     assert "errors" not in small
+
+
+TWO_FILTERS_QUERY = """
+query TwoFilters($id: ID!) {
+  account(id: $id) {
+    solved: tickets(filter: {status: [SOLVED, CLOSED]}, first: 50) { totalCount edges { node { status } } }
+    fresh: tickets(filter: {status: [NEW]}, first: 50) { totalCount edges { node { status } } }
+    nps: surveys(kind: NPS, first: 50) { totalCount edges { node { kind } } }
+    csat: surveys(kind: CSAT, first: 50) { totalCount edges { node { kind } } }
+  }
+}
+"""
+
+
+async def test_aliases_with_different_filters_keep_their_own(portfolio: AsyncEngine, paths: BothWays) -> None:
+    key = await make_key(portfolio, Role.ADMIN, "filters")
+    async with portfolio.connect() as conn:
+        busiest = (
+            await conn.execute(sa.text("SELECT account_id FROM tickets GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"))
+        ).scalar_one()
+    with fallbacks() as fell:
+        answer = await paths.same(key, TWO_FILTERS_QUERY, {"id": encode_global_id("Account", busiest)})
+    assert fell.seen == []
+    account = answer["data"]["account"]
+    assert {edge["node"]["status"] for edge in account["fresh"]["edges"]} <= {"NEW"}
+    assert account["solved"]["totalCount"] != account["fresh"]["totalCount"]

@@ -1,7 +1,7 @@
 """GraphQL types of the accounts domain, and their mapping from ``AccountRow`` (declared once, here)."""
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
@@ -31,11 +31,13 @@ from service.tickets.resolvers import account_tickets
 from service.tickets.types import TicketConnection
 from service.timeline.resolvers import account_timeline
 from service.timeline.types import TimelineEventConnection
+from service.usage.queries import utilization
 from service.usage.types import (
     FeatureUsage,
     LastSeenDistribution,
     UsageInterval,
     UsagePoint,
+    adoption_window,
     series_request,
     window_days,
 )
@@ -123,12 +125,11 @@ async def account_license_utilization(root: "Account", info: strawberry.Info[Con
     if seats == 0:
         return None
     active = await account_active_users(root, info, days)
-    return round(active / seats, 4)
+    return utilization(active, seats)
 
 
 async def _feature_adoption(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> list[FeatureUsage]:
-    today = info.context.loaders.today
-    window = (today - timedelta(days=window_days(days) - 1), today + timedelta(days=1))
+    window = adoption_window(days, info.context.loaders.today)
     rows = await info.context.loaders.feature_adoption.load((root.account_id, window))
     return [FeatureUsage.from_row(row) for row in rows]
 
@@ -209,7 +210,8 @@ class Account(Node):
     license_utilization: float | None = strawberry.field(
         resolver=account_license_utilization,
         description="Active users of the last `days` days (default 30) / licensed seats today, as a fraction "
-        "(0.8 = 80%; above 1 when more people use it than are licensed). Null when no seats are licensed.",
+        "(0.8 = 80%; above 1 when more people use it than are licensed), rounded to 4 decimals, halves up. Null when "
+        "no seats are licensed.",
     )
     feature_adoption: list[FeatureUsage] = strawberry.field(
         resolver=_feature_adoption,

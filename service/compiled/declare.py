@@ -105,6 +105,15 @@ def money_list(amounts: Callable[[Call], tuple[sa.Subquery, sa.ColumnElement[Any
     return compile_money
 
 
+def account_value(call: Call, found: sa.Subquery, parts: Mapping[str, sa.ColumnElement[Any]]) -> sa.ColumnElement[Any]:
+    """The field's value object made of ``parts`` (over ``found``: a rule's rows, one per ``account_id``) for the
+    row's account. ``found`` is left-joined to a single row on the account, so an account without a row still
+    gets its object (with null parts: coalesce them); the condition is in the join, not in the derived table."""
+    single = sa.select(sa.literal(1).label("one")).subquery()
+    source = single.outerjoin(found, found.c.account_id == call.row.c("id"))
+    return json_sql.scalar(sa.select(call.object(Row.value(**parts))).select_from(source), source)
+
+
 def value_object(parts: Mapping[str, str]) -> dict[str, FieldSql]:
     """A value type's fields, each a part of ``Row.value`` (GraphQL name → part name)."""
     return {name: part(part_name) for name, part_name in parts.items()}

@@ -25,6 +25,7 @@ from service.authorization import authorize
 from service.compiled.planner import REQUEST_NOW, Call, NotCompiled, Planner, Row
 from service.compiled.roots import ROOTS
 from service.compiled.statements import Planned, plan_key, statements
+from service.errors import DatabaseUnavailable
 from service.graphql.encoding import RawJson
 from service.graphql.response_budget import BudgetedExecutor, ResponseTooLarge
 
@@ -86,7 +87,10 @@ class CompilingExecutor(BudgetedExecutor):
                 text = (await conn.execute(planned.statement, {REQUEST_NOW: context.loaders.now})).scalar_one()
         except ResponseTooLarge:
             raise
-        except Exception as reason:  # anything: the resolvers answer this root, with their own errors
+        except DatabaseUnavailable as refused:  # QueryTimeout too  # the resolvers would meet it too: answer it now
+            self.handle_field_error(refused, parent_type.fields[path.key].type, field_details_list, path)
+            return None
+        except Exception as reason:  # anything else: the resolvers answer this root, with their own errors
             return await self._fall_back(reason, parent_type, source, field_details_list, path, position_context)
         self.compiled_roots += 1
         return self._budgeted(text)
@@ -151,7 +155,11 @@ class CompilingExecutor(BudgetedExecutor):
         why = str(reason) if isinstance(reason, NotCompiled) else f"{type(reason).__name__}: {reason}"
         self.fallbacks.append(f"{path.key}: {why}")
         operation = self.operation.name.value if self.operation.name else None
-        log.info("compiled read fell back to resolvers", extra={"operation": operation, "field": name, "reason": why})
+        # A statement PostgreSQL refused is a planner bug (warning); a selection it does not cover is expected.
+        level = logging.INFO if isinstance(reason, NotCompiled) else logging.WARNING
+        log.log(
+            level, "compiled read fell back to resolvers", extra={"operation": operation, "field": name, "reason": why}
+        )
         result = super().execute_field(parent_type, source, field_details_list, path, position_context)
         if isinstance(result, Awaitable):
             return await result

@@ -101,7 +101,8 @@ class NpsScore:
     passives: int = strawberry.field(description="Responses scoring 7 or 8.")
     detractors: int = strawberry.field(description="Responses scoring 0 to 6.")
     nps: float | None = strawberry.field(
-        description="% promoters − % detractors, −100 to 100, rounded to 2 places; null with no responses."
+        description="% promoters − % detractors, −100 to 100, rounded to 2 places (halves away from zero); null "
+        "with no responses."
     )
 
 

@@ -1,8 +1,8 @@
 """The ``nps`` metric: NPS survey responses in a period (DESIGN §7), the same rule as ``Account.nps``.
 
 Responses of kind ``nps`` with ``from <= responded_at < to`` (UTC): promoters score 9–10, passives 7–8,
-detractors 0–6. NPS = 100 × (promoters − detractors) / responses, rounded to 2 places as ``Account.nps`` is;
-null with no responses.
+detractors 0–6. NPS = 100 × (promoters − detractors) / responses, rounded to 2 places with halves away from zero
+(``service.surveys.queries.nps_score``, as ``Account.nps``); null with no responses.
 """
 
 from collections.abc import Sequence
@@ -15,6 +15,7 @@ from service.accounts.tables import accounts
 from service.metrics.activity import Group, group_columns, group_of, group_order
 from service.metrics.dimensions import Dimension
 from service.metrics.periods import Period
+from service.surveys.queries import nps_score
 from service.surveys.tables import survey_responses
 
 
@@ -28,9 +29,7 @@ class NpsFigures:
 
     @property
     def nps(self) -> float | None:
-        if self.responses == 0:
-            return None
-        return round(100 * (self.promoters - self.detractors) / self.responses, 2)
+        return nps_score(self.promoters, self.detractors, self.responses)
 
 
 async def nps(conn: AsyncConnection, period: Period, dimensions: Sequence[Dimension]) -> list[NpsFigures]:

@@ -18,6 +18,14 @@ if TYPE_CHECKING:
 NPS_DEFAULT_DAYS = 90
 
 
+def survey_query(kind: SurveyKind | None, first: int | None, after: str | None) -> SurveyQuery:
+    """The responses and the page the arguments of ``Account.surveys`` ask for (``InvalidInput`` if refused)."""
+    return SurveyQuery(
+        page=PageRequest(limit=page_size(first), after=decode_time_cursor(after)),
+        kinds=(str(kind.value),) if kind is not None else None,
+    )
+
+
 async def account_surveys(
     root: "Account",
     info: strawberry.Info[Context],
@@ -27,10 +35,7 @@ async def account_surveys(
     ] = None,
     after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (`endCursor`).")] = None,
 ) -> SurveyResponseConnection:
-    query = SurveyQuery(
-        page=PageRequest(limit=page_size(first), after=decode_time_cursor(after)),
-        kinds=(str(kind.value),) if kind is not None else None,
-    )
+    query = survey_query(kind, first, after)
     rows = await info.context.loaders.surveys.load((root.account_id, query))
     edges, info_ = paged(rows, query.page.limit, survey_edge, after)
     return SurveyResponseConnection(edges=edges, page_info=info_, account_id=root.account_id, query=query)
@@ -38,6 +43,15 @@ async def account_surveys(
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def nps_window(from_: date | None, to: date | None, today: date) -> tuple[datetime, datetime]:
+    """The instants [start, end) of ``Account.nps(from, to)``; ``InvalidInput`` when ``to`` is not after ``from``."""
+    end = to or today + timedelta(days=1)
+    start = from_ or end - timedelta(days=NPS_DEFAULT_DAYS)
+    if end <= start:
+        raise InvalidInput(f"to ({end.isoformat()}) must be after from ({start.isoformat()}); to is exclusive")
+    return _midnight(start), _midnight(end)
 
 
 async def account_nps(
@@ -50,9 +64,5 @@ async def account_nps(
         date | None, strawberry.argument(description="First day after the period (exclusive); default tomorrow.")
     ] = None,
 ) -> NpsSummary:
-    end = to or info.context.loaders.today + timedelta(days=1)
-    start = from_ or end - timedelta(days=NPS_DEFAULT_DAYS)
-    if end <= start:
-        raise InvalidInput(f"to ({end.isoformat()}) must be after from ({start.isoformat()}); to is exclusive")
-    row = await info.context.loaders.nps.load((root.account_id, (_midnight(start), _midnight(end))))
+    row = await info.context.loaders.nps.load((root.account_id, nps_window(from_, to, info.context.loaders.today)))
     return NpsSummary.from_row(row)

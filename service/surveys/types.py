@@ -10,7 +10,7 @@ import strawberry
 from service.db_paging import UNPAGED
 from service.graphql.context import Context
 from service.graphql.relay import PageInfo, encode_cursor, encode_global_id
-from service.surveys.queries import NpsRow, SurveyQuery, SurveyRow
+from service.surveys.queries import NpsRow, SurveyQuery, SurveyRow, nps_score
 
 SURVEY_RESPONSE_TYPE_NAME = "SurveyResponse"
 
@@ -80,16 +80,16 @@ class NpsSummary:
     passives: int = strawberry.field(description="Responses scoring 7 or 8.")
     detractors: int = strawberry.field(description="Responses scoring 0 to 6.")
     nps: float | None = strawberry.field(
-        description="% promoters − % detractors, from −100 to 100; null when there are no responses."
+        description="% promoters − % detractors, from −100 to 100, rounded to 2 places (halves away from zero); "
+        "null when there are no responses."
     )
 
     @classmethod
     def from_row(cls, row: NpsRow) -> "NpsSummary":
-        score = None if row.responses == 0 else round(100 * (row.promoters - row.detractors) / row.responses, 2)
         return cls(
             responses=row.responses,
             promoters=row.promoters,
             passives=row.passives,
             detractors=row.detractors,
-            nps=score,
+            nps=nps_score(row.promoters, row.detractors, row.responses),
         )

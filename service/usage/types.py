@@ -78,3 +78,8 @@ def window_days(days: int) -> int:
     if not 1 <= days <= MAX_WINDOW_DAYS:
         raise InvalidInput(f"days must be between 1 and {MAX_WINDOW_DAYS}, got {days}")
     return days
+
+
+def adoption_window(days: int, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The days [start, end) of ``featureAdoption(days)``: the last ``days`` days, today included."""
+    return today - dt.timedelta(days=window_days(days) - 1), today + dt.timedelta(days=1)
