@@ -1,8 +1,8 @@
 """``handoffContext(accountId:)`` in SQL: the HandoffContext composition over the account's row, and ContactsByRole.
 
 Each field is the account's own compiled field preset as ``service.handoffs.context_types`` presets it (the same
-``MAX_ANCESTORS``, ``ACTIVE_CONTRACTS``, ``OPEN_TICKETS``, ``ROLE_ORDER``, ``count_argument``). ``usage`` has no
-SQL declaration (the account's usage figures are not compiled): a selection with it falls back.
+``MAX_ANCESTORS``, ``ACTIVE_CONTRACTS``, ``OPEN_TICKETS``, ``ROLE_ORDER``, ``count_argument``); UsageSummary
+is the account's usage fields with their resolvers' default arguments.
 """
 
 from dataclasses import replace
@@ -16,12 +16,14 @@ from service.action_items.queries import PLAN_ORDER as ITEM_ORDER
 from service.action_items.resolvers import item_statuses
 from service.action_items.tables import action_items
 from service.compiled import json_sql
+from service.compiled.accounts import OBJECTS as ACCOUNT_OBJECTS
 from service.compiled.alerts import ACCOUNT_FIELDS as ALERT_FIELDS
 from service.compiled.connections import POSITION, Page, account_page
 from service.compiled.declare import many
 from service.compiled.health import ACCOUNT_FIELDS as HEALTH_FIELDS
-from service.compiled.planner import Call, NotCompiled, ObjectSql, Row
+from service.compiled.planner import STRAWBERRY_DEFINITION, Call, FieldSql, NotCompiled, ObjectSql, Row
 from service.compiled.timeline import account_timeline_page
+from service.compiled.usage import ACCOUNT_FIELDS as USAGE_FIELDS
 from service.contacts.queries import CONTACT_ORDER
 from service.contacts.tables import contacts
 from service.contracts.queries import CONTRACT_ORDER
@@ -145,6 +147,17 @@ def _recent_timeline(call: Call) -> sa.ColumnElement[Any]:
     return _nodes(call, account_timeline_page(replace(call, args={"first": _first(call)})))
 
 
+def account_field(name: str, compile_field: FieldSql) -> FieldSql:
+    """The account's compiled field ``name`` read with its resolver's default arguments, as ``context_types``
+    calls the resolver (``account_active_users(root.account, info)``: ``days`` 30)."""
+
+    def compile_default(call: Call) -> sa.ColumnElement[Any]:
+        definition = call.planner.object_type("Account").fields[name].extensions[STRAWBERRY_DEFINITION]
+        return compile_field(replace(call, args={arg.python_name: arg.default for arg in definition.arguments}))
+
+    return compile_default
+
+
 def _by_account(parent: Row, child: Row) -> sa.ColumnElement[bool]:
     return child.c("account_id") == parent.c("id")
 
@@ -179,9 +192,18 @@ OBJECTS = {
             "health": HEALTH_FIELDS["health"],  # the account's, with its default name (overall)
             "openAlerts": ALERT_FIELDS["alerts"],  # the account's, with its default states (unresolved)
             "recentTimeline": _recent_timeline,
+            "usage": lambda call: call.object(call.row),
             "goals": many(
                 goals, _by_account, PLAN_ORDER, where=lambda call: _statuses(goals.c.status, goal_statuses(None))
             ),
+        }
+    ),
+    "UsageSummary": ObjectSql(
+        {
+            "activeUsers30d": account_field("activeUsers", USAGE_FIELDS["activeUsers"]),
+            "licensedSeats": account_field("licensedSeats", ACCOUNT_OBJECTS["Account"].fields["licensedSeats"]),
+            "licenseUtilization": account_field("licenseUtilization", USAGE_FIELDS["licenseUtilization"]),
+            "lastSeen": account_field("lastSeenDistribution", USAGE_FIELDS["lastSeenDistribution"]),
         }
     ),
     "ContactsByRole": ObjectSql({"role": lambda call: call.scalar(call.row.values[ROLE]), "contacts": _group_contacts}),
