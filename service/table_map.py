@@ -405,11 +405,7 @@ GOAL = TypeMap(
         "statusChangedAt": gl.status_changed_at,
         "statusChangedBy": gl.status_changed_by,
         "statusNote": gl.status_note,
-        # (current − baseline) / (target − baseline), to 4 places; null when any is null or target = baseline.
-        "progressRatio": sa.cast(
-            sa.func.round((gl.current_value - gl.baseline) / sa.func.nullif(gl.target - gl.baseline, 0), 4),
-            sa.Float,
-        ),
+        "progressRatio": goal_queries.PROGRESS_RATIO,  # the one definition, the resolvers' reads select it
         "handoffId": gl.handoff_id,
         "createdBy": gl.created_by,
         "createdAt": gl.created_at,

@@ -40,9 +40,13 @@ async def account_action_items(
         strawberry.argument(description="Only items in these states; default the open ones (OPEN, IN_PROGRESS)."),
     ] = None,
 ) -> list[ActionItem]:
-    statuses = tuple(sorted({str(s.value) for s in (status if status is not None else OPEN_STATUSES)}))
-    rows = await info.context.loaders.action_items.load((root.account_id, statuses))
+    rows = await info.context.loaders.action_items.load((root.account_id, item_statuses(status)))
     return [ActionItem.from_row(row) for row in rows]
+
+
+def item_statuses(status: list[ActionItemStatus] | None) -> tuple[str, ...]:
+    """The stored states ``Account.actionItems(status:)`` selects: the open ones by default."""
+    return tuple(sorted({str(s.value) for s in (status if status is not None else OPEN_STATUSES)}))
 
 
 async def action_item_by_uuid(info: strawberry.Info[Context], item_id: uuid.UUID) -> ActionItem | None:

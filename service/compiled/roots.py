@@ -13,14 +13,19 @@ import sqlalchemy as sa
 from service.accounts import listing
 from service.accounts.resolvers import page_request
 from service.accounts.tables import accounts
+from service.action_items.tables import action_items
 from service.compiled import json_sql
 from service.compiled.alerts import alert_list
 from service.compiled.connections import Page, connection
+from service.compiled.handoff_context import handoff_context
+from service.compiled.handoffs import handoff_page
 from service.compiled.planner import Call, NotCompiled, Row
 from service.contacts.tables import contacts
 from service.contracts.tables import contracts
 from service.errors import InvalidInput
+from service.goals.tables import goals
 from service.graphql.relay import decode_global_id, decode_typed_id
+from service.handoffs.tables import handoffs
 from service.ingest.normalize import normalize_domain
 from service.sources.tables import source_links
 from service.tickets.tables import tickets
@@ -28,7 +33,15 @@ from service.tickets.tables import tickets
 RootSql = Callable[[Call], sa.ColumnElement[Any]]
 
 # Node types by global id type name: their table (the planner compiles the type's declaration over it).
-NODE_TABLES: dict[str, sa.Table] = {"Account": accounts, "Contact": contacts, "Contract": contracts, "Ticket": tickets}
+NODE_TABLES: dict[str, sa.Table] = {
+    "Account": accounts,
+    "Contact": contacts,
+    "Contract": contracts,
+    "Ticket": tickets,
+    "Goal": goals,
+    "ActionItem": action_items,
+    "Handoff": handoffs,
+}
 
 
 def _by_key(
@@ -125,6 +138,9 @@ ROOTS: dict[str, RootSql] = {
     "contact": _by_id("Contact"),
     "contract": _by_id("Contract"),
     "ticket": _by_id("Ticket"),
+    "handoff": _by_id("Handoff"),
+    "handoffs": handoff_page,
+    "handoffContext": handoff_context,
     "node": _node,
     "accountByDomain": _account_by_domain,
     "accountBySource": _account_by_source,

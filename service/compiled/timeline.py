@@ -42,6 +42,11 @@ def _entry_row(found: sa.FromClause) -> Row:
 
 
 def _account_timeline(call: Call) -> sa.ColumnElement[Any]:
+    return connection(call, account_timeline_page(call))
+
+
+def account_timeline_page(call: Call) -> Page:
+    """The page of the account row's timeline the arguments (``first``, ``after``, ``kinds``) ask for."""
     query = timeline_query(call)
     account_key, account_row = call.row.c("id"), call.row.alias
     today = sa.bindparam(None, call.today, type_=sa.Date)
@@ -67,8 +72,7 @@ def _account_timeline(call: Call) -> sa.ColumnElement[Any]:
         counted = sa.select(sa.func.count()).where(entries.c.account_id == account_key, *selected(entries, query))
         return json_sql.scalar(counted, entries)
 
-    page = Page(rows, _entry_row, cursor, query.page.limit, query.page.after is not None, count)
-    return connection(call, page)
+    return Page(rows, _entry_row, cursor, query.page.limit, query.page.after is not None, count)
 
 
 ACCOUNT_FIELDS = {"timeline": _account_timeline}

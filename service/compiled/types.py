@@ -6,10 +6,32 @@ the root of the customer-360 view).
 
 from types import ModuleType
 
-from service.compiled import accounts, alerts, health, surveys, tickets, timeline, usage
+from service.compiled import (
+    accounts,
+    alerts,
+    handoff_context,
+    handoffs,
+    health,
+    success_plan,
+    surveys,
+    tickets,
+    timeline,
+    usage,
+)
 from service.compiled.planner import FieldSql, ObjectSql
 
-MODULES: tuple[ModuleType, ...] = (accounts, tickets, timeline, health, alerts, usage, surveys)
+MODULES: tuple[ModuleType, ...] = (
+    accounts,
+    tickets,
+    timeline,
+    health,
+    alerts,
+    surveys,
+    usage,
+    success_plan,
+    handoffs,
+    handoff_context,
+)
 
 
 def _collect() -> dict[str, ObjectSql]:

@@ -37,6 +37,7 @@ class GoalRow:
     created_by: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    progress_ratio: float | None  # PROGRESS_RATIO
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +51,17 @@ class ProgressRow:
     created_at: dt.datetime
 
 
-_GOAL = tuple(goals.c[name] for name in GoalRow.__slots__)
-_PROGRESS = tuple(goal_progress.c[name] for name in ProgressRow.__slots__)
 g, p = goals.c, goal_progress.c
+# How far from baseline to target the current value is (0 = at the baseline, 1 = the target reached):
+# (current − baseline) / (target − baseline), to 4 places; null when any is null or target = baseline.
+PROGRESS_RATIO: sa.ColumnElement[float] = sa.cast(
+    sa.func.round((g.current_value - g.baseline) / sa.func.nullif(g.target - g.baseline, 0), 4), sa.Float
+)
+_GOAL = (
+    *(goals.c[name] for name in GoalRow.__slots__ if name != "progress_ratio"),
+    PROGRESS_RATIO.label("progress_ratio"),
+)
+_PROGRESS = tuple(goal_progress.c[name] for name in ProgressRow.__slots__)
 # The success plan's order: what is due first, undated goals last, then the order they were written down.
 PLAN_ORDER = (g.due_on.asc().nulls_last(), g.created_at, g.id)
 # Newest measurement first; of two taken at the same moment, the one recorded later.

@@ -33,8 +33,14 @@ async def account_goals(
         list[GoalStatus] | None, strawberry.argument(description="Only goals in these states; default all.")
     ] = None,
 ) -> list[Goal]:
-    statuses = tuple(sorted({str(s.value) for s in status})) if status is not None else None
-    return [Goal.from_row(row) for row in await info.context.loaders.goals.load((root.account_id, statuses))]
+    return [
+        Goal.from_row(row) for row in await info.context.loaders.goals.load((root.account_id, goal_statuses(status)))
+    ]
+
+
+def goal_statuses(status: list[GoalStatus] | None) -> tuple[str, ...] | None:
+    """The stored states ``Account.goals(status:)`` selects: None for all."""
+    return tuple(sorted({str(s.value) for s in status})) if status is not None else None
 
 
 async def goal_by_uuid(info: strawberry.Info[Context], goal_id: uuid.UUID) -> Goal | None:

@@ -24,13 +24,6 @@ def plain(value: Decimal | None) -> Decimal | None:
     return None if value is None else trimmed(value)
 
 
-def progress_ratio(current: Decimal | None, baseline: Decimal | None, target: Decimal | None) -> float | None:
-    """How far from baseline to target the current value is (0 = at baseline, 1 = target reached)."""
-    if current is None or baseline is None or target is None or target == baseline:
-        return None
-    return round(float((current - baseline) / (target - baseline)), 4)
-
-
 @strawberry.enum(description="How a goal stands.")
 class GoalStatus(Enum):
     ON_TRACK = strawberry.enum_value("on_track", description="Heading for the target by the due date.")
@@ -119,7 +112,7 @@ class Goal(Node):
             status=GoalStatus(row.status),
             current_value=plain(row.current_value),
             achieved_on=row.achieved_on,
-            progress_ratio=progress_ratio(row.current_value, row.baseline, row.target),
+            progress_ratio=row.progress_ratio,
             handoff_id=encode_global_id(HANDOFF_TYPE_NAME, row.handoff_id) if row.handoff_id else None,
             status_changed_at=row.status_changed_at,
             status_changed_by=row.status_changed_by,

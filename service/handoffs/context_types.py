@@ -33,6 +33,11 @@ from service.timeline.types import TimelineEvent
 from service.usage.types import LastSeenDistribution
 
 MAX_ITEMS = 100
+MAX_ANCESTORS = 10  # levels of the hierarchy above the account
+ACTIVE_CONTRACTS = [ContractStatus.ACTIVE]
+OPEN_TICKETS = TicketFilter(open=True)
+# Groups of contacts by role: in the enum's order (decision makers first), contacts without a role last.
+ROLE_ORDER = {role: position for position, role in enumerate(ContactRole)}
 Count = Annotated[int, strawberry.argument(description=f"How many, 0 to {MAX_ITEMS}.")]
 
 
@@ -55,7 +60,7 @@ class UsageSummary:
 async def _ancestors(root: "HandoffContext", info: strawberry.Info[Context]) -> list[Account]:
     found: list[Account] = []
     current = await account_types.account_parent(root.account, info)
-    while current is not None and len(found) < 10 and current.account_id != root.account.account_id:
+    while current is not None and len(found) < MAX_ANCESTORS and current.account_id != root.account.account_id:
         found.append(current)
         current = await account_types.account_parent(current, info)
     return found
@@ -66,7 +71,7 @@ async def _subsidiaries(root: "HandoffContext", info: strawberry.Info[Context]) 
 
 
 async def _active_contracts(root: "HandoffContext", info: strawberry.Info[Context]) -> list[Contract]:
-    return await account_types.account_contracts(root.account, info, [ContractStatus.ACTIVE])
+    return await account_types.account_contracts(root.account, info, ACTIVE_CONTRACTS)
 
 
 async def _latest_handoff(root: "HandoffContext", info: strawberry.Info[Context]) -> Handoff | None:
@@ -78,8 +83,7 @@ async def _contacts_by_role(root: "HandoffContext", info: strawberry.Info[Contex
     grouped: dict[ContactRole | None, list[Contact]] = {}
     for contact in await account_types.account_contacts(root.account, info):
         grouped.setdefault(contact.role, []).append(contact)
-    order = {role: position for position, role in enumerate(ContactRole)}
-    roles = sorted(grouped, key=lambda role: order[role] if role is not None else len(order))
+    roles = sorted(grouped, key=lambda role: ROLE_ORDER[role] if role is not None else len(ROLE_ORDER))
     return [ContactsByRole(role=role, contacts=grouped[role]) for role in roles]
 
 
@@ -96,21 +100,22 @@ async def _usage(root: "HandoffContext", info: strawberry.Info[Context]) -> Usag
     )
 
 
-def _count(value: int) -> int:
+def count_argument(value: int) -> int:
+    """The ``first`` of a list: InvalidInput outside 0…MAX_ITEMS."""
     if not 0 <= value <= MAX_ITEMS:
         raise InvalidInput(f"first: must be between 0 and {MAX_ITEMS}")
     return value
 
 
 async def _open_tickets(root: "HandoffContext", info: strawberry.Info[Context], first: Count = 20) -> list[Ticket]:
-    page = await account_tickets(root.account, info, TicketFilter(open=True), _count(first))
+    page = await account_tickets(root.account, info, OPEN_TICKETS, count_argument(first))
     return [edge.node for edge in page.edges]
 
 
 async def _recent_timeline(
     root: "HandoffContext", info: strawberry.Info[Context], first: Count = 20
 ) -> list[TimelineEvent]:
-    page = await account_timeline(root.account, info, _count(first))
+    page = await account_timeline(root.account, info, count_argument(first))
     return [edge.node for edge in page.edges]
 
 

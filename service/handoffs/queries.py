@@ -19,11 +19,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_paging import PageRequest
+from service.db_paging import PageRequest, after_condition, newest_first
 from service.db_rows import median, row_into, text_array, uuid_array
 from service.handoffs.tables import handoff_events, handoffs
 
 h = handoffs.c
+# Lists of handoffs (an account's, a page of the connection): newest first, ties by id; cursors are (created_at, id).
+HANDOFF_ORDER = newest_first(handoffs, "created_at")
+# A handoff's workflow events: in the order they happened.
+EVENT_ORDER = (handoff_events.c.occurred_at, handoff_events.c.id)
 
 
 def _hours(later: sa.ColumnElement[Any], earlier: sa.ColumnElement[Any]) -> sa.ColumnElement[float]:
@@ -100,7 +104,7 @@ class HandoffFilter:
     created_to: dt.datetime | None = None
 
 
-def _conditions(chosen: HandoffFilter) -> list[sa.ColumnElement[bool]]:
+def conditions(chosen: HandoffFilter) -> list[sa.ColumnElement[bool]]:
     found: list[sa.ColumnElement[bool]] = []
     if chosen.states is not None:
         found.append(h.state == sa.any_(text_array(chosen.states, "states")))
@@ -119,15 +123,13 @@ def _conditions(chosen: HandoffFilter) -> list[sa.ColumnElement[bool]]:
 
 async def handoff_page(conn: AsyncConnection, chosen: HandoffFilter, page: PageRequest) -> list[HandoffRow]:
     """Handoffs newest first, keyset-paginated on (created_at, id); ``page.limit + 1`` rows to tell "more"."""
-    select = sa.select(*COLUMNS).where(*_conditions(chosen))
-    if page.after is not None:
-        select = select.where(sa.tuple_(h.created_at, h.id) < sa.tuple_(*page.after))
-    rows = await conn.execute(select.order_by(h.created_at.desc(), h.id.desc()).limit(page.limit + 1))
+    select = sa.select(*COLUMNS).where(*conditions(chosen), *after_condition(handoffs, "created_at", page))
+    rows = await conn.execute(select.order_by(*HANDOFF_ORDER).limit(page.limit + 1))
     return [row_into(HandoffRow, row) for row in rows]
 
 
 async def count_handoffs(conn: AsyncConnection, chosen: HandoffFilter) -> int:
-    counted = sa.select(sa.func.count()).select_from(handoffs).where(*_conditions(chosen))
+    counted = sa.select(sa.func.count()).select_from(handoffs).where(*conditions(chosen))
     return int((await conn.execute(counted)).scalar_one())
 
 
@@ -144,7 +146,7 @@ async def handoffs_of_accounts(
     """Each account's handoffs, newest first (an account has a handful: one per deal)."""
     select = sa.select(*COLUMNS).where(h.account_id == sa.any_(uuid_array(account_ids)))
     grouped: dict[uuid.UUID, list[HandoffRow]] = defaultdict(list)
-    for row in await conn.execute(select.order_by(h.account_id, h.created_at.desc(), h.id.desc())):
+    for row in await conn.execute(select.order_by(h.account_id, *HANDOFF_ORDER)):
         grouped[row.account_id].append(row_into(HandoffRow, row))
     return grouped
 
@@ -158,7 +160,7 @@ async def events_of_handoffs(
         e.handoff_id == sa.any_(uuid_array(handoff_ids))
     )
     grouped: dict[uuid.UUID, list[HandoffEventRow]] = defaultdict(list)
-    for row in await conn.execute(select.order_by(e.handoff_id, e.occurred_at, e.id)):
+    for row in await conn.execute(select.order_by(e.handoff_id, *EVENT_ORDER)):
         grouped[row.handoff_id].append(row_into(HandoffEventRow, row))
     return grouped
 
@@ -191,5 +193,5 @@ async def sla_summary(conn: AsyncConnection, chosen: HandoffFilter) -> SlaSummar
         figures.append(median(expression).label(f"median_{name}"))
     for name, expression in SLA_EXPRESSIONS.items():
         figures.append(sa.cast(sa.func.avg(expression), sa.Float).label(f"mean_{name}"))
-    row = (await conn.execute(sa.select(*figures).select_from(handoffs).where(*_conditions(chosen)))).one()
+    row = (await conn.execute(sa.select(*figures).select_from(handoffs).where(*conditions(chosen)))).one()
     return row_into(SlaSummaryRow, row)

@@ -114,6 +114,10 @@ class WhyTheyBought(Part):
     why_we_won: LongText | None = None
 
 
+# A goal's criterion is measurable when it has all of these (the submit gate needs one such goal).
+MEASURABLE_PARTS = ("metric", "baseline", "target", "due_on")
+
+
 class SuccessCriterion(Part):
     metric: Text | None = None
     unit: Text | None = None
@@ -122,7 +126,7 @@ class SuccessCriterion(Part):
     due_on: Day | None = None
 
     def missing(self) -> list[str]:
-        return [name for name in ("metric", "baseline", "target", "due_on") if getattr(self, name) is None]
+        return [name for name in MEASURABLE_PARTS if getattr(self, name) is None]
 
 
 class Goal(Part):
@@ -261,19 +265,31 @@ def validated(document: dict[str, Any]) -> HandoffRecord:
         raise InvalidInput("invalid handoff: " + "; ".join(problems)) from None
 
 
+# The submit gate, in the order it reports: a measurable goal, a deciding stakeholder, then the fields required.
+NO_MEASURABLE_GOAL = "goals (at least one goal with a success criterion: metric, baseline, target, dueOn)"
+NO_DECIDER = "stakeholders (a DECISION_MAKER or ECONOMIC_BUYER)"
+REQUIRED_FIELDS: tuple[tuple[str, str], ...] = (
+    *(("deal", name) for name in ("arr", "currency", "contract_start_date", "pricing_terms", "billing_terms")),
+    ("timeline", "kickoff_date"),
+)
+
+
 def missing_for_submit(record: HandoffRecord) -> tuple[str, ...]:
     """Every field a handoff lacks before it may be submitted, as input paths; empty when it may."""
     missing: list[str] = []
     if not any(goal.is_measurable() for goal in record.goals):
-        missing.append("goals (at least one goal with a success criterion: metric, baseline, target, dueOn)")
+        missing.append(NO_MEASURABLE_GOAL)
     if not any(person.role in DECIDING_ROLES for person in record.stakeholders):
-        missing.append("stakeholders (a DECISION_MAKER or ECONOMIC_BUYER)")
-    for name in ("arr", "currency", "contract_start_date", "pricing_terms", "billing_terms"):
-        if getattr(record.deal, name) is None:
-            missing.append(f"deal.{camel(name)}")
-    if record.timeline.kickoff_date is None:
-        missing.append("timeline.kickoffDate")
+        missing.append(NO_DECIDER)
+    for group, name in REQUIRED_FIELDS:
+        if getattr(getattr(record, group), name) is None:
+            missing.append(required_path(group, name))
     return tuple(missing)
+
+
+def required_path(group: str, name: str) -> str:
+    """How the gate names a missing field: its input path (``deal.pricingTerms``)."""
+    return f"{group}.{camel(name)}"
 
 
 def column_values(record: HandoffRecord) -> dict[str, Any]:

@@ -87,6 +87,13 @@ async def handoff(
     return await handoff_by_uuid(info, decode_typed_id(id, HANDOFF_TYPE_NAME))
 
 
+def page_request(
+    given: HandoffFilterInput | None, first: int | None, after: str | None
+) -> tuple[HandoffFilter, PageRequest]:
+    """The filter and page ``handoffs(filter, first, after)`` asks for; InvalidInput when they are not valid."""
+    return _filter(given), PageRequest(limit=page_size(first), after=decode_time_cursor(after))
+
+
 FilterArgument = Annotated[HandoffFilterInput | None, strawberry.argument(description="Which handoffs; default all.")]
 
 
@@ -98,8 +105,7 @@ async def handoff_list(
     ] = None,
     after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (`endCursor`).")] = None,
 ) -> HandoffConnection:
-    chosen = _filter(filter)
-    page = PageRequest(limit=page_size(first), after=decode_time_cursor(after))
+    chosen, page = page_request(filter, first, after)
     async with info.context.read() as conn:
         rows = await queries.handoff_page(conn, chosen, page)
     edges, info_ = paged(rows, page.limit, handoff_edge, after)
