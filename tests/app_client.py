@@ -8,7 +8,7 @@ import httpx
 
 from service.app import create_app
 from service.settings import Settings
-from tests.conftest import LifespanApp
+from tests.conftest import LifespanApp, requests_settle
 
 
 @asynccontextmanager
@@ -18,5 +18,8 @@ async def app_client(settings: Settings, **overrides: Any) -> AsyncIterator[tupl
     async with app.router.lifespan_context(app) as state:
         lifespan_state = dict(state or {})
         transport = httpx.ASGITransport(app=LifespanApp(app, lifespan_state), raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://cshub.test", timeout=30) as http:
+        async with (
+            requests_settle(),
+            httpx.AsyncClient(transport=transport, base_url="http://cshub.test", timeout=30) as http,
+        ):
             yield http, lifespan_state

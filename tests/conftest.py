@@ -1,9 +1,11 @@
 """Shared fixtures: a real PostgreSQL with the migrated schema, a clean database per test, app clients."""
 
+import asyncio
 import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -162,5 +164,19 @@ async def client(engine: AsyncEngine, settings: Settings) -> AsyncIterator[httpx
     app = create_app(settings)
     async with app.router.lifespan_context(app) as state:
         transport = httpx.ASGITransport(app=LifespanApp(app, dict(state or {})), raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://cshub.test") as http:
+        async with requests_settle(), httpx.AsyncClient(transport=transport, base_url="http://cshub.test") as http:
             yield http
+
+
+@asynccontextmanager
+async def requests_settle() -> AsyncIterator[None]:
+    """On exit, wait (5 s at most) for the tasks started inside — work a request left running after its answer
+    (a load a cancelled field had started, finishing as it would in a server) — so that it returns its
+    connection before the app closes its pool."""
+    before = asyncio.all_tasks()
+    try:
+        yield
+    finally:
+        started = asyncio.all_tasks() - before - {asyncio.current_task()}
+        if started:
+            await asyncio.wait(started, timeout=5)
