@@ -13,7 +13,7 @@ applies when the response is encoded (``service.graphql.encoding`` splices ``Raw
 
 import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Hashable
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from graphql.pyutils import Path
 from service.authorization import authorize
 from service.compiled.planner import REQUEST_NOW, Call, NotCompiled, Planner, Row
 from service.compiled.roots import ROOTS
-from service.compiled.statements import Planned, plan_key, statements
+from service.compiled.statements import Planned, Sent, plan_key, statements
 from service.errors import DatabaseUnavailable
 from service.graphql.encoding import RawJson
 from service.graphql.response_budget import BudgetedExecutor, ResponseTooLarge
@@ -87,15 +87,21 @@ class CompilingExecutor(BudgetedExecutor):
     async def _compiled(self, at: "RootField") -> Any:
         context = self.context_value
         try:
-            planned = self._planned(at)
-            if planned.statement is None:
+            key, planned = self._planned(at)
+            if isinstance(planned, Planned) and planned.statement is None:
                 raise NotCompiled(planned.refused)
             for operation in planned.operations:
                 await authorize(context.principal, operation)
             async with context.read() as conn:
                 # One statement, its own snapshot: no transaction around it (no BEGIN and ROLLBACK round trips).
                 await conn.execution_options(isolation_level="AUTOCOMMIT")
-                text = (await conn.execute(planned.statement, {REQUEST_NOW: context.loaders.now})).scalar_one()
+                if isinstance(planned, Sent):
+                    result = await conn.exec_driver_sql(planned.sql, planned.with_now(context.loaders.now))
+                else:
+                    assert planned.statement is not None
+                    result = await conn.execute(planned.statement, {REQUEST_NOW: context.loaders.now})
+                    self._keep_as_sent(key, planned, result)
+                text = result.scalar_one()
         except ResponseTooLarge:
             raise
         except DatabaseUnavailable as refused:  # a statement timeout too: the resolvers would meet it as well
@@ -106,8 +112,8 @@ class CompilingExecutor(BudgetedExecutor):
         self.compiled_roots += 1
         return self._budgeted(text)
 
-    def _planned(self, at: "RootField") -> Planned:
-        """The root's statement, from the cache or planned now (a refusal is kept too)."""
+    def _planned(self, at: "RootField") -> tuple[Hashable | None, Planned | Sent]:
+        """The root's statement (and its key in the cache), from the cache or planned now (a refusal is kept)."""
         context = self.context_value
         role = getattr(context.principal, "role", None)
         today = context.loaders.today
@@ -120,11 +126,22 @@ class CompilingExecutor(BudgetedExecutor):
                 location.source.body, operation_name, str(at.path.key), role, today, self.variable_values.coerced
             )
             if (found := cache.get(key)) is not None:
-                return found
+                return key, found
         planned = self._plan(at, role, today)
         if key is not None:
             cache.put(key, planned)
-        return planned
+        return key, planned
+
+    def _keep_as_sent(self, key: Hashable | None, planned: Planned, result: Any) -> None:
+        """Keep the statement as the SQL text and parameters just sent (``Sent``)."""
+        sent = result.context
+        names = sent.compiled.positiontup or ()
+        if key is None or len(sent.parameters) != 1 or len(names) != len(sent.parameters[0]):
+            return
+        now_at = tuple(index for index, name in enumerate(names) if name == REQUEST_NOW)
+        parameters = tuple(sent.parameters[0])
+        cache = statements(self.context_value.settings.graphql_statement_cache_size)
+        cache.put(key, Sent(sent.statement, parameters, now_at, planned.operations))
 
     def _plan(self, at: "RootField", role: Any, today: Any) -> Planned:
         parent_type, field_details_list, name = at.parent_type, at.field_details_list, at.name

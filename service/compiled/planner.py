@@ -68,6 +68,15 @@ class Row:
 
     def adapt(self, expression: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
         """An expression written over the base tables, over this row's aliases instead."""
+        if isinstance(expression, sa.ColumnClause):  # most are plain columns: looked up, not traversed
+            for adapter in self.adapters:
+                aliased = adapter.selectable
+                if isinstance(aliased, sa.Alias) and aliased.element is expression.table:
+                    column: sa.ColumnElement[Any] = aliased.c[expression.key]
+                    return column
+                found = aliased.corresponding_column(expression)
+                if found is not None:
+                    return found
         for adapter in self.adapters:
             expression = adapter.traverse(expression)
         return expression
@@ -90,7 +99,17 @@ class Plan:
         return f"{base[:20]}_{self.aliases}"
 
     def alias(self, table: sa.FromClause) -> sa.FromClause:
-        return table.alias(self.name(getattr(table, "name", None) or "t"))
+        name = self.name(getattr(table, "name", None) or "t")
+        if not isinstance(table, sa.Table):
+            return table.alias(name)
+        # An alias of a table is immutable and means the same in every statement: made (with its columns) once.
+        key = (table, name)
+        if key not in _TABLE_ALIASES:
+            _TABLE_ALIASES[key] = table.alias(name)
+        return _TABLE_ALIASES[key]
+
+
+_TABLE_ALIASES: dict[tuple[sa.Table, str], sa.FromClause] = {}  # bounded: tables × the aliases one plan numbers
 
 
 @dataclass(frozen=True, slots=True)

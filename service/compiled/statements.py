@@ -2,8 +2,8 @@
 
 The plan of a root depends only on the document, the operation, the root's response name, the caller's role
 (masking and checks), the request's day and the variables; with those as the key, the statement (or the
-reason it could not be compiled) is reused, and SQLAlchemy's own cache has its SQL text. The authorization
-checks it needs are kept with it and run on every request. Least recently used plans are dropped past
+reason it could not be compiled) is reused: after its first run, as the SQL text and parameters sent then.
+The authorization checks it needs are kept with it and run on every request. Least recently used plans are dropped past
 ``size`` (CSHUB_GRAPHQL_STATEMENT_CACHE_SIZE).
 """
 
@@ -24,6 +24,24 @@ class Planned:
     refused: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A planned statement as it was sent once: its SQL text and parameters, with the places of the request's
+    time among them. Kept instead of the statement: text and a tuple, not an object graph the garbage
+    collector would walk on every collection, and nothing for SQLAlchemy to key or compile again."""
+
+    sql: str
+    parameters: tuple[Any, ...]
+    now_at: tuple[int, ...]
+    operations: tuple[str, ...]
+
+    def with_now(self, now: dt.datetime) -> tuple[Any, ...]:
+        parameters = list(self.parameters)
+        for index in self.now_at:
+            parameters[index] = now
+        return tuple(parameters)
+
+
 def plan_key(
     query: str, operation: str | None, root: str, role: str | None, today: dt.date, variables: dict[str, Any]
 ) -> Hashable:
@@ -33,15 +51,15 @@ def plan_key(
 class Statements:
     def __init__(self, size: int) -> None:
         self.size = size
-        self._plans: OrderedDict[Hashable, Planned] = OrderedDict()
+        self._plans: OrderedDict[Hashable, Planned | Sent] = OrderedDict()
 
-    def get(self, key: Hashable) -> Planned | None:
+    def get(self, key: Hashable) -> Planned | Sent | None:
         found = self._plans.get(key)
         if found is not None:
             self._plans.move_to_end(key)
         return found
 
-    def put(self, key: Hashable, planned: Planned) -> None:
+    def put(self, key: Hashable, planned: Planned | Sent) -> None:
         if self.size <= 0:
             return
         self._plans[key] = planned

@@ -7,6 +7,8 @@ select — the union itself never names the outer row — with the same kinds fi
 order the resolvers' batched statement uses.
 """
 
+import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +18,7 @@ from service.compiled import json_sql
 from service.compiled.connections import POSITION, Page, connection
 from service.compiled.declare import mapped_columns
 from service.compiled.planner import Call, NotCompiled, ObjectSql, Row
-from service.db_paging import PageRequest, newest_first
+from service.db_paging import UNPAGED, PageRequest, newest_first
 from service.errors import InvalidInput
 from service.graphql.relay import decode_time_cursor, page_size
 from service.table_map import TIMELINE_EVENT
@@ -41,6 +43,13 @@ def _entry_row(found: sa.FromClause) -> Row:
     return Row(found, (adapter,))
 
 
+@lru_cache(maxsize=256)
+def _entries(today: dt.date, kinds: tuple[str, ...] | None, name: str) -> sa.Subquery:
+    """Every account's entries as of ``today`` (a union over six tables): built once per day, kinds and name
+    and reused by the plans that read it (the statement is immutable; the account is narrowed around it)."""
+    return entries_over(sa.bindparam(None, today, type_=sa.Date), TimelineQuery(UNPAGED, kinds), name)
+
+
 def _account_timeline(call: Call) -> sa.ColumnElement[Any]:
     return connection(call, account_timeline_page(call))
 
@@ -49,11 +58,10 @@ def account_timeline_page(call: Call) -> Page:
     """The page of the account row's timeline the arguments (``first``, ``after``, ``kinds``) ask for."""
     query = timeline_query(call)
     account_key, account_row = call.row.c("id"), call.row.alias
-    today = sa.bindparam(None, call.today, type_=sa.Date)
     plan = call.planner.plan
 
     def rows() -> sa.FromClause:
-        entries = entries_over(today, query, plan.name("entries"))
+        entries = _entries(call.today, query.kinds, plan.name("entries"))
         order = newest_first(entries, "occurred_at")
         position = sa.func.row_number().over(order_by=order).label(POSITION)
         selected_rows = (
@@ -68,7 +76,7 @@ def account_timeline_page(call: Call) -> Page:
         return json_sql.cursor([json_sql.iso_datetime(found.c.occurred_at), sa.cast(found.c.id, sa.Text)])
 
     def count() -> sa.ColumnElement[int]:
-        entries = entries_over(today, query, plan.name("entries"))
+        entries = _entries(call.today, query.kinds, plan.name("entries"))
         counted = sa.select(sa.func.count()).where(entries.c.account_id == account_key, *selected(entries, query))
         return json_sql.scalar(counted, entries)
 

@@ -53,8 +53,11 @@ class FeatureUsageRow:
 
 
 def _bucket(interval: str, day: sa.ColumnElement[Any]) -> sa.ColumnElement[dt.date]:
-    """The first day of the ``interval`` bucket holding ``day`` (weeks from Monday, months from the 1st)."""
-    return sa.cast(sa.func.date_trunc(sa.bindparam(None, interval, sa.Text), day), sa.Date)
+    """The first day of the ``interval`` bucket holding ``day`` (weeks from Monday, months from the 1st): a
+    day's bucket is the day itself (so a daily series groups by the indexed column, in its order)."""
+    if interval == "day":
+        return day
+    return sa.cast(sa.func.date_trunc(sa.bindparam(None, interval, sa.Text), sa.cast(day, sa.DateTime)), sa.Date)
 
 
 def _in_series(table: sa.Table, request: SeriesRequest) -> list[sa.ColumnElement[bool]]:
