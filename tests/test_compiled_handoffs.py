@@ -3,7 +3,6 @@
 from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -68,47 +67,47 @@ async def _ids(engine: AsyncEngine, sql: str) -> list[Any]:
         return [row[0] for row in await conn.execute(sa.text(sql))]
 
 
-@pytest.mark.parametrize("role", [Role.ADMIN, Role.CSM, Role.SALES, Role.BI])
-async def test_handoffs(engine: AsyncEngine, paths: BothWays, role: Role) -> None:
-    key = await make_key(engine, role, f"reader {role.value}")
-    handoff_ids = await _ids(engine, "SELECT id FROM handoffs ORDER BY id")
-    account_ids = await _ids(engine, "SELECT DISTINCT account_id FROM handoffs ORDER BY 1")
-    assert len(handoff_ids) > 7
-    csms = await _ids(engine, "SELECT DISTINCT csm_owner FROM handoffs WHERE csm_owner IS NOT NULL ORDER BY 1")
-    filters = [
-        None,
-        {"state": ["ACCEPTED", "DRAFT", "SUBMITTED"]},
-        {"csmOwner": csms[:2], "createdFrom": "2020-01-01T00:00:00Z"},
-        {"accountId": [encode_global_id("Account", account_ids[0])], "salesOwner": ["nobody"]},
-        {"createdTo": "2000-01-01T00:00:00Z"},
-    ]
-    with fallbacks() as fell:
-        for chosen in filters:
-            after = None
-            for _ in range(4):  # pages of three, following the cursors
-                page = await paths.same(key, PAGE, {"filter": chosen, "first": 3, "after": after})
-                after = page["data"]["handoffs"]["pageInfo"]["endCursor"]
-                if not page["data"]["handoffs"]["pageInfo"]["hasNextPage"]:
-                    break
-        await paths.same(key, PAGE, {"first": 0})
-        for handoff_id in handoff_ids:
-            await paths.same(key, ONE, {"id": encode_global_id("Handoff", handoff_id)})
-        for account_id in account_ids:
-            await paths.same(key, ACCOUNT, {"id": encode_global_id("Account", account_id)})
-    assert fell.seen == []
+async def test_handoffs(engine: AsyncEngine, paths: BothWays) -> None:
+    for role in [Role.ADMIN, Role.CSM, Role.SALES, Role.BI]:  # one seeded portfolio for every role
+        key = await make_key(engine, role, f"reader {role.value}")
+        handoff_ids = await _ids(engine, "SELECT id FROM handoffs ORDER BY id")
+        account_ids = await _ids(engine, "SELECT DISTINCT account_id FROM handoffs ORDER BY 1")
+        assert len(handoff_ids) > 7
+        csms = await _ids(engine, "SELECT DISTINCT csm_owner FROM handoffs WHERE csm_owner IS NOT NULL ORDER BY 1")
+        filters = [
+            None,
+            {"state": ["ACCEPTED", "DRAFT", "SUBMITTED"]},
+            {"csmOwner": csms[:2], "createdFrom": "2020-01-01T00:00:00Z"},
+            {"accountId": [encode_global_id("Account", account_ids[0])], "salesOwner": ["nobody"]},
+            {"createdTo": "2000-01-01T00:00:00Z"},
+        ]
+        with fallbacks() as fell:
+            for chosen in filters:
+                after = None
+                for _ in range(4):  # pages of three, following the cursors
+                    page = await paths.same(key, PAGE, {"filter": chosen, "first": 3, "after": after})
+                    after = page["data"]["handoffs"]["pageInfo"]["endCursor"]
+                    if not page["data"]["handoffs"]["pageInfo"]["hasNextPage"]:
+                        break
+            await paths.same(key, PAGE, {"first": 0})
+            for handoff_id in handoff_ids:
+                await paths.same(key, ONE, {"id": encode_global_id("Handoff", handoff_id)})
+            for account_id in account_ids:
+                await paths.same(key, ACCOUNT, {"id": encode_global_id("Account", account_id)})
+        assert fell.seen == []
 
 
-@pytest.mark.parametrize("role", [Role.ADMIN, Role.BI, Role.INGEST])
-async def test_what_falls_back_answers_the_same(engine: AsyncEngine, paths: BothWays, role: Role) -> None:
+async def test_what_falls_back_answers_the_same(engine: AsyncEngine, paths: BothWays) -> None:
     """Masked lists (bi), refused roles and refused arguments: the resolvers answer."""
-    key = await make_key(engine, role, f"reader {role.value}")
-    (handoff_id, *_) = await _ids(engine, "SELECT id FROM handoffs ORDER BY id")
-    gid = encode_global_id("Handoff", handoff_id)
-    await paths.same(key, f"query($id: ID!) {{ handoff(id: $id) {{ {LISTS} }} }}", {"id": gid})
-    await paths.same(key, PAGE, {"first": 3})
-    await paths.same(key, PAGE, {"first": -1})
-    await paths.same(key, PAGE, {"after": "not a cursor"})
-    await paths.same(
-        key, PAGE, {"filter": {"createdFrom": "2026-01-02T00:00:00Z", "createdTo": "2026-01-01T00:00:00Z"}}
-    )
-    await paths.same(key, ONE, {"id": encode_global_id("Account", handoff_id)})
+    for role in [Role.ADMIN, Role.BI, Role.INGEST]:  # one seeded portfolio for every role
+        key = await make_key(engine, role, f"reader {role.value}")
+        (handoff_id, *_) = await _ids(engine, "SELECT id FROM handoffs ORDER BY id")
+        gid = encode_global_id("Handoff", handoff_id)
+        await paths.same(key, f"query($id: ID!) {{ handoff(id: $id) {{ {LISTS} }} }}", {"id": gid})
+        await paths.same(key, PAGE, {"first": 3})
+        await paths.same(key, PAGE, {"first": -1})
+        await paths.same(key, PAGE, {"after": "not a cursor"})
+        await paths.same(
+            key, PAGE, {"filter": {"createdFrom": "2026-01-02T00:00:00Z", "createdTo": "2026-01-01T00:00:00Z"}}
+        )
+        await paths.same(key, ONE, {"id": encode_global_id("Account", handoff_id)})

@@ -3,7 +3,6 @@
 from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -57,26 +56,26 @@ async def plan(engine: AsyncEngine, settings: Settings) -> AsyncIterator[BothWay
         yield found
 
 
-@pytest.mark.parametrize("role", [Role.ADMIN, Role.CSM, Role.SALES, Role.BI])
-async def test_success_plans(engine: AsyncEngine, plan: BothWays, role: Role) -> None:
-    key = await make_key(engine, role, f"reader {role.value}")
-    async with engine.connect() as conn:
-        accounts = [r[0] for r in await conn.execute(sa.text("SELECT DISTINCT account_id FROM goals ORDER BY 1"))]
-        goals = [r[0] for r in await conn.execute(sa.text("SELECT id FROM goals ORDER BY id LIMIT 6"))]
-        items = [r[0] for r in await conn.execute(sa.text("SELECT id FROM action_items ORDER BY id LIMIT 6"))]
-    assert len(accounts) > 2
-    assert items
-    arguments: list[dict[str, Any]] = [
-        {},
-        {"goals": ["AT_RISK", "ON_TRACK"], "items": ["DONE", "OPEN", "IN_PROGRESS", "CANCELLED"]},
-        {"goals": [], "items": []},
-    ]
-    with fallbacks() as fell:
-        for account_id in accounts:
-            for chosen in arguments:
-                await plan.same(key, PLAN, {"id": encode_global_id("Account", account_id), **chosen})
-        for goal_id in goals:
-            await plan.same(key, NODE, {"id": encode_global_id("Goal", goal_id)})
-        for item_id in items:
-            await plan.same(key, NODE, {"id": encode_global_id("ActionItem", item_id)})
-    assert fell.seen == []
+async def test_success_plans(engine: AsyncEngine, plan: BothWays) -> None:
+    for role in [Role.ADMIN, Role.CSM, Role.SALES, Role.BI]:  # one seeded portfolio for every role
+        key = await make_key(engine, role, f"reader {role.value}")
+        async with engine.connect() as conn:
+            accounts = [r[0] for r in await conn.execute(sa.text("SELECT DISTINCT account_id FROM goals ORDER BY 1"))]
+            goals = [r[0] for r in await conn.execute(sa.text("SELECT id FROM goals ORDER BY id LIMIT 6"))]
+            items = [r[0] for r in await conn.execute(sa.text("SELECT id FROM action_items ORDER BY id LIMIT 6"))]
+        assert len(accounts) > 2
+        assert items
+        arguments: list[dict[str, Any]] = [
+            {},
+            {"goals": ["AT_RISK", "ON_TRACK"], "items": ["DONE", "OPEN", "IN_PROGRESS", "CANCELLED"]},
+            {"goals": [], "items": []},
+        ]
+        with fallbacks() as fell:
+            for account_id in accounts:
+                for chosen in arguments:
+                    await plan.same(key, PLAN, {"id": encode_global_id("Account", account_id), **chosen})
+            for goal_id in goals:
+                await plan.same(key, NODE, {"id": encode_global_id("Goal", goal_id)})
+            for item_id in items:
+                await plan.same(key, NODE, {"id": encode_global_id("ActionItem", item_id)})
+        assert fell.seen == []

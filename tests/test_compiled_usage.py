@@ -7,7 +7,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -91,84 +90,90 @@ async def _some_accounts(engine: AsyncEngine) -> list[uuid.UUID]:
     return [*used, *unseated, BARE]
 
 
-@pytest.mark.parametrize("role", ROLES)
-async def test_usage_fields_compile_as_the_resolvers_answer(
-    portfolio: AsyncEngine, paths: BothWays, role: Role
-) -> None:
-    key = await make_key(portfolio, role, "usage")
-    today = dt.datetime.now(dt.UTC).date()
-    event = await _accounts(portfolio, "SELECT feature FROM usage_daily GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
-    cases: list[dict[str, Any]] = [
-        {"from": (today - dt.timedelta(days=30)).isoformat(), "to": today.isoformat(), "interval": "DAY", "days": 30},
-        {"from": (today - dt.timedelta(days=95)).isoformat(), "to": today.isoformat(), "interval": "WEEK", "days": 7},
-        {"from": "2025-11-17", "to": (today + dt.timedelta(days=1)).isoformat(), "interval": "MONTH", "days": 90},
-        {
-            "from": (today - dt.timedelta(days=60)).isoformat(),
-            "to": today.isoformat(),
-            "event": str(event[0]),
-            "interval": "WEEK",
-            "days": 1,
-        },
-        {
-            "from": (today - dt.timedelta(days=10)).isoformat(),
-            "to": (today - dt.timedelta(days=9)).isoformat(),
-            "interval": "MONTH",
-            "days": 3660,
-        },
-    ]
-    answers = []
-    with fallbacks() as fell:
-        for account_id in await _some_accounts(portfolio):
-            for variables in cases:
-                answer = await paths.same(
-                    key, USAGE_QUERY, {"id": encode_global_id("Account", account_id), **variables}
-                )
-                answers.append(answer["data"]["account"])
-    assert fell.seen == []
-    assert any(a["usage"] and any(p["events"] for p in a["usage"]) for a in answers)
-    assert any(a["licenseUtilization"] is None for a in answers)
-    assert any(a["licenseUtilization"] for a in answers)
-    assert any(a["featureAdoption"] for a in answers)
-    bare = answers[-1]
-    assert bare["activeUsers"] == 0
-    assert bare["featureAdoption"] == []
-    assert bare["licenseUtilization"] is None
-    assert bare["lastSeenDistribution"]["over30Days"] == 0
-    assert all(p["events"] == 0 for p in bare["usage"])
+async def test_usage_fields_compile_as_the_resolvers_answer(portfolio: AsyncEngine, paths: BothWays) -> None:
+    for role in ROLES:  # one seeded portfolio for every role
+        key = await make_key(portfolio, role, "usage")
+        today = dt.datetime.now(dt.UTC).date()
+        event = await _accounts(portfolio, "SELECT feature FROM usage_daily GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+        cases: list[dict[str, Any]] = [
+            {
+                "from": (today - dt.timedelta(days=30)).isoformat(),
+                "to": today.isoformat(),
+                "interval": "DAY",
+                "days": 30,
+            },
+            {
+                "from": (today - dt.timedelta(days=95)).isoformat(),
+                "to": today.isoformat(),
+                "interval": "WEEK",
+                "days": 7,
+            },
+            {"from": "2025-11-17", "to": (today + dt.timedelta(days=1)).isoformat(), "interval": "MONTH", "days": 90},
+            {
+                "from": (today - dt.timedelta(days=60)).isoformat(),
+                "to": today.isoformat(),
+                "event": str(event[0]),
+                "interval": "WEEK",
+                "days": 1,
+            },
+            {
+                "from": (today - dt.timedelta(days=10)).isoformat(),
+                "to": (today - dt.timedelta(days=9)).isoformat(),
+                "interval": "MONTH",
+                "days": 3660,
+            },
+        ]
+        answers = []
+        with fallbacks() as fell:
+            for account_id in await _some_accounts(portfolio):
+                for variables in cases:
+                    answer = await paths.same(
+                        key, USAGE_QUERY, {"id": encode_global_id("Account", account_id), **variables}
+                    )
+                    answers.append(answer["data"]["account"])
+        assert fell.seen == []
+        assert any(a["usage"] and any(p["events"] for p in a["usage"]) for a in answers)
+        assert any(a["licenseUtilization"] is None for a in answers)
+        assert any(a["licenseUtilization"] for a in answers)
+        assert any(a["featureAdoption"] for a in answers)
+        bare = answers[-1]
+        assert bare["activeUsers"] == 0
+        assert bare["featureAdoption"] == []
+        assert bare["licenseUtilization"] is None
+        assert bare["lastSeenDistribution"]["over30Days"] == 0
+        assert all(p["events"] == 0 for p in bare["usage"])
 
 
-@pytest.mark.parametrize("role", ROLES)
-async def test_surveys_and_nps_compile_as_the_resolvers_answer(
-    portfolio: AsyncEngine, paths: BothWays, role: Role
-) -> None:
-    key = await make_key(portfolio, role, "voice")
-    today = dt.datetime.now(dt.UTC).date()
-    accounts = await _accounts(
-        portfolio, "SELECT account_id FROM survey_responses GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3"
-    )
-    windows = [
-        {},
-        {"from": (today - dt.timedelta(days=365)).isoformat()},
-        {"from": "2020-01-01", "to": (today + dt.timedelta(days=1)).isoformat()},
-        {"to": (today - dt.timedelta(days=30)).isoformat()},
-    ]
-    pages = 0
-    with fallbacks() as fell:
-        for account_id in [*accounts, BARE]:
-            gid = encode_global_id("Account", account_id)
-            for kind in (None, "NPS", "CSAT"):
-                after = None
-                for window in windows:
-                    variables = {"id": gid, "kind": kind, "first": 3, "after": after, **window}
-                    answer = (await paths.same(key, SURVEYS_QUERY, variables))["data"]["account"]
-                    pages += 1
-                    after = answer["surveys"]["pageInfo"]["endCursor"]
-                    if not answer["surveys"]["pageInfo"]["hasNextPage"]:
-                        break
-            await paths.same(key, SURVEYS_QUERY, {"id": gid, "first": 0})
-            await paths.same(key, SURVEYS_QUERY, {"id": gid, "first": 100})
-    assert fell.seen == []
-    assert pages > 6
+async def test_surveys_and_nps_compile_as_the_resolvers_answer(portfolio: AsyncEngine, paths: BothWays) -> None:
+    for role in ROLES:  # one seeded portfolio for every role
+        key = await make_key(portfolio, role, "voice")
+        today = dt.datetime.now(dt.UTC).date()
+        accounts = await _accounts(
+            portfolio, "SELECT account_id FROM survey_responses GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3"
+        )
+        windows = [
+            {},
+            {"from": (today - dt.timedelta(days=365)).isoformat()},
+            {"from": "2020-01-01", "to": (today + dt.timedelta(days=1)).isoformat()},
+            {"to": (today - dt.timedelta(days=30)).isoformat()},
+        ]
+        pages = 0
+        with fallbacks() as fell:
+            for account_id in [*accounts, BARE]:
+                gid = encode_global_id("Account", account_id)
+                for kind in (None, "NPS", "CSAT"):
+                    after = None
+                    for window in windows:
+                        variables = {"id": gid, "kind": kind, "first": 3, "after": after, **window}
+                        answer = (await paths.same(key, SURVEYS_QUERY, variables))["data"]["account"]
+                        pages += 1
+                        after = answer["surveys"]["pageInfo"]["endCursor"]
+                        if not answer["surveys"]["pageInfo"]["hasNextPage"]:
+                            break
+                await paths.same(key, SURVEYS_QUERY, {"id": gid, "first": 0})
+                await paths.same(key, SURVEYS_QUERY, {"id": gid, "first": 100})
+        assert fell.seen == []
+        assert pages > 6
 
 
 async def test_refused_arguments_fall_back_to_the_resolvers_errors(portfolio: AsyncEngine, paths: BothWays) -> None:
