@@ -58,6 +58,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 RUN_FIRST = (
     "tests/test_fuzz_graphql.py::",
     "tests/test_compiled_differential.py::",
+    "tests/test_compiled_handoff_context.py::",
+    "tests/test_compiled_handoffs.py::",
+    "tests/test_compiled_timeline.py::",
+    "tests/test_compiled_health.py::",
     "tests/test_fuzz_rest.py::",
     "tests/test_serve_process.py::",
     "tests/test_ingest_crash.py::",

@@ -10,10 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.compiled import json_sql
-from service.compiled.connections import POSITION, Page, connection
+from service.compiled.connections import connection, table_page
 from service.compiled.declare import global_id, many, mapped_columns
-from service.compiled.planner import Call, NotCompiled, ObjectSql, Row
+from service.compiled.planner import Call, NotCompiled, ObjectSql
 from service.errors import InvalidInput
 from service.health_scores.alert_resolvers import account_alert_statuses, alert_query
 from service.health_scores.alerts import ALERT_ORDER, account_alert_conditions, alert_conditions, page_conditions
@@ -40,26 +39,10 @@ def alert_list(call: Call) -> sa.ColumnElement[Any]:
         query = alert_query(call.args.get("filter"), call.args.get("first"), call.args.get("after"))
     except InvalidInput as refused:
         raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
-    plan = call.planner.plan
-
-    def rows() -> sa.FromClause:
-        alias = call.alias(alerts)
-        adapt = Row.of(alias).adapt
-        order = [adapt(o) for o in ALERT_ORDER]
-        position = sa.func.row_number().over(order_by=order).label(POSITION)
-        selected = sa.select(*alias.c, position).where(*(adapt(c) for c in page_conditions(query)))
-        return selected.order_by(*order).limit(query.page.limit + 1).subquery(plan.name("page"))
-
-    def cursor(found: sa.FromClause) -> sa.ColumnElement[str]:
-        return json_sql.cursor([json_sql.iso_datetime(found.c.opened_at), sa.cast(found.c.id, sa.Text)])
-
-    def count() -> sa.ColumnElement[int]:
-        alias = call.alias(alerts)
-        adapt = Row.of(alias).adapt
-        conditions = [adapt(c) for c in alert_conditions(query)]
-        return json_sql.scalar(sa.select(sa.func.count()).select_from(alias).where(*conditions), alias)
-
-    return connection(call, Page(rows, Row.of, cursor, query.page.limit, query.page.after is not None, count))
+    page = table_page(
+        call, alerts, ALERT_ORDER, page_conditions(query), alert_conditions(query), "opened_at", query.page
+    )
+    return connection(call, page)
 
 
 ACCOUNT_FIELDS = {"alerts": _account_alerts}

@@ -126,3 +126,35 @@ def account_page(
     return Page(
         rows, lambda found: Row.of(found), cursor, page.limit, page.after is not None, counted if count else None
     )
+
+
+def table_page(
+    call: Call,
+    table: sa.Table,
+    order: Sequence[sa.ColumnElement[Any]],
+    where: Sequence[sa.ColumnElement[bool]],
+    counted: Sequence[sa.ColumnElement[bool]],
+    time_column: str,
+    page: PageRequest,
+) -> Page:
+    """A keyset page of ``table`` at the root (not per account): the rows meeting ``where`` (cursor included)
+    in ``order``, the first ``page.limit``; ``counted`` (without the cursor) for ``totalCount``. All written
+    over ``table``; the cursor is (time, id), as the resolvers' edges make it."""
+
+    def rows() -> sa.FromClause:
+        alias = call.alias(table)
+        adapt = Row.of(alias).adapt
+        ordered = [adapt(term) for term in order]
+        position = sa.func.row_number().over(order_by=ordered).label(POSITION)
+        selected = sa.select(*alias.c, position).where(*(adapt(c) for c in where))
+        return selected.order_by(*ordered).limit(page.limit + 1).subquery(call.planner.plan.name("page"))
+
+    def cursor(found: sa.FromClause) -> sa.ColumnElement[str]:
+        return json_sql.cursor([json_sql.iso_datetime(found.c[time_column]), sa.cast(found.c.id, sa.Text)])
+
+    def count() -> sa.ColumnElement[int]:
+        alias = call.alias(table)
+        adapt = Row.of(alias).adapt
+        return json_sql.scalar(sa.select(sa.func.count()).select_from(alias).where(*(adapt(c) for c in counted)), alias)
+
+    return Page(rows, Row.of, cursor, page.limit, page.after is not None, count)

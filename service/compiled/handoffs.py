@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from service.accounts.tables import accounts
 from service.compiled import json_sql
-from service.compiled.connections import POSITION, Page, connection
+from service.compiled.connections import connection, table_page
 from service.compiled.declare import column, many, mapped_columns, one
 from service.compiled.planner import Call, FieldSql, NotCompiled, ObjectSql, Row
 from service.contacts.tables import contacts
@@ -205,25 +205,8 @@ def handoff_page(call: Call) -> sa.ColumnElement[Any]:
     except InvalidInput as refused:
         raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
 
-    def rows() -> sa.FromClause:
-        alias = call.alias(handoffs)
-        adapt = Row.of(alias).adapt
-        order = [adapt(term) for term in HANDOFF_ORDER]
-        where = [*(adapt(c) for c in conditions(chosen)), *after_condition(alias, "created_at", page)]
-        position = sa.func.row_number().over(order_by=order).label(POSITION)
-        selected = sa.select(*alias.c, position).where(*where).order_by(*order).limit(page.limit + 1)
-        return selected.subquery(call.planner.plan.name("page"))
-
-    def cursor(found: sa.FromClause) -> sa.ColumnElement[str]:
-        return json_sql.cursor([json_sql.iso_datetime(found.c.created_at), sa.cast(found.c.id, sa.Text)])
-
-    def count() -> sa.ColumnElement[int]:
-        alias = call.alias(handoffs)
-        adapt = Row.of(alias).adapt
-        where = [adapt(c) for c in conditions(chosen)]
-        return json_sql.scalar(sa.select(sa.func.count()).select_from(alias).where(*where), alias)
-
-    return connection(call, Page(rows, Row.of, cursor, page.limit, page.after is not None, count))
+    where = [*conditions(chosen), *after_condition(handoffs, "created_at", page)]
+    return connection(call, table_page(call, handoffs, HANDOFF_ORDER, where, conditions(chosen), "created_at", page))
 
 
 ACCOUNT_FIELDS = {
