@@ -12,8 +12,7 @@ import sqlalchemy as sa
 
 from service.compiled.connections import connection, table_page
 from service.compiled.declare import global_id, many, mapped_columns
-from service.compiled.planner import Call, NotCompiled, ObjectSql
-from service.errors import InvalidInput
+from service.compiled.planner import Call, ObjectSql, refused_by_resolver
 from service.health_scores.alert_resolvers import account_alert_statuses, alert_query
 from service.health_scores.alerts import ALERT_ORDER, account_alert_conditions, alert_conditions, page_conditions
 from service.health_scores.tables import alerts
@@ -35,10 +34,8 @@ def _account_alerts(call: Call) -> sa.ColumnElement[Any]:
 
 def alert_list(call: Call) -> sa.ColumnElement[Any]:
     """The root ``alerts`` connection: a keyset page over every account, newest first."""
-    try:
+    with refused_by_resolver():
         query = alert_query(call.args.get("filter"), call.args.get("first"), call.args.get("after"))
-    except InvalidInput as refused:
-        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
     page = table_page(
         call, alerts, ALERT_ORDER, page_conditions(query), alert_conditions(query), "opened_at", query.page
     )

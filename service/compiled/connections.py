@@ -5,6 +5,7 @@ order): the first ``limit`` are the edges, the extra row only says that more fol
 ``service.graphql.relay.paged`` does with the rows the resolvers fetch.
 """
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -100,32 +101,19 @@ def account_page(
     count: bool = True,
 ) -> Page:
     """A per-account keyset page, newest first (``service.db_paging``), of the account row's ``table`` rows
-    meeting ``where`` (written over ``table``); its cursor is (time, id), as the resolvers' edges make it."""
-    account_key = call.row.c("id")
-    account_row = call.row.alias
-
-    def rows() -> sa.FromClause:
-        alias = call.alias(table)
-        adapt = Row.of(alias).adapt
-        order = newest_first(alias, time_column)
-        conditions = [alias.c.account_id == account_key, *(adapt(c) for c in where)]
-        conditions += after_condition(alias, time_column, page)
-        position = sa.func.row_number().over(order_by=order).label(POSITION)
-        selected = sa.select(*alias.c, position).where(*conditions).order_by(*order).limit(page.limit + 1)
-        return selected.correlate(account_row).lateral(call.planner.plan.name("page"))
-
-    def cursor(found: sa.FromClause) -> sa.ColumnElement[str]:
-        return json_sql.cursor([json_sql.iso_datetime(found.c[time_column]), sa.cast(found.c.id, sa.Text)])
-
-    def counted() -> sa.ColumnElement[int]:
-        alias = call.alias(table)
-        adapt = Row.of(alias).adapt
-        conditions = [alias.c.account_id == account_key, *(adapt(c) for c in where)]
-        return json_sql.scalar(sa.select(sa.func.count()).select_from(alias).where(*conditions), alias)
-
-    return Page(
-        rows, lambda found: Row.of(found), cursor, page.limit, page.after is not None, counted if count else None
+    meeting ``where`` (written over ``table``): a ``table_page`` correlated to the account row."""
+    mine = [table.c.account_id == call.row.c("id"), *where]
+    found = table_page(
+        call,
+        table,
+        newest_first(table, time_column),
+        [*mine, *after_condition(table, time_column, page)],
+        mine,
+        time_column,
+        page,
+        correlate=call.row.alias,
     )
+    return found if count else dataclasses.replace(found, count=None)
 
 
 def table_page(
@@ -136,10 +124,12 @@ def table_page(
     counted: Sequence[sa.ColumnElement[bool]],
     time_column: str,
     page: PageRequest,
+    correlate: sa.FromClause | None = None,
 ) -> Page:
-    """A keyset page of ``table`` at the root (not per account): the rows meeting ``where`` (cursor included)
-    in ``order``, the first ``page.limit``; ``counted`` (without the cursor) for ``totalCount``. All written
-    over ``table``; the cursor is (time, id), as the resolvers' edges make it."""
+    """A keyset page of ``table``: the rows meeting ``where`` (cursor included) in ``order``, the first
+    ``page.limit``; ``counted`` (without the cursor) for ``totalCount``. All written over ``table``; the
+    cursor is (time, id), as the resolvers' edges make it. ``correlate``: the enclosing row the conditions
+    read (the page is then a LATERAL subquery of it)."""
 
     def rows() -> sa.FromClause:
         alias = call.alias(table)
@@ -147,7 +137,9 @@ def table_page(
         ordered = [adapt(term) for term in order]
         position = sa.func.row_number().over(order_by=ordered).label(POSITION)
         selected = sa.select(*alias.c, position).where(*(adapt(c) for c in where))
-        return selected.order_by(*ordered).limit(page.limit + 1).subquery(call.planner.plan.name("page"))
+        selected = selected.order_by(*ordered).limit(page.limit + 1)
+        name = call.planner.plan.name("page")
+        return selected.subquery(name) if correlate is None else selected.correlate(correlate).lateral(name)
 
     def cursor(found: sa.FromClause) -> sa.ColumnElement[str]:
         return json_sql.cursor([json_sql.iso_datetime(found.c[time_column]), sa.cast(found.c.id, sa.Text)])

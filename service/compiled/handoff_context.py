@@ -21,14 +21,20 @@ from service.compiled.alerts import ACCOUNT_FIELDS as ALERT_FIELDS
 from service.compiled.connections import POSITION, Page, account_page
 from service.compiled.declare import many
 from service.compiled.health import ACCOUNT_FIELDS as HEALTH_FIELDS
-from service.compiled.planner import STRAWBERRY_DEFINITION, Call, FieldSql, NotCompiled, ObjectSql, Row
+from service.compiled.planner import (
+    STRAWBERRY_DEFINITION,
+    Call,
+    FieldSql,
+    ObjectSql,
+    Row,
+    refused_by_resolver,
+)
 from service.compiled.timeline import account_timeline_page
 from service.compiled.usage import ACCOUNT_FIELDS as USAGE_FIELDS
 from service.contacts.queries import CONTACT_ORDER
 from service.contacts.tables import contacts
 from service.contracts.queries import CONTRACT_ORDER
 from service.contracts.tables import contracts
-from service.errors import InvalidInput
 from service.goals.queries import PLAN_ORDER
 from service.goals.resolvers import goal_statuses
 from service.goals.tables import goals
@@ -56,10 +62,8 @@ def _contact_role(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 
 
 def handoff_context(call: Call) -> sa.ColumnElement[Any]:
-    try:
+    with refused_by_resolver():
         account_id = decode_typed_id(call.args["account_id"], "Account")
-    except InvalidInput as refused:
-        raise NotCompiled(f"the resolver refuses the id: {refused}") from None
     alias = call.alias(accounts)
     return sa.select(call.object(Row.of(alias))).select_from(alias).where(alias.c.id == account_id).scalar_subquery()
 
@@ -124,10 +128,8 @@ def _group_contacts(call: Call) -> sa.ColumnElement[Any]:
 
 
 def _first(call: Call) -> int:
-    try:
+    with refused_by_resolver():
         return count_argument(call.args["first"])
-    except InvalidInput as refused:
-        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
 
 
 def _nodes(call: Call, page: Page) -> sa.ColumnElement[Any]:

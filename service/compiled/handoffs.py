@@ -19,11 +19,10 @@ from service.accounts.tables import accounts
 from service.compiled import json_sql
 from service.compiled.connections import connection, table_page
 from service.compiled.declare import column, many, mapped_columns, one
-from service.compiled.planner import Call, FieldSql, NotCompiled, ObjectSql, Row
+from service.compiled.planner import Call, FieldSql, ObjectSql, Row, refused_by_resolver
 from service.contacts.tables import contacts
 from service.contracts.tables import contracts
 from service.db_paging import after_condition
-from service.errors import InvalidInput
 from service.handoffs.queries import EVENT_ORDER, HANDOFF_ORDER, SLA_EXPRESSIONS, conditions
 from service.handoffs.record import (
     DEAL_COLUMNS,
@@ -200,10 +199,8 @@ def _part(name: str) -> FieldSql:
 
 def handoff_page(call: Call) -> sa.ColumnElement[Any]:
     args = call.args
-    try:
+    with refused_by_resolver():
         chosen, page = page_request(args.get("filter"), args.get("first"), args.get("after"))
-    except InvalidInput as refused:
-        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
 
     where = [*conditions(chosen), *after_condition(handoffs, "created_at", page)]
     return connection(call, table_page(call, handoffs, HANDOFF_ORDER, where, conditions(chosen), "created_at", page))

@@ -12,8 +12,7 @@ import sqlalchemy as sa
 
 from service.compiled import json_sql
 from service.compiled.declare import global_id, mapped_columns, value_object
-from service.compiled.planner import Call, NotCompiled, ObjectSql, Row
-from service.errors import InvalidInput
+from service.compiled.planner import Call, ObjectSql, Row, refused_by_resolver
 from service.health_scores.overrides import applying_overrides
 from service.health_scores.queries import latest_scores_named, scores_in
 from service.health_scores.resolvers import history_window
@@ -30,12 +29,10 @@ def _health(call: Call) -> sa.ColumnElement[Any]:
 
 
 def _health_history(call: Call) -> sa.ColumnElement[Any]:
-    try:
+    with refused_by_resolver():
         window = history_window(
             call.args.get("name", "overall"), call.args.get("from_"), call.args.get("to"), call.today
         )
-    except InvalidInput as refused:
-        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
     found = scores_in(*window).subquery(call.planner.plan.name("history"))
     source = sa.select(sa.literal(1)).select_from(found).where(found.c.account_id == call.row.c("id"))
     return json_sql.json_list(call.object(Row.of(found)), [found.c.computed_at.desc()], source, found)

@@ -12,7 +12,8 @@ fields masked for the caller's role become ``•••`` in SQL (``service.graph
 """
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ from strawberry.types.arguments import convert_arguments
 
 from service.api_keys.roles import Role
 from service.compiled import json_sql
+from service.errors import InvalidInput
 from service.graphql.authorization import Authorize
 from service.graphql.pii import MASK, Masked
 
@@ -47,6 +49,16 @@ REQUEST_NOW = "request_now"  # the parameter every statement gets: the request's
 
 class NotCompiled(Exception):
     """The selection has something the planner does not compile; the reason is logged with the fallback."""
+
+
+@contextmanager
+def refused_by_resolver() -> Iterator[None]:
+    """Arguments the resolver's own parsing refuses (``InvalidInput``) are not compiled: the root falls back and
+    the resolver answers with its error."""
+    try:
+        yield
+    except InvalidInput as refused:
+        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,9 @@ from service.compiled.alerts import alert_list
 from service.compiled.connections import Page, connection
 from service.compiled.handoff_context import handoff_context
 from service.compiled.handoffs import handoff_page
-from service.compiled.planner import Call, NotCompiled, Row
+from service.compiled.planner import Call, NotCompiled, Row, refused_by_resolver
 from service.contacts.tables import contacts
 from service.contracts.tables import contracts
-from service.errors import InvalidInput
 from service.goals.tables import goals
 from service.graphql.relay import decode_global_id, decode_typed_id
 from service.handoffs.tables import handoffs
@@ -57,20 +56,16 @@ def _by_key(
 
 def _by_id(type_name: str) -> RootSql:
     def compile_by_id(call: Call) -> sa.ColumnElement[Any]:
-        try:
+        with refused_by_resolver():
             entity_id = decode_typed_id(call.args["id"], type_name)
-        except InvalidInput as refused:
-            raise NotCompiled(f"the resolver refuses the id: {refused}") from None
         return _by_key(call, NODE_TABLES[type_name], lambda alias: alias.c.id == entity_id)
 
     return compile_by_id
 
 
 def _node(call: Call) -> sa.ColumnElement[Any]:
-    try:
+    with refused_by_resolver():
         type_name, entity_id = decode_global_id(call.args["id"])
-    except InvalidInput as refused:
-        raise NotCompiled(f"the resolver refuses the id: {refused}") from None
     table = NODE_TABLES.get(type_name)
     if table is None:
         raise NotCompiled(f"node of type {type_name}")
@@ -112,10 +107,8 @@ def _sort_text(ordering: listing.Ordering, value: sa.ColumnElement[Any]) -> sa.C
 
 def _accounts(call: Call) -> sa.ColumnElement[Any]:
     args = call.args
-    try:
+    with refused_by_resolver():
         limit, criteria, ordering, after = page_request(args["filter"], args["order_by"], args["first"], args["after"])
-    except InvalidInput as refused:
-        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
     rows = listing.page_select(criteria, ordering, call.today, after=after, limit=limit + 1).cte(
         call.planner.plan.name("page")
     )

@@ -8,8 +8,7 @@ import sqlalchemy as sa
 
 from service.compiled.connections import account_page, connection
 from service.compiled.declare import account_value, mapped_columns, value_object
-from service.compiled.planner import Call, NotCompiled, ObjectSql
-from service.errors import InvalidInput
+from service.compiled.planner import Call, ObjectSql, refused_by_resolver
 from service.surveys.queries import conditions, nps_counts, nps_score_sql
 from service.surveys.resolvers import nps_window, survey_query
 from service.surveys.tables import survey_responses
@@ -19,18 +18,14 @@ NPS_PARTS = ("responses", "promoters", "passives", "detractors")
 
 
 def _account_surveys(call: Call) -> sa.ColumnElement[Any]:
-    try:
+    with refused_by_resolver():
         query = survey_query(call.args.get("kind"), call.args.get("first"), call.args.get("after"))
-    except InvalidInput as refused:
-        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
     return connection(call, account_page(call, survey_responses, "responded_at", query.page, conditions(query)))
 
 
 def _nps(call: Call) -> sa.ColumnElement[Any]:
-    try:
+    with refused_by_resolver():
         window = nps_window(call.args.get("from_"), call.args.get("to"), call.today)
-    except InvalidInput as refused:
-        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
     found = nps_counts(window).subquery()
     parts = {part: sa.func.coalesce(found.c[part], 0) for part in NPS_PARTS}
     score = nps_score_sql(parts["promoters"], parts["detractors"], parts["responses"])

@@ -6,8 +6,7 @@ import sqlalchemy as sa
 
 from service.compiled.connections import account_page, connection
 from service.compiled.declare import mapped_columns
-from service.compiled.planner import Call, NotCompiled, ObjectSql
-from service.errors import InvalidInput
+from service.compiled.planner import Call, ObjectSql, refused_by_resolver
 from service.table_map import TICKET
 from service.tickets.queries import conditions
 from service.tickets.resolvers import ticket_query
@@ -15,10 +14,8 @@ from service.tickets.tables import tickets
 
 
 def _account_tickets(call: Call) -> sa.ColumnElement[Any]:
-    try:
+    with refused_by_resolver():
         query = ticket_query(call.args.get("filter"), call.args.get("first"), call.args.get("after"))
-    except InvalidInput as refused:
-        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
     return connection(call, account_page(call, tickets, "opened_at", query.page, conditions(query)))
 
 

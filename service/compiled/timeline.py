@@ -17,9 +17,8 @@ from sqlalchemy.sql.util import ClauseAdapter
 from service.compiled import json_sql
 from service.compiled.connections import POSITION, Page, connection
 from service.compiled.declare import mapped_columns
-from service.compiled.planner import Call, NotCompiled, ObjectSql, Row
+from service.compiled.planner import Call, ObjectSql, Row, refused_by_resolver
 from service.db_paging import UNPAGED, PageRequest, newest_first
-from service.errors import InvalidInput
 from service.graphql.relay import decode_time_cursor, page_size
 from service.table_map import TIMELINE_EVENT
 from service.timeline.queries import ALL_ENTRIES, TimelineQuery, entries_over, page_of, selected
@@ -28,10 +27,8 @@ from service.timeline.queries import ALL_ENTRIES, TimelineQuery, entries_over, p
 def timeline_query(call: Call) -> TimelineQuery:
     """The resolver's own reading of the arguments (``account_timeline``); a refusal falls back."""
     kinds = call.args.get("kinds")
-    try:
+    with refused_by_resolver():
         page = PageRequest(limit=page_size(call.args.get("first")), after=decode_time_cursor(call.args.get("after")))
-    except InvalidInput as refused:
-        raise NotCompiled(f"the resolver refuses the arguments: {refused}") from None
     return TimelineQuery(page=page, kinds=tuple(sorted({str(k.value) for k in kinds})) if kinds is not None else None)
 
 

@@ -9,9 +9,8 @@ import sqlalchemy as sa
 
 from service.compiled import json_sql
 from service.compiled.declare import account_value, value_object
-from service.compiled.planner import Call, NotCompiled, ObjectSql, Row
+from service.compiled.planner import Call, ObjectSql, Row, refused_by_resolver
 from service.contracts.queries import seats_by_account
-from service.errors import InvalidInput
 from service.usage.queries import (
     LAST_SEEN_PARTS,
     active_users_since,
@@ -24,16 +23,10 @@ from service.usage.queries import (
 from service.usage.types import adoption_window, series_request, window_days
 
 
-def _refused(refused: InvalidInput) -> NotCompiled:
-    return NotCompiled(f"the resolver refuses the arguments: {refused}")
-
-
 def _usage(call: Call) -> sa.ColumnElement[Any]:
     args = call.args
-    try:
+    with refused_by_resolver():
         request = series_request(args["from_"], args["to"], args["interval"], args.get("event"))
-    except InvalidInput as refused:
-        raise _refused(refused) from None
     points = series_points(request, call.row.c("id"))
     parts = {column.name: column for column in points.selected_columns}
     (source,) = points.get_final_froms()  # the buckets and their left-joined rules
@@ -42,10 +35,8 @@ def _usage(call: Call) -> sa.ColumnElement[Any]:
 
 def _active(call: Call) -> sa.ColumnElement[Any]:
     """The row's account's active users of the field's ``days`` (0 without any)."""
-    try:
+    with refused_by_resolver():
         days = window_days(call.args["days"])
-    except InvalidInput as refused:
-        raise _refused(refused) from None
     found = active_users_since(call.now - dt.timedelta(days=days)).subquery()
     users = sa.select(found.c.users).where(found.c.account_id == call.row.c("id"))
     return sa.func.coalesce(json_sql.scalar(users, found), 0)
@@ -58,10 +49,8 @@ def _seats_today(call: Call) -> sa.ColumnElement[Any]:
 
 
 def _feature_adoption(call: Call) -> sa.ColumnElement[Any]:
-    try:
+    with refused_by_resolver():
         window = adoption_window(call.args["days"], call.today)
-    except InvalidInput as refused:
-        raise _refused(refused) from None
     found = feature_usage(window).subquery()
     item = call.object(Row.value(feature=found.c.feature, events=found.c.events, users=found.c.users))
     source = sa.select(sa.literal(1)).select_from(found).where(found.c.account_id == call.row.c("id"))
