@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from service.compiled import json_sql
-from service.compiled.planner import Call, FieldSql, NotCompiled, Row
+from service.compiled.planner import Call, FieldSql, Row
 from service.table_map import TypeMap
 
 Link = Callable[[Row, Row], sa.ColumnElement[bool]]  # (parent row, child row) → the join condition
@@ -117,10 +117,3 @@ def account_value(call: Call, found: sa.Subquery, parts: Mapping[str, sa.ColumnE
 def value_object(parts: Mapping[str, str]) -> dict[str, FieldSql]:
     """A value type's fields, each a part of ``Row.value`` (GraphQL name → part name)."""
     return {name: part(part_name) for name, part_name in parts.items()}
-
-
-def unsupported(reason: str) -> FieldSql:
-    def refuse(call: Call) -> sa.ColumnElement[Any]:
-        raise NotCompiled(reason)
-
-    return refuse

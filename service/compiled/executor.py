@@ -59,8 +59,6 @@ class CompilingExecutor(BudgetedExecutor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.compiling = bool(getattr(self.context_value, "compiled_reads", False))
-        self.compiled_roots = 0
-        self.fallbacks: list[str] = []
 
     @property
     def strawberry_schema(self) -> Any:
@@ -109,7 +107,6 @@ class CompilingExecutor(BudgetedExecutor):
             return None
         except Exception as reason:  # anything else: the resolvers answer this root, with their own errors
             return await self._fall_back(reason, at)
-        self.compiled_roots += 1
         return self._budgeted(text)
 
     def _planned(self, at: "RootField") -> tuple[Hashable | None, Planned | Sent]:
@@ -170,7 +167,6 @@ class CompilingExecutor(BudgetedExecutor):
 
     async def _fall_back(self, reason: Exception, at: "RootField") -> Any:
         why = str(reason) if isinstance(reason, NotCompiled) else f"{type(reason).__name__}: {reason}"
-        self.fallbacks.append(f"{at.path.key}: {why}")
         operation = self.operation.name.value if self.operation.name else None
         # A statement PostgreSQL refused is a planner bug (warning); a selection it does not cover is expected.
         level = logging.INFO if isinstance(reason, NotCompiled) else logging.WARNING
