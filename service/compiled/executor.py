@@ -22,10 +22,11 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path
 
 from service.authorization import authorize
-from service.compiled.planner import REQUEST_NOW, Call, NotCompiled, Planner, Row
+from service.compiled.bindings import directive_variables, key_values
+from service.compiled.planner import REQUEST_NOW, Call, NotCompiled, Planner, Row, refused_by_resolver
 from service.compiled.roots import ROOTS
-from service.compiled.statements import Planned, Sent, plan_key, statements
-from service.errors import DatabaseUnavailable
+from service.compiled.statements import Planned, Sent, Shape, refusal_key, statements
+from service.errors import DatabaseUnavailable, InvalidInput
 from service.graphql.encoding import RawJson
 from service.graphql.response_budget import BudgetedExecutor, ResponseTooLarge
 
@@ -94,10 +95,14 @@ class CompilingExecutor(BudgetedExecutor):
                 # One statement, its own snapshot: no transaction around it (no BEGIN and ROLLBACK round trips).
                 await conn.execution_options(isolation_level="AUTOCOMMIT")
                 if isinstance(planned, Sent):
-                    result = await conn.exec_driver_sql(planned.sql, planned.with_now(context.loaders.now))
+                    with refused_by_resolver():
+                        parameters = planned.bound(context.loaders.now, self)
+                    result = await conn.exec_driver_sql(planned.sql, parameters)
                 else:
                     assert planned.statement is not None
-                    result = await conn.execute(planned.statement, {REQUEST_NOW: context.loaders.now})
+                    with refused_by_resolver():
+                        late = {parameter.key: parameter.value(self) for parameter in planned.late}
+                    result = await conn.execute(planned.statement, {REQUEST_NOW: context.loaders.now, **late})
                     self._keep_as_sent(key, planned, result)
                 text = result.scalar_one()
         except ResponseTooLarge:
@@ -110,23 +115,34 @@ class CompilingExecutor(BudgetedExecutor):
         return self._budgeted(text)
 
     def _planned(self, at: "RootField") -> tuple[Hashable | None, Planned | Sent]:
-        """The root's statement (and its key in the cache), from the cache or planned now (a refusal is kept)."""
+        """The root's statement (and its key in the cache), from the cache or planned now. A plan is kept under
+        the values of the variables it read; a refusal under every variable."""
         context = self.context_value
         role = getattr(context.principal, "role", None)
         today = context.loaders.today
         location = self.operation.loc
+        if location is None:
+            return None, self._plan(at, role, today)
         cache = statements(context.settings.graphql_statement_cache_size)
-        key = None
-        if location is not None:
-            operation_name = self.operation.name.value if self.operation.name else None
-            key = plan_key(
-                location.source.body, operation_name, str(at.path.key), role, today, self.variable_values.coerced
-            )
+        operation_name = self.operation.name.value if self.operation.name else None
+        shape: Shape = (location.source.body, operation_name, str(at.path.key), role, today)
+        for parts in cache.key_parts(shape):
+            try:
+                key: Hashable = (shape, parts, key_values(parts, self))
+            except InvalidInput:  # a late argument's shape the resolver refuses: no plan has it
+                continue
             if (found := cache.get(key)) is not None:
                 return key, found
+        refused = refusal_key(shape, self.variable_values.coerced)
+        if (found := cache.get(refused)) is not None:
+            return refused, found
         planned = self._plan(at, role, today)
-        if key is not None:
-            cache.put(key, planned)
+        if planned.statement is None:
+            cache.put(refused, planned)
+            return refused, planned
+        key = (shape, planned.key_parts, key_values(planned.key_parts, self))
+        cache.add_key_parts(shape, planned.key_parts)
+        cache.put(key, planned)
         return key, planned
 
     def _keep_as_sent(self, key: Hashable | None, planned: Planned, result: Any) -> None:
@@ -136,9 +152,14 @@ class CompilingExecutor(BudgetedExecutor):
         if key is None or len(sent.parameters) != 1 or len(names) != len(sent.parameters[0]):
             return
         now_at = tuple(index for index, name in enumerate(names) if name == REQUEST_NOW)
+        late = {parameter.key: parameter for parameter in planned.late}
+        late_at = tuple((index, late[name]) for index, name in enumerate(names) if name in late)
+        if {parameter.key for _, parameter in late_at} != late.keys():  # a late parameter not sent as one
+            log.warning("compiled statement not kept: a late parameter is not sent as one", extra={"sql": sent.statement})
+            return
         parameters = tuple(sent.parameters[0])
         cache = statements(self.context_value.settings.graphql_statement_cache_size)
-        cache.put(key, Sent(sent.statement, parameters, now_at, planned.operations))
+        cache.put(key, Sent(sent.statement, parameters, now_at, planned.operations, late_at))
 
     def _plan(self, at: "RootField", role: Any, today: Any) -> Planned:
         parent_type, field_details_list, name = at.parent_type, at.field_details_list, at.name
@@ -151,7 +172,13 @@ class CompilingExecutor(BudgetedExecutor):
             value = ROOTS[name](call)
         except NotCompiled as refused:
             return Planned(None, (), str(refused))
-        return Planned(sa.select(sa.cast(value, sa.Text)), tuple(sorted(planner.plan.operations)))
+        plan = planner.plan
+        return Planned(
+            sa.select(sa.cast(value, sa.Text)),
+            tuple(sorted(plan.operations)),
+            key_parts=plan.key_parts(directive_variables((self.operation, *self.fragment_definitions.values()))),
+            late=tuple(plan.late),
+        )
 
     def _budgeted(self, text: str | None) -> RawJson | None:
         if text is None:

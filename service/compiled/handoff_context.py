@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
 
 from service.accounts.queries import CHILD_ORDER
 from service.accounts.tables import accounts
@@ -18,11 +19,11 @@ from service.action_items.tables import action_items
 from service.compiled import json_sql
 from service.compiled.accounts import OBJECTS as ACCOUNT_OBJECTS
 from service.compiled.alerts import ACCOUNT_FIELDS as ALERT_FIELDS
+from service.compiled.bindings import STRAWBERRY_DEFINITION
 from service.compiled.connections import POSITION, Page, account_page
 from service.compiled.declare import many
 from service.compiled.health import ACCOUNT_FIELDS as HEALTH_FIELDS
 from service.compiled.planner import (
-    STRAWBERRY_DEFINITION,
     Call,
     FieldSql,
     ObjectSql,
@@ -62,8 +63,7 @@ def _contact_role(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 
 
 def handoff_context(call: Call) -> sa.ColumnElement[Any]:
-    with refused_by_resolver():
-        account_id = decode_typed_id(call.args["account_id"], "Account")
+    account_id = call.late("account_id", lambda value: decode_typed_id(value, "Account"), UUID)
     alias = call.alias(accounts)
     return sa.select(call.object(Row.of(alias))).select_from(alias).where(alias.c.id == account_id).scalar_subquery()
 

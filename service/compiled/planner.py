@@ -29,12 +29,18 @@ from graphql import (
     GraphQLScalarType,
 )
 from graphql.execution.collect_fields import FieldDetails
-from graphql.execution.values import get_argument_values
 from sqlalchemy.sql.util import ClauseAdapter
-from strawberry.types.arguments import convert_arguments
 
 from service.api_keys.roles import Role
 from service.compiled import json_sql
+from service.compiled.bindings import (
+    STRAWBERRY_DEFINITION,
+    Arguments,
+    KeyPart,
+    Late,
+    argument_values,
+    argument_variables,
+)
 from service.errors import InvalidInput
 from service.graphql.authorization import Authorize
 from service.graphql.pii import MASK, Masked
@@ -43,7 +49,6 @@ if TYPE_CHECKING:
     from service.compiled.executor import CompilingExecutor
 
 FieldDetailsList = list[FieldDetails]
-STRAWBERRY_DEFINITION = "strawberry-definition"
 REQUEST_NOW = "request_now"  # the parameter every statement gets: the request's time
 
 
@@ -100,10 +105,17 @@ class Row:
 
 @dataclass(slots=True)
 class Plan:
-    """What one compiled root needs besides its statement: the operations to authorize first."""
+    """What one compiled root needs besides its statement: the operations to authorize first, the variables
+    that shaped it (``read``, ``shapes``: its key) and its late parameters (``service.compiled.bindings``)."""
 
     operations: set[str] = field(default_factory=set)
     aliases: int = 0
+    read: set[str] = field(default_factory=set)
+    shapes: list[Late] = field(default_factory=list)
+    late: list[Late] = field(default_factory=list)
+
+    def key_parts(self, always: frozenset[str]) -> tuple[KeyPart, ...]:
+        return (*sorted(self.read | always), *self.shapes)
 
     def name(self, base: str) -> str:
         """A name no other alias of the statement has."""
@@ -133,7 +145,7 @@ class Call:
     parent: GraphQLObjectType
     definition: GraphQLField
     details: FieldDetailsList
-    args: dict[str, Any]
+    args: Mapping[str, Any]
 
     @property
     def today(self) -> dt.date:
@@ -147,6 +159,34 @@ class Call:
 
     def alias(self, table: sa.FromClause) -> sa.FromClause:
         return self.planner.plan.alias(table)
+
+    def late(self, name: str, convert: Callable[[Any], Any], type_: Any) -> sa.BindParameter[Any]:
+        """The argument ``name``, converted the resolver's way, as a parameter bound each time the statement
+        runs: the plan serves every value of the variables it comes from. ``convert`` raising InvalidInput
+        refuses the value (the root falls back, and the resolver raises its error)."""
+        value = self._convert(name, convert)
+        if not self._given_by_variables(name):
+            return sa.bindparam(None, value, type_=type_)
+        plan = self.planner.plan
+        key = f"late_{len(plan.late) + 1}"
+        plan.late.append(Late(key, self.definition, self.details[0], name, convert))
+        return sa.bindparam(key, value, type_=type_)
+
+    def late_shape(self, name: str, convert: Callable[[Any], Any]) -> Any:
+        """What the plan takes from the argument ``name`` beside its late parameters (say, the type of a global
+        id): ``convert(argument)``, made part of the plan's key instead of the argument itself."""
+        shape = self._convert(name, convert)
+        if self._given_by_variables(name):
+            self.planner.plan.shapes.append(Late("", self.definition, self.details[0], name, convert))
+        return shape
+
+    def _convert(self, name: str, convert: Callable[[Any], Any]) -> Any:
+        args = self.args
+        with refused_by_resolver():
+            return convert(args.peek(name) if isinstance(args, Arguments) else args.get(name))
+
+    def _given_by_variables(self, name: str) -> bool:
+        return isinstance(self.args, Arguments) and self.args.given_by_variables(name)
 
     def object(self, row: Row, type_name: str | None = None) -> sa.ColumnElement[Any]:
         """This field's sub-selection over ``row``, as a JSON object of the field's (or the named) type."""
@@ -185,20 +225,13 @@ class Planner:
             raise NotCompiled(f"{name} is not an object type")
         return found
 
-    def arguments(self, definition: GraphQLField, details: FieldDetails) -> dict[str, Any]:
-        """The field's arguments as its resolver receives them (coerced, then strawberry's types)."""
-        if not definition.args and not details.node.arguments:
-            return {}
-        raw = get_argument_values(
-            definition, details.node, self.executor.variable_values, details.fragment_variable_values
-        )
-        strawberry_field = definition.extensions.get(STRAWBERRY_DEFINITION)
-        if strawberry_field is None:
-            return raw
-        schema = self.executor.strawberry_schema
-        return convert_arguments(
-            raw, strawberry_field.arguments, schema.schema_converter.scalar_registry, schema.config
-        )
+    def arguments(self, definition: GraphQLField, details: FieldDetails) -> Arguments:
+        """The field's arguments as its resolver receives them (coerced, then strawberry's types); reading one
+        makes the variables it was given from part of the plan's key."""
+        values = argument_values(self.executor, definition, details)
+        if details.fragment_variable_values is not None:  # fragment arguments: every variable shapes the plan
+            self.plan.read.update(self.executor.variable_values.coerced)
+        return Arguments(values, argument_variables(self.executor, definition, details), self.plan.read)
 
     def object(self, object_type: GraphQLObjectType, row: Row, details: FieldDetailsList) -> sa.ColumnElement[Any]:
         """The sub-selection of ``details`` on ``object_type`` as a JSON object over ``row``."""

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
 
 from service.accounts import listing
 from service.accounts.resolvers import page_request
@@ -22,6 +23,7 @@ from service.compiled.handoffs import handoff_page
 from service.compiled.planner import Call, NotCompiled, Row, refused_by_resolver
 from service.contacts.tables import contacts
 from service.contracts.tables import contracts
+from service.errors import InvalidInput
 from service.goals.tables import goals
 from service.graphql.relay import decode_global_id, decode_typed_id
 from service.handoffs.tables import handoffs
@@ -56,32 +58,40 @@ def _by_key(
 
 def _by_id(type_name: str) -> RootSql:
     def compile_by_id(call: Call) -> sa.ColumnElement[Any]:
-        with refused_by_resolver():
-            entity_id = decode_typed_id(call.args["id"], type_name)
+        entity_id = call.late("id", lambda value: decode_typed_id(value, type_name), UUID)
         return _by_key(call, NODE_TABLES[type_name], lambda alias: alias.c.id == entity_id)
 
     return compile_by_id
 
 
 def _node(call: Call) -> sa.ColumnElement[Any]:
-    with refused_by_resolver():
-        type_name, entity_id = decode_global_id(call.args["id"])
+    type_name = call.late_shape("id", lambda value: decode_global_id(value)[0])
     table = NODE_TABLES.get(type_name)
     if table is None:
         raise NotCompiled(f"node of type {type_name}")
+    entity_id = call.late("id", lambda value: decode_typed_id(value, type_name), UUID)
     return _by_key(call, table, lambda alias: alias.c.id == entity_id, type_name)
 
 
-def _account_by_domain(call: Call) -> sa.ColumnElement[Any]:
+def _normalized_domain(value: str) -> str:
+    """The domain as the resolver looks it up; one it refuses is refused."""
     try:
-        domain = normalize_domain(call.args["domain"])
-    except ValueError:
-        raise NotCompiled("the resolver refuses the domain") from None
+        return normalize_domain(value)
+    except ValueError as refused:
+        raise InvalidInput(str(refused)) from None
+
+
+def _account_by_domain(call: Call) -> sa.ColumnElement[Any]:
+    domain = call.late("domain", _normalized_domain, sa.Text())
     return _by_key(call, accounts, lambda alias: alias.c.domain == domain)
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 def _account_by_source(call: Call) -> sa.ColumnElement[Any]:
-    source, external_id = call.args["source"], call.args["external_id"]
+    source, external_id = call.late("source", _same, sa.Text()), call.late("external_id", _same, sa.Text())
     links = source_links.c
     linked = (
         sa.select(links.entity_id)

@@ -1,10 +1,13 @@
-"""Planned statements, kept: a page asked for again with the same inputs is not planned again.
+"""Planned statements, kept: a page asked for again with inputs that shape it the same is not planned again.
 
-The plan of a root depends only on the document, the operation, the root's response name, the caller's role
-(masking and checks), the request's day and the variables; with those as the key, the statement (or the
-reason it could not be compiled) is reused: after its first run, as the SQL text and parameters sent then.
-The authorization checks it needs are kept with it and run on every request. Least recently used plans are dropped past
-``size`` (CSHUB_GRAPHQL_STATEMENT_CACHE_SIZE).
+A plan depends on the document, the operation, the root's response name, the caller's role (masking and
+checks) and the request's day — its *shape* — and on the values of the variables it read
+(``service.compiled.bindings``): those are its key. The values of its late parameters (an id, a domain) are
+not part of it: they are bound each time the statement runs, so one plan serves every account's page. After
+its first run a plan is kept as the SQL text and parameters sent then (``Sent``). A root that could not be
+compiled is kept as such for exactly the variables it was asked with. The authorization checks a plan needs
+are kept with it and run on every request. Least recently used plans are dropped past ``size``
+(CSHUB_GRAPHQL_STATEMENT_CACHE_SIZE).
 """
 
 import datetime as dt
@@ -12,9 +15,14 @@ import json
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+
+from service.compiled.bindings import KeyPart, Late
+
+if TYPE_CHECKING:
+    from graphql.execution.executor import Executor
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,44 +30,64 @@ class Planned:
     statement: sa.Select[Any] | None  # None: not compiled, for ``refused``
     operations: tuple[str, ...]  # authorization-matrix operations to check first
     refused: str = ""
+    key_parts: tuple[KeyPart, ...] = ()  # what of the variables the plan depends on
+    late: tuple[Late, ...] = ()  # its late parameters
 
 
 @dataclass(frozen=True, slots=True)
 class Sent:
     """A planned statement as it was sent once: its SQL text and parameters, with the places of the request's
-    time among them. Kept instead of the statement: text and a tuple, not an object graph the garbage
-    collector would walk on every collection, and nothing for SQLAlchemy to key or compile again."""
+    time and of the late parameters among them. Kept instead of the statement: text and a tuple, not an object
+    graph the garbage collector would walk on every collection, and nothing for SQLAlchemy to compile again."""
 
     sql: str
     parameters: tuple[Any, ...]
     now_at: tuple[int, ...]
     operations: tuple[str, ...]
+    late_at: tuple[tuple[int, Late], ...] = ()
 
-    def with_now(self, now: dt.datetime) -> tuple[Any, ...]:
+    def bound(self, now: dt.datetime, executor: "Executor[Any]") -> tuple[Any, ...]:
+        """The parameters for this request: its time and its late parameters' values (InvalidInput: refused)."""
         parameters = list(self.parameters)
         for index in self.now_at:
             parameters[index] = now
+        for index, late in self.late_at:
+            parameters[index] = late.value(executor)
         return tuple(parameters)
 
 
-def plan_key(
-    query: str, operation: str | None, root: str, role: str | None, today: dt.date, variables: dict[str, Any]
-) -> Hashable:
-    return (query, operation, root, role, today, json.dumps(variables, sort_keys=True, default=repr))
+MAX_KEY_PARTS = 16  # different key parts kept per shape (the newest)
+
+Shape = tuple[str, str | None, str, str | None, dt.date]  # document, operation, root, role, day
+
+
+def refusal_key(shape: Shape, variables: dict[str, Any]) -> Hashable:
+    """The key of a refusal: the shape and every variable (a refused value says nothing of other values)."""
+    return ("refused", shape, json.dumps(variables, sort_keys=True, default=repr))
 
 
 class Statements:
     def __init__(self, size: int) -> None:
         self.size = size
-        self._plans: OrderedDict[Hashable, Planned | Sent] = OrderedDict()
+        self._plans: OrderedDict[Hashable, Any] = OrderedDict()
 
-    def get(self, key: Hashable) -> Planned | Sent | None:
+    def key_parts(self, shape: Shape) -> list[tuple[KeyPart, ...]]:
+        """The key parts of the plans kept for ``shape`` (one, unless what a plan reads depends on values)."""
+        found: list[tuple[KeyPart, ...]] | None = self.get(("parts", shape))
+        return found or []
+
+    def add_key_parts(self, shape: Shape, parts: tuple[KeyPart, ...]) -> None:
+        known = self.key_parts(shape)
+        if parts not in known:
+            self.put(("parts", shape), [*known, parts][-MAX_KEY_PARTS:])
+
+    def get(self, key: Hashable) -> Any:
         found = self._plans.get(key)
         if found is not None:
             self._plans.move_to_end(key)
         return found
 
-    def put(self, key: Hashable, planned: Planned | Sent) -> None:
+    def put(self, key: Hashable, planned: Any) -> None:
         if self.size <= 0:
             return
         self._plans[key] = planned
