@@ -2,8 +2,10 @@
 
 A CS front-end sends the same few documents over and over (with other variables): each is parsed once per
 process (an LRU of the last ``MAX_DOCUMENTS`` texts) and, once it validated without errors against a set of
-rules, it is not validated again under the same rules. Documents that fail are parsed and validated on each
-request, so their errors stay fresh objects (other extensions rewrite messages in place).
+rules, it is not validated again under the same rules. Other checks of a document keep what they found the
+same way (``remember``): the text-input guard its literals, the operation limits their measurement.
+Documents that fail are parsed and validated on each request, so their errors stay fresh objects (other
+extensions rewrite messages in place).
 
 This extension must come after the ones that refuse an operation before validation (the operation limits,
 the text-input guard): it only validates when none did.
@@ -12,7 +14,7 @@ the text-input guard): it only validates when none did.
 from collections.abc import Iterator
 from contextlib import suppress
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema
 from graphql.language.parser import parse
@@ -28,6 +30,18 @@ def _parsed(query: str, max_tokens: int | None) -> DocumentNode:
 
 
 _valid: dict[tuple[int, str, tuple[Any, ...]], bool] = {}
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def remember(kept: dict[K, V], key: K, value: V) -> V:
+    """Keep ``value`` under ``key`` in ``kept``, a store of at most ``MAX_DOCUMENTS`` (the oldest goes first)."""
+    if key not in kept and len(kept) >= MAX_DOCUMENTS:
+        kept.pop(next(iter(kept)))
+    kept[key] = value
+    return value
 
 
 class DocumentCache(SchemaExtension):
@@ -51,7 +65,5 @@ class DocumentCache(SchemaExtension):
                 errors = validate_document(schema, context.graphql_document, context.validation_rules)
                 context.pre_execution_errors = errors
                 if not errors:
-                    if len(_valid) >= MAX_DOCUMENTS:
-                        _valid.pop(next(iter(_valid)))
-                    _valid[key] = True
+                    remember(_valid, key, True)
         yield

@@ -22,6 +22,7 @@ The estimate prices lists by their rules in ``service.graphql.prices``; what a r
 while it is built and encoded (``service.graphql.response_budget``, ``service.graphql.encoding``).
 """
 
+import json
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
+from service.graphql.document_cache import remember
 from service.graphql.measure import Measurement, TooDeep, measure
 from service.graphql.prices import Pricing
 from service.graphql.relay import DEFAULT_PAGE_SIZE
@@ -168,6 +170,12 @@ def _validation_aborted() -> GraphQLError:
     )
 
 
+# A document's measurement under the same limits and variables (its text, not the object, is the key); not
+# kept for variables longer than MAX_KEPT_VARIABLES characters of JSON (a mutation's payload, say).
+MAX_KEPT_VARIABLES = 2048
+_measurements: dict[tuple[int, str, str | None, str, OperationLimits], Measurement] = {}
+
+
 class OperationLimiter(SchemaExtension):
     """Applies the request's ``OperationLimits`` (from the settings in its context)."""
 
@@ -200,10 +208,17 @@ class OperationLimiter(SchemaExtension):
         context = self.execution_context
         if _ambiguous(document, context._provided_operation_name):
             return [operation_resolution_error(None)]
-        try:
-            measurement = self.limits.measure(
-                context.schema._schema, document, context.operation_name, context.variables
-            )
-        except TooDeep:
-            return self.limits.errors(None)
+        schema = context.schema._schema
+        key = None
+        variables = json.dumps(context.variables, sort_keys=True, default=repr)
+        if context.query is not None and len(variables) <= MAX_KEPT_VARIABLES:
+            key = (id(schema), context.query, context.operation_name, variables, self.limits)
+        measurement = _measurements.get(key) if key is not None else None
+        if measurement is None:
+            try:
+                measurement = self.limits.measure(schema, document, context.operation_name, context.variables)
+            except TooDeep:
+                return self.limits.errors(None)
+            if key is not None:
+                remember(_measurements, key, measurement)
         return self.limits.errors(measurement)

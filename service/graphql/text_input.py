@@ -14,6 +14,8 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, StringValueNode, Visitor, visit
 from strawberry.extensions import SchemaExtension
 
+from service.graphql.document_cache import remember
+
 
 def unstorable(text: str) -> str | None:
     """Why ``text`` cannot be stored, or None when it can."""
@@ -57,24 +59,32 @@ class _Literals(Visitor):
         return None
 
 
-def unstorable_text(document: DocumentNode | None, variables: Mapping[str, Any] | None) -> str | None:
-    """Where the request carries text that cannot be stored, or None."""
+_literal_problems: dict[str, str | None] = {}  # by document text
+
+
+def unstorable_text(
+    document: DocumentNode | None, variables: Mapping[str, Any] | None, query: str | None = None
+) -> str | None:
+    """Where the request carries text that cannot be stored, or None. With the document's text (``query``), what
+    its literals hold is looked at once per text."""
     for name, value in (variables or {}).items():
         found = _in_value(value, f"variable ${name}")
         if found:
             return found
     if document is None:
         return None
+    if query is not None and query in _literal_problems:
+        return _literal_problems[query]
     literals = _Literals()
     visit(document, literals)
-    return literals.problem
+    return literals.problem if query is None else remember(_literal_problems, query, literals.problem)
 
 
 class TextInputGuard(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if context.pre_execution_errors is None:
-            problem = unstorable_text(context.graphql_document, context.variables)
+            problem = unstorable_text(context.graphql_document, context.variables, context.query)
             if problem:
                 # Set before validation runs: strawberry then refuses the operation with it (nothing executes).
                 context.pre_execution_errors = [
