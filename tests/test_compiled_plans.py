@@ -2,6 +2,7 @@
 bound each time the statement runs (late parameters), while a page size or an ``@include`` makes a plan of its
 own. Whatever the plan, the answer is the resolvers' — refusals included."""
 
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -12,8 +13,10 @@ import pytest_asyncio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.graphql_360.pages import ACCOUNT_360_QUERY, usage_range
 from service.api_keys.roles import Role
 from service.compiled.executor import CompilingExecutor
+from service.compiled.statements import Sent, statements
 from service.graphql.relay import encode_global_id
 from service.seed.loader import seed_demo
 from service.settings import Settings
@@ -186,3 +189,28 @@ async def test_a_late_argument_given_inline_is_part_of_the_document(
             assert answer["data"]["account"]["id"] == encode_global_id("Account", account_id)
     assert made == ["account", "account"]
     assert fell.seen == []
+
+
+def _kept(settings: Settings, query: str) -> list[Any]:
+    """The plans kept for ``query`` (by its document text)."""
+    cache = statements(settings.graphql_statement_cache_size)
+    keys: list[Any] = list(cache._plans)
+    return [cache._plans[key] for key in keys if isinstance(key[0], tuple) and key[0][0] == query]
+
+
+async def test_a_plan_is_kept_as_the_sql_it_sent(portfolio: AsyncEngine, paths: BothWays, settings: Settings) -> None:
+    """After its first run a plan is its SQL text and parameters (lists expanded into one parameter per item
+    included): later requests bind the request's time and late values into them, and compile nothing."""
+    key = await make_key(portfolio, Role.CSM, "sent")
+    query = _unique(ACCOUNT_360_QUERY)  # IN lists (ticket and contract rules), the request's time, a late id
+    start, end = usage_range(dt.datetime.now(dt.UTC).date())
+    ids = await _column(portfolio, "SELECT id FROM accounts ORDER BY name LIMIT 4")
+    with fallbacks() as fell:
+        for account_id in ids:
+            account = encode_global_id("Account", account_id)
+            await paths.same(key, query, {"id": account, "from": start.isoformat(), "to": end.isoformat()})
+    assert fell.seen == []
+    kept = _kept(settings, query)
+    assert [type(plan) for plan in kept] == [Sent]
+    assert kept[0].now_at
+    assert kept[0].late_at

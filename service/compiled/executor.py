@@ -42,6 +42,23 @@ def list_items(value: Any) -> int:
     return 0
 
 
+def _sent_names(sent: Any) -> tuple[str, ...]:
+    """The names of the parameters a statement was sent with, in order. A list expanded into one parameter
+    per item (``IN``) has its items' names instead — in its place, or, where parameters are numbered
+    (asyncpg's ``$1``), after all the others, as SQLAlchemy numbers them."""
+    compiled = sent.compiled
+    expanded: dict[str, list[str]] = getattr(sent, "_expanded_parameters", None) or {}
+    names = compiled._pre_expanded_positiontup or compiled.positiontup or ()
+    if not expanded:
+        return tuple(names)
+    if compiled._numeric_binds:
+        return (
+            *(name for name in names if name not in expanded),
+            *(item for name in names if name in expanded for item in expanded[name]),
+        )
+    return tuple(item for name in names for item in expanded.get(name, (name,)))
+
+
 class RootField(NamedTuple):
     """A root field as graphql-core's ``execute_field`` receives it."""
 
@@ -148,16 +165,21 @@ class CompilingExecutor(BudgetedExecutor):
     def _keep_as_sent(self, key: Hashable | None, planned: Planned, result: Any) -> None:
         """Keep the statement as the SQL text and parameters just sent (``Sent``)."""
         sent = result.context
-        names = sent.compiled.positiontup or ()
+        names = _sent_names(sent)
         if key is None or len(sent.parameters) != 1 or len(names) != len(sent.parameters[0]):
+            log.warning("compiled statement not kept: its parameters are not known by name", extra={"key": str(key)})
             return
+        parameters = tuple(sent.parameters[0])
         now_at = tuple(index for index, name in enumerate(names) if name == REQUEST_NOW)
         late = {parameter.key: parameter for parameter in planned.late}
         late_at = tuple((index, late[name]) for index, name in enumerate(names) if name in late)
-        if {parameter.key for _, parameter in late_at} != late.keys():  # a late parameter not sent as one
-            log.warning("compiled statement not kept: a late parameter is not sent as one", extra={"sql": sent.statement})
+        if (
+            {parameter.key for _, parameter in late_at} != late.keys()
+            or any(parameters[index] != self.context_value.loaders.now for index in now_at)
+            or any(parameters[index] != parameter.value(self) for index, parameter in late_at)
+        ):  # a late parameter not sent as one, or the names do not match the parameters
+            log.warning("compiled statement not kept: its parameters are not known by name", extra={"key": str(key)})
             return
-        parameters = tuple(sent.parameters[0])
         cache = statements(self.context_value.settings.graphql_statement_cache_size)
         cache.put(key, Sent(sent.statement, parameters, now_at, planned.operations, late_at))
 
