@@ -8,11 +8,12 @@ Objects are ``json_build_object`` in selection order (more than 50 fields are jo
 takes at most 100 arguments), lists ``json_agg`` with an explicit order and ``[]`` when empty.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
+from sqlalchemy.sql import visitors
 
 MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
 EMPTY_LIST = sa.literal_column("'[]'::json", JSON)
@@ -85,20 +86,45 @@ def decimal_text(amount: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
     return sa.cast(amount, sa.Text)
 
 
+def evaluated_once(
+    value: sa.ColumnElement[Any], build: Callable[[sa.ColumnElement[Any]], sa.ColumnElement[Any]]
+) -> sa.ColumnElement[Any]:
+    """``build(value)``, where ``build`` names the value more than once, with a value that holds a subquery
+    computed once: PostgreSQL runs a subquery again for every place it is written (a license utilization
+    printed as a float ran its two figures' subqueries four times each). Such a value becomes the column of a
+    one-row derived table the built expression reads, fenced with ``OFFSET 0`` (else PostgreSQL pulls the
+    derived table up and writes the value into each place again)."""
+    if not any(isinstance(element, sa.ScalarSelect) for element in visitors.iterate(value)):
+        return build(value)
+    inner = sa.select(value.label("value"))
+    if inner.get_final_froms():  # it reads a row of its own level: a derived table could not see that row
+        return build(value)
+    once = inner.offset(sa.literal_column("0")).subquery()  # OFFSET 0: not pulled up into (and copied by) ``build``
+    return sa.select(build(once.c.value)).select_from(once).scalar_subquery()
+
+
 def python_float(number: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """A float as Python's JSON prints it: ``1.0`` for an integral value (PostgreSQL: ``1``), else the same
     shortest round-trip digits (``0.1235``, ``1e-05``, ``1e+16``)."""
-    value = sa.cast(number, sa.Float)
-    integral = sa.and_(value == sa.func.trunc(value), sa.func.abs(value) < 1e16)
-    as_text = sa.cast(sa.cast(value, sa.BigInteger), sa.Text) + text(".0")
-    return sa.case((integral, sa.cast(as_text, JSON)), else_=sa.func.to_json(value))
+
+    def printed(number: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        value = sa.cast(number, sa.Float)
+        integral = sa.and_(value == sa.func.trunc(value), sa.func.abs(value) < 1e16)
+        as_text = sa.cast(sa.cast(value, sa.BigInteger), sa.Text) + text(".0")
+        return sa.case((integral, sa.cast(as_text, JSON)), else_=sa.func.to_json(value))
+
+    return evaluated_once(number, printed)
 
 
 def enum_name(value: sa.ColumnElement[Any], names: Mapping[str, str]) -> sa.ColumnElement[str]:
     """The GraphQL name of a stored enum value (``names``: stored value → name); null stays null."""
     if all(name == stored.upper() for stored, name in names.items()):
         return sa.func.upper(value)
-    return sa.case(*((value == text(stored), text(name)) for stored, name in names.items()), else_=sa.null())
+
+    def named(value: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+        return sa.case(*((value == text(stored), text(name)) for stored, name in names.items()), else_=sa.null())
+
+    return evaluated_once(value, named)
 
 
 def cursor(parts: Sequence[sa.ColumnElement[str]]) -> sa.ColumnElement[str]:
