@@ -19,6 +19,7 @@ from service.surveys.queries import nps_score, nps_score_sql
 from service.usage.queries import utilization, utilization_sql
 from tests.compiled_reads import BothWays, both_ways, fallbacks
 from tests.conftest import make_key
+from tests.test_graphql_360 import counting_statements
 
 USAGE_QUERY = """
 query Usage($id: ID!, $from: Date!, $to: Date!, $interval: UsageInterval, $event: String, $days: Int!) {
@@ -238,3 +239,23 @@ async def test_a_kept_statement_counts_from_each_requests_own_clock(portfolio: A
     assert fell.seen == []
     assert first["data"]["account"] == {"activeUsers": 1, "lastSeenDistribution": {"within1Day": 1, "within7Days": 0}}
     assert later["data"]["account"] == {"activeUsers": 0, "lastSeenDistribution": {"within1Day": 0, "within7Days": 1}}
+
+
+FIGURES = """{ accounts(first: 5) { edges { node { name activeUsers licensedSeats licenseUtilization
+  recent: activeUsers(days: 7) utilization7: licenseUtilization(days: 7)
+  seatsThen: licensedSeats(asOf: "2025-01-01") } } } }"""
+
+
+async def test_figures_several_fields_read_are_computed_once_per_account(
+    portfolio: AsyncEngine, paths: BothWays
+) -> None:
+    """activeUsers, licensedSeats and licenseUtilization read the same rules: each rule (per window or day) is one
+    join of the account's object, not one subquery per field and per place a field's SQL names it."""
+    key = await make_key(portfolio, Role.ADMIN, "figures")
+    with fallbacks() as fell, counting_statements() as statements:
+        answer = await paths.same(key, FIGURES)
+    assert fell.seen == []
+    assert len(answer["data"]["accounts"]["edges"]) == 5
+    (compiled,) = [statement for statement in statements if "json_build_object" in statement]
+    assert compiled.count("FROM user_last_seen") == 2  # the 30- and the 7-day windows
+    assert compiled.count("FROM contract_lines JOIN contracts") == 2  # seats today and on 2025-01-01

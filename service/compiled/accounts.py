@@ -63,10 +63,15 @@ def _renewal_date(call: Call) -> sa.ColumnElement[Any]:
     return call.scalar(json_sql.scalar(renewal, found))
 
 
+def seats_on(call: Call, day: dt.date) -> sa.ColumnElement[Any]:
+    """The row's account's licensed seats on ``day`` (0 without any); shared with the object's other fields
+    that read them (``licensedSeats`` and ``licenseUtilization``)."""
+    found = call.figure(("seats", day), lambda: seats_by_account(day))
+    return sa.func.coalesce(found.c.seats, 0)
+
+
 def _licensed_seats(call: Call) -> sa.ColumnElement[Any]:
-    found = seats_by_account(_day(call)).subquery()
-    seats = sa.select(found.c.seats).where(found.c.account_id == _account_key(call))
-    return sa.func.coalesce(json_sql.scalar(seats, found), 0)
+    return seats_on(call, call.args.get("as_of") or call.today)
 
 
 def _contract_statuses(call: Call) -> list[sa.ColumnElement[bool]]:

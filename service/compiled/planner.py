@@ -12,7 +12,7 @@ fields masked for the caller's role become ``•••`` in SQL (``service.graph
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
@@ -73,6 +73,9 @@ class Row:
     alias: sa.FromClause | None
     adapters: tuple[ClauseAdapter, ...] = ()
     values: Mapping[str, sa.ColumnElement[Any]] = field(default_factory=dict)  # a value object's parts
+    # Rule rows several fields of the object over this row read (``Call.figure``), each with its join condition:
+    # the object joins each once (``Planner.object``).
+    figures: dict[Hashable, tuple[sa.FromClause, sa.ColumnElement[bool]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, alias: sa.FromClause, *more: sa.FromClause) -> "Row":
@@ -198,6 +201,17 @@ class Call:
         """A column value as this field's scalar or enum type prints it."""
         return scalar_json(value, self.definition.type)
 
+    def figure(self, key: Hashable, rule: Callable[[], sa.Select[Any]]) -> sa.FromClause:
+        """The rows of a per-account rule (``account_id`` and its figures, one row per account) for the row's
+        account, shared by every field of the object that asks for the same ``key``: the object joins them once
+        (``Planner.object``), where a subquery per field would compute the rule again for each."""
+        found = self.row.figures.get(key)
+        if found is None:
+            rows = rule().subquery(self.planner.plan.name(str(key[0]) if isinstance(key, tuple) else "figure"))
+            found = (rows, rows.c.account_id == self.row.c("id"))
+            self.row.figures[key] = found
+        return found[0]
+
 
 FieldSql = Callable[[Call], sa.ColumnElement[Any]]
 
@@ -234,13 +248,23 @@ class Planner:
         return Arguments(values, argument_variables(self.executor, definition, details), self.plan.read)
 
     def object(self, object_type: GraphQLObjectType, row: Row, details: FieldDetailsList) -> sa.ColumnElement[Any]:
-        """The sub-selection of ``details`` on ``object_type`` as a JSON object over ``row``."""
+        """The sub-selection of ``details`` on ``object_type`` as a JSON object over ``row``. When its fields read
+        shared rule rows (``Call.figure``), the object is a subquery over them, each left-joined once."""
         declared = self.objects.get(object_type.name)
         if declared is None:
             raise NotCompiled(f"{object_type.name} has no SQL declaration")
-        return self.selection(
+        before = set(row.figures)
+        built = self.selection(
             object_type, details, lambda name, found: self.field(object_type, declared, name, row, found)
         )
+        mine = [key for key in row.figures if key not in before]
+        if not mine:
+            return built
+        source: sa.FromClause = sa.select(sa.literal(1).label("one")).subquery(self.plan.name("single"))
+        for key in mine:
+            rows, condition = row.figures.pop(key)
+            source = source.outerjoin(rows, condition)
+        return json_sql.scalar(sa.select(built).select_from(source), source)
 
     def selection(
         self,

@@ -8,9 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from service.compiled import json_sql
+from service.compiled.accounts import seats_on
 from service.compiled.declare import account_value, value_object
 from service.compiled.planner import Call, ObjectSql, Row, refused_by_resolver
-from service.contracts.queries import seats_by_account
 from service.usage.queries import (
     LAST_SEEN_PARTS,
     active_users_since,
@@ -34,18 +34,16 @@ def _usage(call: Call) -> sa.ColumnElement[Any]:
 
 
 def _active(call: Call) -> sa.ColumnElement[Any]:
-    """The row's account's active users of the field's ``days`` (0 without any)."""
+    """The row's account's active users of the field's ``days`` (0 without any); shared with the object's other
+    fields that count them (``activeUsers`` and ``licenseUtilization``)."""
     with refused_by_resolver():
         days = window_days(call.args["days"])
-    found = active_users_since(call.now - dt.timedelta(days=days)).subquery()
-    users = sa.select(found.c.users).where(found.c.account_id == call.row.c("id"))
-    return sa.func.coalesce(json_sql.scalar(users, found), 0)
+    found = call.figure(("active_users", days), lambda: active_users_since(call.now - dt.timedelta(days=days)))
+    return sa.func.coalesce(found.c.users, 0)
 
 
 def _seats_today(call: Call) -> sa.ColumnElement[Any]:
-    found = seats_by_account(call.today).subquery()
-    seats = sa.select(found.c.seats).where(found.c.account_id == call.row.c("id"))
-    return sa.func.coalesce(json_sql.scalar(seats, found), 0)
+    return seats_on(call, call.today)
 
 
 def _feature_adoption(call: Call) -> sa.ColumnElement[Any]:
