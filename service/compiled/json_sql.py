@@ -60,7 +60,10 @@ def nullable_obj(present: sa.ColumnElement[Any], value: sa.ColumnElement[Any]) -
 def b64url(raw: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     """Unpadded base64url of the text's UTF-8 bytes (PostgreSQL wraps base64 at 76 characters: unwrapped)."""
     encoded = sa.func.encode(sa.func.convert_to(raw, text("UTF8")), text("base64"))
-    return sa.func.rtrim(sa.func.translate(encoded, sa.literal_column("E'+/\\n'"), text("-_")), text("="))
+    # replace(), not translate(): translate() handles multibyte text character by character, and took ~60% of
+    # the time of an id.
+    url_safe = sa.func.replace(sa.func.replace(encoded, text("+"), text("-")), text("/"), text("_"))
+    return sa.func.rtrim(sa.func.replace(url_safe, sa.literal_column("E'\\n'"), text("")), text("="))
 
 
 def global_id(type_name: str, key: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
