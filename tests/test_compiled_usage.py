@@ -243,14 +243,15 @@ async def test_a_kept_statement_counts_from_each_requests_own_clock(portfolio: A
 
 FIGURES = """{ accounts(first: 5) { edges { node { name activeUsers licensedSeats licenseUtilization
   recent: activeUsers(days: 7) utilization7: licenseUtilization(days: 7)
-  seatsThen: licensedSeats(asOf: "2025-01-01") } } } }"""
+  seatsThen: licensedSeats(asOf: "2025-01-01") mrr { amount } arr { currency amount } } } } }"""
 
 
 async def test_figures_several_fields_read_are_computed_once_per_account(
     portfolio: AsyncEngine, paths: BothWays
 ) -> None:
-    """activeUsers, licensedSeats and licenseUtilization read the same rules: each rule (per window or day) is one
-    join of the account's object, not one subquery per field and per place a field's SQL names it."""
+    """activeUsers, licensedSeats and licenseUtilization read the same rules, and so do mrr and arr: each rule (per
+    window or day) is one join of the account's object, not one subquery per field and per place a field's SQL
+    names it."""
     key = await make_key(portfolio, Role.ADMIN, "figures")
     with fallbacks() as fell, counting_statements() as statements:
         answer = await paths.same(key, FIGURES)
@@ -258,4 +259,5 @@ async def test_figures_several_fields_read_are_computed_once_per_account(
     assert len(answer["data"]["accounts"]["edges"]) == 5
     (compiled,) = [statement for statement in statements if "json_build_object" in statement]
     assert compiled.count("FROM user_last_seen") == 2  # the 30- and the 7-day windows
-    assert compiled.count("FROM contract_lines JOIN contracts") == 2  # seats today and on 2025-01-01
+    # seats today and on 2025-01-01, and the MRR per currency that mrr and arr both print
+    assert compiled.count("FROM contract_lines JOIN contracts") == 3

@@ -5,15 +5,17 @@ Columns come from ``service.table_map``; orders and revenue rules from each doma
 """
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from service.accounts.queries import CHILD_ORDER
 from service.accounts.tables import accounts
 from service.compiled import json_sql
-from service.compiled.declare import column, many, mapped_columns, money_list, one, value_object
-from service.compiled.planner import Call, ObjectSql, Row
+from service.compiled.declare import column, many, mapped_columns, one, value_object
+from service.compiled.planner import Call, FieldSql, ObjectSql, Row
 from service.contacts.queries import CONTACT_ORDER
 from service.contacts.tables import contacts
 from service.contracts.queries import (
@@ -47,14 +49,35 @@ def _account_key(call: Call) -> sa.ColumnElement[Any]:
 # WHERE (a derived table cannot correlate): PostgreSQL pushes the condition down to the rule's scans.
 
 
-def _mrr(call: Call) -> tuple[sa.Subquery, sa.ColumnElement[Any]]:
-    found = mrr_by_currency(active_lines(_day(call))).subquery()
-    return found, found.c.mrr
+def _revenue(amount: Callable[[sa.ColumnElement[Any]], sa.ColumnElement[Any]]) -> FieldSql:
+    """``[Money]`` by currency of the account's MRR on the field's day, each ``amount(mrr)``. The MRR per
+    currency is one figure of the object (``mrr`` and ``arr`` of the same day share it): the currencies and
+    amounts as two arrays in currency order, unnested by each field."""
 
+    def compile_revenue(call: Call) -> sa.ColumnElement[Any]:
+        day: dt.date = call.args.get("as_of") or call.today
 
-def _arr(call: Call) -> tuple[sa.Subquery, sa.ColumnElement[Any]]:
-    found = mrr_by_currency(active_lines(_day(call))).subquery()
-    return found, annual(found.c.mrr)
+        def rule() -> sa.Select[Any]:
+            found = mrr_by_currency(active_lines(sa.bindparam(None, day, type_=sa.Date))).subquery()
+            in_order = found.c.currency
+
+            def ordered(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+                return sa.func.array_agg(aggregate_order_by(column, in_order))
+
+            return sa.select(
+                found.c.account_id, ordered(found.c.currency).label("currencies"), ordered(found.c.mrr).label("mrr")
+            ).group_by(found.c.account_id)
+
+        revenue = call.figure(("mrr", day), rule)
+        items = (
+            sa.func.unnest(revenue.c.currencies, revenue.c.mrr)
+            .table_valued("currency", "mrr", with_ordinality="position")
+            .render_derived(call.planner.plan.name("money"))
+        )
+        money = call.object(Row.value(amount=amount(items.c.mrr), currency=items.c.currency), "Money")
+        return json_sql.json_list(money, [items.c.position], sa.select(sa.literal(1)).select_from(items), items)
+
+    return compile_revenue
 
 
 def _renewal_date(call: Call) -> sa.ColumnElement[Any]:
@@ -116,8 +139,8 @@ OBJECTS = {
                 ),
                 SOURCE_ORDER,
             ),
-            "mrr": money_list(_mrr),
-            "arr": money_list(_arr),
+            "mrr": _revenue(lambda mrr: mrr),
+            "arr": _revenue(annual),
             "renewalDate": _renewal_date,
             "licensedSeats": _licensed_seats,
         }

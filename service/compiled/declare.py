@@ -93,18 +93,6 @@ def one(table: sa.Table, link: Link, joins: Sequence[tuple[sa.FromClause, Link]]
     return compile_one
 
 
-def money_list(amounts: Callable[[Call], tuple[sa.Subquery, sa.ColumnElement[Any]]]) -> FieldSql:
-    """``[Money]`` by currency from per-account rows (``account_id``, ``currency``) and their amount."""
-
-    def compile_money(call: Call) -> sa.ColumnElement[Any]:
-        found, amount = amounts(call)
-        money = call.object(Row.value(amount=amount, currency=found.c.currency), "Money")
-        source = sa.select(sa.literal(1)).select_from(found).where(found.c.account_id == call.row.c("id"))
-        return json_sql.json_list(money, [found.c.currency], source, found)
-
-    return compile_money
-
-
 def account_value(call: Call, found: sa.Subquery, parts: Mapping[str, sa.ColumnElement[Any]]) -> sa.ColumnElement[Any]:
     """The field's value object made of ``parts`` (over ``found``: a rule's rows, one per ``account_id``) for the
     row's account. ``found`` is left-joined to a single row on the account, so an account without a row still
