@@ -55,14 +55,32 @@ async def test_the_context_of_a_handed_over_account(client: httpx.AsyncClient, e
     deciders = [person for person in context["latestHandoff"]["stakeholders"] if person["decides"]]
     assert deciders
     assert deciders[0]["role"] in ("ECONOMIC_BUYER", "DECISION_MAKER")
-    assert context["latestHandoff"]["sla"]["timeToValueDays"] >= 0
+    async with engine.connect() as conn:
+        first_value_days, seats = (
+            await conn.execute(
+                sa.text(
+                    "SELECT (SELECT first_value_on - contract_start_date FROM handoffs"
+                    "        WHERE account_id = :a AND state = 'FIRST_VALUE_REACHED'),"
+                    "       (SELECT coalesce(max(quantity), 0) FROM ("
+                    "          SELECT sum(l.quantity) AS quantity FROM contract_lines l"
+                    "          JOIN contracts c ON c.id = l.contract_id"
+                    "          WHERE l.account_id = :a AND c.status NOT IN ('draft', 'cancelled')"
+                    "            AND coalesce(l.start_date, c.start_date) <= :today"
+                    "            AND coalesce(coalesce(l.end_date, c.end_date) > :today, true)"
+                    "          GROUP BY l.product_id) AS per_product)"
+                ),
+                {"a": handed.account_id, "today": today},
+            )
+        ).one()
+    assert first_value_days is not None
+    assert context["latestHandoff"]["sla"]["timeToValueDays"] == first_value_days
     assert all(contract["status"] == "ACTIVE" for contract in context["activeContracts"])
     for group in context["contactsByRole"]:
         assert all(contact["role"] == group["role"] for contact in group["contacts"])
     assert [goal["outcome"] for goal in context["goals"]] == [g["outcome"] for g in context["latestHandoff"]["goals"]]
     assert any(item["title"].startswith("Drive to success criterion") for item in context["openActionItems"])
     assert all(item["status"] in ("OPEN", "IN_PROGRESS") for item in context["openActionItems"])
-    assert context["usage"]["licensedSeats"] >= 0
+    assert context["usage"]["licensedSeats"] == seats  # the most seats of any product on an active line today
     times = [entry["occurredAt"] for entry in context["recentTimeline"]]
     assert times == sorted(times, reverse=True)
     assert len(times) == 10

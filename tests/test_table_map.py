@@ -2,6 +2,7 @@
 queries fill, and with the database: every expression in it runs, and derived columns give the API's answers."""
 
 import datetime as dt
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from service.audit.queries import AuditRow
 from service.contacts.queries import ContactRow
 from service.contracts.queries import ContractRow, LineRow
 from service.goals.queries import GoalRow, ProgressRow
+from service.graphql.relay import encode_global_id
 from service.graphql.schema import schema
 from service.handoffs.queries import HandoffEventRow, HandoffRow
 from service.health_scores.alerts import AlertRow
@@ -23,9 +25,10 @@ from service.health_scores.queries import HealthScoreRow
 from service.health_scores.scorecards import ScorecardRow
 from service.sources.queries import AccountSourceRow, UnmatchedRow
 from service.surveys.queries import SurveyRow
-from service.table_map import TICKET, TYPE_MAPS, VALUE_TYPES, TypeMap
+from service.table_map import TICKET, TYPE_MAPS, VALUE_TYPES
 from service.tickets.queries import TicketRow
 from service.timeline.queries import TimelineRow
+from tests.compiled_portfolio import seed_portfolio
 from tests.graphql_client import gql
 from tests.ingesting import ingest, statuses
 
@@ -90,14 +93,51 @@ def test_mapped_columns_are_carried_by_the_row_the_queries_fill(type_name: str) 
             assert column.name in slots, f"{type_name}: {column.name} is mapped but not fetched"
 
 
-@pytest.mark.parametrize("type_name", sorted(TYPE_MAPS))
-async def test_every_mapped_expression_runs(engine: AsyncEngine, type_name: str) -> None:
-    type_map: TypeMap = TYPE_MAPS[type_name]
-    expressions = [type_map.key, *type_map.columns.values()]
-    expressions += [value for embedded in type_map.embedded.values() for value in embedded.fields.values()]
-    labelled = [expression.label(f"c{i}") for i, expression in enumerate(expressions)]
+async def _a_row_of_every_type(client: httpx.AsyncClient, engine: AsyncEngine, admin_key: str) -> None:
+    """The demo portfolio with a health history (scores, alerts), plus what the demo does not make: a
+    scorecard, an override, a goal's progress (and the audit entries of those mutations)."""
+    await seed_portfolio(engine)
     async with engine.connect() as conn:
-        await conn.execute(sa.select(*labelled).select_from(type_map.from_clause()).limit(1))
+        account = (await conn.execute(sa.text("SELECT id FROM accounts ORDER BY name LIMIT 1"))).scalar_one()
+        goal = (await conn.execute(sa.text("SELECT id FROM goals ORDER BY id LIMIT 1"))).scalar_one()
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat()
+    mutations: list[tuple[str, dict[str, Any]]] = [
+        (
+            'mutation { createScorecard(input: {name: "mapped", config: {measures: [{key: "nps", weight: 1, '
+            'scale: {kind: LINEAR, zeroAt: -50, fullAt: 50}}], tiers: [{name: "all", touchModel: LOW}]}}) '
+            "{ __typename } }",
+            {},
+        ),
+        (
+            'mutation($a: ID!, $e: DateTime!) { overrideHealth(input: {accountId: $a, score: 50, reason: "r", '
+            "expiresAt: $e}) { __typename } }",
+            {"a": encode_global_id("Account", account), "e": later},
+        ),
+        (
+            'mutation($id: ID!) { recordGoalProgress(input: {goalId: $id, value: "1"}) { __typename } }',
+            {"id": encode_global_id("Goal", goal)},
+        ),
+    ]
+    for document, variables in mutations:
+        body = await gql(client, admin_key, document, variables)
+        assert "errors" not in body, body
+
+
+async def test_every_mapped_expression_runs_over_every_row(
+    client: httpx.AsyncClient, engine: AsyncEngine, admin_key: str
+) -> None:
+    """Each type's key, columns and embedded fields evaluated over all of its rows — none of them empty, so a
+    cast or a derivation that fails on real data fails here."""
+    await _a_row_of_every_type(client, engine, admin_key)
+    rows: dict[str, int] = {}
+    async with engine.connect() as conn:
+        for type_name, type_map in sorted(TYPE_MAPS.items()):
+            expressions = [type_map.key, *type_map.columns.values()]
+            expressions += [value for embedded in type_map.embedded.values() for value in embedded.fields.values()]
+            labelled = [expression.label(f"c{i}") for i, expression in enumerate(expressions)]
+            found = (await conn.execute(sa.select(*labelled).select_from(type_map.from_clause()))).all()
+            rows[type_name] = len(found)
+    assert [type_name for type_name, count in rows.items() if count == 0] == [], rows
 
 
 async def test_derived_ticket_columns_give_the_api_answers(
