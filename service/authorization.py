@@ -28,12 +28,14 @@ from typing import Final
 from service.api_keys.roles import Role
 from service.api_keys.service import Principal
 from service.errors import AuthenticationRequired, PermissionDenied
+from service.handoffs.workflow import CREATORS as HANDOFF_CREATORS
+from service.handoffs.workflow import STEPS as HANDOFF_STEPS
+from service.handoffs.workflow import Action as HandoffStep
 
 ADMIN: Final = frozenset({Role.ADMIN})
 READERS: Final = frozenset({Role.ADMIN, Role.CSM, Role.SALES, Role.BI})  # the customer-360 records
 ANALYSTS: Final = frozenset({Role.ADMIN, Role.CSM, Role.BI})  # BI metrics
 CS_WRITERS: Final = frozenset({Role.ADMIN, Role.CSM})  # customer-success objects
-SALES_WRITERS: Final = frozenset({Role.ADMIN, Role.SALES})  # handoff records before the CSM has them
 TOUCHPOINT_WRITERS: Final = frozenset({Role.ADMIN, Role.CSM, Role.SALES})
 INGESTERS: Final = frozenset({Role.ADMIN, Role.INGEST})
 INGEST_REVIEWERS: Final = frozenset({Role.ADMIN, Role.CSM, Role.INGEST})
@@ -78,14 +80,15 @@ MUTATIONS: Final[Mapping[str, Roles]] = {
     "createActionItem": CS_WRITERS,
     "updateActionItem": CS_WRITERS,
     "completeActionItem": CS_WRITERS,
-    "createHandoff": SALES_WRITERS,
-    "updateHandoff": SALES_WRITERS,
-    "submitHandoff": SALES_WRITERS,
-    "acceptHandoff": CS_WRITERS,
-    "returnHandoff": CS_WRITERS,
-    "recordKickoffHeld": CS_WRITERS,
-    "recordFirstValue": CS_WRITERS,
-    "cancelHandoff": TOUCHPOINT_WRITERS,
+    # The handoff workflow says who takes each step (service.handoffs.workflow); the matrix reads it there.
+    "createHandoff": HANDOFF_CREATORS,
+    "updateHandoff": HANDOFF_CREATORS,
+    "submitHandoff": HANDOFF_STEPS[HandoffStep.SUBMIT].roles,
+    "acceptHandoff": HANDOFF_STEPS[HandoffStep.ACCEPT].roles,
+    "returnHandoff": HANDOFF_STEPS[HandoffStep.RETURN].roles,
+    "recordKickoffHeld": HANDOFF_STEPS[HandoffStep.HOLD_KICKOFF].roles,
+    "recordFirstValue": HANDOFF_STEPS[HandoffStep.REACH_FIRST_VALUE].roles,
+    "cancelHandoff": HANDOFF_STEPS[HandoffStep.CANCEL].roles,
     "mergeAccounts": ADMIN,
     "addTimelineEntry": TOUCHPOINT_WRITERS,
 }

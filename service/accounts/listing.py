@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.queries import AccountRow
 from service.accounts.tables import accounts
-from service.contracts.queries import active_lines, next_renewal_dates
+from service.contracts.queries import active_lines, annual, next_renewal_dates
 from service.db_rows import row_into, text_array
 from service.health_scores.queries import latest_bands
 from service.input_bounds import outside_calendar, unusable_decimal
@@ -87,7 +87,7 @@ class ListedAccount:
 def _arr_by_account(day: dt.date, currency: str, name: str) -> sa.Subquery:
     active = active_lines(day).subquery()
     return (
-        sa.select(active.c.account_id, (sa.func.sum(active.c.mrr) * 12).label("arr"))
+        sa.select(active.c.account_id, annual(sa.func.sum(active.c.mrr)).label("arr"))
         .where(active.c.currency == currency)
         .group_by(active.c.account_id)
         .subquery(name)

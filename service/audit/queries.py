@@ -65,8 +65,3 @@ async def audit_page(
         page = page.where(sa.tuple_(a.occurred_at, a.id) < sa.tuple_(*after))
     rows = await conn.execute(page.order_by(a.occurred_at.desc(), a.id.desc()).limit(limit))
     return [row_into(AuditRow, row) for row in rows]
-
-
-async def count_entries(conn: AsyncConnection, query: AuditQuery) -> int:
-    counted = sa.select(sa.func.count()).select_from(audit_log).where(*query.conditions())
-    return int((await conn.execute(counted)).scalar_one())

@@ -142,9 +142,12 @@ def mrr_by_currency(lines: sa.Select[Any]) -> sa.Select[tuple[uuid.UUID, str, De
     )
 
 
+MONTHS_PER_YEAR = 12  # ARR = MONTHS_PER_YEAR × MRR; SQL written as text says it with this constant
+
+
 def annual(monthly: Amount) -> Amount:
     """ARR from MRR: 12 × (an amount, or a SQL expression of one)."""
-    return monthly * 12
+    return monthly * MONTHS_PER_YEAR
 
 
 async def mrr_of_accounts(

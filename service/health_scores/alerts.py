@@ -109,11 +109,6 @@ async def alerts_of_accounts(
     return grouped
 
 
-async def alert_by_id(conn: AsyncConnection, alert_id: uuid.UUID) -> AlertRow | None:
-    row = (await conn.execute(sa.select(*_COLUMNS).where(alerts.c.id == alert_id))).one_or_none()
-    return row_into(AlertRow, row) if row else None
-
-
 async def _transition(
     conn: AsyncConnection, alert_id: uuid.UUID, allowed_from: tuple[str, ...], values: dict[str, Any], verb: str
 ) -> AlertRow:

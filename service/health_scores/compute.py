@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.contracts.queries import active_lines, next_renewal_dates, seats_by_account
+from service.contracts.queries import MONTHS_PER_YEAR, active_lines, next_renewal_dates, seats_by_account
 from service.db_rows import sql_for_today
 from service.tickets.queries import OPEN_STATUSES
 
@@ -74,7 +74,7 @@ targets AS (
 scope AS (SELECT DISTINCT account_id FROM targets),
 active AS ({active}),
 seats AS ({seats}),
-arr AS (SELECT account_id, currency, sum(mrr) * 12 AS arr FROM active GROUP BY account_id, currency),
+arr AS (SELECT account_id, currency, sum(mrr) * {MONTHS_PER_YEAR} AS arr FROM active GROUP BY account_id, currency),
 renewal AS ({renewals}),
 seen AS (
   SELECT account_id, count(*) AS known_users,

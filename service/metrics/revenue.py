@@ -24,6 +24,7 @@ from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.contracts.queries import MONTHS_PER_YEAR
 from service.metrics.periods import Period
 from service.metrics.revenue_sql import CURRENCY, LINES, Grouping, active_on, fetch
 
@@ -122,7 +123,8 @@ WITH units AS (
   WHERE {CURRENCY} AND {active_on("CAST(:day AS date)")}
   GROUP BY {key}
 )
-SELECT {grouping.columns()} count(*) AS accounts, coalesce(sum(u.mrr), 0) AS mrr, coalesce(sum(u.mrr), 0) * 12 AS arr
+SELECT {grouping.columns()} count(*) AS accounts, coalesce(sum(u.mrr), 0) AS mrr,
+  coalesce(sum(u.mrr), 0) * {MONTHS_PER_YEAR} AS arr
 FROM units u {grouping.joins("u")}
 WHERE u.mrr > 0
 {grouping.group_by()}

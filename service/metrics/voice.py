@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
-from service.contracts.queries import active_lines
+from service.contracts.queries import active_lines, annual
 from service.metrics.activity import Group, group_columns, group_of, group_order
 from service.metrics.dimensions import Dimension
 from service.metrics.periods import Period
@@ -59,7 +59,7 @@ async def voice_of_customer(
     )
     active = active_lines(period.end).subquery("active")
     arr = (
-        sa.select(active.c.account_id, (sa.func.sum(active.c.mrr) * 12).label("arr"))
+        sa.select(active.c.account_id, annual(sa.func.sum(active.c.mrr)).label("arr"))
         .where(active.c.currency == currency)
         .group_by(active.c.account_id)
         .cte("arr")

@@ -22,6 +22,7 @@ from service.accounts.tables import accounts
 from service.api_keys.roles import Role
 from service.api_keys.service import Principal
 from service.contacts.tables import contacts
+from service.contracts.queries import NOT_COUNTED, annual
 from service.contracts.tables import contract_lines, contracts, products
 from service.db import in_transaction
 from service.handoffs import flows, service
@@ -77,7 +78,7 @@ async def _recent_deals(conn: AsyncConnection, count: int, today: dt.date) -> li
     """Each account's latest contract that started by today, newest first."""
     latest = (
         sa.select(contracts)
-        .where(contracts.c.status.not_in(("draft", "cancelled")), contracts.c.start_date <= today)
+        .where(contracts.c.status.not_in(NOT_COUNTED), contracts.c.start_date <= today)
         .ext(distinct_on(contracts.c.account_id))
         .order_by(contracts.c.account_id, contracts.c.start_date.desc(), contracts.c.id)
         .subquery()
@@ -143,7 +144,7 @@ def _record(deal: _Deal, rng: random.Random, closed: dt.datetime) -> dict[str, A
         "csm_owner": deal.csm_owner,
         "deal": {
             "products": list(deal.products),
-            "arr": str((deal.mrr * 12).quantize(Decimal("0.01"))),
+            "arr": str(annual(deal.mrr).quantize(Decimal("0.01"))),
             "currency": deal.currency,
             "contract_start_date": deal.start.isoformat(),
             "contract_end_date": deal.end.isoformat() if deal.end else None,

@@ -32,6 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from service.contracts.queries import NOT_COUNTED
 from service.contracts.tables import contracts
 from service.handoffs.tables import handoff_events
 from service.health_scores.tables import health_scores
@@ -75,7 +76,6 @@ ENTRY_COLUMNS = (
     "link_type",
 )
 
-NOT_LIVE = ("draft", "cancelled")  # contracts that never ran
 EXCERPT = 120  # characters of a survey comment shown in the summary
 TIMESTAMP = sa.DateTime(timezone=True)
 
@@ -135,7 +135,7 @@ k = contracts.c
 
 
 def _live(status: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
-    return status.not_in(NOT_LIVE)
+    return status.not_in(NOT_COUNTED)  # contracts that never ran
 
 
 def _renews_an_earlier_contract() -> sa.ColumnElement[bool]:
