@@ -1,4 +1,4 @@
-"""Who may call what: the one role × operation matrix of cshub (DESIGN §9), and the async check over it.
+"""Who may call what: the one role × operation matrix of cshub (docs/architecture.md#roles), and its check.
 
 Every GraphQL root field (``Query.*``, ``Mutation.*``), every nested field that needs its own rule
 (``Type.field``) and every REST route (``METHOD /path/template``) has exactly one entry here. The GraphQL

@@ -24,7 +24,7 @@ def updated_at() -> sa.Column[object]:
 
 
 def account_fk(*, nullable: bool = False) -> sa.Column[object]:
-    """``account_id``: every fact table carries it (co-location by account, DESIGN §4)."""
+    """``account_id``: every fact table carries it (co-location by account, docs/architecture.md#data-model)."""
     return sa.Column("account_id", sa.Uuid, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=nullable)
 
 

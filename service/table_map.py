@@ -1,12 +1,12 @@
-"""Where each GraphQL object type gets its data — declared once, here (DESIGN §3).
+"""Where each GraphQL object type gets its data — declared once, here (docs/architecture.md).
 
 For every type backed by a table: the table and key, each field's column (or SQL expression over the
 type's own row), each relation (join columns, one or many, paginated or not) and each computed field
 (the set-based domain query that produces it for a batch of rows, through a per-request DataLoader).
 
-Today resolvers execute this field by field with batched loaders; the map is the contract they are
-checked against (tests compare it with the schema and with the row dataclasses the queries fill), and
-what a query planner reads to compile a whole selection into one SQL statement later.
+Resolvers execute this field by field with batched loaders; the map is the contract they are checked
+against (tests compare it with the schema and with the row dataclasses the queries fill), and the compiled
+read path (``service.compiled``) reads its plain columns from it.
 """
 
 from collections.abc import Callable, Mapping

@@ -1,5 +1,5 @@
 """Revenue metrics over random contract histories (hypothesis): the SQL agrees with a straightforward Python
-implementation of DESIGN §7 written here from the definitions, and the identities BI relies on hold —
+implementation of docs/kpis.md written here from the definitions, and the identities BI relies on hold —
 NRR = GRR + expansion/start, churned ≤ cohort, movements add up and chain, groups sum back to the total.
 
 Each example inserts its history in a transaction on its own connection and rolls it back at the end.
@@ -109,7 +109,7 @@ def periods(draw: st.DrawFn) -> Period:
 groupings = st.lists(st.sampled_from(list(Dimension)), max_size=2, unique=True).map(grouping)
 
 
-# The reference: DESIGN §7 read literally, over the history's rows ---------------------------------------------
+# The reference: docs/kpis.md read literally, over the history's rows -------------------------------------------
 
 
 def active_on(deal: Deal, line: Line, day: dt.date) -> bool:

@@ -1,4 +1,4 @@
-"""Initial schema: every table of DESIGN §4 with its keys, constraints and the indexes the 360 reads need.
+"""Initial schema: the core tables (docs/architecture.md#data-model) with their keys, constraints and the 360 indexes.
 
 Revision ID: 0001_initial_schema
 Revises:

@@ -1,4 +1,4 @@
-"""The roles an API key can carry (DESIGN §9)."""
+"""The roles an API key can carry (what each may call: ``service.authorization``, docs/architecture.md#roles)."""
 
 from enum import StrEnum
 

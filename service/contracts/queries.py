@@ -1,6 +1,6 @@
 """SQL reads over contracts, their lines and products, and the revenue figures derived from lines.
 
-The active-line rule (DESIGN §7) lives in ``line_active_on``: a line counts on day d when
+The active-line rule (docs/kpis.md) lives in ``line_active_on``: a line counts on day d when
 ``start_date <= d < end_date`` (the line's own dates, else its contract's; no end: open-ended) and its
 contract is neither ``draft`` nor ``cancelled``. ``active_lines`` (MRR, ARR and licensed seats of the 360
 and the account list), the health statement and the BI metrics (``service.metrics``) all use this one
@@ -118,7 +118,7 @@ def line_end() -> sa.ColumnElement[dt.date]:
 
 
 def line_active_on(day: dt.date | sa.ColumnElement[dt.date]) -> sa.ColumnElement[bool]:
-    """The active-line rule (DESIGN §7), over ``contract_lines`` joined to ``contracts``: true when the line
+    """The active-line rule (docs/kpis.md), over ``contract_lines`` joined to ``contracts``: true when the line
     counts on ``day`` (a date, or a SQL date expression such as a bucket boundary column)."""
     end = line_end()
     return sa.and_(line_start() <= day, sa.or_(end.is_(None), end > day), contracts.c.status.not_in(NOT_COUNTED))

@@ -92,7 +92,7 @@ async def _replace_contract_lines(
                 "unit_price": line.unit_price,
                 "mrr": line.line_mrr,
                 # A line without dates runs with its contract: the line table carries effective dates,
-                # so "active on day d" is start_date <= d < end_date everywhere (DESIGN §7).
+                # so "active on day d" is start_date <= d < end_date everywhere (docs/kpis.md).
                 "start_date": line.start_date or record.start_date,
                 "end_date": line.end_date or record.end_date,
             }

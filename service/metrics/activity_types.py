@@ -93,7 +93,7 @@ class CustomerVoice:
     )
 
 
-@strawberry.type(description="NPS survey responses in the period (DESIGN §7, the same rule as `Account.nps`).")
+@strawberry.type(description="NPS survey responses in the period (the same rule as `Account.nps`; see docs/kpis.md).")
 class NpsScore:
     group: list[GroupValue] = strawberry.field(description=GROUP_DESCRIPTION)
     responses: int = strawberry.field(description="NPS responses in the period.")

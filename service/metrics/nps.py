@@ -1,4 +1,4 @@
-"""The ``nps`` metric: NPS survey responses in a period (DESIGN §7), the same rule as ``Account.nps``.
+"""The ``nps`` metric: NPS survey responses in a period (docs/kpis.md), the same rule as ``Account.nps``.
 
 Responses of kind ``nps`` with ``from <= responded_at < to`` (UTC): promoters score 9–10, passives 7–8,
 detractors 0–6. NPS = 100 × (promoters − detractors) / responses, rounded to 2 places with halves away from zero

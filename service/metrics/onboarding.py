@@ -1,4 +1,4 @@
-"""The ``onboarding`` metric: how the handoffs of a contract-start cohort reached first value (DESIGN §7 TtV).
+"""The ``onboarding`` metric: how the handoffs of a contract-start cohort reached first value (docs/kpis.md).
 
 Cohort = handoffs whose ``contract_start_date`` is in ``[from, to)``, except CANCELLED ones (a cancelled handoff
 was never going to be onboarded; they are counted apart as ``cancelled``). Completed = cohort handoffs with a

@@ -1,4 +1,4 @@
-"""Revenue retention and ARR (DESIGN §7): one set-based statement per call, over the active-line rule.
+"""Revenue retention and ARR (docs/kpis.md): one set-based statement per call, over the active-line rule.
 
 An account's MRR on day d is the sum of the MRR of its lines active on d in the asked currency (lines in
 other currencies are not converted: they do not count). For a period [from, to):

@@ -1,4 +1,4 @@
-"""Upsell and cross-sell over a period [from, to) (DESIGN §7): where the start cohort's growth came from.
+"""Upsell and cross-sell over a period [from, to) (docs/kpis.md): where the start cohort's growth came from.
 
 Per cohort account (MRR(from) > 0 in the currency) and product p, with MRR_p(d) the MRR of the account's
 lines of p active on d:

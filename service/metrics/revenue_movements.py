@@ -1,4 +1,4 @@
-"""MRR movements per time bucket (DESIGN §7): how MRR got from each bucket's start to its end.
+"""MRR movements per time bucket (docs/kpis.md): how MRR got from each bucket's start to its end.
 
 Buckets are calendar months or quarters (UTC) intersected with [from, to) (``revenue_inputs``); a bucket's
 start MRR is MRR on its first day, its end MRR is MRR on the day after it (the next bucket's first day, or

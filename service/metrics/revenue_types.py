@@ -52,7 +52,7 @@ def _ratio(value: Decimal | None) -> float | None:
 
 
 @strawberry.type(
-    description="Revenue retention of one group over [from, to) (DESIGN §7). The start cohort is the accounts "
+    description="Revenue retention of one group over [from, to) (see docs/kpis.md). The start cohort is the accounts "
     "with MRR(from) > 0 — accounts new in the period are not in it; with PRODUCT grouping, the cohort of a "
     "product is the accounts with MRR(from) > 0 on that product's lines, each treated like an account."
 )
@@ -253,7 +253,9 @@ async def _expansion(
     return [RevenueExpansion.from_row(row, chosen, code) for row in rows]
 
 
-@strawberry.type(description="Revenue metrics (DESIGN §7): retention, ARR, MRR movements, upsell and cross-sell.")
+@strawberry.type(
+    description="Revenue metrics (see docs/kpis.md): retention, ARR, MRR movements, upsell and cross-sell."
+)
 class RevenueMetrics:
     revenue_retention: list[RevenueRetention] = strawberry.field(
         resolver=_revenue_retention,

@@ -17,7 +17,7 @@ def _dimensions() -> list[MetricDimension]:
 
 
 @strawberry.type(
-    description="BI metrics with exact definitions (see the README and DESIGN §7), each computed in one SQL "
+    description="BI metrics with exact definitions (see the README and docs/kpis.md), each computed in one SQL "
     "statement and returned with its inputs. Ratios with an empty denominator are null."
 )
 class Metrics(RevenueMetrics, ActivityMetrics):

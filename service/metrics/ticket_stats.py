@@ -1,4 +1,4 @@
-"""The ``ticketStats`` metric: support volume, speed and satisfaction in a period (DESIGN §7 ticket KPIs).
+"""The ``ticketStats`` metric: support volume, speed and satisfaction in a period (docs/kpis.md, tickets).
 
 - opened: tickets with ``from <= opened_at < to``; solved: tickets with ``from <= solved_at < to`` (UTC).
 - median first-response hours: over tickets opened in the period that have a first response (whenever it came),

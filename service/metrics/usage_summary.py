@@ -3,9 +3,9 @@
 - active accounts: accounts with at least one event in ``[from, to)`` (``usage_daily``); events: their sum.
 - active users: distinct users seen in the period (``usage_daily_users``; a user belongs to one account).
 - mean daily active users: Σ over the period's days of that day's distinct users / days in the period (days
-  without usage count as 0). Stickiness = mean daily active users / active users: for a one-month period DESIGN's
+  without usage count as 0). Stickiness = mean daily active users / active users: for a one-month period it is
   DAU/MAU; null when nobody was active.
-- license utilization (DESIGN §7, as ``Account.licenseUtilization`` and the health measure): per account, distinct
+- license utilization (docs/kpis.md, as ``Account.licenseUtilization`` and the health measure): per account, distinct
   users active in the 30 days ending with the period's last day (``[to − 30, to)``) / seats licensed on active
   lines on that last day, ``to − 1`` (the single rules, ``contracts.queries.active_lines`` and
   ``seats_by_account``), averaged over the accounts that have seats that day; null when none has. The users come
