@@ -82,7 +82,7 @@ async def _event(
             actor=by.actor,
             actor_role=by.role.value,
             from_state=row.state if row else None,
-            to_state=to.name,
+            to_state=to.value,
             comment=comment,
             occurred_at=now,
         )
@@ -110,7 +110,7 @@ async def create_handoff(
         sa.insert(handoffs)
         .values(
             account_id=account_id,
-            state=State.DRAFT.name,
+            state=State.DRAFT.value,
             version=1,
             created_by=by.actor,
             created_by_key_id=by.key_id,
@@ -152,7 +152,7 @@ async def update_handoff(
 ) -> HandoffRow:
     """Replace the groups in ``changes`` (group name → its new value; other groups stay as they are)."""
     row = await _locked(conn, handoff_id)
-    workflow.check_edit(workflow.state_of(row.state), by.role, own=row.created_by_key_id == by.key_id)
+    workflow.check_edit(State(row.state), by.role, own=row.created_by_key_id == by.key_id)
     _check_version(row, expected_version)
     document = record_of(row).model_dump(mode="json") | dict(changes)
     record = validated(document)
@@ -179,10 +179,10 @@ async def transition(
 ) -> HandoffRow:
     """Take one workflow step; the refusal says why (role, state, version, missing fields, comment)."""
     row = await _locked(conn, handoff_id)
-    step = workflow.check_step(action, workflow.state_of(row.state), by.role, own=row.created_by_key_id == by.key_id)
+    step = workflow.check_step(action, State(row.state), by.role, own=row.created_by_key_id == by.key_id)
     _check_version(row, expected_version)
     note = _comment(comment)
-    values: dict[str, Any] = {"state": step.target.name, "version": h.version + 1, "updated_at": now}
+    values: dict[str, Any] = {"state": step.target.value, "version": h.version + 1, "updated_at": now}
     if action is Action.SUBMIT:
         missing = missing_for_submit(record_of(row))
         if missing:

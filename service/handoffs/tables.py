@@ -16,7 +16,7 @@ from service.db_columns import (
 from service.db_metadata import metadata
 from service.handoffs.workflow import State
 
-HANDOFF_STATES = tuple(state.name for state in State)
+HANDOFF_STATES = tuple(state.value for state in State)
 ACTOR_ROLES = tuple(role.value for role in Role)
 
 handoffs = sa.Table(

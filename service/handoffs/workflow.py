@@ -18,10 +18,16 @@ from enum import StrEnum
 
 from service.api_keys.roles import Role
 from service.errors import IllegalTransition, PermissionDenied
-from service.handoffs.enums import HandoffState
 
-State = HandoffState  # the seven states, declared once (with what each means) in service.handoffs.enums;
-# stored by name
+
+class State(StrEnum):
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    ACCEPTED = "ACCEPTED"
+    RETURNED = "RETURNED"
+    KICKOFF_HELD = "KICKOFF_HELD"
+    FIRST_VALUE_REACHED = "FIRST_VALUE_REACHED"
+    CANCELLED = "CANCELLED"
 
 
 class Action(StrEnum):
@@ -31,11 +37,6 @@ class Action(StrEnum):
     HOLD_KICKOFF = "hold_kickoff"
     REACH_FIRST_VALUE = "reach_first_value"
     CANCEL = "cancel"
-
-
-def state_of(stored: str) -> State:
-    """The state a handoff row stores (by name)."""
-    return HandoffState[stored]
 
 
 TERMINAL = frozenset({State.FIRST_VALUE_REACHED, State.CANCELLED})
@@ -87,7 +88,7 @@ def check_edit(state: State, role: Role, *, own: bool) -> None:
         raise PermissionDenied("sales keys edit only the handoffs they created")
     if state not in EDITABLE:
         raise IllegalTransition(
-            f"the handoff is {state.name}; it can be edited only while DRAFT or RETURNED", current_state=state.name
+            f"the handoff is {state.value}; it can be edited only while DRAFT or RETURNED", current_state=state.value
         )
 
 
@@ -104,9 +105,9 @@ def check_step(action: Action, state: State, role: Role, *, own: bool) -> Step:
     if role is Role.SALES and action is Action.CANCEL and state not in EDITABLE:
         raise PermissionDenied("sales keys cancel only their drafts (DRAFT or RETURNED); ask the CSM or an admin")
     if state not in step.sources:
-        sources = ", ".join(sorted(source.name for source in step.sources))
+        sources = ", ".join(sorted(source.value for source in step.sources))
         raise IllegalTransition(
-            f"cannot {action.value.replace('_', ' ')}: the handoff is {state.name}; this step needs {sources}",
-            current_state=state.name,
+            f"cannot {action.value.replace('_', ' ')}: the handoff is {state.value}; this step needs {sources}",
+            current_state=state.value,
         )
     return step

@@ -40,7 +40,7 @@ class OnboardingFigures:
 async def onboarding(conn: AsyncConnection, period: Period, dimensions: Sequence[Dimension]) -> list[OnboardingFigures]:
     h = handoffs.c
     keys = group_columns(dimensions)
-    kept = h.state != State.CANCELLED.name
+    kept = h.state != State.CANCELLED.value
     time_to_value = sa.case((kept, SLA_EXPRESSIONS["time_to_value_days"]))
     started = accounts.outerjoin(
         handoffs, sa.and_(h.account_id == accounts.c.id, period.holds_day(h.contract_start_date))
