@@ -24,7 +24,7 @@ from service.accounts.tables import accounts
 from service.api_keys import service as api_keys
 from service.api_keys.roles import Role
 from service.app import create_app
-from service.embedded_db import EmbeddedPostgres
+from service.db.embedded import EmbeddedPostgres
 from service.settings import LogLevel, Settings
 from tests.conftest import LifespanApp
 from tests.databases import scratch_database

@@ -7,7 +7,7 @@ the month a year ago, first of this month)), grouped by SEGMENT, in USD.
 Variants. *graphql*: the query POSTed over HTTP to a ``cshub serve`` process (one worker, default settings)
 with a BI key; the time is the request's round trip, JSON included. *sql*: the very statement the service runs
 (``service.metrics.revenue.retention_sql``, ``revenue_movements.movements_sql``), sent by asyncpg on its own
-connection (with jit off for the session, as the service runs every session: service.db). Before timing,
+connection (with jit off for the session, as the service runs every session: service.db.pool). Before timing,
 both answers are compared row by row (any difference stops the bench). Each variant is warmed up once, then
 the variants alternate for ``--runs`` runs; the bench prints the median and minimum of each, and the ratio of
 the medians.

@@ -6,7 +6,7 @@ from service.api_keys.tables import api_keys
 from service.audit.tables import audit_log
 from service.contacts.tables import contacts
 from service.contracts.tables import contract_lines, contracts, products
-from service.db_metadata import metadata
+from service.db.metadata import metadata
 from service.goals.tables import goal_progress, goals
 from service.handoffs.tables import handoff_events, handoffs
 from service.health_scores.tables import alerts, health_overrides, health_scores, manual_scores, scorecards

@@ -19,8 +19,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from service import migrate
-from service.db import check_connection, create_engine, database_errors
-from service.embedded_db import EmbeddedPostgres
+from service.db.embedded import EmbeddedPostgres
+from service.db.pool import check_connection, create_engine, database_errors
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotFound
 from service.graphql.schema import schema
 from service.graphql.view import ALLOWED_METHODS as GRAPHQL_ALLOWED_METHODS

@@ -23,7 +23,7 @@ from service.api_keys import service as api_keys
 from service.api_keys.queries import ApiKeyRow
 from service.api_keys.roles import Role
 from service.audit.keys import KeyChange, audited_key_change
-from service.database_session import attached_database, engine_for
+from service.db.attached import attached_database, engine_for
 from service.errors import ConfigurationError, CshubError
 from service.ingest.service import ENTITIES as INGEST_ENTITIES
 from service.ingest.shared_domains import shared_domains

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import migrate
 from service.accounts.tables import accounts
-from service.database_session import engine_for
-from service.db import database_errors, describe_url
-from service.demo_data import demo_admin_key
+from service.db.attached import engine_for
+from service.db.pool import database_errors, describe_url
 from service.health_scores.scorecards import ensure_default
 from service.health_scores.service import recompute_health
+from service.seed.demo_key import demo_admin_key
 from service.seed.loader import DEMO_SEED, seed_demo
 from service.settings import Settings, is_loopback
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from service.db import in_transaction
+from service.db.pool import in_transaction
 from service.health_scores.compute import Recomputed
 from service.health_scores.service import recompute_health
 from service.seed.loader import seed_demo

@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 from service.api_keys import service as api_keys
 from service.api_keys.roles import Role
 from service.app import create_app
-from service.embedded_db import EmbeddedPostgres
+from service.db.embedded import EmbeddedPostgres
 from service.settings import Settings
 from tests.databases import assert_no_sequences, empty_all_tables, external_server_url, scratch_database
 

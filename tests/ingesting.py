@@ -5,7 +5,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from service.db import in_transaction
+from service.db.pool import in_transaction
 from service.ingest.results import BatchResult
 from service.ingest.service import ingest_batch
 

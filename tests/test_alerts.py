@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from service.db import in_transaction
+from service.db.pool import in_transaction
 from service.errors import Conflict
 from service.health_scores.alerts import AlertQuery, acknowledge_alert, alert_page, resolve_alert
 from service.health_scores.compute import Recomputed

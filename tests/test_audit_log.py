@@ -19,7 +19,7 @@ from service.audit import queries as audit_queries
 from service.audit.queries import AuditRow
 from service.audit.tables import audit_log
 from service.cli import main
-from service.db_rows import row_into
+from service.db.rows import row_into
 from service.goals.tables import goals
 from service.graphql.relay import encode_global_id
 from service.handoffs.tables import handoffs

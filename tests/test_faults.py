@@ -17,7 +17,7 @@ import pytest_asyncio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from service.db import RequestReads, create_engine
+from service.db.pool import RequestReads, create_engine
 from service.errors import QueryTimeout
 from service.settings import Settings
 from tests.app_client import app_client
@@ -156,7 +156,7 @@ async def test_migrations_and_the_health_recompute_are_not_bound_by_the_statemen
 ) -> None:
     engine = create_engine(database_url, Settings(database_url=database_url), statement_timeout_seconds=0.1)
     try:
-        from service.db import without_statement_timeout
+        from service.db.pool import without_statement_timeout
 
         async with engine.begin() as conn:
             await without_statement_timeout(conn)

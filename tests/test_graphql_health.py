@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.api_keys.roles import Role
-from service.db import in_transaction
+from service.db.pool import in_transaction
 from service.health_scores.service import recompute_health
 from tests.conftest import make_key
 from tests.graphql_client import gql

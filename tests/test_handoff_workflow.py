@@ -14,7 +14,7 @@ from service.api_keys.roles import Role
 from service.api_keys.service import Principal
 from service.errors import IllegalTransition, IncompleteRecord, InvalidInput, PermissionDenied, VersionConflict
 from service.goals.tables import goals
-from service.handoffs import flows, queries, service
+from service.handoffs import acceptance, queries, service
 from service.handoffs.queries import HandoffFilter
 from service.handoffs.tables import handoff_events, handoffs
 from service.handoffs.workflow import Action
@@ -213,7 +213,7 @@ async def test_concurrent_accepts_accept_once_and_plan_once(engine: AsyncEngine)
     async def accept(csm_name: str) -> str:
         try:
             async with engine.begin() as conn:
-                await flows.accept_handoff(conn, row.id, by=principal(Role.CSM, csm_name), now=T0)
+                await acceptance.accept_handoff(conn, row.id, by=principal(Role.CSM, csm_name), now=T0)
             return "accepted"
         except IllegalTransition as error:
             return error.current_state
@@ -228,7 +228,7 @@ async def test_accepting_turns_goals_into_the_success_plan_and_action_items(engi
     row = await create(engine, sales)
     async with engine.begin() as conn:
         await service.transition(conn, row.id, Action.SUBMIT, by=sales, now=T0)
-        await flows.accept_handoff(conn, row.id, by=csm, now=T0)
+        await acceptance.accept_handoff(conn, row.id, by=csm, now=T0)
     async with engine.connect() as conn:
         planned = (
             await conn.execute(sa.select(goals).where(goals.c.account_id == row.account_id).order_by(goals.c.outcome))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from service.db import in_transaction
+from service.db.pool import in_transaction
 from service.health_scores.compute import Recomputed
 from service.health_scores.scorecards import create_scorecard, update_scorecard
 from service.health_scores.service import recompute_health

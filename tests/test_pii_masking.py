@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.api_keys.roles import Role
 from service.authorization import QUERIES
 from service.contacts.types import Contact
-from service.db import in_transaction
+from service.db.pool import in_transaction
 from service.goals.tables import goals
 from service.graphql.pii import MASK, Masked, check_classified, classified_fields, mask_by_class
 from service.graphql.relay import encode_global_id

@@ -5,7 +5,7 @@ import asyncio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.db import RequestReads
+from service.db.pool import RequestReads
 from service.settings import Settings
 
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from service.db import in_transaction
+from service.db.pool import in_transaction
 from service.errors import Conflict, InvalidInput, NotFound
 from service.health_scores.config import DEFAULT_CONFIG
 from service.health_scores.scorecards import (

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.accounts.queries import AccountRow
 from service.accounts.tables import accounts
 from service.contracts.queries import active_lines, annual, next_renewal_dates
-from service.db_rows import row_into, text_array
+from service.db.rows import row_into, text_array
 from service.health_scores.queries import latest_bands
 from service.input_bounds import outside_calendar, unusable_decimal
 

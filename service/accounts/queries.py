@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
-from service.db_rows import uuid_array
+from service.db.rows import uuid_array
 from service.sources.tables import source_links
 
 

@@ -1,8 +1,8 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from service.db_columns import created_at, one_of, updated_at, uuid_pk
-from service.db_metadata import metadata
+from service.db.columns import created_at, one_of, updated_at, uuid_pk
+from service.db.metadata import metadata
 
 SEGMENTS = ("enterprise", "mid_market", "smb", "startup")
 LIFECYCLE_STAGES = ("prospect", "onboarding", "adoption", "expansion", "renewal", "churned")

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
 from service.action_items.tables import action_items
-from service.db_rows import row_into, text_array, uuid_array
+from service.db.rows import row_into, text_array, uuid_array
 from service.goals.queries import in_given_order
 from service.goals.tables import goals
 from service.handoffs.tables import handoffs

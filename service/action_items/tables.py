@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 
-from service.db_columns import account_fk, created_at, one_of, updated_at, uuid_pk
-from service.db_metadata import metadata
+from service.db.columns import account_fk, created_at, one_of, updated_at, uuid_pk
+from service.db.metadata import metadata
 
 ACTION_THEMES = ("effortless", "onboarding", "adoption", "voc", "time_to_value")
 ACTION_STATUSES = ("open", "in_progress", "done", "cancelled")

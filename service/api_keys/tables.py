@@ -2,8 +2,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from service.api_keys.roles import Role
-from service.db_columns import created_at, one_of, uuid_pk
-from service.db_metadata import metadata
+from service.db.columns import created_at, one_of, uuid_pk
+from service.db.metadata import metadata
 
 api_keys = sa.Table(
     "api_keys",

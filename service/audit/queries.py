@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.audit.tables import audit_log
-from service.db_rows import row_into
+from service.db.rows import row_into
 
 a = audit_log.c
 

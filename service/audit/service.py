@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.api_keys.service import Principal
 from service.audit import queries
-from service.db import in_transaction
+from service.db.pool import in_transaction
 from service.errors import CshubError
 
 logger = logging.getLogger("cshub.audit")

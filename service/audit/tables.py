@@ -1,8 +1,8 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from service.db_columns import one_of, uuid_pk
-from service.db_metadata import metadata
+from service.db.columns import one_of, uuid_pk
+from service.db.metadata import metadata
 
 AUDIT_OUTCOMES = ("ok", "refused", "failed")
 

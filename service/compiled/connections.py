@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from service.compiled import json_sql
 from service.compiled.planner import Call, NotCompiled, Row
-from service.db_paging import PageRequest, after_condition, newest_first
+from service.db.paging import PageRequest, after_condition, newest_first
 
 POSITION = "position"
 
@@ -100,7 +100,7 @@ def account_page(
     where: Sequence[sa.ColumnElement[bool]],
     count: bool = True,
 ) -> Page:
-    """A per-account keyset page, newest first (``service.db_paging``), of the account row's ``table`` rows
+    """A per-account keyset page, newest first (``service.db.paging``), of the account row's ``table`` rows
     meeting ``where`` (written over ``table``): a ``table_page`` correlated to the account row."""
     mine = [table.c.account_id == call.row.c("id"), *where]
     found = table_page(

@@ -22,7 +22,7 @@ from service.compiled.declare import column, many, mapped_columns, one
 from service.compiled.planner import Call, FieldSql, ObjectSql, Row, refused_by_resolver
 from service.contacts.tables import contacts
 from service.contracts.tables import contracts
-from service.db_paging import after_condition
+from service.db.paging import after_condition
 from service.handoffs.queries import EVENT_ORDER, HANDOFF_ORDER, SLA_EXPRESSIONS, conditions
 from service.handoffs.record import (
     DEAL_COLUMNS,

@@ -18,7 +18,7 @@ from service.compiled import json_sql
 from service.compiled.connections import POSITION, Page, connection
 from service.compiled.declare import mapped_columns
 from service.compiled.planner import Call, ObjectSql, Row, refused_by_resolver
-from service.db_paging import UNPAGED, PageRequest, newest_first
+from service.db.paging import UNPAGED, PageRequest, newest_first
 from service.graphql.relay import decode_time_cursor, page_size
 from service.table_map import TIMELINE_EVENT
 from service.timeline.queries import ALL_ENTRIES, TimelineQuery, entries_over, page_of, selected

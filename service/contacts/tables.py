@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 
-from service.db_columns import account_fk, created_at, one_of, updated_at, uuid_pk
-from service.db_metadata import metadata
+from service.db.columns import account_fk, created_at, one_of, updated_at, uuid_pk
+from service.db.metadata import metadata
 
 CONTACT_ROLES = ("decision_maker", "economic_buyer", "champion", "admin", "user", "billing", "technical", "other")
 

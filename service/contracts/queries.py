@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.contracts.tables import contract_lines, contracts, products
-from service.db_rows import text_array, uuid_array
+from service.db.rows import text_array, uuid_array
 
 NOT_COUNTED = ("draft", "cancelled")
 Amount = TypeVar("Amount", Decimal, sa.ColumnElement[Decimal])

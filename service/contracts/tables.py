@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 
-from service.db_columns import (
+from service.db.columns import (
     MONEY,
     account_fk,
     created_at,
@@ -11,7 +11,7 @@ from service.db_columns import (
     updated_at,
     uuid_pk,
 )
-from service.db_metadata import metadata
+from service.db.metadata import metadata
 
 CONTRACT_STATUSES = ("draft", "active", "ended", "cancelled")
 

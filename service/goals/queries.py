@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
-from service.db_rows import row_into, text_array, uuid_array
+from service.db.rows import row_into, text_array, uuid_array
 from service.goals.tables import goal_progress, goals
 from service.handoffs.tables import handoffs
 

@@ -13,7 +13,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
-from service.db import RequestReads
+from service.db.pool import RequestReads
 
 A = TypeVar("A", bound=Hashable)
 K = TypeVar("K")

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.api_keys.service import Principal
 from service.audit.service import current_write
-from service.db import database_errors, in_transaction
+from service.db.pool import database_errors, in_transaction
 from service.graphql.loaders import Loaders
 from service.settings import Settings
 

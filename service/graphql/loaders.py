@@ -22,7 +22,7 @@ from service.contacts import queries as contact_queries
 from service.contacts.queries import ContactRow
 from service.contracts import queries as contract_queries
 from service.contracts.queries import ContractRow, LineRow
-from service.db import RequestReads
+from service.db.pool import RequestReads
 from service.goals import queries as goal_queries
 from service.goals.queries import GoalRow, ProgressRow
 from service.graphql.batching import ShieldedLoader, keyed_loader

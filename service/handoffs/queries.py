@@ -19,8 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_paging import PageRequest, after_condition, newest_first
-from service.db_rows import median, row_into, text_array, uuid_array
+from service.db.paging import PageRequest, after_condition, newest_first
+from service.db.rows import median, row_into, text_array, uuid_array
 from service.handoffs.tables import handoff_events, handoffs
 
 h = handoffs.c

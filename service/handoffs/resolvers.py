@@ -13,7 +13,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.api_keys.service import Principal
-from service.db_paging import PageRequest
+from service.db.paging import PageRequest
 from service.errors import CshubError, InvalidInput, PermissionDenied
 from service.graphql.context import Context
 from service.graphql.permissions import caller
@@ -25,7 +25,7 @@ from service.graphql.relay import (
     page_size,
     paged,
 )
-from service.handoffs import flows, queries, service
+from service.handoffs import acceptance, queries, service
 from service.handoffs.enums import HandoffState
 from service.handoffs.inputs import HandoffInput, changes_of
 from service.handoffs.queries import HandoffFilter, HandoffRow
@@ -211,7 +211,7 @@ async def _step(
     async def work(conn: AsyncConnection, by: Principal) -> HandoffRow:
         handoff_id = decode_typed_id(id, HANDOFF_TYPE_NAME)
         if action is Action.ACCEPT:
-            return await flows.accept_handoff(
+            return await acceptance.accept_handoff(
                 conn, handoff_id, by=by, now=now, comment=comment, expected_version=expected_version
             )
         return await service.transition(

@@ -2,7 +2,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from service.api_keys.roles import Role
-from service.db_columns import (
+from service.db.columns import (
     MONEY,
     account_fk,
     created_at,
@@ -13,7 +13,7 @@ from service.db_columns import (
     updated_at,
     uuid_pk,
 )
-from service.db_metadata import metadata
+from service.db.metadata import metadata
 from service.handoffs.workflow import State
 
 HANDOFF_STATES = tuple(state.value for state in State)

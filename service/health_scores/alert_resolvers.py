@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_paging import PageRequest
+from service.db.paging import PageRequest
 from service.errors import CshubError
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError

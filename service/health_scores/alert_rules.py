@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.contracts.queries import next_renewal_dates
-from service.db_rows import sql_for_today
+from service.db.rows import sql_for_today
 
 
 @dataclass(frozen=True, slots=True)

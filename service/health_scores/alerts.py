@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_paging import PageRequest, after_condition, newest_first
-from service.db_rows import row_into, text_array, uuid_array
+from service.db.paging import PageRequest, after_condition, newest_first
+from service.db.rows import row_into, text_array, uuid_array
 from service.errors import Conflict, InvalidInput, NotFound
 from service.health_scores.tables import alerts
 

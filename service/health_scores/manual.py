@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
-from service.db_rows import row_into
+from service.db.rows import row_into
 from service.errors import InvalidInput, NotFound
 from service.health_scores.tables import manual_scores
 

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
-from service.db_rows import row_into, uuid_array
+from service.db.rows import row_into, uuid_array
 from service.errors import Conflict, InvalidInput, NotFound
 from service.health_scores.tables import health_overrides
 

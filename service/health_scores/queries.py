@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_rows import row_into, uuid_array
+from service.db.rows import row_into, uuid_array
 from service.health_scores.tables import health_scores, scorecards
 
 

@@ -16,7 +16,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.db import without_statement_timeout
+from service.db.pool import without_statement_timeout
 from service.health_scores.alert_rules import AlertThresholds
 from service.health_scores.service import recompute_health
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from service import migrate
-from service.db import database_errors, unavailable
+from service.db.pool import database_errors, unavailable
 from service.errors import DatabaseUnavailable, SchemaNotReady
 from service.http.problems import problem_response
 

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from service import json_input
 from service.api_keys.service import MAX_SOURCE_LENGTH, Principal
 from service.audit.service import AuditedWrite, Outcome, Who, outcome_of
-from service.db import database_errors, in_transaction
+from service.db.pool import database_errors, in_transaction
 from service.errors import (
     BadRequest,
     CshubError,

@@ -25,7 +25,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api_keys import service as api_keys
-from service.db import database_errors
+from service.db.pool import database_errors
 from service.errors import AuthenticationRequired, CshubError, PayloadTooLarge, RateLimited
 from service.http.problems import GRAPHQL_PATH, error_response
 from service.rate_limits import policy as rate_limits

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service import json_input
 from service.audit.service import CLI
-from service.db import in_transaction
+from service.db.pool import in_transaction
 from service.errors import InvalidInput
 from service.ingest.results import BatchResult, Status
 from service.ingest.service import ENTITIES, ingest_audited

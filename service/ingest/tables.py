@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from service.db_metadata import metadata
+from service.db.metadata import metadata
 
 # Idempotency-Key replays: the first response for (API key, Idempotency-Key), with a hash of the
 # request it answered so the same key with a different body is refused.

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
-from service.db_rows import median
+from service.db.rows import median
 from service.handoffs.queries import SLA_EXPRESSIONS
 from service.handoffs.tables import handoffs
 from service.handoffs.workflow import State

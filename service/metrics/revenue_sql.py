@@ -99,5 +99,5 @@ def grouping(dimensions: Sequence[Dimension]) -> Grouping:
 
 
 async def fetch(conn: AsyncConnection, sql: str, parameters: Mapping[str, Any]) -> Sequence[sa.Row[Any]]:
-    """Run one metric statement and return its rows (sessions run without JIT: see ``service.db``)."""
+    """Run one metric statement and return its rows (sessions run without JIT: see ``service.db.pool``)."""
     return (await conn.execute(sa.text(sql), parameters)).all()

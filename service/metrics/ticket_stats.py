@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
-from service.db_rows import median
+from service.db.rows import median
 from service.metrics.activity import Group, as_float, group_columns, group_of, group_order, hours
 from service.metrics.dimensions import Dimension
 from service.metrics.periods import Period

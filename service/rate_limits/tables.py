@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 
-from service.db_metadata import metadata
+from service.db.metadata import metadata
 
 rate_limit_buckets = sa.Table(
     "rate_limit_buckets",

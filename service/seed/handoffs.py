@@ -24,8 +24,8 @@ from service.api_keys.service import Principal
 from service.contacts.tables import contacts
 from service.contracts.queries import NOT_COUNTED, annual
 from service.contracts.tables import contract_lines, contracts, products
-from service.db import in_transaction
-from service.handoffs import flows, service
+from service.db.pool import in_transaction
+from service.handoffs import acceptance, service
 from service.handoffs.tables import handoffs
 from service.handoffs.workflow import Action
 
@@ -225,7 +225,7 @@ async def seed_handoffs(engine: AsyncEngine, *, seed: int, today: dt.date) -> Co
             for action, delay in zip(_actions(state), delays, strict=True):
                 at += delay
                 if action is Action.ACCEPT:
-                    await flows.accept_handoff(conn, row.id, by=_CSM, now=at)
+                    await acceptance.accept_handoff(conn, row.id, by=_CSM, now=at)
                 elif action is Action.REACH_FIRST_VALUE:
                     at = max(at, dt.datetime.combine(first_value, dt.time(0), tzinfo=dt.UTC))
                     await service.transition(conn, row.id, action, by=_CSM, now=at, first_value_on=first_value)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from service.db import in_transaction
+from service.db.pool import in_transaction
 from service.ingest.results import BatchResult
 from service.ingest.service import ingest_batch
 from service.seed.generator import Batch, generate_demo

@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_paging import PageRequest, counts_per_account, pages_per_account
-from service.db_rows import row_into, text_array, uuid_array
+from service.db.paging import PageRequest, counts_per_account, pages_per_account
+from service.db.rows import row_into, text_array, uuid_array
 from service.surveys.tables import survey_responses
 
 

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from service.db_paging import PageRequest
+from service.db.paging import PageRequest
 from service.errors import InvalidInput
 from service.graphql.context import Context
 from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_cursor, page_size, paged

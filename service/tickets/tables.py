@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 
-from service.db_columns import account_fk, created_at, not_before, one_of, updated_at, uuid_pk
-from service.db_metadata import metadata
+from service.db.columns import account_fk, created_at, not_before, one_of, updated_at, uuid_pk
+from service.db.metadata import metadata
 
 TICKET_STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")

@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from service.db_paging import UNPAGED
+from service.db.paging import UNPAGED
 from service.graphql.context import Context
 from service.graphql.relay import Node, PageInfo, encode_cursor, encode_global_id
 from service.tickets.queries import TicketQuery, TicketRow

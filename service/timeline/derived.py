@@ -131,7 +131,7 @@ def _of(account_id: sa.ColumnElement[Any], ids: Ids) -> sa.ColumnElement[bool]:
     return sa.true() if ids is None else account_id == sa.any_(ids)
 
 
-k = contracts.c
+contract = contracts.c
 
 
 def _live(status: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
@@ -141,9 +141,9 @@ def _live(status: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
 def _renews_an_earlier_contract() -> sa.ColumnElement[bool]:
     earlier = contracts.alias("earlier")
     return sa.exists().where(
-        earlier.c.account_id == k.account_id,
-        earlier.c.end_date == k.start_date,
-        earlier.c.id != k.id,
+        earlier.c.account_id == contract.account_id,
+        earlier.c.end_date == contract.start_date,
+        earlier.c.id != contract.id,
         _live(earlier.c.status),
     )
 
@@ -151,64 +151,86 @@ def _renews_an_earlier_contract() -> sa.ColumnElement[bool]:
 def _renewed_by_a_later_contract() -> sa.ColumnElement[bool]:
     later = contracts.alias("later")
     return sa.exists().where(
-        later.c.account_id == k.account_id, later.c.start_date == k.end_date, later.c.id != k.id, _live(later.c.status)
+        later.c.account_id == contract.account_id,
+        later.c.start_date == contract.end_date,
+        later.c.id != contract.id,
+        _live(later.c.status),
     )
 
 
 def _runs_until() -> sa.ColumnElement[str]:
-    return sa.case((k.end_date.is_(None), text(" (no end date)")), else_=text(" (ends ") + iso_day(k.end_date) + ")")
+    return sa.case(
+        (contract.end_date.is_(None), text(" (no end date)")), else_=text(" (ends ") + iso_day(contract.end_date) + ")"
+    )
 
 
 def contract_started(ids: Ids, today: sa.ColumnElement[Any]) -> sa.Select[Any]:
     started = entry(
-        origin=CONTRACT, kind=CONTRACT_STARTED, row_id=k.id, account_id=k.account_id,
-        occurred_at=midnight_utc(k.start_date), summary=text("Contract started") + _runs_until(), link_type="contract",
+        origin=CONTRACT, kind=CONTRACT_STARTED, row_id=contract.id, account_id=contract.account_id,
+        occurred_at=midnight_utc(contract.start_date), summary=text("Contract started") + _runs_until(),
+        link_type="contract",
     )  # fmt: skip
-    return started.where(_of(k.account_id, ids), _live(k.status), k.start_date <= today, ~_renews_an_earlier_contract())
+    return started.where(
+        _of(contract.account_id, ids),
+        _live(contract.status),
+        contract.start_date <= today,
+        ~_renews_an_earlier_contract(),
+    )
 
 
 def contract_renewed(ids: Ids, today: sa.ColumnElement[Any]) -> sa.Select[Any]:
     renewed = entry(
-        origin=CONTRACT, kind=CONTRACT_RENEWED, row_id=k.id, account_id=k.account_id,
-        occurred_at=midnight_utc(k.start_date), summary=text("Contract renewed") + _runs_until(), link_type="contract",
+        origin=CONTRACT, kind=CONTRACT_RENEWED, row_id=contract.id, account_id=contract.account_id,
+        occurred_at=midnight_utc(contract.start_date), summary=text("Contract renewed") + _runs_until(),
+        link_type="contract",
     )  # fmt: skip
-    return renewed.where(_of(k.account_id, ids), _live(k.status), k.start_date <= today, _renews_an_earlier_contract())
+    return renewed.where(
+        _of(contract.account_id, ids),
+        _live(contract.status),
+        contract.start_date <= today,
+        _renews_an_earlier_contract(),
+    )
 
 
 def contract_ended(ids: Ids, today: sa.ColumnElement[Any]) -> sa.Select[Any]:
-    summary = text("Contract ended (started ") + iso_day(k.start_date) + ")"
+    summary = text("Contract ended (started ") + iso_day(contract.start_date) + ")"
     ended = entry(
-        origin=CONTRACT, kind=CONTRACT_ENDED, row_id=k.id, account_id=k.account_id,
-        occurred_at=midnight_utc(k.end_date), summary=summary, link_type="contract",
+        origin=CONTRACT, kind=CONTRACT_ENDED, row_id=contract.id, account_id=contract.account_id,
+        occurred_at=midnight_utc(contract.end_date), summary=summary, link_type="contract",
     )  # fmt: skip
-    return ended.where(_of(k.account_id, ids), _live(k.status), k.end_date <= today, ~_renewed_by_a_later_contract())
+    return ended.where(
+        _of(contract.account_id, ids),
+        _live(contract.status),
+        contract.end_date <= today,
+        ~_renewed_by_a_later_contract(),
+    )
 
 
-t = tickets.c
+ticket = tickets.c
 
 
 def _subject() -> sa.ColumnElement[str]:
-    return sa.func.coalesce(sa.func.nullif(sa.func.btrim(t.subject), ""), "(no subject)", type_=sa.Text)
+    return sa.func.coalesce(sa.func.nullif(sa.func.btrim(ticket.subject), ""), "(no subject)", type_=sa.Text)
 
 
 def ticket_opened(ids: Ids, today: sa.ColumnElement[Any]) -> sa.Select[Any]:
-    priority = sa.func.coalesce(text(" (") + t.priority + ")", "", type_=sa.Text)
+    priority = sa.func.coalesce(text(" (") + ticket.priority + ")", "", type_=sa.Text)
     opened = entry(
-        origin=TICKET, kind=TICKET_OPENED, row_id=t.id, account_id=t.account_id, occurred_at=t.opened_at,
+        origin=TICKET, kind=TICKET_OPENED, row_id=ticket.id, account_id=ticket.account_id, occurred_at=ticket.opened_at,
         summary=text("Ticket opened") + priority + ": " + _subject(), link_type="ticket",
     )  # fmt: skip
-    return opened.where(_of(t.account_id, ids))
+    return opened.where(_of(ticket.account_id, ids))
 
 
 def ticket_solved(ids: Ids, today: sa.ColumnElement[Any]) -> sa.Select[Any]:
     solved = entry(
-        origin=TICKET, kind=TICKET_SOLVED, row_id=t.id, account_id=t.account_id, occurred_at=t.solved_at,
+        origin=TICKET, kind=TICKET_SOLVED, row_id=ticket.id, account_id=ticket.account_id, occurred_at=ticket.solved_at,
         summary=text("Ticket solved: ") + _subject(), link_type="ticket",
     )  # fmt: skip
-    return solved.where(_of(t.account_id, ids), t.solved_at.is_not(None))
+    return solved.where(_of(ticket.account_id, ids), ticket.solved_at.is_not(None))
 
 
-s = survey_responses.c
+survey = survey_responses.c
 
 
 def _excerpt(comment: sa.ColumnElement[object]) -> sa.ColumnElement[str]:
@@ -218,16 +240,17 @@ def _excerpt(comment: sa.ColumnElement[object]) -> sa.ColumnElement[str]:
 
 
 def survey_answered(ids: Ids, today: sa.ColumnElement[Any]) -> sa.Select[Any]:
-    quoted = sa.func.coalesce(text(': "') + _excerpt(s.comment) + '"', "", type_=sa.Text)
-    summary = sa.func.upper(s.kind, type_=sa.Text) + " " + sa.cast(s.score, sa.Text) + quoted
+    quoted = sa.func.coalesce(text(': "') + _excerpt(survey.comment) + '"', "", type_=sa.Text)
+    summary = sa.func.upper(survey.kind, type_=sa.Text) + " " + sa.cast(survey.score, sa.Text) + quoted
     answered = entry(
-        origin=SURVEY, kind=SURVEY_ANSWERED, row_id=s.id, account_id=s.account_id, occurred_at=s.responded_at,
-        summary=summary, actor=s.contact_email, link_type="survey_response",
+        origin=SURVEY, kind=SURVEY_ANSWERED, row_id=survey.id, account_id=survey.account_id,
+        occurred_at=survey.responded_at,
+        summary=summary, actor=survey.contact_email, link_type="survey_response",
     )  # fmt: skip
-    return answered.where(_of(s.account_id, ids))
+    return answered.where(_of(survey.account_id, ids))
 
 
-he = handoff_events.c
+event = handoff_events.c
 _TRANSITION_VERBS = {
     "DRAFT": "created",
     "SUBMITTED": "submitted",
@@ -240,31 +263,37 @@ _TRANSITION_VERBS = {
 
 
 def handoff_transition(ids: Ids, today: sa.ColumnElement[Any]) -> sa.Select[Any]:
-    verb = sa.case(_TRANSITION_VERBS, value=he.to_state, else_=sa.func.lower(he.to_state))
-    states = sa.case((he.from_state.is_(None), he.to_state), else_=he.from_state + text(" → ") + he.to_state)
-    comment = sa.func.coalesce(text(": ") + sa.func.nullif(sa.func.btrim(he.comment), ""), "", type_=sa.Text)
+    verb = sa.case(_TRANSITION_VERBS, value=event.to_state, else_=sa.func.lower(event.to_state))
+    states = sa.case(
+        (event.from_state.is_(None), event.to_state), else_=event.from_state + text(" → ") + event.to_state
+    )
+    comment = sa.func.coalesce(text(": ") + sa.func.nullif(sa.func.btrim(event.comment), ""), "", type_=sa.Text)
     transition = entry(
-        origin=HANDOFF, kind=HANDOFF_TRANSITION, row_id=he.id, account_id=he.account_id, occurred_at=he.occurred_at,
-        summary=text("Handoff ") + verb + " (" + states + ")" + comment, actor=he.actor,
+        origin=HANDOFF, kind=HANDOFF_TRANSITION, row_id=event.id, account_id=event.account_id,
+        occurred_at=event.occurred_at,
+        summary=text("Handoff ") + verb + " (" + states + ")" + comment, actor=event.actor,
     )  # fmt: skip
-    return transition.where(_of(he.account_id, ids))
+    return transition.where(_of(event.account_id, ids))
 
 
 def health_band_changed(ids: Ids, today: sa.ColumnElement[Any]) -> sa.Select[Any]:
-    hs = health_scores.c
+    scores = health_scores.c
     history = (
         sa.select(
-            hs.id, hs.account_id, hs.score_name, hs.score, hs.band, hs.computed_at,
-            sa.func.lag(hs.band)
-            .over(partition_by=(hs.account_id, hs.score_name), order_by=(hs.computed_at, hs.id))
+            scores.id, scores.account_id, scores.score_name, scores.score, scores.band, scores.computed_at,
+            sa.func.lag(scores.band)
+            .over(partition_by=(scores.account_id, scores.score_name), order_by=(scores.computed_at, scores.id))
             .label("previous_band"),
-        ).where(hs.band.is_not(None), _of(hs.account_id, ids))
+        ).where(scores.band.is_not(None), _of(scores.account_id, ids))
     ).subquery("banded")  # fmt: skip
-    h = history.c
-    score = sa.func.coalesce(text(" (score ") + sa.cast(sa.func.trim_scale(h.score), sa.Text) + ")", "", type_=sa.Text)
-    summary = sa.cast(h.score_name, sa.Text) + " health " + h.previous_band + " → " + h.band + score
+    banded = history.c
+    score = sa.func.coalesce(
+        text(" (score ") + sa.cast(sa.func.trim_scale(banded.score), sa.Text) + ")", "", type_=sa.Text
+    )
+    summary = sa.cast(banded.score_name, sa.Text) + " health " + banded.previous_band + " → " + banded.band + score
     changed = entry(
-        origin=HEALTH, kind=HEALTH_BAND_CHANGED, row_id=h.id, account_id=h.account_id, occurred_at=h.computed_at,
+        origin=HEALTH, kind=HEALTH_BAND_CHANGED, row_id=banded.id, account_id=banded.account_id,
+        occurred_at=banded.computed_at,
         summary=summary,
     )  # fmt: skip
-    return changed.where(h.previous_band.is_not(None), h.previous_band != h.band)
+    return changed.where(banded.previous_band.is_not(None), banded.previous_band != banded.band)

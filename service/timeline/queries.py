@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_paging import PageRequest, after_condition, newest_first
-from service.db_rows import row_into, text_array, uuid_array
+from service.db.paging import PageRequest, after_condition, newest_first
+from service.db.rows import row_into, text_array, uuid_array
 from service.sources.tables import source_links
 from service.timeline import derived
 from service.timeline.derived import HUB_SOURCE, RECORDED, Ids

@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_rows import Moment, uuid_array
+from service.db.rows import Moment, uuid_array
 from service.usage.tables import usage_daily, usage_daily_users, user_last_seen
 
 INTERVALS = ("day", "week", "month")

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db_rows import uuid_array
+from service.db.rows import uuid_array
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager, contextmanager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import migrate
-from service.db import check_connection, create_engine, database_errors
-from service.embedded_db import EmbeddedPostgres
+from service.db.embedded import EmbeddedPostgres
+from service.db.pool import check_connection, create_engine, database_errors
 from service.errors import SchemaNotReady
 from service.settings import Settings
 
