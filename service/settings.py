@@ -14,8 +14,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from service.accounts.web_domains import normalize_domain
 from service.errors import ConfigurationError
-from service.ingest.normalize import normalize_domain
 
 
 class Environment(StrEnum):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.accounts.web_domains import normalize_domain
 from service.cli import main
-from service.ingest.normalize import normalize_domain
 from service.ingest.service import MODELS
 from service.ingest.validation import validate_record
 from service.seed.company import CORE, Fate, plan_company

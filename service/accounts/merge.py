@@ -17,10 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.accounts.queries import lock_account_writes
 from service.accounts.tables import account_merges, accounts
 from service.all_tables import metadata
 from service.errors import InvalidInput, NotFound
-from service.ingest.identity import lock_account_writes
 from service.ingest.service import resolve_waiting
 from service.ingest.shared_domains import SHARED_DOMAINS
 

@@ -84,3 +84,13 @@ async def account_by_source(conn: AsyncConnection, source: str, external_id: str
         )
     )
     return rows[0] if rows else None
+
+
+# One lock for everything that creates, re-links or merges accounts. Account batches are few and small;
+# serialising them rules out duplicate accounts for one domain and deadlocks between account writers,
+# and costs one lock-table entry (per-key locks would need one per record: "out of shared memory").
+ACCOUNTS_WRITE_LOCK = 0x63736875_62000001
+
+
+async def lock_account_writes(conn: AsyncConnection) -> None:
+    await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ACCOUNTS_WRITE_LOCK})

@@ -9,6 +9,7 @@ import strawberry
 from service.accounts import listing, queries
 from service.accounts.filters import AccountFilter, AccountOrder, criteria_from, ordering_from
 from service.accounts.types import ACCOUNT_TYPE_NAME, Account, AccountConnection, AccountEdge
+from service.accounts.web_domains import normalize_domain
 from service.errors import InvalidInput
 from service.graphql.context import Context
 from service.graphql.relay import (
@@ -20,7 +21,6 @@ from service.graphql.relay import (
     page_size,
     paged,
 )
-from service.ingest.normalize import normalize_domain
 
 
 async def account_by_uuid(info: strawberry.Info[Context], account_id: uuid.UUID) -> Account | None:

@@ -22,11 +22,11 @@ from service.action_items.types import (
     ActionItemTheme,
 )
 from service.errors import CshubError
-from service.goals.resolvers import typed_id
 from service.goals.types import GOAL_TYPE_NAME
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
 from service.graphql.permissions import caller
+from service.graphql.relay import typed_input_id
 
 if TYPE_CHECKING:
     from service.accounts.types import Account
@@ -111,12 +111,12 @@ async def create_action_item(
 ) -> ActionItemResult:
     async def work(conn: AsyncConnection, actor: str) -> ActionItemRow:
         item = NewActionItem(
-            account_id=typed_id(input.account_id, "Account", "accountId"),
+            account_id=typed_input_id(input.account_id, "Account", "accountId"),
             title=input.title,
             theme=str(input.theme.value) if input.theme is not None else None,
             owner=input.owner,
             due_on=input.due_on,
-            goal_id=typed_id(input.goal_id, GOAL_TYPE_NAME, "goalId") if input.goal_id is not None else None,
+            goal_id=typed_input_id(input.goal_id, GOAL_TYPE_NAME, "goalId") if input.goal_id is not None else None,
         )
         (row,) = await service.add_action_items(conn, [item], by=actor)
         return row
@@ -142,9 +142,9 @@ async def update_action_item(
             owner=_given(input.owner),
             due_on=_given(input.due_on),
             status=_given(input.status, lambda status: str(status.value)),
-            goal_id=_given(input.goal_id, lambda value: typed_id(value, GOAL_TYPE_NAME, "goalId")),
+            goal_id=_given(input.goal_id, lambda value: typed_input_id(value, GOAL_TYPE_NAME, "goalId")),
         )
-        item_id = typed_id(input.id, ACTION_ITEM_TYPE_NAME, "id")
+        item_id = typed_input_id(input.id, ACTION_ITEM_TYPE_NAME, "id")
         return await service.update_action_item(conn, item_id, change, now=info.context.loaders.now)
 
     return await _change(info, work)
@@ -152,7 +152,7 @@ async def update_action_item(
 
 async def complete_action_item(info: strawberry.Info[Context], id: ActionItemId) -> ActionItemResult:
     async def work(conn: AsyncConnection, actor: str) -> ActionItemRow:
-        item_id = typed_id(id, ACTION_ITEM_TYPE_NAME, "id")
+        item_id = typed_input_id(id, ACTION_ITEM_TYPE_NAME, "id")
         return await service.complete_action_item(conn, item_id, now=info.context.loaders.now)
 
     return await _change(info, work)

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from service.accounts import listing
 from service.accounts.resolvers import page_request
 from service.accounts.tables import accounts
+from service.accounts.web_domains import normalize_domain
 from service.action_items.tables import action_items
 from service.compiled import json_sql
 from service.compiled.alerts import alert_list
@@ -27,7 +28,6 @@ from service.errors import InvalidInput
 from service.goals.tables import goals
 from service.graphql.relay import decode_global_id, decode_typed_id
 from service.handoffs.tables import handoffs
-from service.ingest.normalize import normalize_domain
 from service.sources.tables import source_links
 from service.tickets.tables import tickets
 

@@ -16,11 +16,10 @@ from service.errors import CshubError
 from service.goals import queries, service
 from service.goals.queries import GoalRow
 from service.goals.types import GOAL_TYPE_NAME, Goal, GoalStatus
-from service.goals.validation import InvalidField
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
 from service.graphql.permissions import caller
-from service.graphql.relay import decode_typed_id
+from service.graphql.relay import typed_input_id
 
 if TYPE_CHECKING:
     from service.accounts.types import Account
@@ -106,19 +105,11 @@ async def _change(
         return MutationError.from_error(error)
 
 
-def typed_id(value: str, type_name: str, field: str) -> uuid.UUID:
-    """The uuid of a global id given in input ``field``; a malformed or foreign id names the field."""
-    try:
-        return decode_typed_id(value, type_name)
-    except CshubError as error:
-        raise InvalidField(field, error.message) from None
-
-
 async def add_goal(
     info: strawberry.Info[Context], input: Annotated[AddGoalInput, strawberry.argument(description="The goal.")]
 ) -> GoalResult:
     async def work(conn: AsyncConnection, actor: str) -> GoalRow:
-        account_id = typed_id(input.account_id, "Account", "accountId")
+        account_id = typed_input_id(input.account_id, "Account", "accountId")
         goal = service.NewGoal(input.outcome, input.metric, input.unit, input.baseline, input.target, input.due_on)
         (row,) = await service.add_goals(conn, account_id, [goal], by=actor)
         return row
@@ -133,7 +124,7 @@ async def record_goal_progress(
     async def work(conn: AsyncConnection, actor: str) -> GoalRow:
         recorded = await service.record_progress(
             conn,
-            typed_id(input.goal_id, GOAL_TYPE_NAME, "goalId"),
+            typed_input_id(input.goal_id, GOAL_TYPE_NAME, "goalId"),
             input.value,
             by=actor,
             now=info.context.loaders.now,
@@ -152,7 +143,7 @@ async def set_goal_status(
     async def work(conn: AsyncConnection, actor: str) -> GoalRow:
         return await service.set_status(
             conn,
-            typed_id(input.goal_id, GOAL_TYPE_NAME, "goalId"),
+            typed_input_id(input.goal_id, GOAL_TYPE_NAME, "goalId"),
             str(input.status.value),
             now=info.context.loaders.now,
             by=actor,

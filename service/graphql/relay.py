@@ -51,6 +51,15 @@ def decode_typed_id(value: str, expected_type: str) -> uuid.UUID:
     return entity_id
 
 
+def typed_input_id(value: str, type_name: str, field: str) -> uuid.UUID:
+    """The uuid of a global id given in the input ``field``; a malformed or foreign id is a BAD_USER_INPUT
+    error naming the field."""
+    try:
+        return decode_typed_id(value, type_name)
+    except InvalidInput as refused:
+        raise InvalidInput(f"{field}: {refused.message}", field=field) from None
+
+
 def encode_cursor(sort_key: Sequence[Any]) -> str:
     # Non-ASCII stays UTF-8 (not \u escapes), as PostgreSQL's to_json writes it: compiled reads make the same cursors.
     return _b64encode(json.dumps([str(part) for part in sort_key], separators=(",", ":"), ensure_ascii=False))

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.accounts.queries import lock_account_writes
 from service.accounts.tables import accounts
 from service.ingest.facts import Item, RecordRejected, complete, constraint_message
 from service.ingest.identity import (
     domain_candidates,
     find_link,
-    lock_account_writes,
     payload_hash,
     save_link,
     touch_link,

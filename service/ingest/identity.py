@@ -40,16 +40,6 @@ def payload_hash(record: BaseModel, *, exclude_unset: bool = False) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-# One lock for everything that creates, re-links or merges accounts. Account batches are few and small;
-# serialising them rules out duplicate accounts for one domain and deadlocks between account writers,
-# and costs one lock-table entry (per-key locks would need one per record: "out of shared memory").
-ACCOUNTS_WRITE_LOCK = 0x63736875_62000001
-
-
-async def lock_account_writes(conn: AsyncConnection) -> None:
-    await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ACCOUNTS_WRITE_LOCK})
-
-
 async def find_link(
     conn: AsyncConnection, source: str, object_type: str, external_id: str, *, for_update: bool = False
 ) -> Link | None:

@@ -21,7 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from service.ingest.normalize import normalize_domain, normalize_email
+from service.accounts.web_domains import normalize_domain
+from service.ingest.normalize import normalize_email
 from service.input_bounds import within_calendar
 
 

@@ -8,7 +8,7 @@ as unmatched. ``CSHUB_SHARED_DOMAINS`` adds to this list; it never removes from 
 
 from collections.abc import Iterable
 
-from service.ingest.normalize import normalize_domain
+from service.accounts.web_domains import normalize_domain
 
 FREE_MAIL = frozenset(
     {
