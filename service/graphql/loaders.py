@@ -25,7 +25,7 @@ from service.contracts.queries import ContractRow, LineRow
 from service.db.pool import RequestReads
 from service.goals import queries as goal_queries
 from service.goals.queries import GoalRow, ProgressRow
-from service.graphql.batching import ShieldedLoader, keyed_loader
+from service.graphql.batching import Batches, ShieldedLoader, keyed_loader
 from service.handoffs import queries as handoff_queries
 from service.handoffs.queries import HandoffEventRow, HandoffRow
 from service.health_scores import alerts as health_alerts
@@ -71,6 +71,7 @@ class Loaders:
         self.reads = RequestReads(engine, connections)
         self.now = now or dt.datetime.now(dt.UTC)
         self.today = self.now.date()
+        self.batches = Batches(self.reads)
 
     @cached_property
     def account_sources(self) -> ShieldedLoader[uuid.UUID, list[AccountSourceRow]]:
