@@ -6,12 +6,14 @@ from typing import Annotated
 
 import strawberry
 
-from service.accounts import listing
+from service.accounts import listing, queries
 from service.accounts.enums import LifecycleStage, Segment, TouchModel
 from service.accounts.queries import AccountRow
 from service.action_items.resolvers import account_action_items
 from service.action_items.types import ActionItem
+from service.contacts import queries as contact_queries
 from service.contacts.types import Contact
+from service.contracts import queries as contract_queries
 from service.contracts.queries import annual
 from service.contracts.types import Contract, ContractStatus, Money
 from service.goals.resolvers import account_goals
@@ -24,6 +26,7 @@ from service.health_scores.alert_resolvers import account_alerts
 from service.health_scores.alert_types import Alert
 from service.health_scores.resolvers import account_health, account_health_history
 from service.health_scores.types import HealthScore
+from service.sources import queries as source_queries
 from service.sources.types import AccountSource
 from service.surveys.resolvers import account_nps, account_surveys
 from service.surveys.types import NpsSummary, SurveyResponseConnection
@@ -31,15 +34,16 @@ from service.tickets.resolvers import account_tickets
 from service.tickets.types import TicketConnection
 from service.timeline.resolvers import account_timeline
 from service.timeline.types import TimelineEventConnection
+from service.usage import queries as usage_queries
 from service.usage.queries import utilization
 from service.usage.types import (
     FeatureUsage,
     LastSeenDistribution,
     UsageInterval,
     UsagePoint,
+    active_since,
     adoption_window,
     series_request,
-    window_days,
 )
 
 ACCOUNT_TYPE_NAME = "Account"
@@ -51,23 +55,29 @@ AsOf = Annotated[
 
 
 async def _sources(root: "Account", info: strawberry.Info[Context]) -> list[AccountSource]:
-    rows = await info.context.loaders.account_sources.load(root.account_id)
+    rows = await info.context.batch(source_queries.account_sources, list).load((root.account_id, None))
     return [AccountSource.from_row(row) for row in rows]
 
 
 async def account_parent(root: "Account", info: strawberry.Info[Context]) -> "Account | None":
     if root.parent_account_id is None:
         return None
-    row = await info.context.loaders.account.load((root.parent_account_id, None))
+    row = await info.context.batch(queries.accounts_by_id).load((root.parent_account_id, None))
     return Account.from_row(row) if row else None
 
 
 async def account_children(root: "Account", info: strawberry.Info[Context]) -> list["Account"]:
-    return [Account.from_row(row) for row in await info.context.loaders.children.load((root.account_id, None))]
+    return [
+        Account.from_row(row)
+        for row in await info.context.batch(queries.children_of_accounts, list).load((root.account_id, None))
+    ]
 
 
 async def account_contacts(root: "Account", info: strawberry.Info[Context]) -> list[Contact]:
-    return [Contact.from_row(row) for row in await info.context.loaders.contacts.load((root.account_id, None))]
+    return [
+        Contact.from_row(row)
+        for row in await info.context.batch(contact_queries.contacts_of_accounts, list).load((root.account_id, None))
+    ]
 
 
 async def account_contracts(
@@ -79,12 +89,14 @@ async def account_contracts(
     ] = None,
 ) -> list[Contract]:
     statuses = tuple(sorted(str(s.value) for s in status)) if status is not None else None
-    rows = await info.context.loaders.contracts.load((root.account_id, statuses))
+    rows = await info.context.batch(contract_queries.contracts_of_accounts, list).load((root.account_id, statuses))
     return [Contract.from_row(row) for row in rows]
 
 
 async def _mrr(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> list[Money]:
-    amounts = await info.context.loaders.mrr.load((root.account_id, as_of or info.context.loaders.today))
+    amounts = await info.context.batch(contract_queries.mrr_of_accounts, list).load(
+        (root.account_id, as_of or info.context.loaders.today)
+    )
     return [Money(amount=amount, currency=currency) for currency, amount in amounts]
 
 
@@ -93,11 +105,15 @@ async def _arr(root: "Account", info: strawberry.Info[Context], as_of: AsOf = No
 
 
 async def _renewal_date(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> date | None:
-    return await info.context.loaders.next_renewal.load((root.account_id, as_of or info.context.loaders.today))
+    return await info.context.batch(contract_queries.next_renewals).load(
+        (root.account_id, as_of or info.context.loaders.today)
+    )
 
 
 async def account_licensed_seats(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> int:
-    return await info.context.loaders.licensed_seats.load((root.account_id, as_of or info.context.loaders.today))
+    return await info.context.batch(contract_queries.licensed_seats, int).load(
+        (root.account_id, as_of or info.context.loaders.today)
+    )
 
 
 Days = Annotated[int, strawberry.argument(description="Window length in days, ending now (1 to 3660).")]
@@ -112,16 +128,20 @@ async def _usage(
     event: Annotated[str | None, strawberry.argument(description="Only this event (feature); default all.")] = None,
 ) -> list[UsagePoint]:
     request = series_request(from_, to, interval, event)
-    rows = await info.context.loaders.usage_series.load((root.account_id, request))
+    rows = await info.context.batch(usage_queries.usage_series, list).load((root.account_id, request))
     return [UsagePoint.from_row(row) for row in rows]
 
 
 async def account_active_users(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> int:
-    return await info.context.loaders.active_users.load((root.account_id, window_days(days)))
+    return await info.context.batch(usage_queries.active_users, int).load(
+        (root.account_id, active_since(days, info.context.loaders.now))
+    )
 
 
 async def account_license_utilization(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> float | None:
-    seats = await info.context.loaders.licensed_seats.load((root.account_id, info.context.loaders.today))
+    seats = await info.context.batch(contract_queries.licensed_seats, int).load(
+        (root.account_id, info.context.loaders.today)
+    )
     if seats == 0:
         return None
     active = await account_active_users(root, info, days)
@@ -130,12 +150,14 @@ async def account_license_utilization(root: "Account", info: strawberry.Info[Con
 
 async def _feature_adoption(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> list[FeatureUsage]:
     window = adoption_window(days, info.context.loaders.today)
-    rows = await info.context.loaders.feature_adoption.load((root.account_id, window))
+    rows = await info.context.batch(usage_queries.feature_adoption, list).load((root.account_id, window))
     return [FeatureUsage.from_row(row) for row in rows]
 
 
 async def account_last_seen_distribution(root: "Account", info: strawberry.Info[Context]) -> LastSeenDistribution:
-    day, week, month, older = await info.context.loaders.last_seen.load((root.account_id, None))
+    day, week, month, older = await info.context.batch(usage_queries.last_seen_distribution, lambda: (0, 0, 0, 0)).load(
+        (root.account_id, info.context.loaders.now)
+    )
     return LastSeenDistribution(within_1_day=day, within_7_days=week, within_30_days=month, over_30_days=older)
 
 

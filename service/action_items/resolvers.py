@@ -40,7 +40,9 @@ async def account_action_items(
         strawberry.argument(description="Only items in these states; default the open ones (OPEN, IN_PROGRESS)."),
     ] = None,
 ) -> list[ActionItem]:
-    rows = await info.context.loaders.action_items.load((root.account_id, item_statuses(status)))
+    rows = await info.context.batch(queries.action_items_of_accounts, list).load(
+        (root.account_id, item_statuses(status))
+    )
     return [ActionItem.from_row(row) for row in rows]
 
 

@@ -7,6 +7,7 @@ from enum import Enum
 import strawberry
 
 from service.action_items.queries import ActionItemRow
+from service.goals import queries as goal_queries
 from service.goals.types import GOAL_TYPE_NAME, HANDOFF_TYPE_NAME, Goal
 from service.graphql.context import Context
 from service.graphql.relay import Node, encode_global_id
@@ -37,7 +38,7 @@ OPEN_STATUSES = (ActionItemStatus.OPEN, ActionItemStatus.IN_PROGRESS)
 async def _goal(root: "ActionItem", info: strawberry.Info[Context]) -> Goal | None:
     if root.linked_goal_id is None:
         return None
-    row = await info.context.loaders.goal.load((root.linked_goal_id, None))
+    row = await info.context.batch(goal_queries.goals_by_id).load((root.linked_goal_id, None))
     return Goal.from_row(row) if row else None
 
 

@@ -33,7 +33,9 @@ _COLUMNS = tuple(contacts.c[name] for name in ContactRow.__slots__)
 CONTACT_ORDER = (contacts.c.name.nulls_last(), contacts.c.email, contacts.c.id)
 
 
-async def contacts_by_ids(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ContactRow]:
+async def contacts_by_ids(
+    conn: AsyncConnection, ids: Sequence[uuid.UUID], _: None = None
+) -> dict[uuid.UUID, ContactRow]:
     rows = await conn.execute(sa.select(*_COLUMNS).where(contacts.c.id == sa.any_(uuid_array(ids))))
     return {row.id: ContactRow(**row._mapping) for row in rows}
 

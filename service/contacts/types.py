@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from service.accounts import queries as account_queries
 from service.contacts.queries import ContactRow
 from service.graphql.context import Context
 from service.graphql.relay import Node, encode_global_id
@@ -34,7 +35,7 @@ async def _account(
 ) -> Annotated["Account", strawberry.lazy("service.accounts.types")]:
     from service.accounts.types import Account
 
-    row = await info.context.loaders.account.load((root.account_id, None))
+    row = await info.context.batch(account_queries.accounts_by_id).load((root.account_id, None))
     assert row is not None, "a contact always belongs to an account (foreign key)"
     return Account.from_row(row)
 

@@ -61,7 +61,9 @@ LINE_ORDER = (contract_lines.c.start_date.nulls_first(), products.c.name, contra
 _CONTRACT_COLUMNS = tuple(contracts.c[name] for name in ContractRow.__slots__)
 
 
-async def contracts_by_ids(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ContractRow]:
+async def contracts_by_ids(
+    conn: AsyncConnection, ids: Sequence[uuid.UUID], _: None = None
+) -> dict[uuid.UUID, ContractRow]:
     rows = await conn.execute(sa.select(*_CONTRACT_COLUMNS).where(contracts.c.id == sa.any_(uuid_array(ids))))
     return {row.id: ContractRow(**row._mapping) for row in rows}
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from service.accounts import queries as account_queries
+from service.contracts import queries
 from service.contracts.queries import ContractRow, LineRow
 from service.graphql.context import Context
 from service.graphql.relay import Node, encode_global_id
@@ -64,7 +66,7 @@ class ContractLine:
 
 
 async def _lines(root: "Contract", info: strawberry.Info[Context]) -> list[ContractLine]:
-    rows = await info.context.loaders.contract_lines.load((root.contract_id, None))
+    rows = await info.context.batch(queries.lines_of_contracts, list).load((root.contract_id, None))
     return [ContractLine.from_row(row, root.currency) for row in rows]
 
 
@@ -73,7 +75,7 @@ async def _account(
 ) -> Annotated["Account", strawberry.lazy("service.accounts.types")]:
     from service.accounts.types import Account
 
-    row = await info.context.loaders.account.load((root.account_id, None))
+    row = await info.context.batch(account_queries.accounts_by_id).load((root.account_id, None))
     assert row is not None, "a contract always belongs to an account (foreign key)"
     return Account.from_row(row)
 

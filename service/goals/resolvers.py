@@ -33,7 +33,10 @@ async def account_goals(
     ] = None,
 ) -> list[Goal]:
     return [
-        Goal.from_row(row) for row in await info.context.loaders.goals.load((root.account_id, goal_statuses(status)))
+        Goal.from_row(row)
+        for row in await info.context.batch(queries.goals_of_accounts, list).load(
+            (root.account_id, goal_statuses(status))
+        )
     ]
 
 

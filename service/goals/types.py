@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 
+from service.goals import queries
 from service.goals.queries import GoalRow, ProgressRow
 from service.graphql.context import Context
 from service.graphql.relay import Node, encode_global_id
@@ -54,7 +55,7 @@ class GoalProgress:
 
 
 async def _progress(root: "Goal", info: strawberry.Info[Context]) -> list[GoalProgress]:
-    rows = await info.context.loaders.goal_progress.load((root.goal_id, None))
+    rows = await info.context.batch(queries.progress_of_goals, list).load((root.goal_id, None))
     return [GoalProgress.from_row(row) for row in rows]
 
 

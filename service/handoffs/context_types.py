@@ -10,6 +10,7 @@ from typing import Annotated
 
 import strawberry
 
+from service.accounts import queries as account_queries
 from service.accounts import types as account_types
 from service.accounts.types import Account
 from service.action_items.resolvers import account_action_items
@@ -21,6 +22,7 @@ from service.goals.resolvers import account_goals
 from service.goals.types import Goal
 from service.graphql.context import Context
 from service.graphql.relay import decode_typed_id
+from service.handoffs import queries as handoff_queries
 from service.handoffs.types import Handoff
 from service.health_scores.alert_resolvers import account_alerts
 from service.health_scores.alert_types import Alert
@@ -75,7 +77,7 @@ async def _active_contracts(root: "HandoffContext", info: strawberry.Info[Contex
 
 
 async def _latest_handoff(root: "HandoffContext", info: strawberry.Info[Context]) -> Handoff | None:
-    rows = await info.context.loaders.handoffs_of_account.load((root.account.account_id, None))
+    rows = await info.context.batch(handoff_queries.handoffs_of_accounts, list).load((root.account.account_id, None))
     return Handoff.from_row(rows[0]) if rows else None
 
 
@@ -170,7 +172,7 @@ async def handoff_context(
     account_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the account.")],
 ) -> HandoffContext | None:
     entity_id = decode_typed_id(account_id, "Account")
-    row = await info.context.loaders.account.load((entity_id, None))
+    row = await info.context.batch(account_queries.accounts_by_id).load((entity_id, None))
     if row is None:
         return None
     return HandoffContext(account=Account.from_row(row), account_id=entity_id)

@@ -76,7 +76,7 @@ def _filter(given: HandoffFilterInput | None) -> HandoffFilter:
 
 
 async def handoff_by_uuid(info: strawberry.Info[Context], handoff_id: uuid.UUID) -> Handoff | None:
-    row = await info.context.loaders.handoff.load((handoff_id, None))
+    row = await info.context.batch(queries.handoffs_by_id).load((handoff_id, None))
     return Handoff.from_row(row) if row else None
 
 
@@ -135,7 +135,8 @@ async def handoff_sla(info: strawberry.Info[Context], filter: FilterArgument = N
 
 async def account_handoffs(root: "Account", info: strawberry.Info[Context]) -> list[Handoff]:
     return [
-        Handoff.from_row(row) for row in await info.context.loaders.handoffs_of_account.load((root.account_id, None))
+        Handoff.from_row(row)
+        for row in await info.context.batch(queries.handoffs_of_accounts, list).load((root.account_id, None))
     ]
 
 

@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from service.accounts import queries as account_queries
+from service.contacts import queries as contact_queries
 from service.contacts.types import Contact
+from service.contracts import queries as contract_queries
 from service.contracts.types import Contract, Money
 from service.graphql.context import Context
 from service.graphql.relay import Node, PageInfo, encode_cursor, encode_global_id
@@ -73,7 +76,7 @@ class HandoffGoal:
 async def _stakeholder_contact(root: "Stakeholder", info: strawberry.Info[Context]) -> Contact | None:
     if root.contact_id is None:
         return None
-    row = await info.context.loaders.contact_by_id.load((root.contact_id, None))
+    row = await info.context.batch(contact_queries.contacts_by_ids).load((root.contact_id, None))
     return Contact.from_row(row) if row else None
 
 
@@ -220,7 +223,7 @@ async def _handoff_account(
 ) -> Annotated["Account", strawberry.lazy("service.accounts.types")]:
     from service.accounts.types import Account
 
-    row = await info.context.loaders.account.load((root.account_id, None))
+    row = await info.context.batch(account_queries.accounts_by_id).load((root.account_id, None))
     if row is None:  # the foreign key cascades: a handoff without its account cannot be read
         raise LookupError(f"account {root.account_id} of handoff {root.handoff_id} is gone")
     return Account.from_row(row)
@@ -229,13 +232,14 @@ async def _handoff_account(
 async def _handoff_contract(root: "Handoff", info: strawberry.Info[Context]) -> Contract | None:
     if root.contract_id is None:
         return None
-    row = await info.context.loaders.contract_by_id.load((root.contract_id, None))
+    row = await info.context.batch(contract_queries.contracts_by_ids).load((root.contract_id, None))
     return Contract.from_row(row) if row else None
 
 
 async def _handoff_events(root: "Handoff", info: strawberry.Info[Context]) -> list[HandoffEvent]:
     return [
-        HandoffEvent.from_row(row) for row in await info.context.loaders.handoff_events.load((root.handoff_id, None))
+        HandoffEvent.from_row(row)
+        for row in await info.context.batch(queries.events_of_handoffs, list).load((root.handoff_id, None))
     ]
 
 

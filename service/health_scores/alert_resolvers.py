@@ -57,7 +57,10 @@ async def account_alerts(
     ] = None,
 ) -> list[Alert]:
     statuses = account_alert_statuses(status)
-    return [Alert.from_row(row) for row in await info.context.loaders.alerts.load((root.account_id, statuses))]
+    return [
+        Alert.from_row(row)
+        for row in await info.context.batch(alerts.alerts_of_accounts, list).load((root.account_id, statuses))
+    ]
 
 
 def alert_query(filter: AlertFilter | None, first: int | None, after: str | None) -> AlertQuery:

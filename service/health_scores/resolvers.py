@@ -13,7 +13,7 @@ from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
 from service.graphql.permissions import caller
 from service.graphql.relay import decode_typed_id
-from service.health_scores import manual, overrides, scorecards
+from service.health_scores import manual, overrides, queries, scorecards
 from service.health_scores.inputs import CreateScorecardInput, UpdateScorecardInput, config_document
 from service.health_scores.manual import ManualScoreRow
 from service.health_scores.overrides import OverrideRow
@@ -36,7 +36,7 @@ ScoreName = Annotated[str, strawberry.argument(description="The score's name; de
 async def account_health(
     root: "Account", info: strawberry.Info[Context], name: ScoreName = "overall"
 ) -> HealthScore | None:
-    row = await info.context.loaders.health.load((root.account_id, name))
+    row = await info.context.batch(queries.latest_scores).load((root.account_id, name))
     return HealthScore.from_row(row) if row else None
 
 
@@ -51,7 +51,8 @@ async def account_health_history(
 ) -> list[HealthScore]:
     window = history_window(name, from_, to, info.context.loaders.today)
     return [
-        HealthScore.from_row(row) for row in await info.context.loaders.health_history.load((root.account_id, window))
+        HealthScore.from_row(row)
+        for row in await info.context.batch(queries.score_histories, list).load((root.account_id, window))
     ]
 
 

@@ -10,6 +10,7 @@ import strawberry
 from service.accounts.enums import Segment, TouchModel
 from service.graphql.context import Context
 from service.graphql.relay import Node, encode_global_id
+from service.health_scores import overrides
 from service.health_scores.config import MEASURES, BandedScale, ScorecardConfig
 from service.health_scores.overrides import OverrideRow
 from service.health_scores.queries import HealthScoreRow
@@ -98,8 +99,8 @@ class HealthOverride:
 
 
 async def _override(root: "HealthScore", info: strawberry.Info[Context]) -> HealthOverride | None:
-    loaders = info.context.loaders
-    row = await loaders.health_override.load((root.account_id, (root.name, loaders.now)))
+    now = info.context.loaders.now
+    row = await info.context.batch(overrides.active_overrides).load((root.account_id, (root.name, now)))
     return HealthOverride.from_row(row) if row else None
 
 

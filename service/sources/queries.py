@@ -29,7 +29,7 @@ SOURCE_ORDER = (source_links.c.first_seen_at, source_links.c.source, source_link
 
 
 async def account_sources(
-    conn: AsyncConnection, account_ids: Sequence[uuid.UUID]
+    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], _: None = None
 ) -> dict[uuid.UUID, list[AccountSourceRow]]:
     """Each account's links to source systems, oldest first — one query for all the accounts."""
     c = source_links.c

@@ -9,7 +9,8 @@ from service.db.paging import PageRequest
 from service.errors import InvalidInput
 from service.graphql.context import Context
 from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_cursor, page_size, paged
-from service.surveys.queries import SurveyQuery
+from service.surveys import queries
+from service.surveys.queries import NpsRow, SurveyQuery
 from service.surveys.types import NpsSummary, SurveyKind, SurveyResponseConnection, survey_edge
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ async def account_surveys(
     after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (`endCursor`).")] = None,
 ) -> SurveyResponseConnection:
     query = survey_query(kind, first, after)
-    rows = await info.context.loaders.surveys.load((root.account_id, query))
+    rows = await info.context.batch(queries.survey_pages, list).load((root.account_id, query))
     edges, info_ = paged(rows, query.page.limit, survey_edge, after)
     return SurveyResponseConnection(edges=edges, page_info=info_, account_id=root.account_id, query=query)
 
@@ -64,5 +65,7 @@ async def account_nps(
         date | None, strawberry.argument(description="First day after the period (exclusive); default tomorrow.")
     ] = None,
 ) -> NpsSummary:
-    row = await info.context.loaders.nps.load((root.account_id, nps_window(from_, to, info.context.loaders.today)))
+    row = await info.context.batch(queries.nps_of_accounts, lambda: NpsRow(0, 0, 0, 0)).load(
+        (root.account_id, nps_window(from_, to, info.context.loaders.today))
+    )
     return NpsSummary.from_row(row)

@@ -10,6 +10,7 @@ import strawberry
 from service.db.paging import UNPAGED
 from service.graphql.context import Context
 from service.graphql.relay import PageInfo, encode_cursor, encode_global_id
+from service.surveys import queries
 from service.surveys.queries import NpsRow, SurveyQuery, SurveyRow, nps_score
 
 SURVEY_RESPONSE_TYPE_NAME = "SurveyResponse"
@@ -50,7 +51,7 @@ class SurveyResponseEdge:
 
 async def _total_responses(root: "SurveyResponseConnection", info: strawberry.Info[Context]) -> int:
     unpaged = dataclasses.replace(root.query, page=UNPAGED)
-    return await info.context.loaders.survey_counts.load((root.account_id, unpaged))
+    return await info.context.batch(queries.survey_counts, int).load((root.account_id, unpaged))
 
 
 @strawberry.type(description="A page of survey responses, newest first (Relay connection).")

@@ -53,7 +53,7 @@ async def account_tickets(
     after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (`endCursor`).")] = None,
 ) -> TicketConnection:
     query = ticket_query(filter, first, after)
-    rows = await info.context.loaders.tickets.load((root.account_id, query))
+    rows = await info.context.batch(queries.ticket_pages, list).load((root.account_id, query))
     edges, info_ = paged(rows, query.page.limit, ticket_edge, after)
     return TicketConnection(edges=edges, page_info=info_, account_id=root.account_id, query=query)
 

@@ -10,6 +10,7 @@ import strawberry
 from service.db.paging import UNPAGED
 from service.graphql.context import Context
 from service.graphql.relay import Node, PageInfo, encode_cursor, encode_global_id
+from service.tickets import queries
 from service.tickets.queries import TicketQuery, TicketRow
 
 TICKET_TYPE_NAME = "Ticket"
@@ -103,7 +104,7 @@ class TicketEdge:
 
 async def _total_tickets(root: "TicketConnection", info: strawberry.Info[Context]) -> int:
     unpaged = dataclasses.replace(root.query, page=UNPAGED)
-    return await info.context.loaders.ticket_counts.load((root.account_id, unpaged))
+    return await info.context.batch(queries.ticket_counts, int).load((root.account_id, unpaged))
 
 
 @strawberry.type(description="A page of tickets, newest first (Relay connection).")

@@ -158,6 +158,22 @@ async def timeline_counts(
     return {row[0]: int(row[1]) for row in rows}
 
 
+async def timeline_pages_as_of(
+    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query_today: tuple[TimelineQuery, dt.date]
+) -> dict[uuid.UUID, list[TimelineRow]]:
+    """``timeline_pages`` with one argument, ``(query, today)``, as a batch passes it (``today``: the request's)."""
+    query, today = query_today
+    return await timeline_pages(conn, account_ids, query, today)
+
+
+async def timeline_counts_as_of(
+    conn: AsyncConnection, account_ids: Sequence[uuid.UUID], query_today: tuple[TimelineQuery, dt.date]
+) -> dict[uuid.UUID, int]:
+    """``timeline_counts`` with one argument, ``(query, today)``, as a batch passes it (``today``: the request's)."""
+    query, today = query_today
+    return await timeline_counts(conn, account_ids, query, today)
+
+
 async def insert_timeline_event(conn: AsyncConnection, values: dict[str, Any]) -> TimelineRow:
     """Write one recorded entry (``timeline_events`` columns) and return it as the timeline shows it."""
     tl = timeline_events.c

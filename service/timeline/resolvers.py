@@ -18,7 +18,7 @@ from service.graphql.relay import (
     page_size,
     paged,
 )
-from service.timeline import service
+from service.timeline import queries, service
 from service.timeline.queries import TimelineQuery, TimelineRow
 from service.timeline.types import (
     AddTimelineEntryInput,
@@ -48,7 +48,9 @@ async def account_timeline(
         page=PageRequest(limit=page_size(first), after=decode_time_cursor(after)),
         kinds=tuple(sorted({str(kind.value) for kind in kinds})) if kinds is not None else None,
     )
-    rows = await info.context.loaders.timeline.load((root.account_id, query))
+    rows = await info.context.batch(queries.timeline_pages_as_of, list).load(
+        (root.account_id, (query, info.context.loaders.today))
+    )
     edges, info_ = paged(rows, query.page.limit, timeline_edge, after)
     return TimelineEventConnection(edges=edges, page_info=info_, account_id=root.account_id, query=query)
 

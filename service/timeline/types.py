@@ -11,6 +11,7 @@ import strawberry
 from service.db.paging import UNPAGED
 from service.graphql.context import Context
 from service.graphql.relay import PageInfo, encode_cursor, encode_global_id
+from service.timeline import queries
 from service.timeline.queries import TimelineQuery, TimelineRow
 
 TIMELINE_EVENT_TYPE_NAME = "TimelineEvent"
@@ -112,7 +113,9 @@ class TimelineEventEdge:
 
 async def _total_entries(root: "TimelineEventConnection", info: strawberry.Info[Context]) -> int:
     unpaged = dataclasses.replace(root.query, page=UNPAGED)
-    return await info.context.loaders.timeline_counts.load((root.account_id, unpaged))
+    return await info.context.batch(queries.timeline_counts_as_of, int).load(
+        (root.account_id, (unpaged, info.context.loaders.today))
+    )
 
 
 @strawberry.type(

@@ -80,6 +80,11 @@ def window_days(days: int) -> int:
     return days
 
 
+def active_since(days: int, now: dt.datetime) -> dt.datetime:
+    """The start of ``activeUsers(days)``: ``days`` days before the request's ``now``."""
+    return now - dt.timedelta(days=window_days(days))
+
+
 def adoption_window(days: int, today: dt.date) -> tuple[dt.date, dt.date]:
     """The days [start, end) of ``featureAdoption(days)``: the last ``days`` days, today included."""
     return today - dt.timedelta(days=window_days(days) - 1), today + dt.timedelta(days=1)
