@@ -19,12 +19,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from service import migrate
+from service.api.schema import schema
+from service.api.view import ALLOWED_METHODS as GRAPHQL_ALLOWED_METHODS
+from service.api.view import graphql_app
 from service.db.embedded import EmbeddedPostgres
 from service.db.pool import check_connection, create_engine, database_errors
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotFound
-from service.graphql.schema import schema
-from service.graphql.view import ALLOWED_METHODS as GRAPHQL_ALLOWED_METHODS
-from service.graphql.view import graphql_app
 from service.health_scores.refresher import HealthRefresher
 from service.health_scores.service import thresholds_from
 from service.http.authorization import RouteAuthorizationMiddleware

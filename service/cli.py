@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _export_schema(output: Path | None) -> int:
-    from service.graphql.export import schema_sdl
+    from service.api.export import schema_sdl
 
     sdl = schema_sdl()
     if output is None:

@@ -2,7 +2,7 @@
 
 Every expected failure is a ``CshubError`` subclass that knows its stable ``code`` (shown to API
 clients in problem+json bodies and GraphQL ``extensions.code``) and its HTTP ``status``. REST renders
-them in exactly one place (``service.http.problems``); GraphQL maps them in ``service.graphql.view``;
+them in exactly one place (``service.http.problems``); GraphQL maps them in ``service.api.view``;
 anything that is not a ``CshubError`` is unexpected and masked.
 
     CshubError

@@ -172,7 +172,7 @@ class Settings(BaseSettings):
         description="Comma-separated domains that never identify an account (free mail, shared hosting), "
         "added to the built-in list in service.ingest.shared_domains.",
     )
-    # GraphQL operation limits (service.graphql.limits); the defaults leave the 360 page, a 100-account
+    # GraphQL operation limits (service.api.limits); the defaults leave the 360 page, a 100-account
     # portfolio, handoffContext, BI pulls and GraphiQL's introspection ample room.
     graphql_max_tokens: int = Field(
         default=2000, ge=100, le=1_000_000, description="Most lexical tokens (comments included) in a document."
@@ -190,7 +190,7 @@ class Settings(BaseSettings):
         default=100_000,
         ge=1,
         description="Highest estimated cost: each field 1, a list multiplies its selection by the items it returns, "
-        "priced from its arguments (service.graphql.prices).",
+        "priced from its arguments (service.api.prices).",
     )
     graphql_cost_list_size: int = Field(
         default=10,

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 
+from service.api.schema import schema
 from service.api_keys import service as api_keys
 from service.api_keys.roles import Role
 from service.app import create_app
@@ -22,7 +23,6 @@ from service.audit.tables import audit_log
 from service.authorization import MUTATIONS, QUERIES, ROUTES, TYPE_FIELDS, graphql_operations
 from service.graphql.authorization import Authorize
 from service.graphql.relay import decode_typed_id, encode_global_id
-from service.graphql.schema import schema
 from service.health_scores.tables import alerts
 from service.http.authorization import route_operation
 from service.settings import Settings
@@ -547,8 +547,8 @@ def test_every_matrix_field_carries_exactly_one_authorize_extension() -> None:
     from strawberry.types.base import get_object_definition
 
     from service.accounts.types import Account
+    from service.api.schema import Mutation, Query
     from service.graphql.authorization import graphql_name
-    from service.graphql.schema import Mutation, Query
 
     seen: dict[str, int] = {}
     for cls in (Query, Mutation, Account):

@@ -23,9 +23,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.api.export import schema_sdl
 from service.api_keys.roles import Role
 from service.compiled.roots import ROOTS
-from service.graphql.export import schema_sdl
 from service.graphql.relay import decode_global_id, encode_global_id
 from tests.compiled_reads import differences
 from tests.fuzz_target import ID_TABLES, FuzzTarget, fuzz_server, fuzz_settings, prepare_database

@@ -10,9 +10,9 @@ from openapi_spec_validator import validate
 from pydantic import BaseModel
 from starlette.routing import Route
 
+from service.api.export import schema_sdl
 from service.app import create_app
 from service.errors import CshubError
-from service.graphql.export import schema_sdl
 from service.ingest.records import ContractLineRecord
 from service.ingest.service import MODELS
 from service.settings import Settings

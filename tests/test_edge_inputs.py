@@ -22,9 +22,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.api.export import schema_sdl
 from service.api_keys.roles import Role
 from service.graphql.errors import INTERNAL_ERROR_MESSAGE
-from service.graphql.export import schema_sdl
 from service.input_bounds import FIRST_DAY, LAST_DAY
 from tests.edge_inputs import (
     ArgumentTarget,

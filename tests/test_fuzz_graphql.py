@@ -19,9 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.api.export import schema_sdl
 from service.api_keys.roles import Role
 from service.graphql.errors import INTERNAL_ERROR_MESSAGE
-from service.graphql.export import schema_sdl
 from tests.fuzz_target import FuzzTarget, fuzz_server, fuzz_settings, prepare_database, real_ids
 
 SDL = schema_sdl()

@@ -3,7 +3,7 @@ enum value of the GraphQL API has one."""
 
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
 
-from service.graphql.schema import schema
+from service.api.schema import schema
 
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
 

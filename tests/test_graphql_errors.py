@@ -5,9 +5,9 @@ import logging
 import pytest
 import strawberry
 
+from service.api.schema import CshubSchema
 from service.errors import NotFound
 from service.graphql.errors import INTERNAL_ERROR_MESSAGE, ErrorPolicy
-from service.graphql.schema import CshubSchema
 
 
 @strawberry.type

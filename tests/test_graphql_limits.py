@@ -13,9 +13,9 @@ from graphql import get_introspection_query, parse
 
 from bench.graphql_360.pages import ACCOUNT_360_QUERY, PORTFOLIO_QUERY, PORTFOLIO_SIZE, usage_range
 from bench.metrics import MOVEMENTS_QUERY, RETENTION_QUERY
-from service.graphql.limits import OperationLimits
-from service.graphql.measure import Measurement, TooDeep, measure
-from service.graphql.schema import schema
+from service.api.limits import OperationLimits
+from service.api.measure import Measurement, TooDeep, measure
+from service.api.schema import schema
 from service.settings import Settings
 from tests.app_client import app_client
 from tests.test_graphql_360 import ACCOUNT_360, PORTFOLIO, counting_statements

@@ -9,11 +9,11 @@ import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, parse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.graphql.limits import OperationLimits
-from service.graphql.measure import measure
-from service.graphql.prices import COST_CEILING, PRICES
+from service.api.limits import OperationLimits
+from service.api.measure import measure
+from service.api.prices import COST_CEILING, PRICES
+from service.api.schema import schema
 from service.graphql.relay import encode_global_id
-from service.graphql.schema import schema
 from service.settings import Settings
 from tests.app_client import app_client
 from tests.factories import insert_accounts
@@ -45,7 +45,7 @@ def list_fields() -> set[str]:
 def test_every_list_field_has_a_price_rule_and_every_rule_a_field() -> None:
     fields = list_fields()
     assert len(fields) > 70
-    assert sorted(fields - PRICES.keys()) == [], "list fields without a rule in service.graphql.prices.PRICES"
+    assert sorted(fields - PRICES.keys()) == [], "list fields without a rule in service.api.prices.PRICES"
     assert sorted(PRICES.keys() - fields) == [], "rules for fields the schema no longer has"
 
 

@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.all_tables import metadata
+from service.api.export import schema_sdl
 from service.api_keys.roles import Role
 from service.app import create_app
 from service.graphql.errors import INTERNAL_ERROR_MESSAGE
-from service.graphql.export import schema_sdl
 from service.settings import Settings
 from tests.conftest import LifespanApp
 from tests.fuzz_inputs import REFUSE, BadValue, Ids, Leaf, all_probes, document, probe, to_json

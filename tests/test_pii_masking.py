@@ -28,6 +28,7 @@ from graphql import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.api.schema import schema
 from service.api_keys.roles import Role
 from service.authorization import QUERIES
 from service.contacts.types import Contact
@@ -35,7 +36,6 @@ from service.db.pool import in_transaction
 from service.goals.tables import goals
 from service.graphql.pii import MASK, Masked, check_classified, classified_fields, mask_by_class
 from service.graphql.relay import encode_global_id
-from service.graphql.schema import schema
 from service.health_scores.service import recompute_health
 from service.health_scores.tables import alerts
 from service.privacy import FIELD_CLASSES, MASK_NOTES, masked_for

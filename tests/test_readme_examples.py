@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from graphql import parse, validate
 
-from service.graphql.schema import schema
+from service.api.schema import schema
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 EXAMPLES = re.findall(r"```graphql\n(.*?)```", README.read_text(), flags=re.S)

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.accounts.queries import AccountRow
 from service.action_items.queries import ActionItemRow
+from service.api.schema import schema
 from service.audit.queries import AuditRow
 from service.contacts.queries import ContactRow
 from service.contracts.queries import ContractRow, LineRow
 from service.goals.queries import GoalRow, ProgressRow
 from service.graphql.relay import encode_global_id
-from service.graphql.schema import schema
 from service.handoffs.queries import HandoffEventRow, HandoffRow
 from service.health_scores.alerts import AlertRow
 from service.health_scores.overrides import OverrideRow

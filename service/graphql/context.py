@@ -58,7 +58,7 @@ class Context:
         """Run a mutation's ``work`` in one transaction (committed when it returns, rolled back when it
         raises); an unreachable database becomes DATABASE_UNAVAILABLE, not an internal error.
 
-        The mutation's audit row (``service.graphql.audit``) is written in the same transaction."""
+        The mutation's audit row (``service.api.audit``) is written in the same transaction."""
         audited = current_write()
         async with database_errors(self.engine.url.render_as_string(hide_password=False)):
             if audited is None:  # not inside an audited mutation (a test calling a resolver directly)

@@ -1,6 +1,6 @@
 """What a response may hold, enforced while it is built: at most CSHUB_GRAPHQL_MAX_RESPONSE_ROWS list items.
 
-The cost estimate (``service.graphql.limits``) refuses operations priced too high before they run, but
+The cost estimate (``service.api.limits``) refuses operations priced too high before they run, but
 stored rows and metric groups are priced by estimate; this counts what really comes back. Each list is
 counted as its resolver returns it, before its items are completed: the list that would take the response
 past the cap stops the operation — no field resolves after it — and the response is one

@@ -11,6 +11,9 @@ from service.accounts import resolvers as account_resolvers
 from service.accounts.types import ACCOUNT_TYPE_NAME, Account, AccountConnection
 from service.action_items import resolvers as action_item_resolvers
 from service.action_items.types import ACTION_ITEM_TYPE_NAME
+from service.api.audit import audit_mutations
+from service.api.exposure import SchemaExposure
+from service.api.limits import OperationLimiter
 from service.audit import resolvers as audit_resolvers
 from service.audit.types import AuditEntryConnection
 from service.compiled.executor import CompilingExecutor
@@ -20,13 +23,10 @@ from service.contracts import resolvers as contract_resolvers
 from service.contracts.types import CONTRACT_TYPE_NAME, Contract
 from service.goals import resolvers as goal_resolvers
 from service.goals.types import GOAL_TYPE_NAME
-from service.graphql.audit import audit_mutations
 from service.graphql.authorization import protect
 from service.graphql.context import Context
 from service.graphql.document_cache import DocumentCache
 from service.graphql.errors import ErrorPolicy, log_unexpected_errors
-from service.graphql.exposure import SchemaExposure
-from service.graphql.limits import OperationLimiter
 from service.graphql.literal_errors import NamedLiteralErrors
 from service.graphql.pii import check_classified, mask_by_class
 from service.graphql.relay import Node, decode_global_id

@@ -1,5 +1,5 @@
 """How many items each list field returns, priced from its arguments: what the cost estimate
-(``service.graphql.measure``) multiplies a list's selection by.
+(``service.api.measure``) multiplies a list's selection by.
 
 Every list field of the schema has a rule in ``PRICES``, keyed ``Type.field``; tests/test_graphql_prices.py
 fails for a list field without one (and for a rule whose field is gone). The rules:

@@ -7,7 +7,7 @@ with ``application/graphql-response+json``), and nothing executes — no resolve
     QUERY_TOO_DEEP      CSHUB_GRAPHQL_MAX_DEPTH      fields nested in fields
     TOO_MANY_ALIASES    CSHUB_GRAPHQL_MAX_ALIASES    aliased fields, fragments expanded
     TOO_MANY_FIELDS     CSHUB_GRAPHQL_MAX_FIELDS     field selections, fragments expanded (duplicates count)
-    QUERY_TOO_COMPLEX   CSHUB_GRAPHQL_MAX_COST       the cost estimate of ``service.graphql.measure``
+    QUERY_TOO_COMPLEX   CSHUB_GRAPHQL_MAX_COST       the cost estimate of ``service.api.measure``
 
 Depth, aliases and cost are checked before the standard validation rules run, so a hostile document cannot
 make validation itself expensive (overlapping-fields checks are quadratic in the fields of a selection).
@@ -18,7 +18,7 @@ The limits apply to the operation that will run, so a document holding several o
 ``operationName`` is refused first (``OPERATION_RESOLUTION_FAILURE``, as GraphQL's GetOperation() says;
 strawberry alone would run the first one).
 
-The estimate prices lists by their rules in ``service.graphql.prices``; what a response really holds is capped
+The estimate prices lists by their rules in ``service.api.prices``; what a response really holds is capped
 while it is built and encoded (``service.graphql.response_budget``, ``service.graphql.encoding``).
 """
 
@@ -31,9 +31,9 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
+from service.api.measure import Measurement, TooDeep, measure
+from service.api.prices import Pricing
 from service.graphql.document_cache import remember
-from service.graphql.measure import Measurement, TooDeep, measure
-from service.graphql.prices import Pricing
 from service.graphql.relay import DEFAULT_PAGE_SIZE
 from service.settings import Settings
 

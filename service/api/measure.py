@@ -4,7 +4,7 @@ The cost estimates how many values the operation can produce:
 
 - every field costs 1, and a field with a selection costs 1 + the cost of that selection;
 - a list multiplies the cost of its selection (a list of scalars: 1) by the items it returns, priced from
-  its arguments by its rule in ``service.graphql.prices``: ``first`` (a connection's ``edges``: the
+  its arguments by its rule in ``service.api.prices``: ``first`` (a connection's ``edges``: the
   connection's ``first``), the buckets of a usage series or a metric's period, the groups of its
   ``groupBy``, or ``list_size`` for stored rows no argument bounds (an account's contacts, a contract's lines);
 - fragments count where they are spread; the branches of a union or interface all count (an upper bound).
@@ -46,7 +46,7 @@ from graphql import (
 )
 from graphql.language import DocumentNode
 
-from service.graphql.prices import COST_CEILING, Arguments, Call, Pricing, price
+from service.api.prices import COST_CEILING, Arguments, Call, Pricing, price
 
 INTROSPECTION = frozenset({"__schema", "__type"})
 

@@ -12,8 +12,8 @@ from typing import Any
 from graphql import FieldNode, GraphQLError, ValidationRule
 from strawberry.extensions import SchemaExtension
 
+from service.api.measure import INTROSPECTION
 from service.api_keys.roles import Role
-from service.graphql.measure import INTROSPECTION
 from service.settings import Environment
 
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")

@@ -2,7 +2,7 @@
 
 from strawberry.printer import print_schema
 
-from service.graphql.schema import schema
+from service.api.schema import schema
 
 
 def schema_sdl() -> str:

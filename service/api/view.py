@@ -42,10 +42,10 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from service import json_input
+from service.api.limits import operation_resolution_error
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotAcceptable, NotFound, UnsupportedMediaType
 from service.graphql.context import Context
 from service.graphql.encoding import EncodedTooLarge, encode_json
-from service.graphql.limits import operation_resolution_error
 from service.graphql.loaders import Loaders
 from service.graphql.media_types import GRAPHQL_RESPONSE_JSON, JSON, content_type, response_media_type
 from service.graphql.response_budget import too_large_error
