@@ -6,7 +6,7 @@ Reading items needs what reading the account needs; changing them needs role csm
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,14 +26,11 @@ from service.goals.types import GOAL_TYPE_NAME
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
 from service.graphql.permissions import caller
-from service.graphql.relay import typed_input_id
-
-if TYPE_CHECKING:
-    from service.accounts.types import Account
+from service.graphql.relay import OfAccount, typed_input_id
 
 
 async def account_action_items(
-    root: "Account",
+    root: OfAccount,
     info: strawberry.Info[Context],
     status: Annotated[
         list[ActionItemStatus] | None,

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,14 +19,11 @@ from service.goals.types import GOAL_TYPE_NAME, Goal, GoalStatus
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
 from service.graphql.permissions import caller
-from service.graphql.relay import typed_input_id
-
-if TYPE_CHECKING:
-    from service.accounts.types import Account
+from service.graphql.relay import OfAccount, typed_input_id
 
 
 async def account_goals(
-    root: "Account",
+    root: OfAccount,
     info: strawberry.Info[Context],
     status: Annotated[
         list[GoalStatus] | None, strawberry.argument(description="Only goals in these states; default all.")

@@ -87,6 +87,14 @@ class Node:
     id: strawberry.ID = strawberry.field(description="Global, opaque and stable identifier of the object.")
 
 
+class OfAccount(Protocol):
+    """The root a field on ``Account`` reads: the account's id. Domains type their ``Account`` fields' root with
+    it, so they need not import ``Account`` (which imports them)."""
+
+    @property
+    def account_id(self) -> uuid.UUID: ...
+
+
 @strawberry.type(description="Where a page sits in a connection (Relay cursor pagination).")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="True when more items follow this page.")

@@ -7,7 +7,7 @@ typed member of ``HandoffResult`` and nothing is written.
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,6 +20,7 @@ from service.graphql.permissions import caller
 from service.graphql.relay import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    OfAccount,
     decode_time_cursor,
     decode_typed_id,
     page_size,
@@ -38,9 +39,6 @@ from service.handoffs.types import (
     handoff_edge,
 )
 from service.handoffs.workflow import Action
-
-if TYPE_CHECKING:
-    from service.accounts.types import Account
 
 MAX_OWNERS = 100
 
@@ -133,7 +131,7 @@ async def handoff_sla(info: strawberry.Info[Context], filter: FilterArgument = N
     )
 
 
-async def account_handoffs(root: "Account", info: strawberry.Info[Context]) -> list[Handoff]:
+async def account_handoffs(root: OfAccount, info: strawberry.Info[Context]) -> list[Handoff]:
     return [
         Handoff.from_row(row)
         for row in await info.context.batch(queries.handoffs_of_accounts, list).load((root.account_id, None))

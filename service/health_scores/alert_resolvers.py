@@ -1,6 +1,6 @@
 """Resolvers of risk alerts: the alert list, an account's alerts, and acknowledging and resolving them."""
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,6 +13,7 @@ from service.graphql.permissions import caller
 from service.graphql.relay import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    OfAccount,
     decode_time_cursor,
     decode_typed_id,
     page_size,
@@ -28,9 +29,6 @@ from service.health_scores.alert_types import (
     alert_edge,
 )
 from service.health_scores.alerts import AlertQuery, AlertRow
-
-if TYPE_CHECKING:
-    from service.accounts.types import Account
 
 
 async def alert_list(
@@ -49,7 +47,7 @@ async def alert_list(
 
 
 async def account_alerts(
-    root: "Account",
+    root: OfAccount,
     info: strawberry.Info[Context],
     status: Annotated[
         list[AlertStatus] | None,

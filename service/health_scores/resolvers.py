@@ -3,7 +3,7 @@
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,7 +12,7 @@ from service.errors import CshubError, InvalidInput
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
 from service.graphql.permissions import caller
-from service.graphql.relay import decode_typed_id
+from service.graphql.relay import OfAccount, decode_typed_id
 from service.health_scores import manual, overrides, queries, scorecards
 from service.health_scores.inputs import CreateScorecardInput, UpdateScorecardInput, config_document
 from service.health_scores.manual import ManualScoreRow
@@ -27,21 +27,18 @@ from service.health_scores.types import (
     Scorecard,
 )
 
-if TYPE_CHECKING:
-    from service.accounts.types import Account
-
 ScoreName = Annotated[str, strawberry.argument(description="The score's name; default `overall`.")]
 
 
 async def account_health(
-    root: "Account", info: strawberry.Info[Context], name: ScoreName = "overall"
+    root: OfAccount, info: strawberry.Info[Context], name: ScoreName = "overall"
 ) -> HealthScore | None:
     row = await info.context.batch(queries.latest_scores).load((root.account_id, name))
     return HealthScore.from_row(row) if row else None
 
 
 async def account_health_history(
-    root: "Account",
+    root: OfAccount,
     info: strawberry.Info[Context],
     name: ScoreName = "overall",
     from_: Annotated[

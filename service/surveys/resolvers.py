@@ -1,20 +1,17 @@
 """Resolvers of the surveys domain on ``Account``: responses (a connection) and NPS over a period."""
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
 from service.db.paging import PageRequest
 from service.errors import InvalidInput
 from service.graphql.context import Context
-from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_cursor, page_size, paged
+from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, OfAccount, decode_time_cursor, page_size, paged
 from service.surveys import queries
 from service.surveys.queries import NpsRow, SurveyQuery
 from service.surveys.types import NpsSummary, SurveyKind, SurveyResponseConnection, survey_edge
-
-if TYPE_CHECKING:
-    from service.accounts.types import Account
 
 NPS_DEFAULT_DAYS = 90
 
@@ -28,7 +25,7 @@ def survey_query(kind: SurveyKind | None, first: int | None, after: str | None) 
 
 
 async def account_surveys(
-    root: "Account",
+    root: OfAccount,
     info: strawberry.Info[Context],
     kind: Annotated[SurveyKind | None, strawberry.argument(description="Only this survey; default both.")] = None,
     first: Annotated[
@@ -56,7 +53,7 @@ def nps_window(from_: date | None, to: date | None, today: date) -> tuple[dateti
 
 
 async def account_nps(
-    root: "Account",
+    root: OfAccount,
     info: strawberry.Info[Context],
     from_: Annotated[
         date | None, strawberry.argument(name="from", description="First day (UTC); default 89 days before `to`.")

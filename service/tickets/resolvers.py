@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
@@ -12,6 +12,7 @@ from service.graphql.context import Context
 from service.graphql.relay import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    OfAccount,
     decode_time_cursor,
     decode_typed_id,
     page_size,
@@ -20,9 +21,6 @@ from service.graphql.relay import (
 from service.tickets import queries
 from service.tickets.queries import TicketQuery
 from service.tickets.types import TICKET_TYPE_NAME, Ticket, TicketConnection, TicketFilter, ticket_edge
-
-if TYPE_CHECKING:
-    from service.accounts.types import Account
 
 
 def _values(items: Sequence[Enum] | None) -> tuple[str, ...] | None:
@@ -44,7 +42,7 @@ def ticket_query(filter: TicketFilter | None, first: int | None, after: str | No
 
 
 async def account_tickets(
-    root: "Account",
+    root: OfAccount,
     info: strawberry.Info[Context],
     filter: Annotated[TicketFilter | None, strawberry.argument(description="Which tickets; default all.")] = None,
     first: Annotated[

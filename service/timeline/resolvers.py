@@ -1,6 +1,6 @@
 """Resolvers of the timeline domain: an account's entries newest first (a connection), and recording one."""
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,6 +13,7 @@ from service.graphql.permissions import caller
 from service.graphql.relay import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    OfAccount,
     decode_time_cursor,
     decode_typed_id,
     page_size,
@@ -28,12 +29,9 @@ from service.timeline.types import (
     timeline_edge,
 )
 
-if TYPE_CHECKING:
-    from service.accounts.types import Account
-
 
 async def account_timeline(
-    root: "Account",
+    root: OfAccount,
     info: strawberry.Info[Context],
     first: Annotated[
         int | None, strawberry.argument(description=f"Page size, 0 to {MAX_PAGE_SIZE}; default {DEFAULT_PAGE_SIZE}.")
