@@ -1,8 +1,9 @@
-"""GraphQL types of the accounts domain, and their mapping from ``AccountRow`` (declared once, here)."""
+"""GraphQL types of the accounts domain, and their mapping from ``AccountRow`` (declared once, here). ``Account``
+is assembled here: its profile and hierarchy are this domain's; every other field is a resolver of the domain it
+belongs to (``service.contracts.resolvers``, ``service.usage.resolvers``…)."""
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
 
 import strawberry
 
@@ -11,11 +12,16 @@ from service.accounts.enums import LifecycleStage, Segment, TouchModel
 from service.accounts.queries import AccountRow
 from service.action_items.resolvers import account_action_items
 from service.action_items.types import ActionItem
-from service.contacts import queries as contact_queries
+from service.contacts.resolvers import account_contacts
 from service.contacts.types import Contact
-from service.contracts import queries as contract_queries
-from service.contracts.queries import annual
-from service.contracts.types import Contract, ContractStatus, Money
+from service.contracts.resolvers import (
+    account_arr,
+    account_contracts,
+    account_licensed_seats,
+    account_mrr,
+    account_renewal_date,
+)
+from service.contracts.types import Contract, Money
 from service.goals.resolvers import account_goals
 from service.goals.types import Goal
 from service.graphql.context import Context
@@ -26,7 +32,7 @@ from service.health_scores.alert_resolvers import account_alerts
 from service.health_scores.alert_types import Alert
 from service.health_scores.resolvers import account_health, account_health_history
 from service.health_scores.types import HealthScore
-from service.sources import queries as source_queries
+from service.sources.resolvers import account_sources
 from service.sources.types import AccountSource
 from service.surveys.resolvers import account_nps, account_surveys
 from service.surveys.types import NpsSummary, SurveyResponseConnection
@@ -34,29 +40,16 @@ from service.tickets.resolvers import account_tickets
 from service.tickets.types import TicketConnection
 from service.timeline.resolvers import account_timeline
 from service.timeline.types import TimelineEventConnection
-from service.usage import queries as usage_queries
-from service.usage.queries import utilization
-from service.usage.types import (
-    FeatureUsage,
-    LastSeenDistribution,
-    UsageInterval,
-    UsagePoint,
-    active_since,
-    adoption_window,
-    series_request,
+from service.usage.resolvers import (
+    account_active_users,
+    account_feature_adoption,
+    account_last_seen_distribution,
+    account_license_utilization,
+    account_usage,
 )
+from service.usage.types import FeatureUsage, LastSeenDistribution, UsagePoint
 
 ACCOUNT_TYPE_NAME = "Account"
-
-
-AsOf = Annotated[
-    date | None, strawberry.argument(name="asOf", description="The day (UTC) to evaluate on; default today.")
-]
-
-
-async def _sources(root: "Account", info: strawberry.Info[Context]) -> list[AccountSource]:
-    rows = await info.context.batch(source_queries.account_sources, list).load((root.account_id, None))
-    return [AccountSource.from_row(row) for row in rows]
 
 
 async def account_parent(root: "Account", info: strawberry.Info[Context]) -> "Account | None":
@@ -71,94 +64,6 @@ async def account_children(root: "Account", info: strawberry.Info[Context]) -> l
         Account.from_row(row)
         for row in await info.context.batch(queries.children_of_accounts, list).load((root.account_id, None))
     ]
-
-
-async def account_contacts(root: "Account", info: strawberry.Info[Context]) -> list[Contact]:
-    return [
-        Contact.from_row(row)
-        for row in await info.context.batch(contact_queries.contacts_of_accounts, list).load((root.account_id, None))
-    ]
-
-
-async def account_contracts(
-    root: "Account",
-    info: strawberry.Info[Context],
-    status: Annotated[
-        list[ContractStatus] | None,
-        strawberry.argument(description="Only contracts in these states; default all."),
-    ] = None,
-) -> list[Contract]:
-    statuses = tuple(sorted(str(s.value) for s in status)) if status is not None else None
-    rows = await info.context.batch(contract_queries.contracts_of_accounts, list).load((root.account_id, statuses))
-    return [Contract.from_row(row) for row in rows]
-
-
-async def _mrr(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> list[Money]:
-    amounts = await info.context.batch(contract_queries.mrr_of_accounts, list).load(
-        (root.account_id, as_of or info.context.loaders.today)
-    )
-    return [Money(amount=amount, currency=currency) for currency, amount in amounts]
-
-
-async def _arr(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> list[Money]:
-    return [Money(amount=annual(money.amount), currency=money.currency) for money in await _mrr(root, info, as_of)]
-
-
-async def _renewal_date(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> date | None:
-    return await info.context.batch(contract_queries.next_renewals).load(
-        (root.account_id, as_of or info.context.loaders.today)
-    )
-
-
-async def account_licensed_seats(root: "Account", info: strawberry.Info[Context], as_of: AsOf = None) -> int:
-    return await info.context.batch(contract_queries.licensed_seats, int).load(
-        (root.account_id, as_of or info.context.loaders.today)
-    )
-
-
-Days = Annotated[int, strawberry.argument(description="Window length in days, ending now (1 to 3660).")]
-
-
-async def _usage(
-    root: "Account",
-    info: strawberry.Info[Context],
-    from_: Annotated[date, strawberry.argument(name="from", description="First day of the series (UTC).")],
-    to: Annotated[date, strawberry.argument(description="First day after the series (exclusive, UTC).")],
-    interval: Annotated[UsageInterval, strawberry.argument(description="Bucket size.")] = UsageInterval.DAY,
-    event: Annotated[str | None, strawberry.argument(description="Only this event (feature); default all.")] = None,
-) -> list[UsagePoint]:
-    request = series_request(from_, to, interval, event)
-    rows = await info.context.batch(usage_queries.usage_series, list).load((root.account_id, request))
-    return [UsagePoint.from_row(row) for row in rows]
-
-
-async def account_active_users(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> int:
-    return await info.context.batch(usage_queries.active_users, int).load(
-        (root.account_id, active_since(days, info.context.loaders.now))
-    )
-
-
-async def account_license_utilization(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> float | None:
-    seats = await info.context.batch(contract_queries.licensed_seats, int).load(
-        (root.account_id, info.context.loaders.today)
-    )
-    if seats == 0:
-        return None
-    active = await account_active_users(root, info, days)
-    return utilization(active, seats)
-
-
-async def _feature_adoption(root: "Account", info: strawberry.Info[Context], days: Days = 30) -> list[FeatureUsage]:
-    window = adoption_window(days, info.context.loaders.today)
-    rows = await info.context.batch(usage_queries.feature_adoption, list).load((root.account_id, window))
-    return [FeatureUsage.from_row(row) for row in rows]
-
-
-async def account_last_seen_distribution(root: "Account", info: strawberry.Info[Context]) -> LastSeenDistribution:
-    day, week, month, older = await info.context.batch(usage_queries.last_seen_distribution, lambda: (0, 0, 0, 0)).load(
-        (root.account_id, info.context.loaders.now)
-    )
-    return LastSeenDistribution(within_1_day=day, within_7_days=week, within_30_days=month, over_30_days=older)
 
 
 @strawberry.type(description="A customer organisation: the root of the customer-360 view.")
@@ -176,7 +81,7 @@ class Account(Node):
     account_id: strawberry.Private[uuid.UUID]
     parent_account_id: strawberry.Private[uuid.UUID | None]
     sources: list[AccountSource] = strawberry.field(
-        resolver=_sources, description="The source systems that know this account, with their ids and last sync."
+        resolver=account_sources, description="The source systems that know this account, with their ids and last sync."
     )
     parent: "Account | None" = strawberry.field(
         resolver=account_parent, description="The parent company, for a subsidiary; null otherwise."
@@ -189,14 +94,16 @@ class Account(Node):
         resolver=account_contracts, description="Contracts, newest start first, with their lines."
     )
     mrr: list[Money] = strawberry.field(
-        resolver=_mrr,
+        resolver=account_mrr,
         description="Monthly recurring revenue on a day: the sum of the MRR of lines active that day (start <= "
         "day < end, contract neither draft nor cancelled). One entry per currency — one for accounts billed in "
         "a single currency, none when nothing is active.",
     )
-    arr: list[Money] = strawberry.field(resolver=_arr, description="Annual recurring revenue on a day: 12 × `mrr`.")
+    arr: list[Money] = strawberry.field(
+        resolver=account_arr, description="Annual recurring revenue on a day: 12 × `mrr`."
+    )
     renewal_date: date | None = strawberry.field(
-        resolver=_renewal_date,
+        resolver=account_renewal_date,
         description="The next renewal date on or after the day among counted contracts; null when none is set.",
     )
     licensed_seats: int = strawberry.field(
@@ -222,7 +129,7 @@ class Account(Node):
         "transitions; health band changes), newest first.",
     )
     usage: list[UsagePoint] = strawberry.field(
-        resolver=_usage,
+        resolver=account_usage,
         description="Product usage as a series of UTC buckets over [from, to): events and distinct active users "
         "per bucket, empty buckets as zeros. At most 1000 buckets.",
     )
@@ -236,7 +143,7 @@ class Account(Node):
         "no seats are licensed.",
     )
     feature_adoption: list[FeatureUsage] = strawberry.field(
-        resolver=_feature_adoption,
+        resolver=account_feature_adoption,
         description="Events and distinct users per feature over the last `days` UTC days including today "
         "(default 30), most used first.",
     )

@@ -15,7 +15,9 @@ from service.accounts import types as account_types
 from service.accounts.types import Account
 from service.action_items.resolvers import account_action_items
 from service.action_items.types import ActionItem
+from service.contacts import resolvers as contact_resolvers
 from service.contacts.types import Contact, ContactRole
+from service.contracts import resolvers as contract_resolvers
 from service.contracts.types import Contract, ContractStatus
 from service.errors import InvalidInput
 from service.goals.resolvers import account_goals
@@ -32,6 +34,7 @@ from service.tickets.resolvers import account_tickets
 from service.tickets.types import Ticket, TicketFilter
 from service.timeline.resolvers import account_timeline
 from service.timeline.types import TimelineEvent
+from service.usage import resolvers as usage_resolvers
 from service.usage.types import LastSeenDistribution
 
 MAX_ITEMS = 100
@@ -73,7 +76,7 @@ async def _subsidiaries(root: "HandoffContext", info: strawberry.Info[Context]) 
 
 
 async def _active_contracts(root: "HandoffContext", info: strawberry.Info[Context]) -> list[Contract]:
-    return await account_types.account_contracts(root.account, info, ACTIVE_CONTRACTS)
+    return await contract_resolvers.account_contracts(root.account, info, ACTIVE_CONTRACTS)
 
 
 async def _latest_handoff(root: "HandoffContext", info: strawberry.Info[Context]) -> Handoff | None:
@@ -83,7 +86,7 @@ async def _latest_handoff(root: "HandoffContext", info: strawberry.Info[Context]
 
 async def _contacts_by_role(root: "HandoffContext", info: strawberry.Info[Context]) -> list[ContactsByRole]:
     grouped: dict[ContactRole | None, list[Contact]] = {}
-    for contact in await account_types.account_contacts(root.account, info):
+    for contact in await contact_resolvers.account_contacts(root.account, info):
         grouped.setdefault(contact.role, []).append(contact)
     roles = sorted(grouped, key=lambda role: ROLE_ORDER[role] if role is not None else len(ROLE_ORDER))
     return [ContactsByRole(role=role, contacts=grouped[role]) for role in roles]
@@ -95,10 +98,10 @@ async def _health(root: "HandoffContext", info: strawberry.Info[Context]) -> Hea
 
 async def _usage(root: "HandoffContext", info: strawberry.Info[Context]) -> UsageSummary:
     return UsageSummary(
-        active_users_30d=await account_types.account_active_users(root.account, info),
-        licensed_seats=await account_types.account_licensed_seats(root.account, info),
-        license_utilization=await account_types.account_license_utilization(root.account, info),
-        last_seen=await account_types.account_last_seen_distribution(root.account, info),
+        active_users_30d=await usage_resolvers.account_active_users(root.account, info),
+        licensed_seats=await contract_resolvers.account_licensed_seats(root.account, info),
+        license_utilization=await usage_resolvers.account_license_utilization(root.account, info),
+        last_seen=await usage_resolvers.account_last_seen_distribution(root.account, info),
     )
 
 

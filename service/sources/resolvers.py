@@ -1,13 +1,21 @@
-"""Resolvers of the identity map."""
+"""Resolvers of the identity map: unmatched records, and ``Account.sources``."""
 
 from typing import Annotated
 
 import strawberry
 
 from service.graphql.context import Context
-from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_cursor, encode_cursor, page_size, paged
+from service.graphql.relay import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    OfAccount,
+    decode_time_cursor,
+    encode_cursor,
+    page_size,
+    paged,
+)
 from service.sources import queries
-from service.sources.types import UnmatchedRecord, UnmatchedRecordConnection, UnmatchedRecordEdge
+from service.sources.types import AccountSource, UnmatchedRecord, UnmatchedRecordConnection, UnmatchedRecordEdge
 
 
 def _edge(row: queries.UnmatchedRow) -> UnmatchedRecordEdge:
@@ -42,3 +50,8 @@ async def unmatched_records(
         rows = await queries.unmatched_page(conn, query, after=after_key, limit=limit + 1)
     edges, info_ = paged(rows, limit, _edge, after)
     return UnmatchedRecordConnection(edges=edges, page_info=info_, query=query)
+
+
+async def account_sources(root: OfAccount, info: strawberry.Info[Context]) -> list[AccountSource]:
+    rows = await info.context.batch(queries.account_sources, list).load((root.account_id, None))
+    return [AccountSource.from_row(row) for row in rows]
