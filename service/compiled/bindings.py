@@ -64,6 +64,11 @@ def directive_variables(definitions: Iterable[ExecutableDefinitionNode]) -> froz
     return frozenset(found)
 
 
+def _strawberry(executor: "Executor[Any]") -> Any:
+    """The strawberry schema behind the executor's graphql-core schema (its converters and config)."""
+    return executor.schema._strawberry_schema  # type: ignore[attr-defined]
+
+
 def argument_values(executor: "Executor[Any]", definition: GraphQLField, details: FieldDetails) -> dict[str, Any]:
     """The field's arguments as its resolver receives them: coerced, then converted to strawberry's types."""
     if not definition.args and not details.node.arguments:
@@ -72,7 +77,7 @@ def argument_values(executor: "Executor[Any]", definition: GraphQLField, details
     strawberry_field = definition.extensions.get(STRAWBERRY_DEFINITION)
     if strawberry_field is None:
         return raw
-    schema = executor.schema._strawberry_schema  # type: ignore[attr-defined]
+    schema = _strawberry(executor)
     return convert_arguments(raw, strawberry_field.arguments, schema.schema_converter.scalar_registry, schema.config)
 
 
@@ -84,7 +89,7 @@ def argument_variables(
     strawberry_field = definition.extensions.get(STRAWBERRY_DEFINITION)
     if strawberry_field is None:
         return given
-    converter = executor.schema._strawberry_schema.config.name_converter  # type: ignore[attr-defined]
+    converter = _strawberry(executor).config.name_converter
     return {
         argument.python_name: given.get(converter.from_argument(argument), frozenset())
         for argument in strawberry_field.arguments

@@ -78,10 +78,6 @@ class CompilingExecutor(BudgetedExecutor):
         super().__init__(*args, **kwargs)
         self.compiling = bool(getattr(self.context_value, "compiled_reads", False))
 
-    @property
-    def strawberry_schema(self) -> Any:
-        return self.schema._strawberry_schema  # type: ignore[attr-defined]
-
     def execute_field(
         self,
         parent_type: GraphQLObjectType,
@@ -120,7 +116,7 @@ class CompilingExecutor(BudgetedExecutor):
                     with refused_by_resolver():
                         late = {parameter.key: parameter.value(self) for parameter in planned.late}
                     result = await conn.execute(planned.statement, {REQUEST_NOW: context.loaders.now, **late})
-                    self._keep_as_sent(key, planned, result)
+                    self._keep_as_sent(key, planned, result, late)
                 text = result.scalar_one()
         except ResponseTooLarge:
             raise
@@ -162,22 +158,22 @@ class CompilingExecutor(BudgetedExecutor):
         cache.put(key, planned)
         return key, planned
 
-    def _keep_as_sent(self, key: Hashable | None, planned: Planned, result: Any) -> None:
-        """Keep the statement as the SQL text and parameters just sent (``Sent``)."""
+    def _keep_as_sent(self, key: Hashable | None, planned: Planned, result: Any, late_values: dict[str, Any]) -> None:
+        """Keep the statement as the SQL text and parameters just sent (``Sent``), when its parameters' names are
+        known: the request's time and each late parameter (``late_values``) where the names say they were sent."""
         sent = result.context
         names = _sent_names(sent)
-        if key is None or len(sent.parameters) != 1 or len(names) != len(sent.parameters[0]):
-            log.warning("compiled statement not kept: its parameters are not known by name", extra={"key": str(key)})
-            return
-        parameters = tuple(sent.parameters[0])
-        now_at = tuple(index for index, name in enumerate(names) if name == REQUEST_NOW)
+        parameters = tuple(sent.parameters[0]) if len(sent.parameters) == 1 else ()
         late = {parameter.key: parameter for parameter in planned.late}
+        now_at = tuple(index for index, name in enumerate(names) if name == REQUEST_NOW)
         late_at = tuple((index, late[name]) for index, name in enumerate(names) if name in late)
-        if (
-            {parameter.key for _, parameter in late_at} != late.keys()
-            or any(parameters[index] != self.context_value.loaders.now for index in now_at)
-            or any(parameters[index] != parameter.value(self) for index, parameter in late_at)
-        ):  # a late parameter not sent as one, or the names do not match the parameters
+        known = (
+            len(names) == len(parameters)
+            and {parameter.key for _, parameter in late_at} == late.keys()
+            and all(parameters[index] == self.context_value.loaders.now for index in now_at)
+            and all(parameters[index] == late_values[parameter.key] for index, parameter in late_at)
+        )
+        if key is None or not known:
             log.warning("compiled statement not kept: its parameters are not known by name", extra={"key": str(key)})
             return
         cache = statements(self.context_value.settings.graphql_statement_cache_size)
