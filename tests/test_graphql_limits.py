@@ -84,6 +84,40 @@ def test_the_cost_multiplies_by_first_and_page_sizes() -> None:
     assert measured(spread).depth == 4
 
 
+def test_a_measurement_names_the_variables_it_read() -> None:
+    # The 360 page's account id prices nothing; its usage range does (the series' buckets).
+    assert measured(ACCOUNT_360_QUERY, {"id": "QWNjb3VudDox", "from": USAGE_FROM, "to": USAGE_TO}).read == {
+        "from",
+        "to",
+    }
+    query = "query($n: Int, $id: ID!) { account(id: $id) { name } accounts(first: $n) { edges { node { name } } } }"
+    assert measured(query, {"id": "x", "n": 5}).read == {"n"}
+    assert measured(query, {"id": "x"}).read == {"n"}  # not given is a value too: the default page size
+
+
+async def test_a_kept_measurement_serves_other_accounts_but_not_another_page_size(
+    settings: Settings, admin_key: str
+) -> None:
+    query = (
+        "query($n: Int, $d: String!) { accountByDomain(domain: $d) { name } "
+        "accounts(first: $n) { totalCount edges { node { name } } } }"
+    )
+    headers = {"Authorization": f"Bearer {admin_key}"}
+    async with app_client(settings, graphql_max_cost=100) as (http, _):
+        for domain in ("a.example", "b.example"):
+            response = await http.post(
+                "/graphql", json={"query": query, "variables": {"n": 5, "d": domain}}, headers=headers
+            )
+            assert "errors" not in response.json(), response.json()
+        for n, cost in ((100, 205), (None, 45), (48, 101), (47, 99)):  # 2 + 3 + 2 × n
+            variables = {"d": "a.example"} if n is None else {"n": n, "d": "a.example"}
+            response = await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+            errors = response.json().get("errors", [])
+            assert [e["extensions"] for e in errors] == (
+                [{"code": "QUERY_TOO_COMPLEX", "cost": cost, "maxCost": 100}] if cost > 100 else []
+            ), n
+
+
 def test_fields_count_every_selection_with_fragments_expanded_and_lists_not_multiplied() -> None:
     assert measured("{ __typename __typename }").fields == 2
     assert measured("{ accounts(first: 50) { edges { node { name domain } } } }").fields == 5

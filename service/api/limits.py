@@ -170,10 +170,42 @@ def _validation_aborted() -> GraphQLError:
     )
 
 
-# A document's measurement under the same limits and variables (its text, not the object, is the key); not
-# kept for variables longer than MAX_KEPT_VARIABLES characters of JSON (a mutation's payload, say).
+# A document's measurement is kept under its text (not the object), operation and limits, and the values of
+# the variables the measuring read (``Measurement.read``): a page size changes the cost, an account's id does
+# not, so one measurement serves every account. Beside it, the sets of names the document's measurings read
+# (one, unless which arguments count depends on a value). Not kept when those values are longer than
+# MAX_KEPT_VARIABLES characters of JSON.
 MAX_KEPT_VARIABLES = 2048
-_measurements: dict[tuple[int, str, str | None, str, OperationLimits], Measurement] = {}
+MAX_READ_SETS = 8
+_Document = tuple[int, str, str | None, OperationLimits]
+_read_sets: dict[_Document, tuple[frozenset[str], ...]] = {}
+_measurements: dict[tuple[_Document, frozenset[str], str], Measurement] = {}
+
+
+def _read_values(variables: Mapping[str, Any] | None, names: frozenset[str]) -> str | None:
+    """The values of ``names`` as a key (a name not given differs from null); None when too long to keep."""
+    given = variables or {}
+    text = json.dumps({name: [given[name]] for name in sorted(names) if name in given}, default=repr)
+    return text if len(text) <= MAX_KEPT_VARIABLES else None
+
+
+def _kept(document: _Document, variables: Mapping[str, Any] | None) -> Measurement | None:
+    for names in _read_sets.get(document, ()):
+        values = _read_values(variables, names)
+        measurement = _measurements.get((document, names, values)) if values is not None else None
+        if measurement is not None:
+            return measurement
+    return None
+
+
+def _keep(document: _Document, variables: Mapping[str, Any] | None, measurement: Measurement) -> None:
+    values = _read_values(variables, measurement.read)
+    if values is None:
+        return
+    sets = _read_sets.get(document, ())
+    if measurement.read not in sets:
+        remember(_read_sets, document, (*sets, measurement.read)[-MAX_READ_SETS:])
+    remember(_measurements, (document, measurement.read, values), measurement)
 
 
 class OperationLimiter(SchemaExtension):
@@ -209,16 +241,15 @@ class OperationLimiter(SchemaExtension):
         if _ambiguous(document, context._provided_operation_name):
             return [operation_resolution_error(None)]
         schema = context.schema._schema
-        key = None
-        variables = json.dumps(context.variables, sort_keys=True, default=repr)
-        if context.query is not None and len(variables) <= MAX_KEPT_VARIABLES:
-            key = (id(schema), context.query, context.operation_name, variables, self.limits)
-        measurement = _measurements.get(key) if key is not None else None
+        document_key = (
+            None if context.query is None else (id(schema), context.query, context.operation_name, self.limits)
+        )
+        measurement = _kept(document_key, context.variables) if document_key is not None else None
         if measurement is None:
             try:
                 measurement = self.limits.measure(schema, document, context.operation_name, context.variables)
             except TooDeep:
                 return self.limits.errors(None)
-            if key is not None:
-                remember(_measurements, key, measurement)
+            if document_key is not None:
+                _keep(document_key, context.variables, measurement)
         return self.limits.errors(measurement)

@@ -57,6 +57,9 @@ class Measurement:
     aliases: int  # aliased fields, fragments expanded
     cost: int
     fields: int = 0  # field selections, fragments expanded where spread (`{ a { b } a }` is 3), lists not multiplied
+    # The variables whose values the measuring read (priced arguments: `first`, a series' range…): the same
+    # document measures the same whatever the others hold, an account's id say.
+    read: frozenset[str] = frozenset()
 
 
 ZERO = Measurement(0, 0, 0)
@@ -82,9 +85,10 @@ def measure(
     operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]
     chosen = [op for op in operations if operation_name is None or (op.name and op.name.value == operation_name)]
     fragments = {node.name.value: node for node in document.definitions if isinstance(node, FragmentDefinitionNode)}
+    read: set[str] = set()
     try:
         measurements = [
-            _Walk(schema, fragments, _variables(op, variables), pricing, depth_cap).operation(op)
+            _Walk(schema, fragments, _Reading(_variables(op, variables), read), pricing, depth_cap).operation(op)
             for op in chosen or operations
         ]
     except RecursionError:  # a chain of fragments spreading each other, longer than any real query has
@@ -94,7 +98,32 @@ def measure(
         aliases=max((m.aliases for m in measurements), default=0),
         cost=max((m.cost for m in measurements), default=0),
         fields=max((m.fields for m in measurements), default=0),
+        read=frozenset(read),
     )
+
+
+class _Reading(dict[str, Any]):
+    """Variable values that note which of them are read (graphql-core looks a variable up with ``get``)."""
+
+    def __init__(self, values: dict[str, Any], read: set[str]) -> None:
+        super().__init__(values)
+        self.read = read
+
+    def __bool__(self) -> bool:  # graphql-core skips the lookup in an empty mapping: it must look (and note)
+        return True
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self.read.add(name)
+        return super().get(name, default)
+
+    def __getitem__(self, name: str) -> Any:
+        self.read.add(name)
+        return super().__getitem__(name)
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.read.add(name)
+        return super().__contains__(name)
 
 
 def _variables(operation: OperationDefinitionNode, provided: Mapping[str, Any] | None) -> dict[str, Any]:
