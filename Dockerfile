@@ -12,6 +12,7 @@ RUN pip install --no-cache-dir "uv==$(sed -n '/^name = "uv"$/{n;s/^version = "\(
  && uv sync --locked --no-install-project --no-cache
 COPY service ./service
 COPY migrations ./migrations
+COPY openapi ./openapi
 RUN uv sync --locked --no-editable --no-cache
 
 FROM python:3.11-slim AS runtime

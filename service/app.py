@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from service import migrate
+from service.api.export import schema_sdl
 from service.api.schema import schema
 from service.api.view import ALLOWED_METHODS as GRAPHQL_ALLOWED_METHODS
 from service.api.view import graphql_app
@@ -27,9 +28,11 @@ from service.db.pool import check_connection, create_engine, database_errors
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotFound
 from service.health_scores.refresher import HealthRefresher
 from service.health_scores.service import thresholds_from
+from service.http import ide
 from service.http.authorization import RouteAuthorizationMiddleware
 from service.http.health import healthz, readyz
 from service.http.ingest_routes import IngestEndpoint
+from service.http.landing import landing_endpoint, openapi_file, text_endpoint
 from service.http.middleware import AuthenticationMiddleware, GraphQLBodyLimitMiddleware, RequestContextMiddleware
 from service.http.problems import GRAPHQL_PATH, problem_response
 from service.logs import configure_logging
@@ -125,8 +128,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 embedded.stop()
 
     routes = [
+        Route("/", landing_endpoint(settings), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/schema.graphql", text_endpoint(schema_sdl(), "text/plain; charset=utf-8"), methods=["GET"]),
+        Route("/openapi.yaml", text_endpoint(openapi_file().read_text(), "application/yaml"), methods=["GET"]),
+        Route(ide.ASSETS_PATH, ide.graphiql_asset, methods=["GET"]),
         Route(GRAPHQL_PATH, graphql_app(schema, settings), methods=["GET", "POST"]),
         Route("/v1/ingest/{entity}", IngestEndpoint(settings).handle, methods=["POST"]),
     ]

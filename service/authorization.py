@@ -100,8 +100,12 @@ TYPE_FIELDS: Final[Mapping[str, Roles]] = {
 
 # "METHOD /path" as the app routes it (the path template, not the concrete path).
 ROUTES: Final[Mapping[str, Roles | None]] = {
+    "GET /": PUBLIC,  # the landing page
     "GET /healthz": PUBLIC,
     "GET /readyz": PUBLIC,
+    "GET /schema.graphql": PUBLIC,  # the published contracts
+    "GET /openapi.yaml": PUBLIC,
+    "GET /graphiql/assets/{name}": PUBLIC,  # GraphiQL's JavaScript and CSS
     "GET /graphql": EVERY_ROLE,  # each field checks its own entry above
     "POST /graphql": EVERY_ROLE,
     "POST /v1/ingest/{entity}": INGESTERS,

@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(settings, workers=args.workers, demo=args.demo)
         if args.command == "migrate":
-            return _run_with_database(settings, _migrate(settings, args.revision, args.downgrade))
+            return _run_with_database(settings, _migrate(settings, args.revision, args.downgrade), create=True)
         if args.command == "import":
             return _run_with_database(settings, _import(settings, args))
         if args.command == "seed":
@@ -134,9 +134,10 @@ def _export_schema(output: Path | None) -> int:
 DatabaseWork = Callable[[str], Coroutine[Any, Any, int]]
 
 
-def _run_with_database(settings: Settings, work: DatabaseWork) -> int:
-    """Attach the database (starting the embedded one if needed), run ``work(url)``, detach."""
-    with attached_database(settings) as url:
+def _run_with_database(settings: Settings, work: DatabaseWork, *, create: bool = False) -> int:
+    """Attach the database (starting the embedded one if needed; creating it only if ``create``), run
+    ``work(url)``, detach."""
+    with attached_database(settings, create=create) as url:
         return asyncio.run(work(url))
 
 
@@ -300,7 +301,7 @@ def _serve(settings: Settings, *, workers: int, demo: bool) -> int:
     # embedded PostgreSQL be stopped on the way out instead of the process dying mid-cleanup.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     _check_port_free(settings.host, settings.port)
-    with attached_database(settings) as url:
+    with attached_database(settings, create=True) as url:
         banner = asyncio.run(prepare_database(url, settings, demo=demo))
         # Workers build their own settings from the environment: hand them the resolved values.
         os.environ.update(
@@ -311,14 +312,13 @@ def _serve(settings: Settings, *, workers: int, demo: bool) -> int:
                 "CSHUB_MIGRATE_ON_START": "false",  # done once above, not once per worker
             }
         )
-        for line in banner:
-            print(line, flush=True)
         run_server(
             "service.app:create_app",
             host=settings.host,
             port=settings.port,
             workers=workers,
             log_level=settings.log_level.value,
+            when_serving=banner,
         )
     return 0
 

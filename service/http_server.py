@@ -6,14 +6,27 @@ on sockets made with ``IPPROTO_TCP``; uvicorn binds its listener that way since 
 cshub accepts), and ``tests/test_serve_process.py`` checks the accepted sockets of a multi-worker server.
 """
 
+import http.client
+import threading
+import time
+from collections.abc import Sequence
+
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 STARTUP_FAILURE = 3  # uvicorn's exit status when the server could not start
+ANNOUNCE_WITHIN_SECONDS = 300.0  # a server that does not answer by then has failed, and says so itself
 
 
-def run_server(app_factory: str, *, host: str, port: int, workers: int, log_level: str) -> None:
-    """Serve ``app_factory`` ("module:function") until stopped; ``workers`` processes when more than one."""
+def run_server(
+    app_factory: str, *, host: str, port: int, workers: int, log_level: str, when_serving: Sequence[str] = ()
+) -> None:
+    """Serve ``app_factory`` ("module:function") until stopped; ``workers`` processes when more than one.
+
+    ``when_serving`` is printed once the server answers HTTP on ``host:port`` — not when it is about to.
+    """
+    if when_serving:
+        threading.Thread(target=_announce, args=(host, port, when_serving), daemon=True).start()
     config = uvicorn.Config(
         app_factory,
         factory=True,
@@ -31,3 +44,21 @@ def run_server(app_factory: str, *, host: str, port: int, workers: int, log_leve
     server.run()
     if not server.started:
         raise SystemExit(STARTUP_FAILURE)
+
+
+def _announce(host: str, port: int, lines: Sequence[str]) -> None:
+    """Print ``lines`` as soon as ``GET /healthz`` gets an answer (whatever its status)."""
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104 - a wildcard bind
+    deadline = time.monotonic() + ANNOUNCE_WITHIN_SECONDS
+    while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection(target, port, timeout=1)
+        try:
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+        except OSError:
+            time.sleep(0.05)
+            continue
+        finally:
+            connection.close()
+        print("\n".join(lines), flush=True)
+        return

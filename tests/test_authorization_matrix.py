@@ -110,8 +110,12 @@ PINNED: dict[str, str] = {
     "Mutation.addTimelineEntry": "admin csm sales",
     "Mutation.mergeAccounts": "admin",
     "Account.handoffs": "admin csm sales bi",
+    "GET /": "-",
     "GET /healthz": "-",
     "GET /readyz": "-",
+    "GET /schema.graphql": "-",
+    "GET /openapi.yaml": "-",
+    "GET /graphiql/assets/{name}": "-",
     "GET /graphql": "admin csm sales bi ingest",
     "POST /graphql": "admin csm sales bi ingest",
     "POST /v1/ingest/{entity}": "admin ingest",
@@ -485,6 +489,10 @@ async def test_a_nested_field_with_its_own_rule_is_checked_wherever_it_is_reache
 
 
 REST_CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "GET /": ("GET", "/", {}),
+    "GET /schema.graphql": ("GET", "/schema.graphql", {}),
+    "GET /openapi.yaml": ("GET", "/openapi.yaml", {}),
+    "GET /graphiql/assets/{name}": ("GET", "/graphiql/assets/graphiql.min.css", {}),
     "GET /healthz": ("GET", "/healthz", {}),
     "GET /readyz": ("GET", "/readyz", {}),
     "GET /graphql": ("GET", "/graphql?query=%7B__typename%7D", {}),

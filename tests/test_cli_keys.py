@@ -1,8 +1,13 @@
 """``cshub keys`` and ``cshub migrate`` against the suite's database, in-process."""
 
+import asyncio
+from pathlib import Path
+
 import pytest
 
 from service.cli import main
+from service.db.pool import describe_url
+from tests.databases import scratch_database
 
 
 @pytest.fixture
@@ -64,3 +69,34 @@ def test_an_ingest_key_can_be_bound_to_sources(cli_env: None, capsys: pytest.Cap
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "only ingest keys can be bound to sources" in err
+
+
+def test_a_command_on_a_data_dir_without_a_database_says_where_it_looked_and_creates_none(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("CSHUB_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)  # the default data dir is ./.cshub
+    for command in (
+        ["keys", "list"],
+        ["keys", "create", "--role", "admin"],
+        ["health", "recompute"],
+        ["seed", "--demo"],
+    ):
+        assert main(command) == 1, command
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert f"no cshub database in the data dir {tmp_path / '.cshub'}" in line, line
+        assert "CSHUB_DATA_DIR" in line
+        assert "cshub migrate" in line
+    assert not (tmp_path / ".cshub").exists(), "nothing is created implicitly"
+
+
+async def test_a_command_on_a_database_without_the_schema_names_it(
+    monkeypatch: pytest.MonkeyPatch, server_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with scratch_database(server_url, migrated=False) as url:
+        monkeypatch.setenv("CSHUB_DATABASE_URL", url)
+        assert await asyncio.to_thread(main, ["keys", "list"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f"the database {describe_url(url)} holds no cshub schema" in line, line
+    assert "run `cshub migrate` against it first" in line

@@ -46,6 +46,10 @@ OPERATIONS = {operation.label: operation for operation in (result.ok() for resul
 EXAMPLES = {
     "GET /healthz": 1,  # nothing to vary
     "GET /readyz": 1,
+    "GET /": 1,
+    "GET /schema.graphql": 1,
+    "GET /openapi.yaml": 1,
+    "GET /graphiql/assets/{name}": 6,  # the six assets; negative: any other name, a documented 404
     "GET /graphql": 40,
     "POST /graphql": 40,
     "POST /v1/ingest/{entity}": 100,

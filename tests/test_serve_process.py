@@ -2,13 +2,17 @@
 
 import json
 import re
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
-from tests.serve_process import RunningServer, cshub_env, free_port, run_cshub, serving
+from tests.serve_process import START_TIMEOUT_SECONDS, RunningServer, cshub_env, free_port, run_cshub, serving
 from tests.socket_options import server_side_option
 
 QUERY = {"query": "{ accounts(first: 50) { edges { node { name domain } } } }"}
@@ -53,33 +57,77 @@ def test_serve_against_a_database_url(database_url: str, engine: object, tmp_pat
     assert key not in server.output()
 
 
+def _banner(server: RunningServer) -> str:
+    """The output once the server said where it serves (it says so once it answers, a moment after)."""
+    deadline = time.monotonic() + 10
+    while "cshub: serving" not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server.output()
+
+
 def test_serve_demo_on_the_embedded_database(tmp_path: Path) -> None:
     env = cshub_env(CSHUB_DATA_DIR=str(tmp_path / "data"), CSHUB_DEMO_ACCOUNTS="12")
     with serving("--demo", env=env, workdir=tmp_path) as server:
-        banner = server.output()
+        banner = _banner(server)
         assert "demo company seeded" in banner, banner
+        assert (
+            banner.index("seeding the demo company")
+            < banner.index("cshub:   accounts:")
+            < banner.index("cshub: serving")
+        )
         key = re.search(r"demo admin key: (\S+)", banner)
         assert key, banner
-        assert "GraphiQL" in banner
+        (graphiql,) = [line for line in banner.splitlines() if "GraphiQL" in line]
+        assert key.group(1) not in graphiql, "the key never goes into a URL"
         assert httpx.get(f"{server.base_url}/readyz", timeout=5).status_code == 200
         page = httpx.get(f"{server.base_url}/graphql", headers={"Accept": "text/html"}, timeout=5)
         assert page.status_code == 200
-        assert "graphiql" in page.text.lower()
+        assert "/graphiql/assets/graphiql.min.js" in page.text
         response = _post(server.base_url, key.group(1))
         names = [edge["node"]["name"] for edge in response.json()["data"]["accounts"]["edges"]]
         assert len(names) == 12, names  # the generated demo company, one account per customer
         assert _post(server.base_url, None).status_code == 401
+        # A key made beside the running server, on its data dir (`docker exec <container> cshub keys create`),
+        # works at once, and the command's exit leaves the server's database running.
+        created = run_cshub("keys", "create", "--role", "admin", "--name", "first admin", env=env)
+        assert created.returncode == 0, created.stderr
+        admin = created.stdout.strip().splitlines()[-1]
+        assert _post(server.base_url, admin).status_code == 200
+        assert len(_post(server.base_url, admin).json()["data"]["accounts"]["edges"]) == 12
     assert server.process.returncode == 0
     assert not (tmp_path / "data" / "pg" / "postmaster.pid").exists(), "embedded PostgreSQL left running"
 
     # A second start reuses the data and prints the same key; the demo data is not duplicated.
     with serving("--demo", env=env, workdir=tmp_path) as again:
-        assert f"demo admin key: {key.group(1)}" in again.output()
+        assert f"demo admin key: {key.group(1)}" in _banner(again)
         assert "demo company not seeded again" in again.output()
         names_again = [
             e["node"]["name"] for e in _post(again.base_url, key.group(1)).json()["data"]["accounts"]["edges"]
         ]
         assert sorted(names_again) == sorted(names)
+
+
+def test_the_serving_line_comes_once_the_server_answers(database_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    env = cshub_env(CSHUB_DATABASE_URL=database_url, CSHUB_DATA_DIR=str(tmp_path / "data"))
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service", "serve", "--port", str(port)], env=env, stdout=log, stderr=log, text=True
+        )
+    server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while "cshub: serving" not in server.output():
+            assert process.poll() is None, server.output()
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.01)
+        # No retry: when the line is there, the server answers.
+        assert httpx.get(f"{server.base_url}/healthz", timeout=5).status_code == 200
+        assert server.output().index("cshub: database: PostgreSQL at") < server.output().index("cshub: serving")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 def _one_line_failure(result: "object") -> str:

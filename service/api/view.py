@@ -1,7 +1,7 @@
 """The HTTP endpoint for GraphQL: strawberry's ASGI view with cshub's context, speaking GraphQL over HTTP.
 
 Authentication already happened in ``service.http.middleware``; the view builds the typed ``Context`` from
-the request state. GraphiQL is served only in the development environment.
+the request state. GraphiQL is served only in the development environment (``service.http.ide``: its page and assets).
 
 What the view adds to strawberry, after https://graphql.github.io/graphql-over-http/draft/ (each rule is a
 test in tests/test_graphql_over_http.py):
@@ -49,6 +49,7 @@ from service.graphql.encoding import EncodedTooLarge, encode_json
 from service.graphql.loaders import Loaders
 from service.graphql.media_types import GRAPHQL_RESPONSE_JSON, JSON, content_type, response_media_type
 from service.graphql.response_budget import too_large_error
+from service.http import ide
 from service.settings import Environment, Settings
 
 ALLOWED_METHODS = "GET, POST"
@@ -71,6 +72,11 @@ class _Unencoded(Response):
 
 
 class GraphQLView(GraphQL[Context, None]):
+    @property
+    def graphql_ide_html(self) -> str:
+        """cshub's GraphiQL page: its assets from cshub itself, the key asked for (``service.http.ide``)."""
+        return ide.PAGE
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         try:

@@ -11,17 +11,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import migrate
 from service.db.embedded import EmbeddedPostgres
-from service.db.pool import check_connection, create_engine, database_errors
+from service.db.pool import check_connection, create_engine, database_errors, describe_url
 from service.errors import SchemaNotReady
 from service.settings import Settings
 
 
 @contextmanager
-def attached_database(settings: Settings) -> Iterator[str]:
+def attached_database(settings: Settings, *, create: bool = False) -> Iterator[str]:
+    """The database's URL while the block runs. The embedded one is made in the data dir only when ``create``
+    (``serve`` and ``migrate``): any other command pointed at a data dir without one says so and makes none."""
     if settings.database_url is not None:
         yield settings.database_url
         return
     embedded = EmbeddedPostgres(settings.data_dir)
+    if not create and not embedded.exists():
+        raise SchemaNotReady(
+            f"no cshub database in the data dir {embedded.data_dir} (CSHUB_DATA_DIR, default ./.cshub), and none "
+            "was created: point CSHUB_DATA_DIR at the directory `cshub serve` uses (or CSHUB_DATABASE_URL at its "
+            "server), or create one there with `cshub migrate`"
+        )
     url = embedded.start()
     try:
         yield url
@@ -39,7 +47,13 @@ async def engine_for(url: str, settings: Settings, *, require_head: bool = False
                 current = await migrate.current_revision(engine)
             if current != migrate.head_revision():
                 raise SchemaNotReady(
-                    f"the database schema is at {current or 'no revision'}, not at head; run `cshub migrate` first"
+                    f"the database {describe_url(url)} "
+                    + (
+                        "holds no cshub schema"
+                        if current is None
+                        else f"has the cshub schema at {current}, not at head {migrate.head_revision()}"
+                    )
+                    + "; run `cshub migrate` against it first (or point CSHUB_DATABASE_URL at the server cshub uses)"
                 )
         yield engine
     finally:

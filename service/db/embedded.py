@@ -26,6 +26,10 @@ class EmbeddedPostgres:
         self.pgdata = self.data_dir / "pg"
         self._server: Any = None
 
+    def exists(self) -> bool:
+        """Whether the data dir holds an embedded server's data (``start`` creates it otherwise)."""
+        return (self.pgdata / "PG_VERSION").is_file()
+
     def start(self) -> str:
         """Start (or attach to) the server and return an asyncpg URL for the ``cshub`` database."""
         self._prepare_data_dir()

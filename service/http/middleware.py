@@ -37,7 +37,9 @@ logger = logging.getLogger("cshub.request")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+# No key needed: health checks, the landing page, the published contracts and GraphiQL's assets (no data).
+PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/schema.graphql", "/openapi.yaml"})
+PUBLIC_PREFIX = "/graphiql/assets/"
 INGEST_PREFIX = "/v1/ingest/"
 
 
@@ -137,7 +139,7 @@ class AuthenticationMiddleware:
         self.unauthenticated = unauthenticated  # None: requests without a valid key are not limited
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or scope["path"].startswith(PUBLIC_PREFIX):
             await self.app(scope, receive, send)
             return
         state = _state(scope)
