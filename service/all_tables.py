@@ -11,6 +11,7 @@ from service.goals.tables import goal_progress, goals
 from service.handoffs.tables import handoff_events, handoffs
 from service.health_scores.tables import alerts, health_overrides, health_scores, manual_scores, scorecards
 from service.ingest.tables import ingest_requests
+from service.people.tables import people
 from service.rate_limits.tables import rate_limit_buckets
 from service.sources.tables import pending_parent_links, source_links, unmatched_records
 from service.surveys.tables import survey_responses
@@ -38,6 +39,7 @@ __all__ = [
     "manual_scores",
     "metadata",
     "pending_parent_links",
+    "people",
     "products",
     "rate_limit_buckets",
     "scorecards",

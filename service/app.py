@@ -14,6 +14,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -36,6 +37,7 @@ from service.http.landing import landing_endpoint, openapi_file, text_endpoint
 from service.http.middleware import AuthenticationMiddleware, GraphQLBodyLimitMiddleware, RequestContextMiddleware
 from service.http.problems import GRAPHQL_PATH, problem_response
 from service.logs import configure_logging
+from service.oidc.people import TokenAuthority
 from service.rate_limits.addresses import AddressBuckets
 from service.rate_limits.policy import unauthenticated_limit
 from service.settings import Settings, load_settings
@@ -87,6 +89,24 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
 def _address_buckets(settings: Settings) -> AddressBuckets | None:
     limit = unauthenticated_limit(settings)
     return AddressBuckets(limit) if limit is not None else None
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """Browser pages from the allowed origins may call the API (preflights answered before authentication).
+    Credentials (cookies) are never allowed: the API reads only the Authorization header, so no CSRF surface."""
+    if not settings.cors_allow_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
+            allow_credentials=False,
+            max_age=600,
+        )
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -141,8 +161,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(RequestContextMiddleware),
+            *_cors(settings),
             Middleware(GraphQLBodyLimitMiddleware),
-            Middleware(AuthenticationMiddleware, unauthenticated=_address_buckets(settings)),
+            Middleware(
+                AuthenticationMiddleware,
+                unauthenticated=_address_buckets(settings),
+                tokens=TokenAuthority.of(settings),
+            ),
             Middleware(RouteAuthorizationMiddleware, routes=routes),
         ],
         exception_handlers={

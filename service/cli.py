@@ -301,6 +301,11 @@ def _serve(settings: Settings, *, workers: int, demo: bool) -> int:
     # embedded PostgreSQL be stopped on the way out instead of the process dying mid-cleanup.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     _check_port_free(settings.host, settings.port)
+    if settings.graphql_trusted_documents is not None:
+        from service.api.schema import schema
+        from service.api.view import persisted_operations
+
+        persisted_operations(schema, settings)  # a bad manifest fails here, in one line, before anything starts
     with attached_database(settings, create=True) as url:
         banner = asyncio.run(prepare_database(url, settings, demo=demo))
         # Workers build their own settings from the environment: hand them the resolved values.

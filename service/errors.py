@@ -66,6 +66,15 @@ class DatabaseUnavailable(CshubError):
     retry_after = 5
 
 
+class IdentityProviderUnavailable(CshubError):
+    """The OIDC issuer's signing keys cannot be read, so no bearer token can be verified right now."""
+
+    code = "IDENTITY_PROVIDER_UNAVAILABLE"
+    status = 503
+    title = "Identity provider unavailable"
+    retry_after = 5
+
+
 class EmbeddedDatabaseError(DatabaseUnavailable):
     """The embedded PostgreSQL could not be started."""
 
@@ -187,6 +196,28 @@ class IncompleteRecord(InvalidInput):
     def __init__(self, message: str, *, missing: tuple[str, ...]) -> None:
         super().__init__(message)
         self.missing = missing
+
+
+class PersistedQueryNotFound(CshubError):
+    """A persisted operation's hash this server does not know (yet): send the text with it."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+    status = 404
+    title = "Persisted query not found"
+
+
+class PersistedQueryNotSupported(BadRequest):
+    """A hash without text where automatic persisted queries are turned off."""
+
+    code = "PERSISTED_QUERY_NOT_SUPPORTED"
+
+
+class OperationNotRegistered(CshubError):
+    """Trusted-documents mode: only operations registered ahead of time run."""
+
+    code = "OPERATION_NOT_REGISTERED"
+    status = 403
+    title = "Operation not registered"
 
 
 class PayloadTooLarge(CshubError):

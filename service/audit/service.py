@@ -35,14 +35,19 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Who:
-    """Who wrote: an API key (id, name, role), or the command line (no key)."""
+    """Who wrote: an API key (id, name, role), a person (id, `person <subject>`: no name or email, the log
+    holds no PII), or the command line (neither)."""
 
     key_id: uuid.UUID | None
     name: str
     role: str | None
+    person_id: uuid.UUID | None = None
 
     @classmethod
     def of(cls, principal: Principal) -> "Who":
+        if principal.person is not None:
+            person = principal.person
+            return cls(key_id=None, name=f"person {person.subject}", role=principal.role.value, person_id=person.id)
         return cls(key_id=principal.key_id, name=principal.name, role=principal.role.value)
 
 
@@ -69,6 +74,7 @@ async def record(
         conn,
         {
             "key_id": who.key_id,
+            "person_id": who.person_id,
             "actor": who.name,
             "role": who.role,
             "action": action,

@@ -26,9 +26,14 @@ class AuditOutcome(Enum):
 class AuditEntry:
     id: strawberry.ID = strawberry.field(description="Id of the entry.")
     occurred_at: dt.datetime = strawberry.field(description="When (UTC).")
-    key_id: strawberry.ID | None = strawberry.field(description="The API key's id; null for the command line.")
-    actor: str = strawberry.field(description="The API key's name, or `cli`.")
-    role: str | None = strawberry.field(description="The key's role; null for the command line.")
+    key_id: strawberry.ID | None = strawberry.field(
+        description="The API key's id; null for a person's bearer token and for the command line."
+    )
+    person_id: strawberry.ID | None = strawberry.field(
+        description="The person's id (bearer token, cshub's id for the token's subject); null for API keys."
+    )
+    actor: str = strawberry.field(description="The API key's name, `person <subject>` for a person, or `cli`.")
+    role: str | None = strawberry.field(description="The key's or person's role; null for the command line.")
     action: str = strawberry.field(
         description="What was done: `mutation:<name>`, `ingest:<entity>`, `keys:create`, `keys:revoke`."
     )
@@ -48,6 +53,7 @@ class AuditEntry:
             id=strawberry.ID(str(row.id)),
             occurred_at=row.occurred_at,
             key_id=strawberry.ID(str(row.key_id)) if row.key_id else None,
+            person_id=strawberry.ID(str(row.person_id)) if row.person_id else None,
             actor=row.actor,
             role=row.role,
             action=row.action,
@@ -77,6 +83,7 @@ def audit_edge(row: AuditRow) -> AuditEntryEdge:
 @strawberry.input(description="Which audit entries; every condition given must hold (null: no condition).")
 class AuditLogFilter:
     key_id: strawberry.ID | None = strawberry.field(default=None, description="Written with this API key (its id).")
+    person_id: strawberry.ID | None = strawberry.field(default=None, description="Written by this person (their id).")
     action: str | None = strawberry.field(default=None, description="This action, e.g. `mutation:addGoal`.")
     outcome: AuditOutcome | None = strawberry.field(default=None, description="Ending so.")
     from_: dt.datetime | None = strawberry.field(default=None, name="from", description="At or after (UTC).")

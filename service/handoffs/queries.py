@@ -65,6 +65,7 @@ class HandoffRow:
     returned_count: int
     created_by: str | None
     created_by_key_id: uuid.UUID | None
+    created_by_person_id: uuid.UUID | None
     sales_owner: str | None
     csm_owner: str | None
     details: dict[str, Any]

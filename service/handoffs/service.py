@@ -97,6 +97,13 @@ def _comment(comment: str | None) -> str | None:
     return comment.strip()
 
 
+def _created_by(row: HandoffRow, by: Principal) -> bool:
+    """Whether ``by`` created the handoff: the same person (from any device), or the same API key."""
+    if by.person is not None:
+        return row.created_by_person_id == by.person.id
+    return by.key_id is not None and row.created_by_key_id == by.key_id
+
+
 async def create_handoff(
     conn: AsyncConnection, account_id: uuid.UUID, document: dict[str, Any], *, by: Principal, now: dt.datetime
 ) -> HandoffRow:
@@ -114,6 +121,7 @@ async def create_handoff(
             version=1,
             created_by=by.actor,
             created_by_key_id=by.key_id,
+            created_by_person_id=by.person.id if by.person else None,
             created_at=now,
             updated_at=now,
             **column_values(record),
@@ -152,7 +160,7 @@ async def update_handoff(
 ) -> HandoffRow:
     """Replace the groups in ``changes`` (group name → its new value; other groups stay as they are)."""
     row = await _locked(conn, handoff_id)
-    workflow.check_edit(State(row.state), by.role, own=row.created_by_key_id == by.key_id)
+    workflow.check_edit(State(row.state), by.role, own=_created_by(row, by))
     _check_version(row, expected_version)
     document = record_of(row).model_dump(mode="json") | dict(changes)
     record = validated(document)
@@ -179,7 +187,7 @@ async def transition(
 ) -> HandoffRow:
     """Take one workflow step; the refusal says why (role, state, version, missing fields, comment)."""
     row = await _locked(conn, handoff_id)
-    step = workflow.check_step(action, State(row.state), by.role, own=row.created_by_key_id == by.key_id)
+    step = workflow.check_step(action, State(row.state), by.role, own=_created_by(row, by))
     _check_version(row, expected_version)
     note = _comment(comment)
     values: dict[str, Any] = {"state": step.target.value, "version": h.version + 1, "updated_at": now}

@@ -42,7 +42,9 @@ handoffs = sa.Table(
     sa.Column("cancelled_at", sa.DateTime(timezone=True)),
     sa.Column("returned_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_by", sa.Text),
-    sa.Column("created_by_key_id", sa.Uuid),  # the key that created it: sales edit their own drafts
+    # The key or the person (service.people) that created it: sales edit their own drafts.
+    sa.Column("created_by_key_id", sa.Uuid),
+    sa.Column("created_by_person_id", sa.Uuid),
     sa.Column("sales_owner", sa.Text),
     sa.Column("csm_owner", sa.Text),
     # The grouped record (deal terms, why they bought, goals, stakeholders, promises, implementation,

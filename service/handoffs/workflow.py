@@ -85,7 +85,9 @@ def check_edit(state: State, role: Role, *, own: bool) -> None:
     if role not in CREATORS:
         raise PermissionDenied(f"role {role.value!r} may not edit handoffs; it needs one of: {_allowed(CREATORS)}")
     if role is Role.SALES and not own:
-        raise PermissionDenied("sales keys edit only the handoffs they created")
+        raise PermissionDenied(
+            "sales edit only the handoffs they created (with the same API key, or as the same person)"
+        )
     if state not in EDITABLE:
         raise IllegalTransition(
             f"the handoff is {state.value}; it can be edited only while DRAFT or RETURNED", current_state=state.value
@@ -101,7 +103,9 @@ def check_step(action: Action, state: State, role: Role, *, own: bool) -> Step:
             f"it needs one of: {_allowed(step.roles)}"
         )
     if role is Role.SALES and not own:
-        raise PermissionDenied("sales keys act only on the handoffs they created")
+        raise PermissionDenied(
+            "sales act only on the handoffs they created (with the same API key, or as the same person)"
+        )
     if role is Role.SALES and action is Action.CANCEL and state not in EDITABLE:
         raise PermissionDenied("sales keys cancel only their drafts (DRAFT or RETURNED); ask the CSM or an admin")
     if state not in step.sources:

@@ -29,6 +29,7 @@ from service.errors import (
     NotFound,
     Overloaded,
     PayloadTooLarge,
+    PermissionDenied,
     UnsupportedMediaType,
 )
 from service.ingest import idempotency
@@ -49,6 +50,11 @@ class IngestEndpoint:
         entity = request.path_params["entity"]
         principal: Principal = request.state.principal  # its role was checked (service.http.authorization)
         try:
+            if principal.key_id is None:
+                raise PermissionDenied(
+                    "ingest takes API keys (source systems), not a person's bearer token: "
+                    "create one with `cshub keys create --role ingest`"
+                )
             if entity not in ENTITIES:
                 raise NotFound(f"unknown ingest entity {entity!r}; one of: {', '.join(ENTITIES)}")
             _require_json(request)
@@ -83,11 +89,14 @@ class IngestEndpoint:
         key: str | None,
         request_id: str | None = None,
     ) -> Response:
+        key_id = principal.key_id
+        assert key_id is not None  # handle() refused people
+
         async def work(conn: AsyncConnection) -> tuple[dict[str, Any], bool]:
             if key is not None:
                 digest = idempotency.request_digest(entity, body)
                 ttl = dt.timedelta(hours=self.settings.ingest_idempotency_ttl_hours)
-                stored = await idempotency.claim(conn, principal.key_id, key, digest, ttl=ttl)
+                stored = await idempotency.claim(conn, key_id, key, digest, ttl=ttl)
                 if stored is not None:
                     return stored, True
             batch = await ingest_audited(
@@ -103,7 +112,7 @@ class IngestEndpoint:
             )
             answer = batch.as_json()
             if key is not None:
-                await idempotency.remember(conn, principal.key_id, key, answer)
+                await idempotency.remember(conn, key_id, key, answer)
             return answer, False
 
         try:

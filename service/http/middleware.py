@@ -28,6 +28,8 @@ from service.api_keys import service as api_keys
 from service.db.pool import database_errors
 from service.errors import AuthenticationRequired, CshubError, PayloadTooLarge, RateLimited
 from service.http.problems import GRAPHQL_PATH, error_response
+from service.oidc.people import TokenAuthority
+from service.oidc.tokens import looks_like_a_token
 from service.rate_limits import policy as rate_limits
 from service.rate_limits.addresses import AddressBuckets
 from service.rate_limits.buckets import take_token
@@ -84,7 +86,8 @@ class RequestContextMiddleware:
                     "path": scope["path"],  # never the query string: it may carry data
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "key_id": str(principal.key_id) if principal else None,
+                    "key_id": str(principal.key_id) if principal and principal.key_id else None,
+                    "person_id": str(principal.person.id) if principal and principal.person else None,
                 },
             )
 
@@ -134,9 +137,12 @@ class GraphQLBodyLimitMiddleware:
 
 
 class AuthenticationMiddleware:
-    def __init__(self, app: ASGIApp, unauthenticated: AddressBuckets | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, unauthenticated: AddressBuckets | None = None, tokens: TokenAuthority | None = None
+    ) -> None:
         self.app = app
         self.unauthenticated = unauthenticated  # None: requests without a valid key are not limited
+        self.tokens = tokens  # None: API keys only (no CSHUB_OIDC_ISSUER)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or scope["path"].startswith(PUBLIC_PREFIX):
@@ -155,12 +161,17 @@ class AuthenticationMiddleware:
         try:
             try:
                 secret = _bearer_secret(headers.get("authorization"))
-                cached = api_keys.cached_principal(secret) if settings.api_key_cache_seconds > 0 else None
-                if cached is None:
-                    self._before_lookup(address)
-                state["principal"], decision = await _authenticate(
-                    state["engine"], secret, limit_scope, limit, settings.api_key_cache_seconds, cached
-                )
+                if looks_like_a_token(secret):
+                    state["principal"], decision = await self._person(
+                        state["engine"], secret, address, limit_scope, limit
+                    )
+                else:
+                    cached = api_keys.cached_principal(secret) if settings.api_key_cache_seconds > 0 else None
+                    if cached is None:
+                        self._before_lookup(address)
+                    state["principal"], decision = await _authenticate(
+                        state["engine"], secret, limit_scope, limit, settings.api_key_cache_seconds, cached
+                    )
             except AuthenticationRequired:
                 self._without_valid_key(address)
                 raise
@@ -171,6 +182,30 @@ class AuthenticationMiddleware:
             await response(scope, receive, _with_rate_limit_headers(send, decision))
             return
         await self.app(scope, receive, _with_rate_limit_headers(send, decision))
+
+    async def _person(
+        self, engine: AsyncEngine, token: str, address: str, scope: str | None, limit: rate_limits.RateLimit | None
+    ) -> tuple[api_keys.Principal, rate_limits.Decision | None]:
+        """A person's bearer token: verified (or found among those verified lately), the person remembered."""
+        if self.tokens is None:
+            raise AuthenticationRequired(
+                "this server takes API keys only: bearer tokens need CSHUB_OIDC_ISSUER and CSHUB_OIDC_AUDIENCE set"
+            )
+        cached = self.tokens.cached(token)
+        if cached is not None and (scope is None or limit is None):
+            return cached, None
+        identity = None
+        if cached is None:
+            self._before_lookup(address)
+            identity = await self.tokens.verify(token)  # no transaction held while the issuer's keys are read
+        decision = None
+        async with database_errors(engine.url.render_as_string(hide_password=False)), engine.begin() as conn:
+            if identity is not None:
+                cached = await self.tokens.principal(conn, token, identity)
+            assert cached is not None
+            if scope is not None and limit is not None:
+                decision = await take_token(conn, cached.caller_id, scope, limit)
+        return cached, decision
 
     def _before_lookup(self, address: str) -> None:
         """An address out of tokens is refused before its key costs a lookup (a valid key too, until cached)."""
@@ -274,7 +309,7 @@ async def _authenticate(
     async with database_errors(engine.url.render_as_string(hide_password=False)), engine.begin() as conn:
         principal = cached or await api_keys.authenticate(conn, secret, cache_seconds=cache_seconds)
         if principal is not None and scope is not None and limit is not None:
-            decision = await take_token(conn, principal.key_id, scope, limit)
+            decision = await take_token(conn, principal.caller_id, scope, limit)
     if principal is None:
         raise AuthenticationRequired("the API key is not valid or has been revoked")
     return principal, decision
