@@ -63,6 +63,7 @@ QUERIES: Final[Mapping[str, Roles]] = {
     "metrics": ANALYSTS,
     "unmatchedRecords": INGEST_REVIEWERS,
     "auditLog": ADMIN,
+    "viewer": READERS,
 }
 
 MUTATIONS: Final[Mapping[str, Roles]] = {

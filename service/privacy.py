@@ -180,6 +180,10 @@ FIELD_CLASSES: Final[Mapping[str, DataClass]] = {
     "UnmatchedRecord.accountDomain": IDENTIFIER,
     "UnmatchedRecord.payload": PERSON,  # the source record as sent: contacts' names, e-mails, phones
     "UnmatchedRecordEdge.cursor": IDENTIFIER,
+    "Viewer.role": LABEL,
+    "Viewer.ownerNames": PERSON,
+    "ViewerPerson.email": PERSON,
+    "ViewerPerson.displayName": PERSON,
     "AuditEntry.actor": PERSON,
     "AuditEntry.role": LABEL,
     "AuditEntry.action": IDENTIFIER,

@@ -77,6 +77,7 @@ PINNED: dict[str, str] = {
             "handoffs",
             "handoffContext",
             "handoffSla",
+            "viewer",
         ]
     },
     "Query.metrics": "admin csm bi",
@@ -279,6 +280,7 @@ QUERY_CASES: dict[str, Case] = {
     "metrics": Case("{ metrics { dimensions } }"),
     "unmatchedRecords": Case("{ unmatchedRecords { edges { cursor } } }"),
     "auditLog": Case("{ auditLog { edges { cursor } } }"),
+    "viewer": Case("{ viewer { role } }"),
 }
 
 MUTATION_CASES: dict[str, Case] = {

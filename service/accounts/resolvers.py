@@ -86,7 +86,18 @@ async def accounts(
         ),
     ] = None,
 ) -> AccountConnection:
-    limit, criteria, ordering, after_key = page_request(filter, order_by, first, after)
+    return await account_page(info, *page_request(filter, order_by, first, after), after)
+
+
+async def account_page(
+    info: strawberry.Info[Context],
+    limit: int,
+    criteria: listing.Criteria,
+    ordering: listing.Ordering,
+    after_key: tuple[Any, uuid.UUID] | None,
+    after: str | None,
+) -> AccountConnection:
+    """One page of the accounts ``criteria`` select (``accounts``, and ``viewer.myAccounts`` with its owner)."""
     today = info.context.loaders.today
     async with info.context.read() as conn:
         rows = await listing.accounts_page(conn, criteria, ordering, today, after=after_key, limit=limit + 1)

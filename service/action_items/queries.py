@@ -54,6 +54,19 @@ async def action_items_of_accounts(
     return grouped
 
 
+def owned_conditions(owners: tuple[str, ...], statuses: tuple[str, ...]) -> list[sa.ColumnElement[bool]]:
+    """Action items one of ``owners`` does, in the given states (the compiled read path shares this rule)."""
+    return [ai.owner == sa.any_(text_array(owners, "owners")), ai.status == sa.any_(text_array(statuses, "statuses"))]
+
+
+async def action_items_owned(
+    conn: AsyncConnection, owners: tuple[str, ...], statuses: tuple[str, ...], limit: int
+) -> list[ActionItemRow]:
+    """Across accounts, the action items ``owners`` do, due first; at most ``limit``."""
+    select = sa.select(*_COLUMNS).where(*owned_conditions(owners, statuses)).order_by(*PLAN_ORDER).limit(limit)
+    return [row_into(ActionItemRow, row) for row in await conn.execute(select)]
+
+
 async def action_items_by_id(conn: AsyncConnection, item_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ActionItemRow]:
     rows = await conn.execute(sa.select(*_COLUMNS).where(ai.id == sa.any_(uuid_array(item_ids))))
     return {row.id: row_into(ActionItemRow, row) for row in rows}

@@ -243,6 +243,8 @@ PRICES: dict[str, Price] = {
     "TicketConnection.edges": CONNECTION_PAGE,
     "TimelineEventConnection.edges": CONNECTION_PAGE,
     "UnmatchedRecordConnection.edges": CONNECTION_PAGE,
+    "Viewer.ownerNames": fixed(2),  # a display name and an e-mail, or a key's name
+    "Viewer.myActionItems": PAGE,
     # An account's own rows
     "Account.sources": STORED,
     "UnmatchedRecord.candidateAccountIds": STORED,  # the accounts an ambiguous domain names

@@ -47,6 +47,7 @@ from service.sources.types import UnmatchedRecordConnection
 from service.tickets import resolvers as ticket_resolvers
 from service.tickets.types import TICKET_TYPE_NAME, Ticket
 from service.timeline import resolvers as timeline_resolvers
+from service.viewer.types import Viewer, viewer
 
 
 async def node(
@@ -144,6 +145,11 @@ class Query:
         resolver=source_resolvers.unmatched_records,
         description="Ingested records still waiting for their account (roles admin, csm, ingest). An ingest key "
         "bound to sources sees only the records of those sources.",
+    )
+    viewer: Viewer = strawberry.field(
+        resolver=viewer,
+        description="Who is calling and what they own: their accounts, handoffs, alerts and action items in one "
+        "query — a CS front-end's start page (roles admin, csm, sales, bi).",
     )
     audit_log: AuditEntryConnection = strawberry.field(
         resolver=audit_resolvers.audit_log,

@@ -104,6 +104,13 @@ async def handoff_list(
     after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (`endCursor`).")] = None,
 ) -> HandoffConnection:
     chosen, page = page_request(filter, first, after)
+    return await handoff_page(info, chosen, page, after)
+
+
+async def handoff_page(
+    info: strawberry.Info[Context], chosen: HandoffFilter, page: PageRequest, after: str | None
+) -> HandoffConnection:
+    """One page of the handoffs ``chosen`` selects (``handoffs``, and ``viewer.myHandoffs`` with its owner)."""
     async with info.context.read() as conn:
         rows = await queries.handoff_page(conn, chosen, page)
     edges, info_ = paged(rows, page.limit, handoff_edge, after)

@@ -39,7 +39,11 @@ async def alert_list(
     ] = None,
     after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (`endCursor`).")] = None,
 ) -> AlertConnection:
-    query = alert_query(filter, first, after)
+    return await alert_page(info, alert_query(filter, first, after), after)
+
+
+async def alert_page(info: strawberry.Info[Context], query: AlertQuery, after: str | None) -> AlertConnection:
+    """One page of the alerts ``query`` selects (``alerts``, and ``viewer.myAlerts`` of the viewer's accounts)."""
     async with info.context.read() as conn:
         rows = await alerts.alert_page(conn, query)
     edges, info_ = paged(rows, query.page.limit, alert_edge, after)

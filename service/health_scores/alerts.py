@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.accounts.tables import accounts
 from service.db.paging import PageRequest, after_condition, newest_first
 from service.db.rows import row_into, text_array, uuid_array
 from service.errors import Conflict, InvalidInput, NotFound
@@ -47,6 +48,7 @@ class AlertQuery:
     statuses: tuple[str, ...] | None = None
     rules: tuple[str, ...] | None = None
     account_ids: tuple[uuid.UUID, ...] | None = None
+    csm_owners: tuple[str, ...] | None = None  # of the accounts these CSMs own
     page: PageRequest = _FIRST_PAGE
 
 
@@ -63,6 +65,9 @@ def alert_conditions(query: AlertQuery) -> list[sa.ColumnElement[bool]]:
         found.append(a.rule == sa.any_(text_array(query.rules, None)))
     if query.account_ids is not None:
         found.append(a.account_id == sa.any_(uuid_array(query.account_ids, None)))
+    if query.csm_owners is not None:
+        owned = sa.select(accounts.c.id).where(accounts.c.csm_owner == sa.any_(text_array(query.csm_owners, None)))
+        found.append(a.account_id.in_(owned))
     return found
 
 
