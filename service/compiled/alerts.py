@@ -6,6 +6,7 @@ same builders); arguments are read by the resolvers' own ``alert_query`` / ``acc
 keys come in the same order and numbers parse to the same values.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +15,13 @@ from service.compiled.connections import connection, table_page
 from service.compiled.declare import global_id, many, mapped_columns
 from service.compiled.planner import Call, ObjectSql, refused_by_resolver
 from service.health_scores.alert_resolvers import account_alert_statuses, alert_query
-from service.health_scores.alerts import ALERT_ORDER, account_alert_conditions, alert_conditions, page_conditions
+from service.health_scores.alerts import (
+    ALERT_ORDER,
+    AlertQuery,
+    account_alert_conditions,
+    alert_conditions,
+    page_conditions,
+)
 from service.health_scores.tables import alerts
 from service.table_map import ALERT
 
@@ -32,10 +39,13 @@ def _account_alerts(call: Call) -> sa.ColumnElement[Any]:
     return compile_many(call)
 
 
-def alert_list(call: Call) -> sa.ColumnElement[Any]:
-    """The root ``alerts`` connection: a keyset page over every account, newest first."""
+def alert_list(call: Call, narrow: Callable[[AlertQuery], AlertQuery] | None = None) -> sa.ColumnElement[Any]:
+    """The root ``alerts`` connection: a keyset page over every account, newest first (``narrow``: what
+    ``viewer.myAlerts`` adds to the query)."""
     with refused_by_resolver():
         query = alert_query(call.args.get("filter"), call.args.get("first"), call.args.get("after"))
+    if narrow is not None:
+        query = narrow(query)
     page = table_page(
         call, alerts, ALERT_ORDER, page_conditions(query), alert_conditions(query), "opened_at", query.page
     )

@@ -24,7 +24,7 @@ from graphql.pyutils import Path
 from service.authorization import authorize
 from service.compiled.bindings import directive_variables, key_values
 from service.compiled.planner import REQUEST_NOW, Call, NotCompiled, Planner, Row, refused_by_resolver
-from service.compiled.roots import ROOTS
+from service.compiled.roots import CALLER_SHAPES, ROOTS
 from service.compiled.statements import Planned, Sent, Shape, refusal_key, statements
 from service.errors import DatabaseUnavailable, InvalidInput
 from service.graphql.encoding import RawJson
@@ -138,7 +138,8 @@ class CompilingExecutor(BudgetedExecutor):
             return None, self._plan(at, role, today)
         cache = statements(context.settings.graphql_statement_cache_size)
         operation_name = self.operation.name.value if self.operation.name else None
-        shape: Shape = (location.source.body, operation_name, str(at.path.key), role, today)
+        caller = CALLER_SHAPES[at.name](context.principal) if at.name in CALLER_SHAPES else None
+        shape: Shape = (location.source.body, operation_name, str(at.path.key), role, today, caller)
         for parts in cache.key_parts(shape):
             try:
                 key: Hashable = (shape, parts, key_values(parts, self))

@@ -23,7 +23,7 @@ from service.compiled.planner import Call, FieldSql, ObjectSql, Row, refused_by_
 from service.contacts.tables import contacts
 from service.contracts.tables import contracts
 from service.db.paging import after_condition
-from service.handoffs.queries import EVENT_ORDER, HANDOFF_ORDER, SLA_EXPRESSIONS, conditions
+from service.handoffs.queries import EVENT_ORDER, HANDOFF_ORDER, SLA_EXPRESSIONS, HandoffFilter, conditions
 from service.handoffs.record import (
     DEAL_COLUMNS,
     DECIDING_ROLES,
@@ -197,10 +197,13 @@ def _part(name: str) -> FieldSql:
     return lambda call: call.scalar(call.row.values[name])
 
 
-def handoff_page(call: Call) -> sa.ColumnElement[Any]:
+def handoff_page(call: Call, narrow: Callable[[HandoffFilter], HandoffFilter] | None = None) -> sa.ColumnElement[Any]:
+    """The root ``handoffs`` connection (``narrow``: what ``viewer.myHandoffs`` adds to the filter)."""
     args = call.args
     with refused_by_resolver():
         chosen, page = page_request(args.get("filter"), args.get("first"), args.get("after"))
+    if narrow is not None:
+        chosen = narrow(chosen)
 
     where = [*conditions(chosen), *after_condition(handoffs, "created_at", page)]
     return connection(call, table_page(call, handoffs, HANDOFF_ORDER, where, conditions(chosen), "created_at", page))

@@ -52,6 +52,15 @@ def json_list(
     return sa.func.coalesce(scalar(source.with_only_columns(aggregated), own), EMPTY_LIST)
 
 
+def masked_items(items: sa.ColumnElement[Any], mask: str) -> sa.ColumnElement[Any]:
+    """A JSON list with each non-null item replaced by ``mask``, its nulls and its length kept (null stays null)."""
+    element = sa.func.json_array_elements(items).table_valued("value", with_ordinality="position").render_derived()
+    item = sa.case((sa.func.json_typeof(element.c.value) == "null", sa.null()), else_=sa.func.to_json(text(mask)))
+    aggregated = sa.func.json_agg(aggregate_order_by(item, element.c.position))
+    listed = sa.func.coalesce(sa.select(aggregated).select_from(element).scalar_subquery(), EMPTY_LIST)
+    return sa.case((items.is_(None), sa.null()), else_=listed)
+
+
 def nullable_obj(present: sa.ColumnElement[Any], value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """``value`` when ``present`` is not null, else JSON null."""
     return sa.case((present.is_(None), sa.null()), else_=value)

@@ -292,8 +292,11 @@ class Planner:
         masked = self.access(parent.name, name, definition)
         value = compile_field(Call(self, row, parent, definition, details, self.arguments(definition, details[0])))
         if masked:
-            if isinstance(_nullable(definition.type), GraphQLList):
-                raise NotCompiled(f"{parent.name}.{name}: a masked list")
+            kind = _nullable(definition.type)
+            if isinstance(kind, GraphQLList):
+                if isinstance(_nullable(kind.of_type), GraphQLList):
+                    raise NotCompiled(f"{parent.name}.{name}: a masked list of lists")
+                return json_sql.masked_items(value, MASK)
             return sa.case((value.is_(None), sa.null()), else_=json_sql.text(MASK))
         return value
 

@@ -4,24 +4,22 @@ The arguments go through the resolvers' own parsing (``decode_typed_id``, ``page
 ``normalize_domain``…); when that refuses them the root falls back and the resolver raises the same error.
 """
 
-import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 
-from service.accounts import listing
-from service.accounts.resolvers import page_request
 from service.accounts.tables import accounts
 from service.accounts.web_domains import normalize_domain
 from service.action_items.tables import action_items
 from service.compiled import json_sql
+from service.compiled.account_list import account_list
 from service.compiled.alerts import alert_list
-from service.compiled.connections import Page, connection
 from service.compiled.handoff_context import handoff_context
 from service.compiled.handoffs import handoff_page
-from service.compiled.planner import Call, NotCompiled, Row, refused_by_resolver
+from service.compiled.planner import Call, NotCompiled, Row
+from service.compiled.viewer import caller_shape, viewer_root
 from service.contacts.tables import contacts
 from service.contracts.tables import contracts
 from service.errors import InvalidInput
@@ -101,41 +99,6 @@ def _account_by_source(call: Call) -> sa.ColumnElement[Any]:
     return _by_key(call, accounts, lambda alias: alias.c.id == linked)
 
 
-def _sort_text(ordering: listing.Ordering, value: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
-    """``str()`` of a sort value, as cursors hold it."""
-    if ordering.key is listing.SortKey.CREATED_AT:
-        return json_sql.str_datetime(value)
-    if ordering.key is listing.SortKey.RENEWAL_DATE:
-        # asyncpg sends the sentinels date.max/date.min as ±infinity; Python reads them back as those dates.
-        return sa.case(
-            (value == sa.literal_column("'infinity'::date"), json_sql.text(dt.date.max.isoformat())),
-            (value == sa.literal_column("'-infinity'::date"), json_sql.text(dt.date.min.isoformat())),
-            else_=json_sql.iso_date(value),
-        )
-    return sa.cast(value, sa.Text)
-
-
-def _accounts(call: Call) -> sa.ColumnElement[Any]:
-    args = call.args
-    with refused_by_resolver():
-        limit, criteria, ordering, after = page_request(args["filter"], args["order_by"], args["first"], args["after"])
-    rows = listing.page_select(criteria, ordering, call.today, after=after, limit=limit + 1).cte(
-        call.planner.plan.name("page")
-    )
-
-    def cursor(alias: sa.FromClause) -> sa.ColumnElement[str]:
-        parts = [json_sql.text(ordering.tag), _sort_text(ordering, alias.c.sort_value), sa.cast(alias.c.id, sa.Text)]
-        return json_sql.cursor(parts)
-
-    def count() -> sa.ColumnElement[int]:
-        return listing.count_select(criteria, call.today).scalar_subquery()
-
-    page = Page(
-        lambda: rows.alias(call.planner.plan.name("edge")), Row.of, cursor, limit, args["after"] is not None, count
-    )
-    return connection(call, page)
-
-
 ROOTS: dict[str, RootSql] = {
     "account": _by_id("Account"),
     "contact": _by_id("Contact"),
@@ -147,6 +110,9 @@ ROOTS: dict[str, RootSql] = {
     "node": _node,
     "accountByDomain": _account_by_domain,
     "accountBySource": _account_by_source,
-    "accounts": _accounts,
+    "accounts": account_list,
     "alerts": alert_list,
+    "viewer": viewer_root,
 }
+# Roots whose statement depends on who calls, not only on their role: a plan is kept per caller.
+CALLER_SHAPES: dict[str, Callable[[Any], Hashable]] = {"viewer": caller_shape}

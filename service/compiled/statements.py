@@ -58,7 +58,8 @@ class Sent:
 
 MAX_KEY_PARTS = 16  # different key parts kept per shape (the newest)
 
-Shape = tuple[str, str | None, str, str | None, dt.date]  # document, operation, root, role, day
+# document, operation, root, role, day, and the caller for a root that reads who calls (``viewer``)
+Shape = tuple[str, str | None, str, str | None, dt.date, Hashable]
 
 
 def refusal_key(shape: Shape, variables: dict[str, Any]) -> Hashable:

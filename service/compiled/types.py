@@ -17,6 +17,7 @@ from service.compiled import (
     tickets,
     timeline,
     usage,
+    viewer,
 )
 from service.compiled.planner import FieldSql, ObjectSql
 
@@ -31,6 +32,7 @@ MODULES: tuple[ModuleType, ...] = (
     success_plan,
     handoffs,
     handoff_context,
+    viewer,
 )
 
 
