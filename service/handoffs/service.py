@@ -18,7 +18,7 @@ from service.accounts.tables import accounts
 from service.api_keys.service import Principal
 from service.contacts.tables import contacts
 from service.contracts.tables import contracts
-from service.errors import IncompleteRecord, InvalidInput, NotFound, VersionConflict
+from service.errors import Conflict, IncompleteRecord, InvalidInput, NotFound, VersionConflict
 from service.handoffs import workflow
 from service.handoffs.queries import COLUMNS, HandoffRow
 from service.handoffs.record import (
@@ -109,10 +109,13 @@ async def create_handoff(
 ) -> HandoffRow:
     """A new DRAFT for the account (any group may still be empty: drafts are written as sales learns)."""
     workflow.check_create(by.role)
-    if await conn.scalar(sa.select(accounts.c.id).where(accounts.c.id == account_id)) is None:
+    # The account row locked: two requests cannot each start "the" open handoff of one deal.
+    locked = sa.select(accounts.c.id).where(accounts.c.id == account_id).with_for_update(key_share=True)
+    if await conn.scalar(locked) is None:
         raise NotFound("no such account")
     record = validated(document)
     await _check_references(conn, account_id, record, now)
+    await _one_open_per_deal(conn, account_id, record.opportunity_ref)
     inserted = await conn.execute(
         sa.insert(handoffs)
         .values(
@@ -131,6 +134,27 @@ async def create_handoff(
     row = HandoffRow(**inserted.one()._mapping)
     await _event(conn, None, row.id, account_id, State.DRAFT, by=by, now=now, comment="created")
     return row
+
+
+async def _one_open_per_deal(
+    conn: AsyncConnection, account_id: uuid.UUID, deal: str | None, *, other_than: uuid.UUID | None = None
+) -> None:
+    """One open handoff (DRAFT, SUBMITTED, RETURNED) per account and deal (``opportunityRef``, none counting as
+    one deal): a second one would split what sales writes down, and the CSM would accept one of them."""
+    open_states = [state.value for state in workflow.OPEN_STATES]
+    found = sa.select(h.state).where(
+        h.account_id == account_id, h.state.in_(open_states), h.opportunity_ref.is_not_distinct_from(deal)
+    )
+    if other_than is not None:
+        found = found.where(h.id != other_than)
+    state = await conn.scalar(found.limit(1))
+    if state is not None:
+        named = f"deal {deal!r}" if deal is not None else "this account without an opportunityRef"
+        raise Conflict(
+            f"there is already an open handoff ({state}) for {named}: edit that one (or cancel it) instead of "
+            "starting another",
+            field="opportunityRef",
+        )
 
 
 async def _locked(conn: AsyncConnection, handoff_id: uuid.UUID) -> HandoffRow:
@@ -165,6 +189,11 @@ async def update_handoff(
     document = record_of(row).model_dump(mode="json") | dict(changes)
     record = validated(document)
     await _check_references(conn, row.account_id, record, now)
+    if record.opportunity_ref != row.opportunity_ref:
+        await conn.execute(
+            sa.select(accounts.c.id).where(accounts.c.id == row.account_id).with_for_update(key_share=True)
+        )
+        await _one_open_per_deal(conn, row.account_id, record.opportunity_ref, other_than=handoff_id)
     updated = await conn.execute(
         sa.update(handoffs)
         .where(h.id == handoff_id)
@@ -201,6 +230,7 @@ async def transition(
         values["submitted_at"] = sa.func.coalesce(h.submitted_at, now)
     elif action is Action.ACCEPT:
         values["accepted_at"] = now
+        values["csm_owner"] = sa.func.coalesce(h.csm_owner, by.name)  # who accepted owns it, unless sales named one
     elif action is Action.RETURN:
         if note is None:
             raise InvalidInput("comment: returning a handoff needs a comment telling sales what to fix")

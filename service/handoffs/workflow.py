@@ -30,6 +30,12 @@ class State(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+# Before the CSM took it: sales still write it down (one per account and deal: service.create_handoff).
+OPEN_STATES = (State.DRAFT, State.SUBMITTED, State.RETURNED)
+# The CSM took it: the handoff in effect for the account (handoffContext.handoffInEffect).
+IN_EFFECT_STATES = (State.ACCEPTED, State.KICKOFF_HELD, State.FIRST_VALUE_REACHED)
+
+
 class Action(StrEnum):
     SUBMIT = "submit"
     ACCEPT = "accept"
