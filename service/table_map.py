@@ -589,6 +589,8 @@ VALUE_TYPES = frozenset(
         "HealthRecomputed",
         "ManualScore",  # a mutation's answer: the manual_scores row just written
         "SuccessCriterion",  # embedded in Goal: columns of the goals row
+        "Viewer",  # the caller (the request's principal), and their lists: the root connections narrowed
+        "ViewerPerson",
         # The handoff record's groups (documents in handoffs.details, see HANDOFF), its SLA figures (embedded)
         # and the typed refusals of handoff mutations.
         "HandoffDeal",
