@@ -28,7 +28,7 @@ from tests.graphql_client import gql
 from tests.success_plan import ADD_GOAL, count
 
 UPDATE_HANDOFF = """mutation($id: ID!, $v: Int!, $c: HandoffInput!) {
-  updateHandoff(id: $id, expectedVersion: $v, changes: $c) { __typename ... on StaleHandoffVersion { code } } }"""
+  updateHandoff(id: $id, expectedVersion: $v, record: $c) { __typename ... on StaleHandoffVersion { code } } }"""
 CREATE_HANDOFF = """mutation($a: ID!, $r: HandoffInput) { createHandoff(accountId: $a, record: $r) {
   ... on Handoff { id version } } }"""
 
@@ -88,7 +88,7 @@ async def test_a_rolled_back_write_changes_nothing_and_is_recorded_as_refused(
     assert refused.key_id == key_id
     assert refused.target == handoff_id
     assert refused.details == {
-        "arguments": ["changes.opportunityRef", "expectedVersion", "id"],
+        "arguments": ["expectedVersion", "id", "record.opportunityRef"],
         "code": "VERSION_CONFLICT",
     }
 

@@ -38,8 +38,7 @@ CONFIG: dict[str, Any] = {
 COMPLETE_HANDOFF: dict[str, Any] = {
     "deal": {
         "products": ["Platform"],
-        "arr": "60000.00",
-        "currency": "EUR",
+        "arr": {"amount": "60000.00", "currency": "EUR"},
         "contractStartDate": "2026-01-01",
         "pricingTerms": "50 seats",
         "billingTerms": "quarterly",
@@ -165,7 +164,7 @@ class World:
             self.secrets[creator],
             "mutation($a: ID!, $r: HandoffInput) { createHandoff(accountId: $a, record: $r) "
             "{ ... on Handoff { id } } }",
-            {"a": self.account, "r": COMPLETE_HANDOFF},
+            {"a": self.account, "r": {**COMPLETE_HANDOFF, "opportunityRef": f"OPP-{uuid.uuid4().hex[:8]}"}},
         )
         handoff_id: str = body["data"]["createHandoff"]["id"]
         for step in steps:
@@ -339,7 +338,7 @@ MUTATION_CASES: dict[str, Case] = {
     ),
     "createHandoff": Case("mutation($a: ID!) { createHandoff(accountId: $a) { __typename } }", _fresh(), "Handoff"),
     "updateHandoff": Case(
-        'mutation($id: ID!) { updateHandoff(id: $id, expectedVersion: 1, changes: {opportunityRef: "O-1"}) '
+        'mutation($id: ID!) { updateHandoff(id: $id, expectedVersion: 1, record: {sensitivities: "none"}) '
         "{ __typename } }",
         _handoff(),
         "Handoff",

@@ -38,8 +38,8 @@ RESULT = f"""
 """
 CREATE = f"""mutation($account: ID!, $record: HandoffInput) {{
   createHandoff(accountId: $account, record: $record) {{ {RESULT} }} }}"""
-UPDATE = f"""mutation($id: ID!, $version: Int!, $changes: HandoffInput!) {{
-  updateHandoff(id: $id, expectedVersion: $version, changes: $changes) {{ {RESULT} }} }}"""
+UPDATE = f"""mutation($id: ID!, $version: Int!, $record: HandoffInput!) {{
+  updateHandoff(id: $id, expectedVersion: $version, record: $record) {{ {RESULT} }} }}"""
 SUBMIT = f"mutation($id: ID!) {{ submitHandoff(id: $id) {{ {RESULT} }} }}"
 ACCEPT = f"mutation($id: ID!, $version: Int) {{ acceptHandoff(id: $id, expectedVersion: $version) {{ {RESULT} }} }}"
 RETURN = f"mutation($id: ID!, $comment: String!) {{ returnHandoff(id: $id, comment: $comment) {{ {RESULT} }} }}"
@@ -52,8 +52,7 @@ RECORD: dict[str, Any] = {
     "csmOwner": "Aiko",
     "deal": {
         "products": ["Platform"],
-        "arr": "60000.00",
-        "currency": "EUR",
+        "arr": {"amount": "60000.00", "currency": "EUR"},
         "contractStartDate": "2026-01-01",
         "contractEndDate": "2027-01-01",
         "closedAt": "2025-12-20T10:00:00Z",
@@ -98,7 +97,7 @@ async def test_a_handoff_runs_from_draft_to_first_value(client: httpx.AsyncClien
     draft = (await gql(client, sales, CREATE, {"account": account, "record": {"salesOwner": "Sato"}}))["data"]
     draft = draft["createHandoff"]
     assert (draft["state"], draft["version"], draft["account"]["name"]) == ("DRAFT", 1, "Merged Co")
-    assert len(draft["missingForSubmit"]) == 8
+    assert len(draft["missingForSubmit"]) == 7
     refused = (await gql(client, sales, SUBMIT, {"id": draft["id"]}))["data"]["submitHandoff"]
     assert refused["code"] == "INCOMPLETE_RECORD"
     assert refused["missing"] == draft["missingForSubmit"]
@@ -108,7 +107,7 @@ async def test_a_handoff_runs_from_draft_to_first_value(client: httpx.AsyncClien
         **RECORD,
         "stakeholders": [{"contactId": contact, "role": "DECISION_MAKER"}, {"name": "Ed", "role": "END_USER"}],
     }
-    edited = (await gql(client, sales, UPDATE, {"id": draft["id"], "version": 1, "changes": record}))["data"]
+    edited = (await gql(client, sales, UPDATE, {"id": draft["id"], "version": 1, "record": record}))["data"]
     edited = edited["updateHandoff"]
     assert edited["version"] == 2
     assert edited["missingForSubmit"] == []
@@ -147,7 +146,7 @@ async def test_a_handoff_runs_from_draft_to_first_value(client: httpx.AsyncClien
     assert edited["timeline"]["kickoffDate"] == "2026-01-08"
     assert edited["risks"] == [{"description": "Merger politics", "severity": "HIGH", "mitigation": "exec sponsor"}]
 
-    stale = await gql(client, sales, UPDATE, {"id": draft["id"], "version": 1, "changes": {"sensitivities": None}})
+    stale = await gql(client, sales, UPDATE, {"id": draft["id"], "version": 1, "record": {"sensitivities": None}})
     assert stale["data"]["updateHandoff"] == {
         "code": "VERSION_CONFLICT",
         "message": stale["data"]["updateHandoff"]["message"],
@@ -202,7 +201,11 @@ async def test_bad_records_are_refused_whole(client: httpx.AsyncClient, engine: 
 
     sales = await make_key(engine, Role.SALES, "Sato")
     bad = {
-        "deal": {"contractStartDate": "2026-02-01", "contractEndDate": "2026-01-01", "currency": "euro"},
+        "deal": {
+            "contractStartDate": "2026-02-01",
+            "contractEndDate": "2026-01-01",
+            "arr": {"amount": "10", "currency": "euro"},
+        },
         "goals": [{"outcome": "  "}],
         "stakeholders": [{"role": "CHAMPION"}],
         "evidence": [{"kind": "OTHER", "title": "x", "url": "javascript:alert(1)"}],
@@ -210,7 +213,7 @@ async def test_bad_records_are_refused_whole(client: httpx.AsyncClient, engine: 
     refused = (await gql(client, sales, CREATE, {"account": account, "record": bad}))["data"]["createHandoff"]
     assert refused["code"] == "BAD_USER_INPUT"
     for fragment in (
-        "deal.currency: must be a 3-letter ISO 4217 code in capitals, like USD",
+        "deal.arr.currency: must be a 3-letter ISO 4217 code in capitals, like USD",
         "deal.contractEndDate: must be after contractStartDate",
         "goals.0.outcome: must not be blank",
         "stakeholders.0: give a contactId",
@@ -242,7 +245,7 @@ async def test_roles_are_refused_as_errors_not_data(client: httpx.AsyncClient, e
         body = await gql(client, key, CREATE, {"account": account})
         assert (body["data"], body["errors"][0]["extensions"]["code"]) == (None, "FORBIDDEN"), role
     other_sales = await make_key(engine, Role.SALES, "other")
-    body = await gql(client, other_sales, UPDATE, {"id": draft["id"], "version": 1, "changes": {"sensitivities": "x"}})
+    body = await gql(client, other_sales, UPDATE, {"id": draft["id"], "version": 1, "record": {"sensitivities": "x"}})
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert "only the handoffs they created" in body["errors"][0]["message"]
     bi = await make_key(engine, Role.BI, "bi")
@@ -274,7 +277,7 @@ async def test_lists_filter_page_and_aggregate(client: httpx.AsyncClient, engine
         ids.append(created["data"]["createHandoff"]["id"])
     stakeholders = {"stakeholders": [{"name": "Kim", "role": "ECONOMIC_BUYER"}]}
     for handoff_id in ids[:3]:
-        await gql(client, sales, UPDATE, {"id": handoff_id, "version": 1, "changes": stakeholders})
+        await gql(client, sales, UPDATE, {"id": handoff_id, "version": 1, "record": stakeholders})
         assert (await gql(client, sales, SUBMIT, {"id": handoff_id}))["data"]["submitHandoff"]["state"] == "SUBMITTED"
     await gql(client, admin, RETURN, {"id": ids[0], "comment": "more detail"})
 

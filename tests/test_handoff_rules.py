@@ -3,6 +3,7 @@ owns it (and the action items accepting creates) unless sales named one."""
 
 import asyncio
 import copy
+import datetime as dt
 
 import pytest
 import sqlalchemy as sa
@@ -11,9 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.action_items.tables import action_items
 from service.api_keys.roles import Role
 from service.errors import Conflict
+from service.graphql.relay import encode_global_id
 from service.handoffs import acceptance, service
 from service.handoffs.tables import handoffs
 from service.handoffs.workflow import Action
+from service.settings import Settings
+from tests.compiled_reads import both_ways, fallbacks
+from tests.conftest import make_key
 from tests.handoff_factories import T0, complete_record, create, force_state, principal
 
 
@@ -93,3 +98,32 @@ async def test_the_accepting_csm_owns_the_handoff_and_its_action_items(engine: A
         await service.transition(conn, named.id, Action.SUBMIT, by=sales, now=T0)
         kept = await acceptance.accept_handoff(conn, named.id, by=principal(Role.ADMIN, "ops"), now=T0)
     assert kept.csm_owner == "Aiko"
+
+
+CONTEXT = """query($id: ID!) { handoffContext(accountId: $id) {
+  handoffInEffect { opportunityRef state csmOwner }
+  openHandoffs { opportunityRef state }
+  latestHandoff { opportunityRef state }
+} }"""
+
+
+async def test_the_context_shows_the_handoff_in_effect_and_the_open_ones_apart(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    sales, csm = principal(Role.SALES), principal(Role.CSM, "Aiko Tanaka")
+    accepted = await create(engine, sales)  # OPP-1001, accepted
+    async with engine.begin() as conn:
+        await service.transition(conn, accepted.id, Action.SUBMIT, by=sales, now=T0)
+        await acceptance.accept_handoff(conn, accepted.id, by=csm, now=T0)
+        # Later, sales start the renewal's handoff: a newer DRAFT of another deal.
+        renewal = complete_record() | {"opportunity_ref": "OPP-1001-R"}
+        await service.create_handoff(conn, accepted.account_id, renewal, by=sales, now=T0 + dt.timedelta(days=300))
+    admin = await make_key(engine, Role.ADMIN)
+    async with both_ways(settings) as paths:
+        with fallbacks() as fell_back:
+            answer = await paths.same(admin, CONTEXT, {"id": encode_global_id("Account", accepted.account_id)})
+    assert fell_back.seen == []
+    context = answer["data"]["handoffContext"]
+    assert context["handoffInEffect"] == {"opportunityRef": "OPP-1001", "state": "ACCEPTED", "csmOwner": "Aiko"}
+    assert context["openHandoffs"] == [{"opportunityRef": "OPP-1001-R", "state": "DRAFT"}]
+    assert context["latestHandoff"] == {"opportunityRef": "OPP-1001-R", "state": "DRAFT"}  # deprecated: why

@@ -115,14 +115,13 @@ async def test_submit_lists_every_missing_field(engine: AsyncEngine) -> None:
     assert refused.value.missing == (
         "goals (at least one goal with a success criterion: metric, baseline, target, dueOn)",
         "stakeholders (a DECISION_MAKER or ECONOMIC_BUYER)",
-        "deal.arr",
-        "deal.currency",
+        "deal.arr",  # amount and currency: no ARR at all
         "deal.contractStartDate",
         "deal.pricingTerms",
         "deal.billingTerms",
         "timeline.kickoffDate",
     )
-    assert "8 required field(s)" in refused.value.message
+    assert "7 required field(s)" in refused.value.message
 
     almost = complete_record()
     del almost["deal"]["billing_terms"]
@@ -133,6 +132,16 @@ async def test_submit_lists_every_missing_field(engine: AsyncEngine) -> None:
         async with engine.begin() as conn:
             await service.transition(conn, draft.id, Action.SUBMIT, by=sales, now=T0)
     assert refused.value.missing == ("stakeholders (a DECISION_MAKER or ECONOMIC_BUYER)", "deal.billingTerms")
+
+    # A record stored with an ARR but no currency (written before the API took them as one Money).
+    no_currency = complete_record()
+    del no_currency["deal"]["currency"]
+    async with engine.begin() as conn:
+        await service.update_handoff(conn, draft.id, no_currency, expected_version=2, by=sales, now=T0)
+    with pytest.raises(IncompleteRecord) as refused:
+        async with engine.begin() as conn:
+            await service.transition(conn, draft.id, Action.SUBMIT, by=sales, now=T0)
+    assert refused.value.missing == ("deal.arr.currency",)
 
 
 async def test_returning_needs_a_comment_and_counts(engine: AsyncEngine) -> None:

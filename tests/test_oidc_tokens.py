@@ -156,14 +156,14 @@ async def test_a_person_owns_their_drafts_from_any_device_and_is_audited_without
     assert draft["createdBy"].startswith("Sato Ken (")
 
     phone = issuer.mint(sub="sato", name="Sato Ken", cshub_role="sales", iat=int(time.time()) - 5)
-    edited = await _post(client, phone, UPDATE, id=draft["id"], version=1, changes={"opportunityRef": "OPP-9"})
+    edited = await _post(client, phone, UPDATE, id=draft["id"], version=1, record={"opportunityRef": "OPP-9"})
     assert edited.json()["data"]["updateHandoff"]["version"] == 2, edited.text
 
     colleague = issuer.mint(sub="suzuki", name="Suzuki", cshub_role="sales")
-    refused = await _post(client, colleague, UPDATE, id=draft["id"], version=2, changes={"opportunityRef": "X"})
+    refused = await _post(client, colleague, UPDATE, id=draft["id"], version=2, record={"opportunityRef": "X"})
     assert "only the handoffs they created" in refused.json()["errors"][0]["message"]
     sales_key = await make_key(engine, Role.SALES, "crm bot")
-    by_key = await _post(client, sales_key, UPDATE, id=draft["id"], version=2, changes={"opportunityRef": "X"})
+    by_key = await _post(client, sales_key, UPDATE, id=draft["id"], version=2, record={"opportunityRef": "X"})
     assert by_key.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
     admin = await make_key(engine, Role.ADMIN)

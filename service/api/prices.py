@@ -288,6 +288,7 @@ PRICES: dict[str, Price] = {
     "HandoffContext.ancestors": STORED,
     "HandoffContext.subsidiaries": STORED,
     "HandoffContext.activeContracts": STORED,
+    "HandoffContext.openHandoffs": STORED,  # at most one per deal
     "HandoffContext.contactsByRole": STORED,
     "HandoffContext.openTickets": PAGE,
     "HandoffContext.recentTimeline": PAGE,

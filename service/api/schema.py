@@ -128,8 +128,9 @@ class Query:
     handoff_context: HandoffContext | None = strawberry.field(
         resolver=handoff_context,
         description="Everything a CSM needs to take an account over, in one query: profile and hierarchy, active "
-        "contracts, the latest handoff, contacts by role, health, usage, open tickets, recent timeline, goals and "
-        "open action items. Null when the account does not exist (roles admin, csm, sales, bi).",
+        "contracts, the handoff in effect and those still open, contacts by role, health, usage, open tickets, "
+        "recent timeline, goals and open action items. Null when the account does not exist (roles admin, csm, "
+        "sales, bi).",
     )
     handoff_sla: HandoffSlaSummary = strawberry.field(
         resolver=handoff_resolvers.handoff_sla,

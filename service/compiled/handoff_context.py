@@ -5,6 +5,7 @@ Each field is the account's own compiled field preset as ``service.handoffs.cont
 is the account's usage fields with their resolvers' default arguments.
 """
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -49,6 +50,7 @@ from service.handoffs.context_types import (
 )
 from service.handoffs.queries import HANDOFF_ORDER
 from service.handoffs.tables import handoffs
+from service.handoffs.workflow import IN_EFFECT_STATES, OPEN_STATES, State
 from service.tickets.queries import conditions as ticket_conditions
 from service.tickets.resolvers import ticket_query
 from service.tickets.tables import tickets
@@ -90,11 +92,22 @@ def _ancestors(call: Call) -> sa.ColumnElement[Any]:
     return json_sql.json_list(call.object(Row.of(found)), [chain.c.depth], source, joined)
 
 
-def _latest_handoff(call: Call) -> sa.ColumnElement[Any]:
+def _latest_handoff(call: Call, states: Sequence[State] | None = None) -> sa.ColumnElement[Any]:
+    """The account's newest handoff (in one of ``states``)."""
     alias = call.alias(handoffs)
     adapt = Row.of(alias).adapt
     latest = sa.select(call.object(Row.of(alias))).where(alias.c.account_id == call.row.c("id"))
+    if states is not None:
+        latest = latest.where(alias.c.state.in_([state.value for state in states]))
     return json_sql.scalar(latest.order_by(*(adapt(term) for term in HANDOFF_ORDER)).limit(1), alias)
+
+
+_open_handoffs = many(
+    handoffs,
+    lambda parent, child: child.c("account_id") == parent.c("id"),
+    HANDOFF_ORDER,
+    where=lambda _: [handoffs.c.state.in_([state.value for state in OPEN_STATES])],
+)
 
 
 def _contacts_by_role(call: Call) -> sa.ColumnElement[Any]:
@@ -183,6 +196,8 @@ OBJECTS = {
                 where=lambda call: [contracts.c.status.in_([str(s.value) for s in ACTIVE_CONTRACTS])],
             ),
             "latestHandoff": _latest_handoff,
+            "handoffInEffect": lambda call: _latest_handoff(call, IN_EFFECT_STATES),
+            "openHandoffs": _open_handoffs,
             "contactsByRole": _contacts_by_role,
             "openTickets": _open_tickets,
             "openActionItems": many(

@@ -30,6 +30,7 @@ from service.handoffs.record import (
     MEASURABLE_PARTS,
     NO_DECIDER,
     NO_MEASURABLE_GOAL,
+    ONLY_WITH,
     REQUIRED_FIELDS,
     TIMELINE_COLUMNS,
     USING_ROLES,
@@ -158,13 +159,22 @@ def _deciding(person: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     return role.in_(DECIDING_ROLES)
 
 
+def _lacks(call: Call, group: str, name: str) -> sa.ColumnElement[bool]:
+    """The gate's required field is missing (and, per ``ONLY_WITH``, the field it goes with is there)."""
+    missing = call.row.adapt(_record_field(group, name)).is_(None)
+    needs = ONLY_WITH.get((group, name))
+    if needs is None:
+        return missing
+    return sa.and_(missing, call.row.adapt(_record_field(*needs)).is_not(None))
+
+
 def _missing_for_submit(call: Call) -> sa.ColumnElement[Any]:
     """``record.missing_for_submit``: the gate's texts, in its order (the same constants)."""
     gates = [
         sa.case((~_any_item(call, "goals", _is_measurable), json_sql.text(NO_MEASURABLE_GOAL))),
         sa.case((~_any_item(call, "stakeholders", _deciding), json_sql.text(NO_DECIDER))),
         *(
-            sa.case((call.row.adapt(_record_field(group, name)).is_(None), json_sql.text(required_path(group, name))))
+            sa.case((_lacks(call, group, name), json_sql.text(required_path(group, name))))
             for group, name in REQUIRED_FIELDS
         ),
     ]

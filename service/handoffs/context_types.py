@@ -26,6 +26,7 @@ from service.graphql.context import Context
 from service.graphql.relay import decode_typed_id
 from service.handoffs import queries as handoff_queries
 from service.handoffs.types import Handoff
+from service.handoffs.workflow import IN_EFFECT_STATES, OPEN_STATES
 from service.health_scores.alert_resolvers import account_alerts
 from service.health_scores.alert_types import Alert
 from service.health_scores.resolvers import account_health
@@ -79,9 +80,28 @@ async def _active_contracts(root: "HandoffContext", info: strawberry.Info[Contex
     return await contract_resolvers.account_contracts(root.account, info, ACTIVE_CONTRACTS)
 
 
+async def _handoffs(root: "HandoffContext", info: strawberry.Info[Context]) -> list[handoff_queries.HandoffRow]:
+    """The account's handoffs, newest first."""
+    rows: list[handoff_queries.HandoffRow] = await info.context.batch(handoff_queries.handoffs_of_accounts, list).load(
+        (root.account.account_id, None)
+    )
+    return rows
+
+
 async def _latest_handoff(root: "HandoffContext", info: strawberry.Info[Context]) -> Handoff | None:
-    rows = await info.context.batch(handoff_queries.handoffs_of_accounts, list).load((root.account.account_id, None))
+    rows = await _handoffs(root, info)
     return Handoff.from_row(rows[0]) if rows else None
+
+
+async def _handoff_in_effect(root: "HandoffContext", info: strawberry.Info[Context]) -> Handoff | None:
+    in_effect = {state.value for state in IN_EFFECT_STATES}
+    found = next((row for row in await _handoffs(root, info) if row.state in in_effect), None)
+    return Handoff.from_row(found) if found else None
+
+
+async def _open_handoffs(root: "HandoffContext", info: strawberry.Info[Context]) -> list[Handoff]:
+    open_states = {state.value for state in OPEN_STATES}
+    return [Handoff.from_row(row) for row in await _handoffs(root, info) if row.state in open_states]
 
 
 async def _contacts_by_role(root: "HandoffContext", info: strawberry.Info[Context]) -> list[ContactsByRole]:
@@ -146,8 +166,20 @@ class HandoffContext:
     active_contracts: list[Contract] = strawberry.field(
         resolver=_active_contracts, description="Contracts in state ACTIVE, newest start first, with their lines."
     )
+    handoff_in_effect: Handoff | None = strawberry.field(
+        resolver=_handoff_in_effect,
+        description="The handoff the CSM took (ACCEPTED, KICKOFF_HELD or FIRST_VALUE_REACHED), the newest if "
+        "several: its goals, stakeholders, promises and risks; null if none was accepted.",
+    )
+    open_handoffs: list[Handoff] = strawberry.field(
+        resolver=_open_handoffs,
+        description="Handoffs sales are still on (DRAFT, SUBMITTED, RETURNED), newest first: at most one per deal.",
+    )
     latest_handoff: Handoff | None = strawberry.field(
-        resolver=_latest_handoff, description="The newest handoff with its goals and stakeholders; null if none."
+        resolver=_latest_handoff,
+        description="The newest handoff, whatever its state; null if none.",
+        deprecation_reason="The newest may be a draft started after the handoff in effect: read handoffInEffect "
+        "and openHandoffs.",
     )
     contacts_by_role: list[ContactsByRole] = strawberry.field(
         resolver=_contacts_by_role, description="Contacts grouped by role (decision makers first; no role last)."

@@ -18,11 +18,18 @@ from service.handoffs.enums import CompetitiveSituation, EvidenceKind, Level, Pr
 UNSET: Any = strawberry.UNSET
 
 
+@strawberry.input(description="An amount of money in a currency.")
+class MoneyInput:
+    amount: Decimal = strawberry.field(description="The amount (≥ 0, at most 2 decimals).")
+    currency: str = strawberry.field(description="ISO 4217 currency code in capitals, e.g. `USD`.")
+
+
 @strawberry.input(description="The deal as sold.")
 class DealInput:
     products: list[str] = strawberry.field(default_factory=list, description="Products (plans, modules) sold.")
-    arr: Decimal | None = strawberry.field(default=None, description="Annual recurring revenue (≥ 0, 2 decimals).")
-    currency: str | None = strawberry.field(default=None, description="ISO 4217 currency of the ARR, e.g. `USD`.")
+    arr: MoneyInput | None = strawberry.field(
+        default=None, description="Annual recurring revenue and its currency (as `deal.arr` reads back)."
+    )
     contract_start_date: dt.date | None = strawberry.field(default=None, description="First day of the contract.")
     contract_end_date: dt.date | None = strawberry.field(
         default=None, description="First day after the contract (exclusive); after the start."
@@ -178,6 +185,11 @@ def changes_of(given: HandoffInput) -> dict[str, Any]:
         elif plain is None and f.name in _OBJECT_GROUPS:
             plain = {}
         changes[f.name] = plain
+    deal = changes.get("deal")
+    if isinstance(deal, dict) and "arr" in deal:
+        # The record keeps the ARR and its currency side by side (``service.handoffs.record.Deal``).
+        money = deal["arr"]
+        deal["arr"], deal["currency"] = (money["amount"], money["currency"]) if money is not None else (None, None)
     if changes.get("contract_id") is not None:
         changes["contract_id"] = decode_typed_id(changes["contract_id"], "Contract")
     for person in changes.get("stakeholders", []):

@@ -248,7 +248,14 @@ def camel(path: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+# The record keeps the deal's ARR and its currency side by side; the API takes and gives them as one Money
+# (``deal.arr { amount currency }``): where the record says one, the API's path is this.
+MONEY_PATHS = {("deal", "arr"): "deal.arr.amount", ("deal", "currency"): "deal.arr.currency"}
+
+
 def _where(location: tuple[int | str, ...]) -> str:
+    if location[:2] in MONEY_PATHS:
+        return ".".join([MONEY_PATHS[location[:2]], *(str(part) for part in location[2:])])  # type: ignore[index]
     return ".".join(camel(part) if isinstance(part, str) else str(part) for part in location)
 
 
@@ -272,6 +279,8 @@ REQUIRED_FIELDS: tuple[tuple[str, str], ...] = (
     *(("deal", name) for name in ("arr", "currency", "contract_start_date", "pricing_terms", "billing_terms")),
     ("timeline", "kickoff_date"),
 )
+# Reported only when the other is there: without an ARR at all, `deal.arr` (amount and currency) says it.
+ONLY_WITH: dict[tuple[str, str], tuple[str, str]] = {("deal", "currency"): ("deal", "arr")}
 
 
 def missing_for_submit(record: HandoffRecord) -> tuple[str, ...]:
@@ -282,14 +291,20 @@ def missing_for_submit(record: HandoffRecord) -> tuple[str, ...]:
     if not any(person.role in DECIDING_ROLES for person in record.stakeholders):
         missing.append(NO_DECIDER)
     for group, name in REQUIRED_FIELDS:
-        if getattr(getattr(record, group), name) is None:
+        needs = ONLY_WITH.get((group, name))
+        if getattr(getattr(record, group), name) is None and (
+            needs is None or getattr(getattr(record, needs[0]), needs[1]) is not None
+        ):
             missing.append(required_path(group, name))
     return tuple(missing)
 
 
 def required_path(group: str, name: str) -> str:
-    """How the gate names a missing field: its input path (``deal.pricingTerms``)."""
-    return f"{group}.{camel(name)}"
+    """How the gate names a missing field: its input path (``deal.pricingTerms``; the ARR ``deal.arr`` and,
+    when only its currency is missing, ``deal.arr.currency``)."""
+    if (group, name) == ("deal", "arr"):
+        return "deal.arr"
+    return MONEY_PATHS.get((group, name), f"{group}.{camel(name)}")
 
 
 def column_values(record: HandoffRecord) -> dict[str, Any]:

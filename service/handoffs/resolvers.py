@@ -191,14 +191,16 @@ async def update_handoff(
     expected_version: Annotated[
         int, strawberry.argument(description="The version you read; a stale one is refused (VERSION_CONFLICT).")
     ],
-    changes: Annotated[HandoffInput, strawberry.argument(description="The groups to replace; others stay.")],
+    record: Annotated[
+        HandoffInput, strawberry.argument(description="The groups to replace (each whole); groups not given stay.")
+    ],
 ) -> HandoffResult:
     now = info.context.loaders.now
 
     async def work(conn: AsyncConnection, by: Principal) -> HandoffRow:
         handoff_id = decode_typed_id(id, HANDOFF_TYPE_NAME)
         return await service.update_handoff(
-            conn, handoff_id, changes_of(changes), expected_version=expected_version, by=by, now=now
+            conn, handoff_id, changes_of(record), expected_version=expected_version, by=by, now=now
         )
 
     return await _write(info, work)
