@@ -156,3 +156,17 @@ def test_a_manifest_is_checked_when_the_server_starts(settings: Settings, tmp_pa
     (line,) = failed.stderr.strip().splitlines()
     assert "does not validate" in line
     assert not (tmp_path / "data").exists(), "nothing started"
+
+
+def test_registered_operations_are_parsed_when_the_server_starts(settings: Settings, tmp_path: Path) -> None:
+    from service.graphql.document_cache import _parsed
+
+    document = "query Primed { accounts(first: 3) { totalCount } }"
+    before = _parsed.cache_info().currsize
+    persisted_operations(
+        schema, settings.model_copy(update={"graphql_trusted_documents": _apollo_manifest(tmp_path, document)})
+    )
+    assert _parsed.cache_info().currsize == before + 1
+    hits = _parsed.cache_info().hits
+    _parsed(document, settings.graphql_max_tokens)  # what the first request's parse step asks for
+    assert _parsed.cache_info().hits == hits + 1

@@ -44,6 +44,7 @@ from strawberry.types.graphql import OperationType
 from service import json_input
 from service.api.limits import operation_resolution_error
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotAcceptable, NotFound, UnsupportedMediaType
+from service.graphql import document_cache
 from service.graphql.context import Context
 from service.graphql.encoding import EncodedTooLarge, encode_json
 from service.graphql.loaders import Loaders
@@ -310,8 +311,11 @@ def graphql_app(schema: strawberry.Schema, settings: Settings) -> GraphQLView:
 def persisted_operations(schema: strawberry.Schema, settings: Settings) -> PersistedOperations:
     """The persisted-operations policy; a trusted-documents manifest is read and validated here (start-up)."""
     path = settings.graphql_trusted_documents
+    trusted = load_manifest(path, schema._schema) if path is not None else None
+    for document in (trusted or {}).values():
+        document_cache.prime(document, settings.graphql_max_tokens)
     return PersistedOperations(
         automatic=settings.graphql_persisted_queries,
         max_documents=settings.graphql_apq_max_documents,
-        trusted=load_manifest(path, schema._schema) if path is not None else None,
+        trusted=trusted,
     )

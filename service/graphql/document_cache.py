@@ -44,6 +44,12 @@ def remember(kept: dict[K, V], key: K, value: V) -> V:
     return value
 
 
+def prime(query: str, max_tokens: int | None) -> None:
+    """Parse ``query`` now (a registered operation at start-up), so its first request finds it parsed."""
+    with suppress(GraphQLError):
+        _parsed(query, max_tokens)
+
+
 class DocumentCache(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
