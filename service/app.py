@@ -27,6 +27,7 @@ from service.api.view import graphql_app
 from service.db.embedded import EmbeddedPostgres
 from service.db.pool import check_connection, create_engine, database_errors
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotFound
+from service.events.catalogue import catalogue_json
 from service.health_scores.refresher import HealthRefresher
 from service.health_scores.service import thresholds_from
 from service.http import ide
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
         Route("/schema.graphql", text_endpoint(schema_sdl(), "text/plain; charset=utf-8"), methods=["GET"]),
         Route("/openapi.yaml", text_endpoint(openapi_file().read_text(), "application/yaml"), methods=["GET"]),
+        Route("/events/catalogue", text_endpoint(catalogue_json(), "application/json"), methods=["GET"]),
         Route(ide.ASSETS_PATH, ide.graphiql_asset, methods=["GET"]),
         Route(GRAPHQL_PATH, graphql_app(schema, settings), methods=["GET", "POST"]),
         Route("/v1/ingest/{entity}", IngestEndpoint(settings).handle, methods=["POST"]),

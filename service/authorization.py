@@ -105,6 +105,7 @@ ROUTES: Final[Mapping[str, Roles | None]] = {
     "GET /readyz": PUBLIC,
     "GET /schema.graphql": PUBLIC,  # the published contracts
     "GET /openapi.yaml": PUBLIC,
+    "GET /events/catalogue": PUBLIC,  # the event catalogue: a JSON Schema per event type
     "GET /graphiql/assets/{name}": PUBLIC,  # GraphiQL's JavaScript and CSS
     "GET /graphql": EVERY_ROLE,  # each field checks its own entry above
     "POST /graphql": EVERY_ROLE,
