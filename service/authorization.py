@@ -63,6 +63,8 @@ QUERIES: Final[Mapping[str, Roles]] = {
     "metrics": ANALYSTS,
     "unmatchedRecords": INGEST_REVIEWERS,
     "auditLog": ADMIN,
+    "webhookEndpoints": ADMIN,
+    "webhookDeliveries": ADMIN,
 }
 
 MUTATIONS: Final[Mapping[str, Roles]] = {
@@ -91,6 +93,11 @@ MUTATIONS: Final[Mapping[str, Roles]] = {
     "cancelHandoff": HANDOFF_STEPS[HandoffStep.CANCEL].roles,
     "mergeAccounts": ADMIN,
     "addTimelineEntry": TOUCHPOINT_WRITERS,
+    "createWebhookEndpoint": ADMIN,
+    "updateWebhookEndpoint": ADMIN,
+    "deleteWebhookEndpoint": ADMIN,
+    "rotateWebhookSecret": ADMIN,
+    "redeliverWebhook": ADMIN,
 }
 
 # Nested fields with a rule of their own (checked wherever the field is reached from).

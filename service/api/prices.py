@@ -243,6 +243,12 @@ PRICES: dict[str, Price] = {
     "TicketConnection.edges": CONNECTION_PAGE,
     "TimelineEventConnection.edges": CONNECTION_PAGE,
     "UnmatchedRecordConnection.edges": CONNECTION_PAGE,
+    "Query.webhookEndpoints": STORED,
+    "Query.webhookDeliveries": PAGE,
+    "WebhookDelivery.attemptLog": STORED,
+    "WebhookEndpoint.eventTypes": STORED,
+    "WebhookEndpoint.segments": STORED,
+    "WebhookEndpoint.csmOwners": STORED,
     # An account's own rows
     "Account.sources": STORED,
     "UnmatchedRecord.candidateAccountIds": STORED,  # the accounts an ambiguous domain names
