@@ -203,6 +203,29 @@ async def test_ingested_contracts_say_created_and_ended_once_each(engine: AsyncE
     assert found[1].payload["endDate"] == "2026-06-01"
 
 
+async def test_a_ticket_escalates_once_per_priority_level_it_reaches(engine: AsyncEngine) -> None:
+    assert statuses(await ingest(engine, "crm", "accounts", [{"external_id": "a", "name": "Acme"}])) == ["created"]
+    ticket: dict[str, Any] = {
+        "external_id": "t1", "account_external_id": "a", "status": "open", "priority": "normal",
+        "opened_at": NOW.isoformat(),
+    }  # fmt: skip
+    for priority in ("normal", "high", "high", "low", "high", "urgent", "urgent"):
+        assert statuses(await ingest(engine, "crm", "tickets", [ticket | {"priority": priority}])) in (
+            ["created"],
+            ["updated"],
+            ["unchanged"],
+        )
+    found = await emitted(engine)
+    assert [(event.type, event.payload["priority"]) for event in found] == [
+        ("ticket.escalated", "high"),
+        ("ticket.escalated", "urgent"),
+    ]
+    assert found[1].payload["previouslyAnnounced"] == "high"
+    urgent_from_the_start = ticket | {"external_id": "t2", "priority": "urgent"}
+    assert statuses(await ingest(engine, "crm", "tickets", [urgent_from_the_start])) == ["created"]
+    assert [event.payload["previouslyAnnounced"] for event in await emitted(engine)][-1] is None
+
+
 async def test_unmatched_records_merges_and_goal_statuses_append_events(engine: AsyncEngine) -> None:
     ticket = {"external_id": "t1", "account_external_id": "nobody", "status": "open", "opened_at": NOW.isoformat()}
     assert statuses(await ingest(engine, "zendesk", "tickets", [ticket])) == ["unmatched"]

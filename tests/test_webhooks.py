@@ -21,7 +21,7 @@ from standardwebhooks import Webhook
 
 from service.errors import InvalidInput
 from service.events import service as webhooks
-from service.events.delivery import DeliveryConfig, DeliveryWorker
+from service.events.delivery import RETRY_SCHEDULE, DeliveryConfig, DeliveryWorker
 from service.events.outbox import append_event
 from service.events.ssrf import AddressPolicy
 from service.events.tables import webhook_deliveries, webhook_endpoints
@@ -207,8 +207,6 @@ async def test_an_endpoint_failing_longer_than_the_span_is_disabled(engine: Asyn
 
 
 async def test_the_schedule_runs_out_after_about_a_day() -> None:
-    from service.events.delivery import RETRY_SCHEDULE
-
     total = sum(RETRY_SCHEDULE, dt.timedelta())
     assert dt.timedelta(hours=20) < total < dt.timedelta(hours=30)
 
@@ -220,10 +218,10 @@ async def test_two_workers_never_post_one_attempt_twice(engine: AsyncEngine, rec
     first, second = worker(engine, batch=4), worker(engine, batch=4)
 
     async def drain(one: DeliveryWorker) -> int:
-        made = 0
+        posted = 0
         while attempts := await one.run_once():
-            made += attempts
-        return made
+            posted += attempts
+        return posted
 
     counts = await asyncio.gather(drain(first), drain(second))
     ids = Counter(request.headers["webhook-id"] for request in receiving.received)

@@ -30,6 +30,7 @@ EVENT_TYPES: Final[Mapping[str, str]] = {
     "health.override_lifted": "A health override was lifted before it expired.",
     "contract.created": "A source sent a contract the hub did not have.",
     "contract.ended": "A contract became ended or cancelled.",
+    "ticket.escalated": "A support ticket reached high or urgent priority (once per level it reaches).",
     "account.merged": "Two accounts were merged into one; the merged account no longer exists.",
     "ingest.unmatched": "A source record's account could not be resolved; the record waits in the unmatched queue.",
     "goal.status_changed": "A success-plan goal changed status.",

@@ -16,6 +16,7 @@ from service.events.outbox import append_event
 from service.events.tables import events
 
 ENDED_CONTRACT_STATUSES = frozenset({"ended", "cancelled"})
+ESCALATED_PRIORITIES = ("high", "urgent")  # lowest first
 
 
 async def handoff_stepped(
@@ -206,3 +207,38 @@ async def goal_status_changed(
     await append_event(
         conn, "goal.status_changed", payload, account_id=account_id, subject_id=goal_id, actor=actor, occurred_at=at
     )
+
+
+async def ticket_written(
+    conn: AsyncConnection,
+    *,
+    ticket_id: uuid.UUID,
+    account_id: uuid.UUID,
+    external_id: str,
+    priority: str | None,
+    status: str,
+) -> None:
+    """After an ingested ticket is stored: ``ticket.escalated`` when its priority reaches a level of
+    ``ESCALATED_PRIORITIES`` above the last one announced for it (high, then urgent: two events; sent as urgent
+    from the start: one). Lowering the priority and raising it again announces nothing new."""
+    if priority not in ESCALATED_PRIORITIES:
+        return
+    e = events.c
+    announced = (
+        await conn.execute(
+            sa.select(e.payload["priority"].astext)
+            .where(e.subject_id == ticket_id, e.type == "ticket.escalated")
+            .order_by(e.sequence.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if announced is not None and ESCALATED_PRIORITIES.index(announced) >= ESCALATED_PRIORITIES.index(priority):
+        return
+    payload = {
+        "ticketId": ticket_id,
+        "externalId": external_id,
+        "priority": priority,
+        "previouslyAnnounced": announced,
+        "status": status,
+    }
+    await append_event(conn, "ticket.escalated", payload, account_id=account_id, subject_id=ticket_id)

@@ -167,7 +167,18 @@ async def _contract_written(
 
 
 CONTRACTS = FactKind("contracts", "contract", contracts, _contract_values, _contract_written)
-TICKETS = FactKind("tickets", "ticket", tickets, _ticket_values)
+
+
+async def _ticket_written(
+    conn: AsyncConnection, record: TicketRecord, ticket_id: uuid.UUID, account_id: uuid.UUID
+) -> None:
+    await emit.ticket_written(
+        conn, ticket_id=ticket_id, account_id=account_id, external_id=record.external_id,
+        priority=record.priority, status=record.status,
+    )  # fmt: skip
+
+
+TICKETS = FactKind("tickets", "ticket", tickets, _ticket_values, _ticket_written)
 SURVEY_RESPONSES = FactKind(
     "survey-responses", "survey_response", survey_responses, _survey_values, derived={"contact_id": "contact_email"}
 )
