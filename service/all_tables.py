@@ -7,6 +7,7 @@ from service.audit.tables import audit_log
 from service.contacts.tables import contacts
 from service.contracts.tables import contract_lines, contracts, products
 from service.db.metadata import metadata
+from service.events.tables import events, webhook_attempts, webhook_deliveries, webhook_endpoints
 from service.goals.tables import goal_progress, goals
 from service.handoffs.tables import handoff_events, handoffs
 from service.health_scores.tables import alerts, health_overrides, health_scores, manual_scores, scorecards
@@ -29,6 +30,7 @@ __all__ = [
     "contacts",
     "contract_lines",
     "contracts",
+    "events",
     "goal_progress",
     "goals",
     "handoff_events",
@@ -52,4 +54,7 @@ __all__ = [
     "usage_daily_users",
     "usage_events",
     "user_last_seen",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_endpoints",
 ]

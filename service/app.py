@@ -27,6 +27,8 @@ from service.api.view import graphql_app
 from service.db.embedded import EmbeddedPostgres
 from service.db.pool import check_connection, create_engine, database_errors
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotFound
+from service.events.catalogue import catalogue_json
+from service.events.delivery import delivery_worker
 from service.health_scores.refresher import HealthRefresher
 from service.health_scores.service import thresholds_from
 from service.http import ide
@@ -133,6 +135,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 thresholds=thresholds_from(settings),
             )
             refresher.start()
+            webhooks = delivery_worker(engine, settings)  # None with CSHUB_WEBHOOKS_DELIVER=false
+            if webhooks is not None:
+                webhooks.start()
             # What start-up allocated (modules, the schema, the engine) lives as long as the process: out of the
             # cyclic collector's way, a full collection scans only what requests allocate — tens of ms, where
             # scanning everything held the event loop for 100–250 ms after a large response.
@@ -141,6 +146,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield {"engine": engine, "settings": settings, "health_refresher": refresher}
             finally:
                 gc.unfreeze()
+                if webhooks is not None:
+                    await webhooks.stop()
                 await refresher.stop()
         finally:
             await engine.dispose()
@@ -153,6 +160,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
         Route("/schema.graphql", text_endpoint(schema_sdl(), "text/plain; charset=utf-8"), methods=["GET"]),
         Route("/openapi.yaml", text_endpoint(openapi_file().read_text(), "application/yaml"), methods=["GET"]),
+        Route("/events/catalogue", text_endpoint(catalogue_json(), "application/json"), methods=["GET"]),
         Route(ide.ASSETS_PATH, ide.graphiql_asset, methods=["GET"]),
         Route(GRAPHQL_PATH, graphql_app(schema, settings), methods=["GET", "POST"]),
         Route("/v1/ingest/{entity}", IngestEndpoint(settings).handle, methods=["POST"]),

@@ -64,6 +64,8 @@ QUERIES: Final[Mapping[str, Roles]] = {
     "unmatchedRecords": INGEST_REVIEWERS,
     "auditLog": ADMIN,
     "viewer": READERS,
+    "webhookEndpoints": ADMIN,
+    "webhookDeliveries": ADMIN,
 }
 
 MUTATIONS: Final[Mapping[str, Roles]] = {
@@ -92,6 +94,11 @@ MUTATIONS: Final[Mapping[str, Roles]] = {
     "cancelHandoff": HANDOFF_STEPS[HandoffStep.CANCEL].roles,
     "mergeAccounts": ADMIN,
     "addTimelineEntry": TOUCHPOINT_WRITERS,
+    "createWebhookEndpoint": ADMIN,
+    "updateWebhookEndpoint": ADMIN,
+    "deleteWebhookEndpoint": ADMIN,
+    "rotateWebhookSecret": ADMIN,
+    "redeliverWebhook": ADMIN,
 }
 
 # Nested fields with a rule of their own (checked wherever the field is reached from).
@@ -106,6 +113,7 @@ ROUTES: Final[Mapping[str, Roles | None]] = {
     "GET /readyz": PUBLIC,
     "GET /schema.graphql": PUBLIC,  # the published contracts
     "GET /openapi.yaml": PUBLIC,
+    "GET /events/catalogue": PUBLIC,  # the event catalogue: a JSON Schema per event type
     "GET /graphiql/assets/{name}": PUBLIC,  # GraphiQL's JavaScript and CSS
     "GET /graphql": EVERY_ROLE,  # each field checks its own entry above
     "POST /graphql": EVERY_ROLE,

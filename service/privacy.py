@@ -191,6 +191,19 @@ FIELD_CLASSES: Final[Mapping[str, DataClass]] = {
     "AuditEntry.details": HUB_TEXT,  # argument names and counts, never values people typed
     "AuditEntry.requestId": IDENTIFIER,
     "AuditEntryEdge.cursor": IDENTIFIER,
+    # Webhooks (admin only; classified all the same)
+    "WebhookEndpoint.url": IDENTIFIER,
+    "WebhookEndpoint.description": FREE_TEXT,
+    "WebhookEndpoint.eventTypes": IDENTIFIER,
+    "WebhookEndpoint.segments": LABEL,
+    "WebhookEndpoint.csmOwners": PERSON,
+    "WebhookEndpoint.disabledReason": HUB_TEXT,
+    "WebhookEndpoint.createdBy": PERSON,
+    "WebhookEndpointWithSecret.secret": IDENTIFIER,
+    "WebhookDelivery.webhookId": IDENTIFIER,
+    "WebhookDelivery.eventType": IDENTIFIER,
+    "WebhookDelivery.lastError": HUB_TEXT,
+    "WebhookAttempt.error": HUB_TEXT,
     # Shared shapes
     "PageInfo.startCursor": IDENTIFIER,
     "PageInfo.endCursor": IDENTIFIER,

@@ -164,6 +164,34 @@ class Settings(BaseSettings):
     alert_renewal_days: int = Field(
         default=60, ge=1, le=730, description="renewal_while_red: a red account renewing within this many days."
     )
+    webhooks_deliver: bool = Field(
+        default=True, description="Run the webhook delivery worker in this process (off: another process delivers)."
+    )
+    webhook_poll_seconds: float = Field(
+        default=1, gt=0, le=60, description="How often an idle delivery worker looks for due deliveries."
+    )
+    webhook_timeout_seconds: float = Field(
+        default=15, gt=0, le=60, description="How long a receiver has to answer one delivery attempt."
+    )
+    webhook_concurrency: int = Field(
+        default=8, ge=1, le=100, description="Deliveries one worker posts at once (each claims its own)."
+    )
+    webhook_disable_after_hours: float = Field(
+        default=72,
+        gt=0,
+        le=24 * 30,
+        description="An endpoint failing every attempt for this long (no success in between) is disabled.",
+    )
+    webhook_secret_overlap_hours: float = Field(
+        default=24, ge=0, le=24 * 7, description="After a secret rotation, the old secret also signs for this long."
+    )
+    webhook_allow_loopback: bool = Field(
+        default=False, description="Allow webhook URLs that resolve to loopback addresses (127.0.0.0/8, ::1)."
+    )
+    webhook_allow_private_networks: bool = Field(
+        default=False,
+        description="Allow webhook URLs that resolve to private, link-local, shared or reserved addresses.",
+    )
     demo_accounts: int = Field(
         default=300, ge=1, le=100_000, description="Accounts in the demo company `serve --demo` seeds into an empty DB."
     )

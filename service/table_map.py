@@ -632,5 +632,11 @@ VALUE_TYPES = frozenset(
         "ArrSummary",
         "MrrMovement",
         "RevenueExpansion",
+        # Webhook management (service.events, admin only): resolvers over their own queries, never compiled.
+        "WebhookEndpoint",
+        "WebhookEndpointWithSecret",
+        "WebhookEndpointDeleted",
+        "WebhookDelivery",
+        "WebhookAttempt",
     }
 )

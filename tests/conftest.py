@@ -137,6 +137,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         migrate_on_start=False,
         health_recompute_interval_seconds=0,
         health_recompute_after_ingest_seconds=0,
+        webhooks_deliver=False,  # tests of delivery run their own workers (tests/test_webhooks.py)
+        webhook_allow_loopback=True,  # receivers in tests listen on 127.0.0.1
     )
 
 

@@ -21,6 +21,9 @@ from service.api_keys.roles import Role
 from service.app import create_app
 from service.audit.tables import audit_log
 from service.authorization import MUTATIONS, QUERIES, ROUTES, TYPE_FIELDS, graphql_operations
+from service.events import service as webhooks
+from service.events.outbox import append_event
+from service.events.ssrf import AddressPolicy
 from service.graphql.authorization import Authorize
 from service.graphql.relay import decode_typed_id, encode_global_id
 from service.health_scores.tables import alerts
@@ -57,6 +60,7 @@ COMPLETE_HANDOFF: dict[str, Any] = {
 # The policy, written out here rather than read from service.authorization: an edit to the matrix that is not
 # also made here fails (the behaviour tests below check each role against these, not against the code's table).
 # Roles by their value; "-" for a route that needs no key at all.
+LOOPBACK = AddressPolicy(allow_loopback=True)
 PINNED: dict[str, str] = {
     **{
         f"Query.{name}": "admin csm sales bi"
@@ -109,12 +113,20 @@ PINNED: dict[str, str] = {
     "Mutation.cancelHandoff": "admin csm sales",
     "Mutation.addTimelineEntry": "admin csm sales",
     "Mutation.mergeAccounts": "admin",
+    "Query.webhookEndpoints": "admin",
+    "Query.webhookDeliveries": "admin",
+    "Mutation.createWebhookEndpoint": "admin",
+    "Mutation.updateWebhookEndpoint": "admin",
+    "Mutation.deleteWebhookEndpoint": "admin",
+    "Mutation.rotateWebhookSecret": "admin",
+    "Mutation.redeliverWebhook": "admin",
     "Account.handoffs": "admin csm sales bi",
     "GET /": "-",
     "GET /healthz": "-",
     "GET /readyz": "-",
     "GET /schema.graphql": "-",
     "GET /openapi.yaml": "-",
+    "GET /events/catalogue": "-",
     "GET /graphiql/assets/{name}": "-",
     "GET /graphql": "admin csm sales bi ingest",
     "POST /graphql": "admin csm sales bi ingest",
@@ -181,6 +193,26 @@ class World:
                 .returning(alerts.c.id)
             )
         return encode_global_id("Alert", alert_id)
+
+    async def webhook_endpoint(self) -> uuid.UUID:
+        async with self.engine.begin() as conn:
+            created = await webhooks.create_endpoint(
+                conn, webhooks.NewEndpoint("http://127.0.0.1:9/hook", ["*"]), by="matrix", policy=LOOPBACK
+            )
+        return created.endpoint.id
+
+    async def webhook_delivery(self) -> uuid.UUID:
+        endpoint_id = await self.webhook_endpoint()
+        async with self.engine.begin() as conn:
+            payload = {"endpointId": endpoint_id, "url": "http://127.0.0.1:9/hook", "reason": "test"}
+            await append_event(conn, "webhook.endpoint_disabled", payload, account_id=None)
+            return uuid.UUID(
+                str(
+                    await conn.scalar(
+                        sa.text("SELECT id FROM webhook_deliveries WHERE endpoint_id = :e"), {"e": endpoint_id}
+                    )
+                )
+            )
 
 
 Setup = Callable[[World, Role], Awaitable[dict[str, Any]]]
@@ -254,6 +286,14 @@ async def _alert(world: World, role: Role) -> dict[str, Any]:
     return {"id": await world.alert()}
 
 
+async def _endpoint(world: World, role: Role) -> dict[str, Any]:
+    return {"id": str(await world.webhook_endpoint())}
+
+
+async def _delivery(world: World, role: Role) -> dict[str, Any]:
+    return {"id": str(await world.webhook_delivery())}
+
+
 async def _scorecard_name(world: World, role: Role) -> dict[str, Any]:
     return {"name": f"score-{role.value}"}
 
@@ -280,6 +320,8 @@ QUERY_CASES: dict[str, Case] = {
     "unmatchedRecords": Case("{ unmatchedRecords { edges { cursor } } }"),
     "auditLog": Case("{ auditLog { edges { cursor } } }"),
     "viewer": Case("{ viewer { role } }"),
+    "webhookEndpoints": Case("{ webhookEndpoints { id } }"),
+    "webhookDeliveries": Case("query($id: ID!) { webhookDeliveries(endpointId: $id) { id } }", _endpoint),
 }
 
 MUTATION_CASES: dict[str, Case] = {
@@ -373,6 +415,25 @@ MUTATION_CASES: dict[str, Case] = {
         'summary: "Met"}) { __typename } }',
         lambda world, role: _with(_fresh()(world, role), t=NOW.isoformat()),
         "TimelineEvent",
+    ),
+    "createWebhookEndpoint": Case(
+        'mutation { createWebhookEndpoint(input: {url: "http://127.0.0.1:9/hook", eventTypes: ["*"]}) { __typename } }',
+        _none,
+        "WebhookEndpointWithSecret",
+    ),
+    "updateWebhookEndpoint": Case(
+        "mutation($id: ID!) { updateWebhookEndpoint(input: {id: $id, enabled: false}) { __typename } }",
+        _endpoint,
+        "WebhookEndpoint",
+    ),
+    "deleteWebhookEndpoint": Case(
+        "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { __typename } }", _endpoint, "WebhookEndpointDeleted"
+    ),
+    "rotateWebhookSecret": Case(
+        "mutation($id: ID!) { rotateWebhookSecret(id: $id) { __typename } }", _endpoint, "WebhookEndpointWithSecret"
+    ),
+    "redeliverWebhook": Case(
+        "mutation($id: ID!) { redeliverWebhook(id: $id) { __typename } }", _delivery, "WebhookDelivery"
     ),
 }
 
@@ -493,6 +554,7 @@ REST_CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "GET /": ("GET", "/", {}),
     "GET /schema.graphql": ("GET", "/schema.graphql", {}),
     "GET /openapi.yaml": ("GET", "/openapi.yaml", {}),
+    "GET /events/catalogue": ("GET", "/events/catalogue", {}),
     "GET /graphiql/assets/{name}": ("GET", "/graphiql/assets/graphiql.min.css", {}),
     "GET /healthz": ("GET", "/healthz", {}),
     "GET /readyz": ("GET", "/readyz", {}),

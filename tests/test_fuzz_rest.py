@@ -49,6 +49,7 @@ EXAMPLES = {
     "GET /": 1,
     "GET /schema.graphql": 1,
     "GET /openapi.yaml": 1,
+    "GET /events/catalogue": 1,
     "GET /graphiql/assets/{name}": 6,  # the six assets; negative: any other name, a documented 404
     "GET /graphql": 40,
     "POST /graphql": 40,

@@ -83,7 +83,7 @@ async def test_the_landing_page_says_what_this_is_and_where_to_go(client: httpx.
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     links = re.findall(r'href="(/[^"]*)"', response.text)
-    assert links == ["/graphql", "/schema.graphql", "/openapi.yaml", "/healthz", "/readyz"]
+    assert links == ["/graphql", "/schema.graphql", "/openapi.yaml", "/events/catalogue", "/healthz", "/readyz"]
     for link in links[1:]:
         assert (await client.get(link)).status_code == 200, link
 

@@ -21,6 +21,7 @@ from service.accounts.queries import lock_account_writes
 from service.accounts.tables import account_merges, accounts
 from service.all_tables import metadata
 from service.errors import InvalidInput, NotFound
+from service.events import emit
 from service.ingest.service import resolve_waiting
 from service.ingest.shared_domains import SHARED_DOMAINS
 
@@ -63,7 +64,7 @@ def _fact_tables() -> list[sa.Table]:
     return [
         table
         for table in metadata.sorted_tables
-        if "account_id" in table.c and table.name not in _ROLLUPS and table.name != "account_merges"
+        if "account_id" in table.c and table.name not in _ROLLUPS and table.name not in ("account_merges", "events")
     ]
 
 
@@ -131,4 +132,8 @@ async def merge_accounts(
         )
     ).scalar_one()
     await resolve_waiting(conn, [into_id], shared_domains)
+    await emit.accounts_merged(
+        conn, merge_id=merge_id, merged_account_id=merged_id, merged_account_name=merged.name,
+        into_account_id=into_id, moved=moved, actor=merged_by,
+    )  # fmt: skip
     return MergeOutcome(merge_id, into_id, merged_id, moved)

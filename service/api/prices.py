@@ -245,6 +245,12 @@ PRICES: dict[str, Price] = {
     "UnmatchedRecordConnection.edges": CONNECTION_PAGE,
     "Viewer.ownerNames": fixed(2),  # a display name and an e-mail, or a key's name
     "Viewer.myActionItems": PAGE,
+    "Query.webhookEndpoints": STORED,
+    "Query.webhookDeliveries": PAGE,
+    "WebhookDelivery.attemptLog": STORED,
+    "WebhookEndpoint.eventTypes": STORED,
+    "WebhookEndpoint.segments": STORED,
+    "WebhookEndpoint.csmOwners": STORED,
     # An account's own rows
     "Account.sources": STORED,
     "UnmatchedRecord.candidateAccountIds": STORED,  # the accounts an ambiguous domain names

@@ -21,6 +21,8 @@ from service.contacts import resolvers as contact_resolvers
 from service.contacts.types import CONTACT_TYPE_NAME, Contact
 from service.contracts import resolvers as contract_resolvers
 from service.contracts.types import CONTRACT_TYPE_NAME, Contract
+from service.events import resolvers as webhook_resolvers
+from service.events.types import WebhookDelivery, WebhookEndpoint
 from service.goals import resolvers as goal_resolvers
 from service.goals.types import GOAL_TYPE_NAME
 from service.graphql.authorization import protect
@@ -157,6 +159,15 @@ class Query:
         description="Every write (mutation, ingest batch, API key change): who, what, when and the outcome, newest "
         "first, filtered and cursor-paginated. Admin only.",
     )
+    webhook_endpoints: list[WebhookEndpoint] = strawberry.field(
+        resolver=webhook_resolvers.webhook_endpoints,
+        description="The webhook endpoints events are posted to, oldest first (secrets never shown). Admin only.",
+    )
+    webhook_deliveries: list[WebhookDelivery] = strawberry.field(
+        resolver=webhook_resolvers.webhook_deliveries,
+        description="An endpoint's delivery log, newest first: each message's status, response code, latency and "
+        "attempts. Admin only.",
+    )
 
 
 @strawberry.type(description="Changes people make in the hub (ingest from source systems goes through REST).")
@@ -269,6 +280,28 @@ class Mutation:
         resolver=timeline_resolvers.add_timeline_entry,
         description="Record a touchpoint (meeting, call, note…) on an account's timeline, with the caller's key "
         "name as actor and source `cshub`. Roles admin, csm, sales.",
+    )
+    create_webhook_endpoint: webhook_resolvers.EndpointWithSecretResult = strawberry.field(
+        resolver=webhook_resolvers.create_webhook_endpoint,
+        description="Post events of the chosen types (wildcards like `handoff.*`), optionally only of some accounts, "
+        "to a URL, signed per Standard Webhooks; the secret is in the answer, once. Admin only.",
+    )
+    update_webhook_endpoint: webhook_resolvers.EndpointResult = strawberry.field(
+        resolver=webhook_resolvers.update_webhook_endpoint,
+        description="Change an endpoint's URL, event types, filters or description, or disable/enable it. Admin only.",
+    )
+    delete_webhook_endpoint: webhook_resolvers.DeletedResult = strawberry.field(
+        resolver=webhook_resolvers.delete_webhook_endpoint,
+        description="Delete an endpoint with its delivery log; undelivered messages are dropped. Admin only.",
+    )
+    rotate_webhook_secret: webhook_resolvers.EndpointWithSecretResult = strawberry.field(
+        resolver=webhook_resolvers.rotate_webhook_secret,
+        description="A new signing secret, shown once; the old one keeps signing beside it for "
+        "CSHUB_WEBHOOK_SECRET_OVERLAP_HOURS. Admin only.",
+    )
+    redeliver_webhook: webhook_resolvers.DeliveryResult = strawberry.field(
+        resolver=webhook_resolvers.redeliver_webhook,
+        description="Send one delivery again as soon as possible, with the same webhook-id. Admin only.",
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.events import emit
 from service.goals import queries
 from service.goals.queries import GoalRow, ProgressRow
 from service.goals.tables import GOAL_STATUSES
@@ -162,4 +163,9 @@ async def set_status(
         day = goal.achieved_on or today
     changes = {"status": status, "achieved_on": day, "updated_at": now}
     changes |= {"status_changed_at": now, "status_changed_by": by, "status_note": remark}
-    return await queries.update_goal(conn, goal.id, changes)
+    changed = await queries.update_goal(conn, goal.id, changes)
+    await emit.goal_status_changed(
+        conn, goal_id=goal.id, account_id=goal.account_id, from_status=goal.status, to_status=status,
+        achieved_on=day, note=remark, actor=by, at=now,
+    )  # fmt: skip
+    return changed

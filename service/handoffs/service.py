@@ -19,6 +19,7 @@ from service.api_keys.service import Principal
 from service.contacts.tables import contacts
 from service.contracts.tables import contracts
 from service.errors import Conflict, IncompleteRecord, InvalidInput, NotFound, VersionConflict
+from service.events import emit
 from service.handoffs import workflow
 from service.handoffs.queries import COLUMNS, HandoffRow
 from service.handoffs.record import (
@@ -245,7 +246,12 @@ async def transition(
         raise InvalidInput("firstValueOn: only for reaching first value")
     updated = await conn.execute(sa.update(handoffs).where(h.id == handoff_id).values(**values).returning(*COLUMNS))
     await _event(conn, row, handoff_id, row.account_id, step.target, by=by, now=now, comment=note)
-    return HandoffRow(**updated.one()._mapping)
+    stepped = HandoffRow(**updated.one()._mapping)
+    await emit.handoff_stepped(
+        conn, handoff_id=handoff_id, account_id=row.account_id, from_state=row.state, to_state=stepped.state,
+        version=stepped.version, actor=by.actor, comment=note, at=now,
+    )  # fmt: skip
+    return stepped
 
 
 def _first_value_day(row: HandoffRow, given: dt.date | None, now: dt.datetime) -> dt.date:

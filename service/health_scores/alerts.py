@@ -19,6 +19,7 @@ from service.accounts.tables import accounts
 from service.db.paging import PageRequest, after_condition, newest_first
 from service.db.rows import row_into, text_array, uuid_array
 from service.errors import Conflict, InvalidInput, NotFound
+from service.events import emit
 from service.health_scores.tables import alerts
 
 MAX_NOTE = 2000
@@ -124,7 +125,12 @@ async def _transition(
     if current not in allowed_from:
         raise Conflict(f"the alert is {current}; only an alert that is {' or '.join(allowed_from)} can be {verb}")
     updated = await conn.execute(sa.update(alerts).where(a.id == alert_id).values(**values).returning(*_COLUMNS))
-    return row_into(AlertRow, updated.one())
+    row = row_into(AlertRow, updated.one())
+    await emit.alert_stepped(
+        conn, alert_id=row.id, account_id=row.account_id, rule=row.rule, status=row.status, note=values.get("note"),
+        actor=row.resolved_by or row.acknowledged_by, at=row.resolved_at or row.acknowledged_at,
+    )  # fmt: skip
+    return row
 
 
 def _note(note: str | None) -> str | None:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.accounts.tables import accounts
 from service.db.rows import row_into, uuid_array
 from service.errors import Conflict, InvalidInput, NotFound
+from service.events import emit
 from service.health_scores.tables import health_overrides
 
 MAX_DAYS = 366
@@ -109,7 +110,12 @@ async def override_score(
         "expires_at": expires_at,
     }
     result = await conn.execute(sa.insert(health_overrides).values(**values).returning(*_COLUMNS))
-    return row_into(OverrideRow, result.one())
+    row = row_into(OverrideRow, result.one())
+    await emit.override_set(
+        conn, override_id=row.id, account_id=account_id, score_name=name, score=row.score, reason=row.reason,
+        expires_at=expires_at, actor=by, at=now,
+    )  # fmt: skip
+    return row
 
 
 async def lift_override(conn: AsyncConnection, override_id: uuid.UUID, *, by: str, now: dt.datetime) -> OverrideRow:
@@ -125,5 +131,8 @@ async def lift_override(conn: AsyncConnection, override_id: uuid.UUID, *, by: st
         raise Conflict(f"the override already expired at {row.expires_at:%Y-%m-%dT%H:%M:%SZ}")
     result = await conn.execute(
         sa.update(health_overrides).where(o.id == override_id).values(lifted_at=now, lifted_by=by).returning(*_COLUMNS)
+    )
+    await emit.override_lifted(
+        conn, override_id=row.id, account_id=row.account_id, score_name=row.score_name, actor=by, at=now
     )
     return row_into(OverrideRow, result.one())

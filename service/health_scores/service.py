@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.events.outbox import append_health_events
 from service.health_scores.alert_rules import AlertThresholds, evaluate_alerts
 from service.health_scores.compute import Recomputed, recompute
 from service.health_scores.scorecards import ensure_default
@@ -25,6 +26,7 @@ async def recompute_health(
     at = now or dt.datetime.now(dt.UTC)
     result = await recompute(conn, at, account_ids)
     opened = await evaluate_alerts(conn, at, thresholds or AlertThresholds(), account_ids)
+    await append_health_events(conn, at, account_ids)  # health.band_changed, alert.opened
     return dataclasses.replace(result, alerts_opened=opened)
 
 

@@ -50,6 +50,7 @@ handoffs.</p>
 (create a key with <code>cshub keys create --role csm</code>).</li>
 <li><a href="/schema.graphql">schema.graphql</a>: the GraphQL schema.</li>
 <li><a href="/openapi.yaml">openapi.yaml</a>: the REST endpoints (ingest, health checks).</li>
+<li><a href="/events/catalogue">/events/catalogue</a>: the events cshub emits (webhooks), a JSON Schema each.</li>
 <li><a href="/healthz">/healthz</a> and <a href="/readyz">/readyz</a>: liveness and readiness.</li>
 </ul>
 <p>Environment: {html.escape(settings.environment.value)}.</p>

@@ -40,7 +40,7 @@ logger = logging.getLogger("cshub.request")
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # No key needed: health checks, the landing page, the published contracts and GraphiQL's assets (no data).
-PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/schema.graphql", "/openapi.yaml"})
+PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/schema.graphql", "/openapi.yaml", "/events/catalogue"})
 PUBLIC_PREFIX = "/graphiql/assets/"
 INGEST_PREFIX = "/v1/ingest/"
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.contacts.tables import contacts
 from service.contracts.tables import contract_lines, contracts, products
+from service.events import emit
 from service.ingest.facts import FactKind
 from service.ingest.records import (
     ContactRecord,
@@ -152,8 +153,32 @@ def _timeline_values(source: str) -> Any:
 
 
 CONTACTS = FactKind("contacts", "contact", contacts, _contact_values, _link_survey_responses)
-CONTRACTS = FactKind("contracts", "contract", contracts, _contract_values, _replace_contract_lines)
-TICKETS = FactKind("tickets", "ticket", tickets, _ticket_values)
+
+
+async def _contract_written(
+    conn: AsyncConnection, record: ContractRecord, contract_id: uuid.UUID, account_id: uuid.UUID
+) -> None:
+    await _replace_contract_lines(conn, record, contract_id, account_id)
+    await emit.contract_written(
+        conn, contract_id=contract_id, account_id=account_id, external_id=record.external_id, status=record.status,
+        start_date=record.start_date, end_date=record.end_date, renewal_date=record.renewal_date,
+        currency=record.currency,
+    )  # fmt: skip
+
+
+CONTRACTS = FactKind("contracts", "contract", contracts, _contract_values, _contract_written)
+
+
+async def _ticket_written(
+    conn: AsyncConnection, record: TicketRecord, ticket_id: uuid.UUID, account_id: uuid.UUID
+) -> None:
+    await emit.ticket_written(
+        conn, ticket_id=ticket_id, account_id=account_id, external_id=record.external_id,
+        priority=record.priority, status=record.status,
+    )  # fmt: skip
+
+
+TICKETS = FactKind("tickets", "ticket", tickets, _ticket_values, _ticket_written)
 SURVEY_RESPONSES = FactKind(
     "survey-responses", "survey_response", survey_responses, _survey_values, derived={"contact_id": "contact_email"}
 )

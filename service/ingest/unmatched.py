@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.events import emit
 from service.ingest.records import AccountReference
 from service.sources.tables import unmatched_records
 
@@ -59,6 +60,10 @@ async def keep_unmatched(
             ).returning(unmatched_records.c.id)
         )
     ).scalar_one()
+    await emit.record_unmatched(
+        conn, unmatched_record_id=row_id, source=source, entity=entity, external_id=external_id,
+        account_external_id=record.account_external_id, account_domain=record.account_domain, candidates=candidates,
+    )  # fmt: skip
     return row_id
 
 

@@ -1,0 +1,123 @@
+"""The transactional outbox: ``append_event`` writes an event, and queues its deliveries, on the caller's connection.
+
+The caller's transaction decides: commit, and the event and its deliveries exist; roll back, and neither does.
+One statement does both, so an endpoint is matched against the event as the transaction sees it: its patterns
+(``*``, ``handoff.*``, ``alert.opened``) and its account filter (segments, CSM owners, read from the account now).
+"""
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.events.catalogue import EVENT_TYPES
+
+# The matching rule of an endpoint's patterns, and of its account filter, against an appended event.
+_FAN_OUT = """
+queued AS (
+  INSERT INTO webhook_deliveries (endpoint_id, event_id)
+  SELECT w.id, appended.id FROM appended
+  JOIN webhook_endpoints AS w ON w.enabled AND EXISTS (
+    SELECT 1 FROM unnest(w.event_types) AS p(pattern)
+    WHERE p.pattern = '*' OR p.pattern = appended.type
+       OR (right(p.pattern, 2) = '.*' AND starts_with(appended.type, left(p.pattern, -1))))
+  LEFT JOIN accounts AS a ON a.id = appended.account_id
+  WHERE (w.segments IS NULL OR a.segment = ANY(w.segments))
+    AND (w.csm_owners IS NULL OR a.csm_owner = ANY(w.csm_owners))
+)
+SELECT id FROM appended ORDER BY sequence
+"""
+
+_APPEND_ONE = sa.text(f"""
+WITH appended AS (
+  INSERT INTO events (type, occurred_at, account_id, subject_id, actor, payload)
+  VALUES (:type, coalesce(CAST(:occurred_at AS timestamptz), now()), :account_id, :subject_id, :actor,
+          CAST(:payload AS jsonb))
+  RETURNING id, sequence, type, account_id
+),
+{_FAN_OUT}""")  # noqa: S608
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"an event payload cannot hold {type(value).__name__}")
+
+
+async def append_event(
+    conn: AsyncConnection,
+    event_type: str,
+    payload: Mapping[str, Any],
+    *,
+    account_id: uuid.UUID | None,
+    subject_id: uuid.UUID | None = None,
+    actor: str | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> uuid.UUID:
+    """Append one event (and its deliveries) in the caller's transaction; its id."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"{event_type!r} is not in the event catalogue (service/events/catalogue.py)")
+    params = {
+        "type": event_type,
+        "occurred_at": occurred_at,
+        "account_id": account_id,
+        "subject_id": subject_id,
+        "actor": actor,
+        "payload": json.dumps(payload, default=_plain),
+    }
+    statement = _APPEND_ONE.bindparams(
+        sa.bindparam("account_id", type_=sa.Uuid), sa.bindparam("subject_id", type_=sa.Uuid)
+    )
+    appended: uuid.UUID = (await conn.execute(statement, params)).scalar_one()
+    return appended
+
+
+# Set-based appends for the hub's own rules, which change many accounts in one statement.
+_HEALTH_EVENTS = sa.text(f"""
+WITH scored AS (
+  SELECT s.id, s.account_id, s.score_name, s.score, s.band, s.computed_at, previous.band AS previous_band
+  FROM health_scores AS s
+  JOIN LATERAL (
+    SELECT h.band FROM health_scores AS h
+    WHERE h.account_id = s.account_id AND h.score_name = s.score_name AND h.computed_at < s.computed_at
+    ORDER BY h.computed_at DESC LIMIT 1
+  ) AS previous ON true
+  WHERE s.computed_at = CAST(:now AS timestamptz)
+    AND (CAST(:ids AS uuid[]) IS NULL OR s.account_id = ANY(CAST(:ids AS uuid[])))
+),
+appended AS (
+  INSERT INTO events (type, occurred_at, account_id, subject_id, actor, payload)
+  SELECT 'health.band_changed', computed_at, account_id, id, NULL,
+         jsonb_build_object('healthScoreId', id, 'scoreName', score_name, 'fromBand', previous_band,
+                            'toBand', band, 'score', score, 'computedAt', computed_at)
+  FROM scored WHERE band IS DISTINCT FROM previous_band
+  UNION ALL
+  SELECT 'alert.opened', opened_at, account_id, id, NULL,
+         jsonb_build_object('alertId', id, 'rule', rule, 'message', message, 'details', details)
+  FROM alerts
+  WHERE opened_at = CAST(:now AS timestamptz)
+    AND (CAST(:ids AS uuid[]) IS NULL OR account_id = ANY(CAST(:ids AS uuid[])))
+  ORDER BY 3, 1
+  RETURNING id, sequence, type, account_id
+),
+{_FAN_OUT}""")  # noqa: S608
+
+
+async def append_health_events(
+    conn: AsyncConnection, computed_at: dt.datetime, account_ids: Sequence[uuid.UUID] | None = None
+) -> int:
+    """``health.band_changed`` for each score computed at ``computed_at`` whose band differs from the previous
+    score's (of the same account and name), and ``alert.opened`` for each alert opened then; how many."""
+    ids = sa.bindparam("ids", list(account_ids) if account_ids is not None else None, type_=ARRAY(sa.Uuid))
+    appended = await conn.execute(_HEALTH_EVENTS.bindparams(ids), {"now": computed_at})
+    return len(appended.all())
