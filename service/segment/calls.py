@@ -84,7 +84,7 @@ def read_call(
     try:
         if not isinstance(raw, dict):
             raise _Refused("", f"each call must be a JSON object, not {type(raw).__name__}")
-        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
+        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode(errors="surrogatepass"))
         if size > MAX_CALL_BYTES:
             raise _Refused("", f"the call is {size} bytes, over Segment's limit of {MAX_CALL_BYTES} bytes per call")
         return _read(raw, index, received_at, call_type, batch_sent_at)
@@ -122,10 +122,12 @@ def _read(raw: dict[str, Any], index: int, received_at: dt.datetime, route: str 
         event = raw.get("event")
         if not isinstance(event, str) or not event.strip():
             raise _Refused("event", "required: the name of the action the user took")
-        event = event.strip()
+        event = _text(event.strip(), "event")
     elif kind in ("page", "screen"):
         name = raw.get("name")
-        event = f"Viewed {name.strip()} {kind.title()}" if isinstance(name, str) and name.strip() else None
+        event = (
+            f"Viewed {_text(name.strip(), 'name')} {kind.title()}" if isinstance(name, str) and name.strip() else None
+        )
         event = event or f"Loaded a {kind.title()}"  # Segment's own names for these (its Mixpanel destination's)
     message_id = _id(raw, "messageId") or _content_id(raw)
     return Call(
@@ -162,10 +164,19 @@ def _id(raw: Mapping[str, Any], name: str, path: str | None = None) -> str | Non
         value = str(value)
     if not isinstance(value, str):
         raise _Refused(path or name, f"must be a string or a number, not {type(value).__name__}")
-    value = value.strip()
+    value = _text(value.strip(), path or name)
     if len(value) > MAX_ID_LENGTH:
         raise _Refused(path or name, f"is longer than {MAX_ID_LENGTH} characters")
     return value or None
+
+
+def _text(value: str, path: str) -> str:
+    """Text PostgreSQL can store: a lone UTF-16 surrogate (``"\\ud800"`` is valid JSON) is not."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Refused(path, "is not valid Unicode text (it holds a lone surrogate escape)") from None
+    return value
 
 
 def _content_id(raw: Mapping[str, Any]) -> str:
