@@ -298,3 +298,45 @@ async def test_the_trait_mapping_is_configurable_and_checked_at_start(
     with pytest.raises(ConfigurationError, match="not valid JSON"):
         async with app_client(settings, segment_traits_file=mapping):
             pass
+
+
+async def test_calls_repeated_within_one_batch_are_written_once(
+    client: httpx.AsyncClient, engine: AsyncEngine, write_key: str, admin_key: str
+) -> None:
+    later = NOW + dt.timedelta(seconds=1)
+    same = track("u1", "Login", message_id="m-1")
+    body = batch(
+        group("g1", "u1", name="Acme"),
+        call("group", groupId="g1", userId="u1", traits={"industry": "Retail"}, at=later),
+        identify("u1", title="CTO"),
+        call("identify", userId="u1", traits={"email": "a@acme.example"}, at=later),
+        same,
+        same,
+    )
+    response = await send(client, write_key, body)
+    assert response.json() == {"success": True, "rejected": []}, response.text
+    account = await account_360(client, admin_key, "g1")
+    assert (account["name"], account["industry"]) == ("Acme", "Retail")
+    assert account["contacts"] == [{"name": None, "email": "a@acme.example", "title": "CTO"}]
+    assert account["featureAdoption"] == [{"feature": "Login", "events": 1, "users": 1}]
+    counts = await written(engine)
+    assert (counts["accounts"], counts["contacts"], counts["usage_events"]) == (1, 1, 1)
+
+
+async def test_the_audit_log_records_what_the_calls_wrote_and_what_was_refused(
+    client: httpx.AsyncClient, engine: AsyncEngine, write_key: str
+) -> None:
+    await send(client, write_key, batch(group("g1", "u1", name="Acme"), track("u1", "Login")))
+    bi = await make_key(engine, Role.BI, "reader")
+    assert (await send(client, bi, batch(track("u1", "Login")))).status_code == 403
+    assert (await send(client, write_key, {"batch": "no"})).status_code == 400
+    entries = await rows(
+        engine, "SELECT action, target, outcome, details->>'source' FROM audit_log ORDER BY occurred_at, action"
+    )
+    assert entries == [
+        ("ingest:accounts", "accounts", "ok", "segment"),
+        ("ingest:contacts", "contacts", "ok", "segment"),
+        ("ingest:usage-events", "usage-events", "ok", "segment"),
+        ("ingest:segment", "batch", "refused", None),
+        ("ingest:segment", "batch", "refused", "segment"),
+    ]

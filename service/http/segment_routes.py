@@ -42,7 +42,7 @@ from service.ingest.usage_events import UsagePolicy
 from service.segment import signature
 from service.segment.calls import CALL_TYPES, MAX_BATCH_BYTES, MAX_CALL_BYTES, Call, Rejection, read_call
 from service.segment.mapping import load_mapping
-from service.segment.service import Target, ingest_calls
+from service.segment.service import CallsWritten, Target, ingest_calls
 from service.settings import Settings
 
 ROUTE_CALLS = ("batch", *CALL_TYPES)
@@ -104,7 +104,7 @@ class SegmentEndpoint:
             shared_domains=shared_domains(self.settings.shared_domains),
         )
 
-        async def work(conn: AsyncConnection) -> Any:
+        async def work(conn: AsyncConnection) -> CallsWritten:
             return await ingest_calls(conn, calls, target)
 
         engine = request.state.engine
@@ -119,8 +119,7 @@ class SegmentEndpoint:
         if refresher is not None:
             for entity in sorted(outcome.changed):
                 refresher.inputs_changed(entity)  # committed: scores catch up after the debounce
-        rejections: list[Rejection] = outcome.rejected
-        return rejections
+        return outcome.rejected
 
 
 def _calls(route: str, body: Any, received_at: dt.datetime) -> tuple[list[Call], list[Rejection]]:

@@ -55,7 +55,7 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class CallsWritten:
     rejected: list[Rejection]
     changed: frozenset[str]  # the ingest entities that were written (score inputs for the health refresher)
 
@@ -67,13 +67,15 @@ class _Pending:
     paths: Mapping[str, str]  # record field → the call's field, for errors
 
 
-async def ingest_calls(conn: AsyncConnection, calls: Sequence[Call], target: Target) -> Outcome:
+async def ingest_calls(conn: AsyncConnection, calls: Sequence[Call], target: Target) -> CallsWritten:
     """Write ``calls`` (already read) in the caller's transaction; answer the calls the ingest service rejected."""
     rejected: dict[int, Rejection] = {}
     changed: set[str] = set()
     groups = [call for call in calls if call.type == "group"]
     known = await queries.known_groups(conn, target.source, [call.group_id for call in groups if call.group_id])
-    placed = await _ingest(conn, target, "accounts", [_account(call, target.mapping, known) for call in groups])
+    named: dict[str, Any] = {}
+    accounts = [_account(call, target.mapping, known, named) for call in groups]
+    placed = await _ingest(conn, target, "accounts", accounts)
     rejected.update(placed.rejected)
     changed |= placed.changed
     members = [_membership(call) for call in groups if call.user_id and call.index not in rejected]
@@ -99,7 +101,7 @@ async def ingest_calls(conn: AsyncConnection, calls: Sequence[Call], target: Tar
         written = await _ingest(conn, target, entity, pending)
         rejected.update(written.rejected)
         changed |= written.changed
-    return Outcome(sorted(rejected.values(), key=lambda rejection: rejection.index), frozenset(changed))
+    return CallsWritten(sorted(rejected.values(), key=lambda rejection: rejection.index), frozenset(changed))
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +155,17 @@ def _traits(call: Call, mapping: TraitMapping) -> tuple[dict[str, Any], dict[str
     )
 
 
-def _account(call: Call, mapping: TraitMapping, known: set[str]) -> _Pending:
+def _account(call: Call, mapping: TraitMapping, known: set[str], named: dict[str, Any]) -> _Pending:
+    """``known``: the groups stored before this batch; ``named``: the names this batch gave new groups so far."""
     assert call.group_id is not None  # read_call requires it of a group call
     values, paths = _traits(call, mapping)
-    if "name" not in values and call.group_id not in known:
-        values["name"] = call.group_id  # a new account needs a name; a later group call's name trait replaces it
+    if "name" in values:
+        named[call.group_id] = values["name"]
+    elif call.group_id not in known:
+        # A new account needs a name: the one an earlier call of this batch gave it, else its id (a later group
+        # call's name trait replaces that).
+        values["name"] = named.setdefault(call.group_id, call.group_id)
         paths["name"] = "groupId"
-        known.add(call.group_id)
     record = {**values, "external_id": call.group_id, "updated_at": _when(call)}
     return _Pending(call, record, {**paths, "external_id": "groupId", "updated_at": "timestamp"})
 
