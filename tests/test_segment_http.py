@@ -3,6 +3,7 @@
 import datetime as dt
 import gzip
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -340,3 +341,44 @@ async def test_the_audit_log_records_what_the_calls_wrote_and_what_was_refused(
         ("ingest:segment", "batch", "refused", None),
         ("ingest:segment", "batch", "refused", "segment"),
     ]
+
+
+async def test_the_webhook_route_takes_one_call_of_any_type_or_an_array_of_calls(
+    client: httpx.AsyncClient, engine: AsyncEngine, write_key: str, admin_key: str
+) -> None:
+    one = await send(client, write_key, group("g1", "u1", name="Acme"), "webhook")
+    assert one.json() == {"success": True, "rejected": []}
+    many = [identify("u1", email="a@acme.example"), call("page", userId="u1"), track("u1", "")]
+    answer = await send(client, write_key, many, "webhook")
+    assert answer.status_code == 200
+    assert [entry["index"] for entry in answer.json()["rejected"]] == [2]
+    bad = await send(client, write_key, call("nonsense", userId="u1"), "webhook")
+    assert bad.status_code == 400
+    assert "type: must be one of" in bad.json()["detail"]
+    account = await account_360(client, admin_key, "g1")
+    assert account["contacts"][0]["email"] == "a@acme.example"
+    assert account["featureAdoption"] == [{"feature": "Loaded a Page", "events": 1, "users": 1}]
+
+
+async def test_a_numeric_value_property_is_the_events_value(
+    client: httpx.AsyncClient, engine: AsyncEngine, write_key: str
+) -> None:
+    events = [track("u1", "Seats Added", "g1", properties={"value": 0.1 + 0.2}), track("u1", "Login", "g1")]
+    assert (await send(client, write_key, batch(group("g1", name="Acme"), *events))).json()["rejected"] == []
+    stored = dict(await rows(engine, "SELECT event_name, value FROM usage_events"))
+    assert stored == {"Seats Added": Decimal("0.3000"), "Login": None}
+
+
+async def test_basic_credentials_count_only_on_the_segment_routes(client: httpx.AsyncClient, write_key: str) -> None:
+    response = await client.post("/v1/ingest/accounts", json={"source": "s", "records": []}, headers=basic(write_key))
+    assert response.status_code == 401
+    assert "expected 'Authorization: Bearer <key>'" in response.json()["detail"]
+
+
+async def test_segment_calls_spend_the_ingest_rate_limit(settings: Settings, write_key: str) -> None:
+    async with app_client(settings, rate_limit_ingest_burst=1, rate_limit_ingest_per_minute=1) as (client, _):
+        assert (await send(client, write_key, batch())).status_code == 200
+        limited = await client.post(
+            "/v1/ingest/accounts", json={"source": "s", "records": []}, headers={"Authorization": f"Bearer {write_key}"}
+        )
+        assert limited.status_code == 429

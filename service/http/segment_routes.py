@@ -1,8 +1,9 @@
 """``POST /segment/v1/{call}``: Segment's HTTP Tracking API (https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/),
 so a Segment or RudderStack SDK — or the Segment Webhooks destination — sends straight to cshub.
 
-``{call}`` is ``batch`` (``{"batch": [calls], "sentAt": ..., "context": ...}``) or one of ``track``,
-``identify``, ``group``, ``page``, ``screen``, ``alias`` (one call as the body). The key comes as Segment's
+``{call}`` is ``batch`` (``{"batch": [calls], "sentAt": ..., "context": ...}``), one of ``track``,
+``identify``, ``group``, ``page``, ``screen``, ``alias`` (one call as the body), or ``webhook`` for the Segment
+Webhooks destination (one call whose own ``type`` decides, or a JSON array of calls). The key comes as Segment's
 clients send it — HTTP Basic with the write key as user name (``service.http.middleware``) — or as a bearer;
 its role was checked (``ingest`` or ``admin``, ``service.http.authorization``). With
 ``CSHUB_SEGMENT_WEBHOOK_SECRET`` set, the body must also carry a valid ``X-Signature``.
@@ -45,7 +46,9 @@ from service.segment.mapping import load_mapping
 from service.segment.service import CallsWritten, Target, ingest_calls
 from service.settings import Settings
 
-ROUTE_CALLS = ("batch", *CALL_TYPES)
+# `webhook`: where the Segment Webhooks destination posts — one call whose own `type` decides, or (Webhooks
+# (Actions) with batching) a JSON array of calls.
+ROUTE_CALLS = ("batch", "webhook", *CALL_TYPES)
 ACTION = "ingest:segment"
 
 
@@ -71,7 +74,7 @@ class SegmentEndpoint:
                 raise NotFound(f"unknown Segment call {route!r}; one of: {', '.join(ROUTE_CALLS)}")
             principal.require_source(self.settings.segment_source, "send Segment calls, which are stored as")
             _require_json(request)
-            limit = MAX_BATCH_BYTES if route == "batch" else MAX_CALL_BYTES
+            limit = MAX_BATCH_BYTES if route in ("batch", "webhook") else MAX_CALL_BYTES
             body = await _read_body(request, limit)
             secret = self.settings.segment_webhook_secret
             if secret is not None and not signature.signed(secret, body, request.headers.get("x-signature")):
@@ -79,8 +82,10 @@ class SegmentEndpoint:
                     "X-Signature is missing or is not the HMAC-SHA1 of the body under the shared secret "
                     "(CSHUB_SEGMENT_WEBHOOK_SECRET)"
                 )
-            calls, rejected = _calls(route, parse_json(body), received_at)
-            if route != "batch" and rejected:
+            parsed = parse_json(body)
+            single = not (route == "batch" or (route == "webhook" and isinstance(parsed, list)))
+            calls, rejected = _calls(route, parsed, received_at)
+            if single and rejected:
                 raise BadRequest(_reasons(rejected[0]))
         except CshubError as error:
             await _settle(request, principal, Outcome.REFUSED, error.code)
@@ -89,7 +94,7 @@ class SegmentEndpoint:
             raise Overloaded(f"this replica is already running {self.settings.ingest_max_concurrent} ingest batches")
         async with self.slots:
             late = await self._ingest(request, principal, calls)
-        if route != "batch" and late:
+        if single and late:
             raise BadRequest(_reasons(late[0]))
         return JSONResponse({"success": True, "rejected": [rejection.as_json() for rejection in rejected + late]})
 
@@ -124,19 +129,27 @@ class SegmentEndpoint:
 
 def _calls(route: str, body: Any, received_at: dt.datetime) -> tuple[list[Call], list[Rejection]]:
     """The request's calls read, and those that could not be; a body that is no batch at all is refused."""
+    if route == "webhook" and isinstance(body, list):
+        return _read_all(body, None, None, received_at)
     if not isinstance(body, dict):
         raise BadRequest(f"the body must be a JSON object (a Segment {route} call), not {type(body).__name__}")
     if route == "batch":
         raw_calls = body.get("batch")
         if not isinstance(raw_calls, list):
             raise BadRequest("a batch body is {\"batch\": [calls...]}: 'batch' must be an array of calls")
-        shared = body.get("context")
-        read = [
-            read_call(_with_context(raw, shared), index, received_at=received_at, batch_sent_at=body.get("sentAt"))
-            for index, raw in enumerate(raw_calls)
-        ]
-    else:
-        read = [read_call(body, 0, received_at=received_at, call_type=route)]
+        return _read_all(raw_calls, body.get("context"), body.get("sentAt"), received_at)
+    own_type = None if route == "webhook" else route  # the route's type wins, as on Segment's /v1/track
+    read = read_call(body, 0, received_at=received_at, call_type=own_type)
+    return ([read], []) if isinstance(read, Call) else ([], [read])
+
+
+def _read_all(
+    raw_calls: list[Any], shared: Any, sent_at: Any, received_at: dt.datetime
+) -> tuple[list[Call], list[Rejection]]:
+    read = [
+        read_call(_with_context(raw, shared), index, received_at=received_at, batch_sent_at=sent_at)
+        for index, raw in enumerate(raw_calls)
+    ]
     calls = [call for call in read if isinstance(call, Call)]
     return calls, [call for call in read if isinstance(call, Rejection)]
 
@@ -172,7 +185,7 @@ def _require_json(request: Request) -> None:
 
 async def _read_body(request: Request, limit: int) -> bytes:
     """The body, gunzipped when ``Content-Encoding: gzip`` (the SDKs' ``gzip`` option), never more than ``limit``."""
-    what = "batch" if limit == MAX_BATCH_BYTES else "call"
+    what = "batch" if limit == MAX_BATCH_BYTES else "call"  # (a webhook request may be a batch)
     too_large = PayloadTooLarge(f"the body is over Segment's limit of {limit} bytes per {what}; send smaller batches")
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip"):
