@@ -382,3 +382,16 @@ async def test_segment_calls_spend_the_ingest_rate_limit(settings: Settings, wri
             "/v1/ingest/accounts", json={"source": "s", "records": []}, headers={"Authorization": f"Bearer {write_key}"}
         )
         assert limited.status_code == 429
+
+
+async def test_an_identify_that_moves_a_user_moves_their_later_events_of_the_batch(
+    client: httpx.AsyncClient, write_key: str, admin_key: str
+) -> None:
+    await send(client, write_key, batch(group("g1", "u1", name="Old Co"), group("g2", name="New Co")))
+    moved = identify("u1", email="a@new.example")
+    moved["context"]["groupId"] = "g2"
+    assert (await send(client, write_key, batch(moved, track("u1", "Login")))).json()["rejected"] == []
+    assert (await account_360(client, admin_key, "g1"))["contacts"] == []
+    new = await account_360(client, admin_key, "g2")
+    assert new["contacts"][0]["email"] == "a@new.example"
+    assert new["featureAdoption"] == [{"feature": "Login", "events": 1, "users": 1}]

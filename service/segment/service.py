@@ -69,39 +69,46 @@ class _Pending:
 
 async def ingest_calls(conn: AsyncConnection, calls: Sequence[Call], target: Target) -> CallsWritten:
     """Write ``calls`` (already read) in the caller's transaction; answer the calls the ingest service rejected."""
-    rejected: dict[int, Rejection] = {}
-    changed: set[str] = set()
-    groups = [call for call in calls if call.type == "group"]
+    rounds = [
+        await _groups(conn, target, [call for call in calls if call.type == "group"]),
+        # An identify with only an anonymousId writes nothing: contacts are known users.
+        await _placed(conn, target, "contacts", [call for call in calls if call.type == "identify" and call.user_id]),
+        await _placed(conn, target, "usage-events", [call for call in calls if call.type in USAGE_CALLS]),
+    ]
+    rejected = sorted((r for done in rounds for r in done.rejected.values()), key=lambda rejection: rejection.index)
+    return CallsWritten(rejected, frozenset().union(*(done.changed for done in rounds)))
+
+
+async def _groups(conn: AsyncConnection, target: Target, groups: Sequence[Call]) -> "_Written":
+    """Group calls: the accounts, then each user's place in theirs (only where the account was taken)."""
     known = await queries.known_groups(conn, target.source, [call.group_id for call in groups if call.group_id])
     named: dict[str, Any] = {}
-    accounts = [_account(call, target.mapping, known, named) for call in groups]
-    placed = await _ingest(conn, target, "accounts", accounts)
-    rejected.update(placed.rejected)
-    changed |= placed.changed
-    members = [_membership(call) for call in groups if call.user_id and call.index not in rejected]
-    rejected.update((await _ingest(conn, target, "contacts", members)).rejected)
+    placed = await _ingest(conn, target, "accounts", [_account(call, target.mapping, known, named) for call in groups])
+    members = [_membership(call) for call in groups if call.user_id and call.index not in placed.rejected]
+    joined = await _ingest(conn, target, "contacts", members)
+    return _Written({**placed.rejected, **joined.rejected}, placed.changed | joined.changed)
 
-    identified = [call for call in calls if call.type == "identify" and call.user_id]
-    usage_calls = [call for call in calls if call.type in USAGE_CALLS]
-    recorded = await queries.recorded_events(conn, target.source, [call.message_id for call in usage_calls])
-    usage_calls = [call for call in usage_calls if call.message_id not in recorded]
-    wanted = [call.user_id for call in [*identified, *usage_calls] if call.user_id and not call.group_id]
+
+async def _placed(conn: AsyncConnection, target: Target, entity: str, calls: Sequence[Call]) -> "_Written":
+    """Identify calls as ``contacts`` or usage calls as ``usage-events``, each in the account it names, else in
+    its user's (as placed by the rounds before)."""
+    if entity == "usage-events":  # a message id already stored is a replay: nothing to write
+        recorded = await queries.recorded_events(conn, target.source, [call.message_id for call in calls])
+        calls = [call for call in calls if call.message_id not in recorded]
+    wanted = [call.user_id for call in calls if call.user_id and not call.group_id]
     users = await queries.accounts_of_users(conn, target.source, wanted)
-    contacts: list[_Pending] = []
-    events: list[_Pending] = []
-    for call in [*identified, *usage_calls]:
+    rejected: dict[int, Rejection] = {}
+    pending: list[_Pending] = []
+    for call in calls:
         reference = _account_reference(call, users)
         if reference is None:
             rejected[call.index] = _no_account(call)
-        elif call.type == "identify":
-            contacts.append(_contact(call, target.mapping, reference))
+        elif entity == "contacts":
+            pending.append(_contact(call, target.mapping, reference))
         else:
-            events.append(_usage_event(call, reference))
-    for entity, pending in (("contacts", contacts), ("usage-events", events)):
-        written = await _ingest(conn, target, entity, pending)
-        rejected.update(written.rejected)
-        changed |= written.changed
-    return CallsWritten(sorted(rejected.values(), key=lambda rejection: rejection.index), frozenset(changed))
+            pending.append(_usage_event(call, reference))
+    written = await _ingest(conn, target, entity, pending)
+    return _Written({**rejected, **written.rejected}, written.changed)
 
 
 @dataclass(frozen=True, slots=True)
