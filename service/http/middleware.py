@@ -4,7 +4,8 @@
 echoes it in the response and logs one line when the request ends. ``GraphQLBodyLimitMiddleware``
 refuses a /graphql body over ``CSHUB_GRAPHQL_MAX_BODY_BYTES`` (413) — by its Content-Length before
 reading it, else as it streams in. ``AuthenticationMiddleware`` requires
-``Authorization: Bearer <key>`` everywhere except the public paths, puts the caller's ``Principal``
+``Authorization: Bearer <key>`` (on ``/segment/`` also HTTP Basic with the key as user name, as Segment's clients
+send a write key) everywhere except the public paths, puts the caller's ``Principal``
 in the request state and, in the same transaction, takes a token from the key's bucket for the
 route's scope (``service.rate_limits``): an empty bucket answers 429 with ``Retry-After``, and every
 rate-limited response carries ``RateLimit-Limit``/``-Remaining``/``-Reset`` (draft-ietf-httpapi-ratelimit-headers).
