@@ -395,3 +395,13 @@ async def test_an_identify_that_moves_a_user_moves_their_later_events_of_the_bat
     new = await account_360(client, admin_key, "g2")
     assert new["contacts"][0]["email"] == "a@new.example"
     assert new["featureAdoption"] == [{"feature": "Login", "events": 1, "users": 1}]
+
+
+async def test_the_segment_source_is_configurable(settings: Settings, engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        bound = (await api_keys.create_key(conn, role=Role.INGEST, name="app", sources=["product"])).secret
+    async with app_client(settings, segment_source="product") as (client, _):
+        assert (await send(client, bound, batch(group("g1", name="Acme")))).json() == {"success": True, "rejected": []}
+    assert await rows(engine, "SELECT source, object_type, external_id FROM source_links") == [
+        ("product", "account", "g1")
+    ]

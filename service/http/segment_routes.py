@@ -88,7 +88,7 @@ class SegmentEndpoint:
             if single and rejected:
                 raise BadRequest(_reasons(rejected[0]))
         except CshubError as error:
-            await _settle(request, principal, Outcome.REFUSED, error.code)
+            await self._settle(request, principal, Outcome.REFUSED, error.code)
             raise
         if self.slots.locked():
             raise Overloaded(f"this replica is already running {self.settings.ingest_max_concurrent} ingest batches")
@@ -118,13 +118,21 @@ class SegmentEndpoint:
                 outcome = await in_transaction(engine, work)
         except Exception as error:  # rolled back: record the failure after, in its own transaction
             code = error.code if isinstance(error, CshubError) else None
-            await _settle(request, principal, outcome_of(error), code)
+            await self._settle(request, principal, outcome_of(error), code)
             raise
         refresher = getattr(request.state, "health_refresher", None)
         if refresher is not None:
             for entity in sorted(outcome.changed):
                 refresher.inputs_changed(entity)  # committed: scores catch up after the debounce
         return outcome.rejected
+
+    async def _settle(self, request: Request, principal: Principal, outcome: Outcome, code: str | None) -> None:
+        """Record a request refused before it ran, or one whose transaction failed (never raises)."""
+        call = request.path_params["call"]
+        target = call if call in ROUTE_CALLS else "unknown"
+        details = {"source": self.settings.segment_source}
+        write = AuditedWrite(Who.of(principal), ACTION, target, details, request.state.request_id)
+        await write.settle(request.state.engine, outcome, code)
 
 
 def _calls(route: str, body: Any, received_at: dt.datetime) -> tuple[list[Call], list[Rejection]]:
@@ -164,14 +172,6 @@ def _with_context(raw: Any, shared: Any) -> Any:
 def _reasons(rejection: Rejection) -> str:
     reasons = "; ".join(f"{error.path}: {error.message}" if error.path else error.message for error in rejection.errors)
     return f"the call was not taken: {reasons}"
-
-
-async def _settle(request: Request, principal: Principal, outcome: Outcome, code: str | None) -> None:
-    """Record a request refused before it ran, or one whose transaction failed (never raises)."""
-    call = request.path_params["call"]
-    target = call if call in ROUTE_CALLS else "unknown"
-    write = AuditedWrite(Who.of(principal), ACTION, target, {"source": "segment"}, request.state.request_id)
-    await write.settle(request.state.engine, outcome, code)
 
 
 def _require_json(request: Request) -> None:
