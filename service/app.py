@@ -38,6 +38,7 @@ from service.http.ingest_routes import IngestEndpoint
 from service.http.landing import landing_endpoint, openapi_file, text_endpoint
 from service.http.middleware import AuthenticationMiddleware, GraphQLBodyLimitMiddleware, RequestContextMiddleware
 from service.http.problems import GRAPHQL_PATH, problem_response
+from service.http.segment_routes import SegmentEndpoint
 from service.logs import configure_logging
 from service.oidc.people import TokenAuthority
 from service.rate_limits.addresses import AddressBuckets
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if embedded is not None:
                 embedded.stop()
 
+    ingest = IngestEndpoint(settings)  # Segment calls share its batch slots: one budget of concurrent writes
     routes = [
         Route("/", landing_endpoint(settings), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
@@ -163,7 +165,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/events/catalogue", text_endpoint(catalogue_json(), "application/json"), methods=["GET"]),
         Route(ide.ASSETS_PATH, ide.graphiql_asset, methods=["GET"]),
         Route(GRAPHQL_PATH, graphql_app(schema, settings), methods=["GET", "POST"]),
-        Route("/v1/ingest/{entity}", IngestEndpoint(settings).handle, methods=["POST"]),
+        Route("/v1/ingest/{entity}", ingest.handle, methods=["POST"]),
+        Route("/segment/v1/{call}", SegmentEndpoint(settings, ingest.slots).handle, methods=["POST"]),
     ]
     return Starlette(
         routes=routes,

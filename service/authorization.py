@@ -15,7 +15,7 @@ fails the schema build or answers 403 — never "allowed by default".
                                                         enforced by service.handoffs.workflow), timeline entries
     bi       accounts, handoffs, metrics (masked:       nothing
              people, free text — service.privacy)
-    ingest   unmatched records (its own feedback)       POST /v1/ingest/{entity}
+    ingest   unmatched records (its own feedback)       POST /v1/ingest/{entity}, POST /segment/v1/{call}
              (a key bound to sources: only theirs, both ways — service.api_keys.service)
 
 Domain rules finer than a role (sales act only on the handoffs they created) stay in their domain.
@@ -118,6 +118,7 @@ ROUTES: Final[Mapping[str, Roles | None]] = {
     "GET /graphql": EVERY_ROLE,  # each field checks its own entry above
     "POST /graphql": EVERY_ROLE,
     "POST /v1/ingest/{entity}": INGESTERS,
+    "POST /segment/v1/{call}": INGESTERS,  # Segment's HTTP Tracking API (service.http.segment_routes)
 }
 
 

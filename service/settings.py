@@ -316,6 +316,24 @@ class Settings(BaseSettings):
         description="Comma-separated origins (https://cs.example.com) whose browser pages may call the API; "
         "unset: none. No cookies are used, so there is nothing for CSRF to ride on.",
     )
+    # Segment-compatible tracking (service.segment): POST /segment/v1/{batch,track,identify,group,...}.
+    segment_source: str = Field(
+        default="segment",
+        min_length=1,
+        max_length=100,
+        pattern=r"^\S(.*\S)?$",
+        description="The ingest source Segment calls are stored under (a key bound to sources must name it).",
+    )
+    segment_traits_file: Path | None = Field(
+        default=None,
+        description="A JSON file mapping identify traits to contact fields and group traits to account fields "
+        "(service.segment.mapping); unset: the defaults there.",
+    )
+    segment_webhook_secret: str | None = Field(
+        default=None,
+        description="The Segment Webhooks destination's shared secret: when set, every /segment request must carry "
+        "X-Signature, the hex HMAC-SHA1 of its body under this secret (401 otherwise).",
+    )
 
     @property
     def request_connections(self) -> int:

@@ -131,6 +131,7 @@ PINNED: dict[str, str] = {
     "GET /graphql": "admin csm sales bi ingest",
     "POST /graphql": "admin csm sales bi ingest",
     "POST /v1/ingest/{entity}": "admin ingest",
+    "POST /segment/v1/{call}": "admin ingest",
 }
 
 
@@ -565,6 +566,7 @@ REST_CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
         "/v1/ingest/accounts",
         {"json": {"source": "crm", "records": [{"external_id": "r1", "name": "Rest Co"}]}},
     ),
+    "POST /segment/v1/{call}": ("POST", "/segment/v1/group", {"json": {"groupId": "g1", "traits": {"name": "Seg Co"}}}),
 }
 
 

@@ -54,6 +54,7 @@ EXAMPLES = {
     "GET /graphql": 40,
     "POST /graphql": 40,
     "POST /v1/ingest/{entity}": 100,
+    "POST /segment/v1/{call}": 60,
 }
 
 CONFORMANCE: list[CheckFunction] = [

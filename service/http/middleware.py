@@ -4,7 +4,8 @@
 echoes it in the response and logs one line when the request ends. ``GraphQLBodyLimitMiddleware``
 refuses a /graphql body over ``CSHUB_GRAPHQL_MAX_BODY_BYTES`` (413) — by its Content-Length before
 reading it, else as it streams in. ``AuthenticationMiddleware`` requires
-``Authorization: Bearer <key>`` everywhere except the public paths, puts the caller's ``Principal``
+``Authorization: Bearer <key>`` (on ``/segment/`` also HTTP Basic with the key as user name, as Segment's clients
+send a write key) everywhere except the public paths, puts the caller's ``Principal``
 in the request state and, in the same transaction, takes a token from the key's bucket for the
 route's scope (``service.rate_limits``): an empty bucket answers 429 with ``Retry-After``, and every
 rate-limited response carries ``RateLimit-Limit``/``-Remaining``/``-Reset`` (draft-ietf-httpapi-ratelimit-headers).
@@ -13,6 +14,8 @@ one spends a token of its client address's bucket (``service.rate_limits.address
 bucket is empty gets 429 without its key being looked up.
 """
 
+import base64
+import binascii
 import logging
 import re
 import time
@@ -43,6 +46,7 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/schema.graphql", "/openapi.yaml", "/events/catalogue"})
 PUBLIC_PREFIX = "/graphiql/assets/"
 INGEST_PREFIX = "/v1/ingest/"
+SEGMENT_PREFIX = "/segment/"  # Segment's clients send the write key as HTTP Basic (service.http.segment_routes)
 
 
 def _state(scope: Scope) -> dict[str, Any]:
@@ -160,7 +164,7 @@ class AuthenticationMiddleware:
         address = _client_address(scope)
         try:
             try:
-                secret = _bearer_secret(headers.get("authorization"))
+                secret = _bearer_secret(headers.get("authorization"), basic=scope["path"].startswith(SEGMENT_PREFIX))
                 if looks_like_a_token(secret):
                     state["principal"], decision = await self._person(
                         state["engine"], secret, address, limit_scope, limit
@@ -254,7 +258,7 @@ def _over_the_limit(scope: str | None, limit: rate_limits.RateLimit, decision: r
 def _rate_limit_scope(path: str) -> str | None:
     if path == GRAPHQL_PATH:
         return rate_limits.GRAPHQL
-    if path.startswith(INGEST_PREFIX):
+    if path.startswith(INGEST_PREFIX) or path.startswith(SEGMENT_PREFIX):
         return rate_limits.INGEST
     return None
 
@@ -285,13 +289,28 @@ def _is_graphql_ide_page(scope: Scope, settings: Settings) -> bool:
     )
 
 
-def _bearer_secret(authorization: str | None) -> str:
+def _bearer_secret(authorization: str | None, *, basic: bool = False) -> str:
+    """The key of ``Authorization: Bearer <key>`` — or, where ``basic`` (Segment's routes), of HTTP Basic with the
+    key as user name and an empty password, as Segment's clients send their write key."""
+    expected = "'Authorization: Bearer <key>'" + (" or HTTP Basic with the key as user name" if basic else "")
     if not authorization:
-        raise AuthenticationRequired("missing API key: send the header 'Authorization: Bearer <key>'")
+        raise AuthenticationRequired(f"missing API key: send the header {expected}")
     scheme, _, secret = authorization.partition(" ")
+    if basic and scheme.lower() == "basic":
+        return _basic_user(secret.strip(), expected)
     if scheme.lower() != "bearer" or not secret.strip():
-        raise AuthenticationRequired("malformed Authorization header: expected 'Authorization: Bearer <key>'")
+        raise AuthenticationRequired(f"malformed Authorization header: expected {expected}")
     return secret.strip()
+
+
+def _basic_user(credentials: str, expected: str) -> str:
+    try:
+        user, _, _password = base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise AuthenticationRequired(f"malformed Basic credentials: expected {expected}") from None
+    if not user.strip():
+        raise AuthenticationRequired(f"the Basic credentials name no key: expected {expected}")
+    return user.strip()
 
 
 async def _authenticate(

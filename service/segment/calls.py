@@ -1,0 +1,212 @@
+"""One Segment call (https://segment.com/docs/connections/spec/common/) read into a ``Call``, or refused.
+
+What is read: ``type``, ``messageId``, ``userId``/``anonymousId``, ``groupId``, ``event`` (track), ``name``
+(page, screen), ``traits``, ``properties``, ``context`` and the times. Every other field (``integrations``,
+``writeKey``, ``previousId``…) is accepted and ignored, as Segment does.
+
+**Time.** As Segment corrects a device's clock (https://segment.com/docs/connections/spec/common/#timestamps): when
+the call (or its batch) has ``sentAt``, the event happened at ``timestamp - sentAt + receivedAt`` (receivedAt: when
+cshub read the request); without ``sentAt`` at ``timestamp``; without ``timestamp`` ``originalTimestamp`` stands in,
+and without either, ``receivedAt``. A time without an offset is UTC.
+
+**The account** of a track, page or screen call, in this order: ``context.groupId`` (analytics.js' convention),
+``context.traits.groupId``, ``properties.groupId``; an identify call also looks at ``traits.groupId``. Without any,
+the account is the one the user was last placed in (``service``).
+"""
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.ingest.results import FieldError
+
+CALL_TYPES = ("track", "identify", "group", "page", "screen", "alias")
+MAX_CALL_BYTES = 32 * 1024  # Segment's limit per call
+MAX_BATCH_BYTES = 500 * 1024  # and per batch request
+MAX_ID_LENGTH = 255  # as long as an ingest external id may be
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    index: int
+    type: str
+    message_id: str
+    occurred_at: dt.datetime
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    group_id: str | None = None  # the group call's groupId, or the account another call names
+    event: str | None = None  # track: the event; page/screen: the name
+    traits: Mapping[str, Any] = field(default_factory=dict)
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def user(self) -> str | None:
+        """Who did it: the user id, else the anonymous id."""
+        return self.user_id or self.anonymous_id
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A call that was not taken, with why (paths are the call's own: ``traits.website``, ``timestamp``)."""
+
+    index: int
+    message_id: str | None
+    errors: tuple[FieldError, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "messageId": self.message_id,
+            "errors": [error.as_json() for error in self.errors],
+        }
+
+
+class _Refused(Exception):
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.error = FieldError(path, message)
+
+
+def read_call(
+    raw: Any,
+    index: int,
+    *,
+    received_at: dt.datetime,
+    call_type: str | None = None,
+    batch_sent_at: Any = None,
+) -> Call | Rejection:
+    """``raw`` as a ``Call``; ``call_type`` is the route's (``/v1/track``), else the call's own ``type``."""
+    message_id = raw.get("messageId") if isinstance(raw, dict) else None
+    shown_id = message_id if isinstance(message_id, str) else None
+    try:
+        if not isinstance(raw, dict):
+            raise _Refused("", f"each call must be a JSON object, not {type(raw).__name__}")
+        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode(errors="surrogatepass"))
+        if size > MAX_CALL_BYTES:
+            raise _Refused("", f"the call is {size} bytes, over Segment's limit of {MAX_CALL_BYTES} bytes per call")
+        return _read(raw, index, received_at, call_type, batch_sent_at)
+    except _Refused as refused:
+        return Rejection(index, shown_id, (refused.error,))
+
+
+def _read(raw: dict[str, Any], index: int, received_at: dt.datetime, route: str | None, batch_sent_at: Any) -> Call:
+    kind = route or raw.get("type")
+    if not isinstance(kind, str) or kind.strip().lower() not in CALL_TYPES:
+        raise _Refused("type", f"must be one of {', '.join(CALL_TYPES)}")
+    kind = kind.strip().lower()
+    context = _object(raw, "context")
+    traits = _object(raw, "traits")
+    properties = _object(raw, "properties")
+    user_id = _id(raw, "userId")
+    anonymous_id = _id(raw, "anonymousId")
+    if user_id is None and anonymous_id is None and kind != "group":
+        raise _Refused("userId", "give userId or anonymousId")
+    if kind == "group":
+        group_id = _id(raw, "groupId")
+        if group_id is None:
+            raise _Refused("groupId", "required: the group (account) the traits describe")
+    else:
+        context_traits: dict[str, Any] = context["traits"] if isinstance(context.get("traits"), dict) else {}
+        candidates: list[tuple[str, Mapping[str, Any]]] = [
+            ("context.groupId", context),
+            ("context.traits.groupId", context_traits),
+        ]
+        candidates += [("traits.groupId", traits)] if kind == "identify" else []
+        candidates += [("properties.groupId", properties)]
+        group_id = next((found for path, where in candidates if (found := _id(where, "groupId", path))), None)
+    event = None
+    if kind == "track":
+        event = raw.get("event")
+        if not isinstance(event, str) or not event.strip():
+            raise _Refused("event", "required: the name of the action the user took")
+        event = _text(event.strip(), "event")
+    elif kind in ("page", "screen"):
+        name = raw.get("name")
+        event = (
+            f"Viewed {_text(name.strip(), 'name')} {kind.title()}" if isinstance(name, str) and name.strip() else None
+        )
+        event = event or f"Loaded a {kind.title()}"  # Segment's own names for these (its Mixpanel destination's)
+    message_id = _id(raw, "messageId") or _content_id(raw)
+    return Call(
+        index=index,
+        type=kind,
+        message_id=message_id,
+        occurred_at=_occurred_at(raw, received_at, batch_sent_at),
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        group_id=group_id,
+        event=event,
+        traits=traits,
+        properties=properties,
+    )
+
+
+def _object(raw: Mapping[str, Any], name: str) -> dict[str, Any]:
+    value = raw.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _Refused(name, f"must be an object, not {type(value).__name__}")
+    return value
+
+
+def _id(raw: Mapping[str, Any], name: str, path: str | None = None) -> str | None:
+    """An id as Segment takes it: a string or a number, trimmed; blank is absent."""
+    value = raw.get(name)
+    if value is None or isinstance(value, bool):
+        if isinstance(value, bool):
+            raise _Refused(path or name, "must be a string or a number")
+        return None
+    if isinstance(value, int | float):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _Refused(path or name, f"must be a string or a number, not {type(value).__name__}")
+    value = _text(value.strip(), path or name)
+    if len(value) > MAX_ID_LENGTH:
+        raise _Refused(path or name, f"is longer than {MAX_ID_LENGTH} characters")
+    return value or None
+
+
+def _text(value: str, path: str) -> str:
+    """Text PostgreSQL can store: a lone UTF-16 surrogate (``"\\ud800"`` is valid JSON) is not."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Refused(path, "is not valid Unicode text (it holds a lone surrogate escape)") from None
+    return value
+
+
+def _content_id(raw: Mapping[str, Any]) -> str:
+    """A call without messageId is named by its content (times of sending aside), so a re-send is still a replay."""
+    kept = {name: value for name, value in raw.items() if name not in ("sentAt", "receivedAt", "writeKey")}
+    digest = hashlib.sha256(json.dumps(kept, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return f"sha256:{digest[:48]}"
+
+
+def _time(raw: Mapping[str, Any], name: str) -> dt.datetime | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _Refused(name, "must be an ISO 8601 date-time string such as 2026-11-21T09:12:00.000Z")
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise _Refused(name, f"{value!r} is not an ISO 8601 date-time such as 2026-11-21T09:12:00.000Z") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment
+
+
+def _occurred_at(raw: Mapping[str, Any], received_at: dt.datetime, batch_sent_at: Any) -> dt.datetime:
+    stamped = _time(raw, "timestamp") or _time(raw, "originalTimestamp")
+    sent_at = _time(raw, "sentAt") or _time({"sentAt": batch_sent_at}, "sentAt")
+    if stamped is None:
+        return received_at
+    try:
+        return stamped if sent_at is None else stamped - sent_at + received_at
+    except OverflowError:
+        raise _Refused("timestamp", "with sentAt's clock correction lies outside the calendar") from None
