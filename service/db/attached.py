@@ -6,18 +6,29 @@ block ends. ``engine_for`` wraps a URL in an engine that fails with one clear li
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import migrate
 from service.db.embedded import EmbeddedPostgres
-from service.db.pool import check_connection, create_engine, database_errors, describe_url
+from service.db.pool import PoolSettings, check_connection, create_engine, database_errors, describe_url
 from service.errors import SchemaNotReady
-from service.settings import Settings
+
+
+class DatabaseSettings(PoolSettings, Protocol):
+    """Where the database is (``service.settings.Settings`` has it): an external server's URL, or the embedded
+    server's data dir."""
+
+    @property
+    def database_url(self) -> str | None: ...
+    @property
+    def data_dir(self) -> Path: ...
 
 
 @contextmanager
-def attached_database(settings: Settings, *, create: bool = False) -> Iterator[str]:
+def attached_database(settings: DatabaseSettings, *, create: bool = False) -> Iterator[str]:
     """The database's URL while the block runs. The embedded one is made in the data dir only when ``create``
     (``serve`` and ``migrate``): any other command pointed at a data dir without one says so and makes none."""
     if settings.database_url is not None:
@@ -38,7 +49,7 @@ def attached_database(settings: Settings, *, create: bool = False) -> Iterator[s
 
 
 @asynccontextmanager
-async def engine_for(url: str, settings: Settings, *, require_head: bool = False) -> AsyncIterator[AsyncEngine]:
+async def engine_for(url: str, settings: PoolSettings, *, require_head: bool = False) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(url, settings)
     try:
         await check_connection(engine)

@@ -20,7 +20,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -30,7 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.util import await_only
 
 from service.errors import DatabaseUnavailable, QueryTimeout
-from service.settings import Settings
 
 logger = logging.getLogger("cshub.db")
 # The command line prints the detail of its own failures (`cshub: error: ...`) and configures no logging:
@@ -55,7 +54,19 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return None
 
 
-def create_engine(url: str, settings: Settings, *, statement_timeout_seconds: float = 0) -> AsyncEngine:
+class PoolSettings(Protocol):
+    """What the pool reads of the settings (``service.settings.Settings`` has it): the database package sits
+    below the settings, which read a domain's rule (``accounts.web_domains``), so it names only what it needs."""
+
+    @property
+    def db_pool_size(self) -> int: ...
+    @property
+    def db_max_overflow(self) -> int: ...
+    @property
+    def db_pool_timeout_seconds(self) -> float: ...
+
+
+def create_engine(url: str, settings: PoolSettings, *, statement_timeout_seconds: float = 0) -> AsyncEngine:
     """The pool; ``statement_timeout_seconds`` (0: none) bounds every statement its sessions run — the
     app passes ``settings.db_statement_timeout_seconds``, the CLI's operator commands none."""
     server_settings = {"application_name": "cshub", "jit": "off"}
