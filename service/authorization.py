@@ -2,7 +2,7 @@
 
 Every GraphQL root field (``Query.*``, ``Mutation.*``), every nested field that needs its own rule
 (``Type.field``) and every REST route (``METHOD /path/template``) has exactly one entry here. The GraphQL
-shell attaches the check to each of those fields when the schema is built (``service.graphql.authorization``),
+assembly attaches the check to each of those fields when the schema is built (``service.api.authorization``),
 the HTTP shell runs it for each route (``service.http.authorization``); a field or route without an entry
 fails the schema build or answers 403 — never "allowed by default".
 

@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from service.api_keys import service as api_keys
 from service.api_keys.roles import Role
 from service.app import create_app
 from service.audit.tables import audit_log
-from service.authorization import MUTATIONS, QUERIES, ROUTES, TYPE_FIELDS, graphql_operations
+from service.authorization import MUTATIONS, QUERIES, ROUTES, TYPE_FIELDS, authorize, graphql_operations
 from service.events import service as webhooks
 from service.events.outbox import append_event
 from service.events.ssrf import AddressPolicy
@@ -689,7 +690,8 @@ async def test_a_sync_resolver_guarded_by_a_bypass_pattern_check_is_refused_and_
     @strawberry.type
     class Probe:
         secret: str | None = strawberry.field(
-            resolver=reveal, extensions=[Authorize("Query.metrics", sync_check_returning_a_coroutine)]
+            resolver=reveal,
+            extensions=[Authorize("Query.metrics", partial(authorize, check=sync_check_returning_a_coroutine))],
         )
 
     probe = strawberry.Schema(query=Probe)

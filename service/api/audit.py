@@ -13,10 +13,11 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldE
 from strawberry.types.base import get_object_definition
 from strawberry.utils.str_converters import to_camel_case
 
-from service.audit.service import AuditedWrite, Outcome, Who, begin, outcome_of
+from service.audit.service import AuditedWrite, Outcome, Who, outcome_of
 from service.errors import CshubError
 from service.graphql.authorization import graphql_name
 from service.graphql.context import Context
+from service.graphql.write_scope import enter
 
 # Arguments (or fields of the `input` argument) that name the object a mutation acts on, most specific first.
 _TARGET_NAMES = ("id", "goal_id", "merged_account_id", "account_id")
@@ -40,7 +41,7 @@ class Audited(FieldExtension):
             details={"arguments": _arguments(kwargs)},
             request_id=context.request_id,
         )
-        end = begin(write)
+        end = enter(write)
         try:
             result = await next_(source, info, **kwargs)
         except BaseException as error:

@@ -12,6 +12,7 @@ from service.accounts.types import ACCOUNT_TYPE_NAME, Account, AccountConnection
 from service.action_items import resolvers as action_item_resolvers
 from service.action_items.types import ACTION_ITEM_TYPE_NAME
 from service.api.audit import audit_mutations
+from service.api.authorization import protect
 from service.api.exposure import SchemaExposure
 from service.api.limits import OperationLimiter
 from service.audit import resolvers as audit_resolvers
@@ -25,7 +26,6 @@ from service.events import resolvers as webhook_resolvers
 from service.events.types import WebhookDelivery, WebhookEndpoint
 from service.goals import resolvers as goal_resolvers
 from service.goals.types import GOAL_TYPE_NAME
-from service.graphql.authorization import protect
 from service.graphql.context import Context
 from service.graphql.document_cache import DocumentCache
 from service.graphql.errors import ErrorPolicy, log_unexpected_errors

@@ -9,7 +9,6 @@ caller's transaction); ``AuditedWrite`` follows one write through its transactio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -143,17 +142,3 @@ class AuditedWrite:
                 extra={"action": self.action, "request_id": self.request_id},
                 exc_info=True,
             )
-
-
-_current: ContextVar[AuditedWrite | None] = ContextVar("cshub_audited_write", default=None)
-
-
-def current_write() -> AuditedWrite | None:
-    """The write the running operation (a GraphQL mutation) is audited as; None outside one."""
-    return _current.get()
-
-
-def begin(write: AuditedWrite) -> Callable[[], None]:
-    """Make ``write`` the current one until the returned function is called."""
-    token = _current.set(write)
-    return lambda: _current.reset(token)

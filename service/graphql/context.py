@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from service.api_keys.service import Principal
-from service.audit.service import current_write
 from service.db.pool import database_errors, in_transaction
 from service.graphql.batching import Fetch
 from service.graphql.loaders import Loaders
+from service.graphql.write_scope import current_scope
 from service.settings import Settings
 
 A = TypeVar("A", bound=Hashable)
@@ -58,9 +58,10 @@ class Context:
         """Run a mutation's ``work`` in one transaction (committed when it returns, rolled back when it
         raises); an unreachable database becomes DATABASE_UNAVAILABLE, not an internal error.
 
-        The mutation's audit row (``service.api.audit``) is written in the same transaction."""
-        audited = current_write()
+        Inside a mutation it runs in the mutation's write scope (``write_scope``: its audit row is written in the
+        same transaction, ``service.api.audit``)."""
+        scope = current_scope()
         async with database_errors(self.engine.url.render_as_string(hide_password=False)):
-            if audited is None:  # not inside an audited mutation (a test calling a resolver directly)
+            if scope is None:  # not inside an audited mutation (a test calling a resolver directly)
                 return await in_transaction(self.engine, work)
-            return await audited.run(self.engine, work)
+            return await scope.run(self.engine, work)

@@ -1,5 +1,5 @@
 """The caller of a resolver. Who may call which field is decided before the resolver runs, in one place
-(``service.authorization``, enforced by ``service.graphql.authorization``); resolvers only ask who it is."""
+(``service.authorization``, attached by ``service.api.authorization``); resolvers only ask who it is."""
 
 import strawberry
 
