@@ -620,8 +620,8 @@ def test_the_matrix_names_every_route_of_the_app(settings: Settings) -> None:
 def test_every_matrix_field_carries_exactly_one_authorize_extension() -> None:
     from strawberry.types.base import get_object_definition
 
-    from service.accounts.types import Account
     from service.api.schema import Mutation, Query
+    from service.customer360.types import Account
     from service.graphql.authorization import graphql_name
 
     seen: dict[str, int] = {}

@@ -10,12 +10,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.accounts.merge import merge_accounts
+from service.acceptance import service as acceptance
 from service.api_keys.roles import Role
+from service.customer360.merge import merge_accounts
 from service.errors import IllegalTransition
 from service.events.outbox import append_event, append_health_events
 from service.goals import service as goals
-from service.handoffs import acceptance, service
+from service.handoffs import service
 from service.handoffs.workflow import Action
 from service.health_scores import alerts, overrides
 from service.health_scores.service import recompute_health

@@ -9,11 +9,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.acceptance import service as acceptance
 from service.action_items.tables import action_items
 from service.api_keys.roles import Role
 from service.errors import Conflict
 from service.graphql.relay import encode_global_id
-from service.handoffs import acceptance, service
+from service.handoffs import service
 from service.handoffs.tables import handoffs
 from service.handoffs.workflow import Action
 from service.settings import Settings

@@ -9,12 +9,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.acceptance import service as acceptance
 from service.action_items.tables import action_items
 from service.api_keys.roles import Role
 from service.api_keys.service import Principal
 from service.errors import IllegalTransition, IncompleteRecord, InvalidInput, PermissionDenied, VersionConflict
 from service.goals.tables import goals
-from service.handoffs import acceptance, queries, service
+from service.handoffs import queries, service
 from service.handoffs.queries import HandoffFilter
 from service.handoffs.tables import handoff_events, handoffs
 from service.handoffs.workflow import Action

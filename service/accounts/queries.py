@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
 from service.db.rows import uuid_array
-from service.sources.tables import source_links
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +29,16 @@ class AccountRow:
     updated_at: datetime
 
 
-_COLUMNS = tuple(accounts.c[name] for name in AccountRow.__slots__)
+ACCOUNT_COLUMNS = tuple(accounts.c[name] for name in AccountRow.__slots__)
 
 
-def _rows(result: sa.CursorResult[tuple[object, ...]]) -> list[AccountRow]:
+def account_rows(result: sa.CursorResult[tuple[object, ...]]) -> list[AccountRow]:
     return [AccountRow(**row._mapping) for row in result]
 
 
 async def accounts_by_ids(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> list[AccountRow]:
-    result = await conn.execute(sa.select(*_COLUMNS).where(accounts.c.id == sa.any_(uuid_array(ids))))
-    return _rows(result)
+    result = await conn.execute(sa.select(*ACCOUNT_COLUMNS).where(accounts.c.id == sa.any_(uuid_array(ids))))
+    return account_rows(result)
 
 
 async def accounts_by_id(
@@ -57,32 +56,19 @@ async def children_of_accounts(
 ) -> dict[uuid.UUID, list[AccountRow]]:
     """Each account's direct subsidiaries, by name — one query for all the parents."""
     result = await conn.execute(
-        sa.select(*_COLUMNS)
+        sa.select(*ACCOUNT_COLUMNS)
         .where(accounts.c.parent_account_id == sa.any_(uuid_array(parent_ids)))
         .order_by(accounts.c.parent_account_id, *CHILD_ORDER)
     )
     grouped: dict[uuid.UUID, list[AccountRow]] = defaultdict(list)
-    for row in _rows(result):
+    for row in account_rows(result):
         assert row.parent_account_id is not None
         grouped[row.parent_account_id].append(row)
     return grouped
 
 
 async def account_by_domain(conn: AsyncConnection, domain: str) -> AccountRow | None:
-    rows = _rows(await conn.execute(sa.select(*_COLUMNS).where(accounts.c.domain == domain)))
-    return rows[0] if rows else None
-
-
-async def account_by_source(conn: AsyncConnection, source: str, external_id: str) -> AccountRow | None:
-    """The account a source system knows under ``external_id`` (its identity-map link)."""
-    link = source_links.c
-    rows = _rows(
-        await conn.execute(
-            sa.select(*_COLUMNS)
-            .join_from(accounts, source_links, link.entity_id == accounts.c.id)
-            .where(link.source == source, link.object_type == "account", link.external_id == external_id)
-        )
-    )
+    rows = account_rows(await conn.execute(sa.select(*ACCOUNT_COLUMNS).where(accounts.c.domain == domain)))
     return rows[0] if rows else None
 
 

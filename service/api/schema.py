@@ -6,9 +6,7 @@ import strawberry
 from graphql.error import GraphQLError
 from strawberry.types.execution import ExecutionContext
 
-from service.accounts import mutations as account_mutations
-from service.accounts import resolvers as account_resolvers
-from service.accounts.types import ACCOUNT_TYPE_NAME, Account, AccountConnection
+from service.acceptance import resolvers as acceptance_resolvers
 from service.action_items import resolvers as action_item_resolvers
 from service.action_items.types import ACTION_ITEM_TYPE_NAME
 from service.api.audit import audit_mutations
@@ -22,6 +20,10 @@ from service.contacts import resolvers as contact_resolvers
 from service.contacts.types import CONTACT_TYPE_NAME, Contact
 from service.contracts import resolvers as contract_resolvers
 from service.contracts.types import CONTRACT_TYPE_NAME, Contract
+from service.customer360 import mutations as account_mutations
+from service.customer360 import resolvers as account_resolvers
+from service.customer360.handoff_context import HandoffContext, handoff_context
+from service.customer360.types import ACCOUNT_TYPE_NAME, Account, AccountConnection
 from service.events import resolvers as webhook_resolvers
 from service.events.types import WebhookDelivery, WebhookEndpoint
 from service.goals import resolvers as goal_resolvers
@@ -35,7 +37,6 @@ from service.graphql.relay import Node, decode_global_id
 from service.graphql.scalars import SCALAR_OVERRIDES
 from service.graphql.text_input import TextInputGuard
 from service.handoffs import resolvers as handoff_resolvers
-from service.handoffs.context_types import HandoffContext, handoff_context
 from service.handoffs.results import HandoffResult
 from service.handoffs.types import HANDOFF_TYPE_NAME, Handoff, HandoffConnection, HandoffSlaSummary
 from service.health_scores import alert_resolvers
@@ -250,7 +251,7 @@ class Mutation:
         "maker, commercial terms, kickoff date); otherwise lists every missing field. Roles sales (their own), admin.",
     )
     accept_handoff: HandoffResult = strawberry.field(
-        resolver=handoff_resolvers.accept_handoff,
+        resolver=acceptance_resolvers.accept_handoff,
         description="SUBMITTED → ACCEPTED: the goals become the account's success plan and action items are created "
         "from them and from open pre-start tasks. Roles csm, admin.",
     )

@@ -1,6 +1,6 @@
 """The account list in SQL: the root ``accounts`` connection (and ``viewer.myAccounts``, narrowed to an owner).
 
-Criteria, order and cursors are the resolvers' (``service.accounts.listing``, ``page_request``).
+Criteria, order and cursors are the resolvers' (``service.customer360.listing``, ``page_request``).
 """
 
 import datetime as dt
@@ -9,11 +9,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.accounts import listing
-from service.accounts.resolvers import page_request
 from service.compiled import json_sql
 from service.compiled.connections import Page, connection
 from service.compiled.planner import Call, Row, refused_by_resolver
+from service.customer360 import listing
+from service.customer360.resolvers import page_request
 
 
 def _sort_text(ordering: listing.Ordering, value: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:

@@ -1,6 +1,6 @@
 """``handoffContext(accountId:)`` in SQL: the HandoffContext composition over the account's row, and ContactsByRole.
 
-Each field is the account's own compiled field preset as ``service.handoffs.context_types`` presets it (the same
+Each field is the account's own compiled field preset as ``service.customer360.handoff_context`` presets it (the same
 ``MAX_ANCESTORS``, ``ACTIVE_CONTRACTS``, ``OPEN_TICKETS``, ``ROLE_ORDER``, ``count_argument``); UsageSummary
 is the account's usage fields with their resolvers' default arguments.
 """
@@ -37,17 +37,17 @@ from service.contacts.queries import CONTACT_ORDER
 from service.contacts.tables import contacts
 from service.contracts.queries import CONTRACT_ORDER
 from service.contracts.tables import contracts
-from service.goals.queries import PLAN_ORDER
-from service.goals.resolvers import goal_statuses
-from service.goals.tables import goals
-from service.graphql.relay import decode_typed_id
-from service.handoffs.context_types import (
+from service.customer360.handoff_context import (
     ACTIVE_CONTRACTS,
     MAX_ANCESTORS,
     OPEN_TICKETS,
     ROLE_ORDER,
     count_argument,
 )
+from service.goals.queries import PLAN_ORDER
+from service.goals.resolvers import goal_statuses
+from service.goals.tables import goals
+from service.graphql.relay import decode_typed_id
 from service.handoffs.queries import HANDOFF_ORDER
 from service.handoffs.tables import handoffs
 from service.handoffs.workflow import IN_EFFECT_STATES, OPEN_STATES, State

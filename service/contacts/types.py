@@ -3,17 +3,14 @@
 import uuid
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from service.accounts import queries as account_queries
 from service.contacts.queries import ContactRow
 from service.graphql.context import Context
+from service.graphql.lazy import LazyAccount, account_from_row
 from service.graphql.relay import Node, encode_global_id
-
-if TYPE_CHECKING:
-    from service.accounts.types import Account
 
 CONTACT_TYPE_NAME = "Contact"
 
@@ -30,14 +27,10 @@ class ContactRole(Enum):
     OTHER = strawberry.enum_value("other", description="Any other role.")
 
 
-async def _account(
-    root: "Contact", info: strawberry.Info[Context]
-) -> Annotated["Account", strawberry.lazy("service.accounts.types")]:
-    from service.accounts.types import Account
-
+async def _account(root: "Contact", info: strawberry.Info[Context]) -> LazyAccount:
     row = await info.context.batch(account_queries.accounts_by_id).load((root.account_id, None))
     assert row is not None, "a contact always belongs to an account (foreign key)"
-    return Account.from_row(row)
+    return account_from_row(row)
 
 
 @strawberry.type(description="A person at a customer.")
@@ -50,9 +43,7 @@ class Contact(Node):
     created_at: datetime = strawberry.field(description="When cshub first recorded the contact (UTC).")
     updated_at: datetime = strawberry.field(description="When the contact last changed (UTC).")
     account_id: strawberry.Private[uuid.UUID]
-    account: Annotated["Account", strawberry.lazy("service.accounts.types")] = strawberry.field(
-        resolver=_account, description="The account the person works at."
-    )
+    account: LazyAccount = strawberry.field(resolver=_account, description="The account the person works at.")
 
     @classmethod
     def from_row(cls, row: ContactRow) -> "Contact":

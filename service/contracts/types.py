@@ -4,7 +4,6 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -12,10 +11,8 @@ from service.accounts import queries as account_queries
 from service.contracts import queries
 from service.contracts.queries import ContractRow, LineRow
 from service.graphql.context import Context
+from service.graphql.lazy import LazyAccount, account_from_row
 from service.graphql.relay import Node, encode_global_id
-
-if TYPE_CHECKING:
-    from service.accounts.types import Account
 
 CONTRACT_TYPE_NAME = "Contract"
 
@@ -70,14 +67,10 @@ async def _lines(root: "Contract", info: strawberry.Info[Context]) -> list[Contr
     return [ContractLine.from_row(row, root.currency) for row in rows]
 
 
-async def _account(
-    root: "Contract", info: strawberry.Info[Context]
-) -> Annotated["Account", strawberry.lazy("service.accounts.types")]:
-    from service.accounts.types import Account
-
+async def _account(root: "Contract", info: strawberry.Info[Context]) -> LazyAccount:
     row = await info.context.batch(account_queries.accounts_by_id).load((root.account_id, None))
     assert row is not None, "a contract always belongs to an account (foreign key)"
-    return Account.from_row(row)
+    return account_from_row(row)
 
 
 @strawberry.type(description="A customer contract: a term with its product lines.")
@@ -93,9 +86,7 @@ class Contract(Node):
     contract_id: strawberry.Private[uuid.UUID]
     account_id: strawberry.Private[uuid.UUID]
     lines: list[ContractLine] = strawberry.field(resolver=_lines, description="The product lines, oldest first.")
-    account: Annotated["Account", strawberry.lazy("service.accounts.types")] = strawberry.field(
-        resolver=_account, description="The customer."
-    )
+    account: LazyAccount = strawberry.field(resolver=_account, description="The customer.")
 
     @classmethod
     def from_row(cls, row: ContractRow) -> "Contract":

@@ -26,7 +26,7 @@ from service.graphql.relay import (
     page_size,
     paged,
 )
-from service.handoffs import acceptance, queries, service
+from service.handoffs import queries, service
 from service.handoffs.enums import HandoffState
 from service.handoffs.inputs import HandoffInput, changes_of
 from service.handoffs.queries import HandoffFilter, HandoffRow
@@ -155,7 +155,7 @@ ExpectedVersion = Annotated[
 Comment = Annotated[str | None, strawberry.argument(description="Optional comment, kept on the transition event.")]
 
 
-async def _write(
+async def write_handoff(
     info: strawberry.Info[Context],
     work: Callable[[AsyncConnection, Principal], Awaitable[HandoffRow]],
 ) -> HandoffResult:
@@ -182,7 +182,7 @@ async def create_handoff(
         document = changes_of(record) if record is not None else {}
         return await service.create_handoff(conn, decode_typed_id(account_id, "Account"), document, by=by, now=now)
 
-    return await _write(info, work)
+    return await write_handoff(info, work)
 
 
 async def update_handoff(
@@ -203,7 +203,7 @@ async def update_handoff(
             conn, handoff_id, changes_of(record), expected_version=expected_version, by=by, now=now
         )
 
-    return await _write(info, work)
+    return await write_handoff(info, work)
 
 
 async def _step(
@@ -218,10 +218,6 @@ async def _step(
 
     async def work(conn: AsyncConnection, by: Principal) -> HandoffRow:
         handoff_id = decode_typed_id(id, HANDOFF_TYPE_NAME)
-        if action is Action.ACCEPT:
-            return await acceptance.accept_handoff(
-                conn, handoff_id, by=by, now=now, comment=comment, expected_version=expected_version
-            )
         return await service.transition(
             conn,
             handoff_id,
@@ -233,19 +229,13 @@ async def _step(
             first_value_on=first_value_on,
         )
 
-    return await _write(info, work)
+    return await write_handoff(info, work)
 
 
 async def submit_handoff(
     info: strawberry.Info[Context], id: HandoffId, expected_version: ExpectedVersion = None, comment: Comment = None
 ) -> HandoffResult:
     return await _step(info, id, Action.SUBMIT, comment, expected_version)
-
-
-async def accept_handoff(
-    info: strawberry.Info[Context], id: HandoffId, expected_version: ExpectedVersion = None, comment: Comment = None
-) -> HandoffResult:
-    return await _step(info, id, Action.ACCEPT, comment, expected_version)
 
 
 async def return_handoff(

@@ -3,7 +3,6 @@
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -13,6 +12,7 @@ from service.contacts.types import Contact
 from service.contracts import queries as contract_queries
 from service.contracts.types import Contract, Money
 from service.graphql.context import Context
+from service.graphql.lazy import LazyAccount, account_from_row
 from service.graphql.relay import Node, PageInfo, encode_cursor, encode_global_id
 from service.handoffs import queries
 from service.handoffs import record as records
@@ -26,9 +26,6 @@ from service.handoffs.enums import (
 )
 from service.handoffs.queries import HandoffEventRow, HandoffFilter, HandoffRow
 from service.handoffs.service import record_of
-
-if TYPE_CHECKING:
-    from service.accounts.types import Account
 
 HANDOFF_TYPE_NAME = "Handoff"
 
@@ -218,15 +215,11 @@ def _stakeholder(person: records.Stakeholder) -> Stakeholder:
     )
 
 
-async def _handoff_account(
-    root: "Handoff", info: strawberry.Info[Context]
-) -> Annotated["Account", strawberry.lazy("service.accounts.types")]:
-    from service.accounts.types import Account
-
+async def _handoff_account(root: "Handoff", info: strawberry.Info[Context]) -> LazyAccount:
     row = await info.context.batch(account_queries.accounts_by_id).load((root.account_id, None))
     if row is None:  # the foreign key cascades: a handoff without its account cannot be read
         raise LookupError(f"account {root.account_id} of handoff {root.handoff_id} is gone")
-    return Account.from_row(row)
+    return account_from_row(row)
 
 
 async def _handoff_contract(root: "Handoff", info: strawberry.Info[Context]) -> Contract | None:
@@ -279,9 +272,7 @@ class Handoff(Node):
     account_id: strawberry.Private[uuid.UUID]
     contract_id: strawberry.Private[uuid.UUID | None]
 
-    account: Annotated["Account", strawberry.lazy("service.accounts.types")] = strawberry.field(
-        resolver=_handoff_account, description="The customer."
-    )
+    account: LazyAccount = strawberry.field(resolver=_handoff_account, description="The customer.")
     contract: Contract | None = strawberry.field(
         resolver=_handoff_contract, description="The signed contract this deal became, once linked."
     )

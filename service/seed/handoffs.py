@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from service.acceptance import service as acceptance
 from service.accounts.tables import accounts
 from service.api_keys.roles import Role
 from service.api_keys.service import Principal
@@ -25,7 +26,7 @@ from service.contacts.tables import contacts
 from service.contracts.queries import NOT_COUNTED, annual
 from service.contracts.tables import contract_lines, contracts, products
 from service.db.pool import in_transaction
-from service.handoffs import acceptance, service
+from service.handoffs import service
 from service.handoffs.tables import handoffs
 from service.handoffs.workflow import Action
 

@@ -10,6 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.accounts.queries import ACCOUNT_COLUMNS, AccountRow, account_rows
+from service.accounts.tables import accounts
 from service.db.rows import uuid_array
 from service.sources.tables import source_links, unmatched_records
 
@@ -114,3 +116,16 @@ async def unmatched_page(
         page = page.where(sa.tuple_(u.first_seen_at, u.id) > sa.tuple_(*after))
     rows = await conn.execute(page.order_by(u.first_seen_at, u.id).limit(limit))
     return [UnmatchedRow(**row._mapping) for row in rows]
+
+
+async def account_by_source(conn: AsyncConnection, source: str, external_id: str) -> AccountRow | None:
+    """The account a source system knows under ``external_id`` (its identity-map link)."""
+    link = source_links.c
+    rows = account_rows(
+        await conn.execute(
+            sa.select(*ACCOUNT_COLUMNS)
+            .join_from(accounts, source_links, link.entity_id == accounts.c.id)
+            .where(link.source == source, link.object_type == "account", link.external_id == external_id)
+        )
+    )
+    return rows[0] if rows else None

@@ -5,12 +5,12 @@ from typing import Annotated
 
 import strawberry
 
-from service.accounts import resolvers as account_resolvers
-from service.accounts.filters import AccountFilter, AccountOrder
-from service.accounts.types import AccountConnection
 from service.action_items.queries import action_items_owned
 from service.action_items.resolvers import item_statuses
 from service.action_items.types import ActionItem, ActionItemStatus
+from service.customer360 import resolvers as account_resolvers
+from service.customer360.filters import AccountFilter, AccountOrder
+from service.customer360.types import AccountConnection
 from service.graphql.context import Context
 from service.graphql.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_size
 from service.handoffs import resolvers as handoff_resolvers

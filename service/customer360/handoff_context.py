@@ -11,14 +11,14 @@ from typing import Annotated
 import strawberry
 
 from service.accounts import queries as account_queries
-from service.accounts import types as account_types
-from service.accounts.types import Account
 from service.action_items.resolvers import account_action_items
 from service.action_items.types import ActionItem
 from service.contacts import resolvers as contact_resolvers
 from service.contacts.types import Contact, ContactRole
 from service.contracts import resolvers as contract_resolvers
 from service.contracts.types import Contract, ContractStatus
+from service.customer360 import types as account_types
+from service.customer360.types import Account
 from service.errors import InvalidInput
 from service.goals.resolvers import account_goals
 from service.goals.types import Goal

@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 import strawberry
 
-from service.accounts import listing, queries
-from service.accounts.filters import AccountFilter, AccountOrder, criteria_from, ordering_from
-from service.accounts.types import ACCOUNT_TYPE_NAME, Account, AccountConnection, AccountEdge
+from service.accounts import queries
 from service.accounts.web_domains import normalize_domain
+from service.customer360 import listing
+from service.customer360.filters import AccountFilter, AccountOrder, criteria_from, ordering_from
+from service.customer360.types import ACCOUNT_TYPE_NAME, Account, AccountConnection, AccountEdge
 from service.errors import InvalidInput
 from service.graphql.context import Context
 from service.graphql.relay import (
@@ -21,6 +22,7 @@ from service.graphql.relay import (
     page_size,
     paged,
 )
+from service.sources import queries as source_queries
 
 
 async def account_by_uuid(info: strawberry.Info[Context], account_id: uuid.UUID) -> Account | None:
@@ -129,5 +131,5 @@ async def account_by_source(
     external_id: Annotated[str, strawberry.argument(description="That system's own id for the account.")],
 ) -> Account | None:
     async with info.context.read() as conn:
-        row = await queries.account_by_source(conn, source, external_id)
+        row = await source_queries.account_by_source(conn, source, external_id)
     return Account.from_row(row) if row else None

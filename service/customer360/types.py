@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import strawberry
 
-from service.accounts import listing, queries
+from service.accounts import queries
 from service.accounts.enums import LifecycleStage, Segment, TouchModel
 from service.accounts.queries import AccountRow
 from service.action_items.resolvers import account_action_items
@@ -22,6 +22,7 @@ from service.contracts.resolvers import (
     account_renewal_date,
 )
 from service.contracts.types import Contract, Money
+from service.customer360 import listing
 from service.goals.resolvers import account_goals
 from service.goals.types import Goal
 from service.graphql.context import Context

@@ -8,8 +8,8 @@ from enum import Enum
 import strawberry
 
 from service.accounts.enums import LifecycleStage, Segment, TouchModel
-from service.accounts.listing import Criteria, Ordering, SortKey
-from service.accounts.types import ACCOUNT_TYPE_NAME
+from service.customer360.listing import Criteria, Ordering, SortKey
+from service.customer360.types import ACCOUNT_TYPE_NAME
 from service.errors import InvalidInput
 from service.graphql.relay import decode_typed_id
 from service.health_scores.types import HealthBand

@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.scalars import JSON
 
 from service.accounts import queries
-from service.accounts.merge import MergeOutcome
-from service.accounts.merge import merge_accounts as merge
 from service.accounts.queries import AccountRow
-from service.accounts.types import ACCOUNT_TYPE_NAME, Account
+from service.customer360.merge import MergeOutcome
+from service.customer360.merge import merge_accounts as merge
+from service.customer360.types import ACCOUNT_TYPE_NAME, Account
 from service.errors import CshubError
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
