@@ -21,7 +21,6 @@ from service.action_items.types import (
     ActionItemStatus,
     ActionItemTheme,
 )
-from service.errors import CshubError
 from service.goals.types import GOAL_TYPE_NAME
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
@@ -92,16 +91,12 @@ ActionItemId = Annotated[strawberry.ID, strawberry.argument(description="Global 
 async def _change(
     info: strawberry.Info[Context], work: Callable[[AsyncConnection, str], Awaitable[ActionItemRow]]
 ) -> ActionItemResult:
-    principal = caller(info)
-    actor = principal.actor
-    try:
+    actor = caller(info).actor
 
-        async def unit_of_work(conn: AsyncConnection) -> ActionItemRow:
-            return await work(conn, actor)
+    async def change() -> ActionItem:
+        return ActionItem.from_row(await info.context.write(lambda conn: work(conn, actor)))
 
-        return ActionItem.from_row(await info.context.write(unit_of_work))
-    except CshubError as error:
-        return MutationError.from_error(error)
+    return await info.context.mutate(change)
 
 
 async def create_action_item(

@@ -11,7 +11,6 @@ from service.accounts.queries import AccountRow
 from service.customer360.merge import MergeOutcome
 from service.customer360.merge import merge_accounts as merge
 from service.customer360.types import ACCOUNT_TYPE_NAME, Account
-from service.errors import CshubError
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
 from service.graphql.permissions import caller
@@ -44,8 +43,10 @@ async def merge_accounts(
     info: strawberry.Info[Context], input: Annotated[MergeAccountsInput, strawberry.argument(description="The pair.")]
 ) -> MergeAccountsResult:
     principal = caller(info)
-    field = "mergedAccountId"
-    try:
+    field = "mergedAccountId"  # the input field a refusal names: the id being decoded, then none
+
+    async def change() -> AccountsMerged:
+        nonlocal field
         merged_id = decode_typed_id(input.merged_account_id, ACCOUNT_TYPE_NAME)
         field = "intoAccountId"
         into_id = decode_typed_id(input.into_account_id, ACCOUNT_TYPE_NAME)
@@ -63,10 +64,10 @@ async def merge_accounts(
             return outcome, row
 
         outcome, row = await info.context.write(work)
-    except CshubError as error:
-        return MutationError.from_error(error, field or None)
-    return AccountsMerged(
-        account=Account.from_row(row),
-        merged_account_id=encode_global_id(ACCOUNT_TYPE_NAME, outcome.merged_account_id),
-        moved=cast(JSON, outcome.moved),
-    )
+        return AccountsMerged(
+            account=Account.from_row(row),
+            merged_account_id=encode_global_id(ACCOUNT_TYPE_NAME, outcome.merged_account_id),
+            moved=cast(JSON, outcome.moved),
+        )
+
+    return await info.context.mutate(change, lambda error: MutationError.from_error(error, field or None))

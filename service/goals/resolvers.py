@@ -12,7 +12,6 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.errors import CshubError
 from service.goals import queries, service
 from service.goals.queries import GoalRow
 from service.goals.types import GOAL_TYPE_NAME, Goal, GoalStatus
@@ -93,16 +92,12 @@ GoalResult = Annotated[
 async def _change(
     info: strawberry.Info[Context], work: Callable[[AsyncConnection, str], Awaitable[GoalRow]]
 ) -> GoalResult:
-    principal = caller(info)
-    actor = principal.actor
-    try:
+    actor = caller(info).actor
 
-        async def unit_of_work(conn: AsyncConnection) -> GoalRow:
-            return await work(conn, actor)
+    async def change() -> Goal:
+        return Goal.from_row(await info.context.write(lambda conn: work(conn, actor)))
 
-        return Goal.from_row(await info.context.write(unit_of_work))
-    except CshubError as error:
-        return MutationError.from_error(error)
+    return await info.context.mutate(change)
 
 
 async def add_goal(

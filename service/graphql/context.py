@@ -11,13 +11,16 @@ from strawberry.dataloader import DataLoader
 
 from service.api_keys.service import Principal
 from service.db.pool import database_errors, in_transaction
+from service.errors import CshubError
 from service.graphql.batching import Fetch
 from service.graphql.loaders import Loaders
+from service.graphql.mutation_errors import MutationError
 from service.graphql.write_scope import current_scope
 from service.settings import Settings
 
 A = TypeVar("A", bound=Hashable)
 E = TypeVar("E")
+R = TypeVar("R")
 T = TypeVar("T")
 V = TypeVar("V")
 
@@ -65,3 +68,20 @@ class Context:
             if scope is None:  # not inside an audited mutation (a test calling a resolver directly)
                 return await in_transaction(self.engine, work)
             return await scope.run(self.engine, work)
+
+    @overload
+    async def mutate(self, change: Callable[[], Awaitable[R]]) -> R | MutationError: ...
+    @overload
+    async def mutate(self, change: Callable[[], Awaitable[R]], refuse: Callable[[CshubError], E]) -> R | E: ...
+    async def mutate(
+        self, change: Callable[[], Awaitable[R]], refuse: Callable[[CshubError], object] = MutationError.from_error
+    ) -> object:
+        """A mutation's answer: what ``change`` returns (it reads its input, writes through ``write`` and maps
+        the row), or — when it raised an expected failure (a ``CshubError``: bad input, a domain rule, a
+        conflict, the database unavailable) — ``refuse(error)``, the typed refusal of the mutation's result union
+        (default ``MutationError``): data, not a GraphQL error, and nothing was written. Anything else
+        propagates (logged and masked by ``ErrorPolicy``)."""
+        try:
+            return await change()
+        except CshubError as error:
+            return refuse(error)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.api_keys.service import Principal
 from service.db.paging import PageRequest
-from service.errors import CshubError, InvalidInput, PermissionDenied
+from service.errors import InvalidInput
 from service.graphql.context import Context
 from service.graphql.permissions import caller
 from service.graphql.relay import (
@@ -160,13 +160,11 @@ async def write_handoff(
     work: Callable[[AsyncConnection, Principal], Awaitable[HandoffRow]],
 ) -> HandoffResult:
     principal = caller(info)
-    try:
-        row = await info.context.write(lambda conn: work(conn, principal))
-        return Handoff.from_row(row)
-    except PermissionDenied:
-        raise
-    except CshubError as error:
-        return refusal(error)
+
+    async def change() -> Handoff:
+        return Handoff.from_row(await info.context.write(lambda conn: work(conn, principal)))
+
+    return await info.context.mutate(change, refusal)
 
 
 async def create_handoff(

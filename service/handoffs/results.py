@@ -4,7 +4,7 @@ from typing import Annotated
 
 import strawberry
 
-from service.errors import CshubError, IllegalTransition, IncompleteRecord, VersionConflict
+from service.errors import CshubError, IllegalTransition, IncompleteRecord, PermissionDenied, VersionConflict
 from service.graphql.mutation_errors import MutationError
 from service.handoffs.enums import HandoffState
 from service.handoffs.types import Handoff
@@ -38,6 +38,10 @@ HandoffResult = Annotated[
 
 
 def refusal(error: CshubError) -> IncompleteHandoff | IllegalHandoffTransition | StaleHandoffVersion | MutationError:
+    """The typed reason a handoff did not change. A refused role or ownership (``PermissionDenied``) stays a
+    GraphQL error (FORBIDDEN, the field null), as for every field the caller may not use."""
+    if isinstance(error, PermissionDenied):
+        raise error
     if isinstance(error, IncompleteRecord):
         return IncompleteHandoff(code=error.code, message=error.message, missing=list(error.missing))
     if isinstance(error, IllegalTransition):

@@ -6,7 +6,6 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db.paging import PageRequest
-from service.errors import CshubError
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
 from service.graphql.permissions import caller
@@ -92,18 +91,18 @@ AlertId = Annotated[strawberry.ID, strawberry.argument(description="Global id of
 
 
 async def _change(info: strawberry.Info[Context], id: str, note: str | None, resolve: bool) -> AlertResult:
-    principal = caller(info)
-    actor = principal.actor
-    try:
+    actor = caller(info).actor
+    move = alerts.resolve_alert if resolve else alerts.acknowledge_alert
+
+    async def change() -> Alert:
         alert_id = decode_typed_id(id, ALERT_TYPE_NAME)
-        move = alerts.resolve_alert if resolve else alerts.acknowledge_alert
 
         async def work(conn: AsyncConnection) -> AlertRow:
             return await move(conn, alert_id, by=actor, now=info.context.loaders.now, note=note)
 
         return Alert.from_row(await info.context.write(work))
-    except CshubError as error:
-        return MutationError.from_error(error)
+
+    return await info.context.mutate(change)
 
 
 async def acknowledge_alert(info: strawberry.Info[Context], id: AlertId, note: Note = None) -> AlertResult:

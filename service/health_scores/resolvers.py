@@ -107,6 +107,12 @@ RecomputeResult = Annotated[
 ]
 
 
+def _refusal_naming_its_field(error: CshubError) -> MutationError:
+    """The refusal, naming the input field its message starts with (``score: must be 0–100``), if any."""
+    named = error.message.split(":", 1)[0] if ":" in error.message else None
+    return MutationError.from_error(error, named)
+
+
 def _actor(info: strawberry.Info[Context]) -> str:
     principal = caller(info)
     return principal.actor
@@ -122,17 +128,18 @@ async def create_scorecard(
         document = config_document(input.config)
         return await scorecards.create_scorecard(conn, name=input.name, segment=segment, config=document, by=actor)
 
-    try:
+    async def change() -> Scorecard:
         return Scorecard.from_row(await info.context.write(work))
-    except CshubError as error:
-        return MutationError.from_error(error)
+
+    return await info.context.mutate(change)
 
 
 async def update_scorecard(
     info: strawberry.Info[Context], input: Annotated[UpdateScorecardInput, strawberry.argument(description="It.")]
 ) -> ScorecardResult:
     actor = _actor(info)
-    try:
+
+    async def change() -> Scorecard:
         scorecard_id = decode_typed_id(input.id, SCORECARD_TYPE_NAME)
 
         async def work(conn: AsyncConnection) -> ScorecardRow:
@@ -147,8 +154,8 @@ async def update_scorecard(
             )
 
         return Scorecard.from_row(await info.context.write(work))
-    except CshubError as error:
-        return MutationError.from_error(error)
+
+    return await info.context.mutate(change)
 
 
 async def recompute(
@@ -158,7 +165,7 @@ async def recompute(
         strawberry.argument(description="Only these accounts (global ids); default every account."),
     ] = None,
 ) -> RecomputeResult:
-    try:
+    async def change() -> HealthRecomputed:
         ids = [decode_typed_id(value, "Account") for value in account_ids] if account_ids is not None else None
 
         async def work(conn: AsyncConnection) -> HealthRecomputed:
@@ -173,8 +180,9 @@ async def recompute(
             )
 
         return await info.context.write(work)
-    except CshubError as error:
-        return MutationError.from_error(error, "accountIds" if account_ids else None)
+
+    refused_field = "accountIds" if account_ids else None
+    return await info.context.mutate(change, lambda error: MutationError.from_error(error, refused_field))
 
 
 @strawberry.input(description="Override an account's computed health score for a while.")
@@ -198,27 +206,27 @@ async def override_health(
     info: strawberry.Info[Context], input: Annotated[OverrideHealthInput, strawberry.argument(description="It.")]
 ) -> OverrideResult:
     actor = _actor(info)
-    field = "accountId"
     try:
         account_id = decode_typed_id(input.account_id, "Account")
-        field = ""
-
-        async def work(conn: AsyncConnection) -> OverrideRow:
-            return await overrides.override_score(
-                conn,
-                account_id=account_id,
-                name=input.name,
-                score=Decimal(str(input.score)),
-                reason=input.reason,
-                expires_at=input.expires_at,
-                by=actor,
-                now=info.context.loaders.now,
-            )
-
-        return HealthOverride.from_row(await info.context.write(work))
     except CshubError as error:
-        named = error.message.split(":", 1)[0] if ":" in error.message else None
-        return MutationError.from_error(error, field or named)
+        return MutationError.from_error(error, "accountId")
+
+    async def work(conn: AsyncConnection) -> OverrideRow:
+        return await overrides.override_score(
+            conn,
+            account_id=account_id,
+            name=input.name,
+            score=Decimal(str(input.score)),
+            reason=input.reason,
+            expires_at=input.expires_at,
+            by=actor,
+            now=info.context.loaders.now,
+        )
+
+    async def change() -> HealthOverride:
+        return HealthOverride.from_row(await info.context.write(work))
+
+    return await info.context.mutate(change, _refusal_naming_its_field)
 
 
 async def lift_health_override(
@@ -226,15 +234,16 @@ async def lift_health_override(
     id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the override.")],
 ) -> OverrideResult:
     actor = _actor(info)
-    try:
+
+    async def change() -> HealthOverride:
         override_id = decode_typed_id(id, OVERRIDE_TYPE_NAME)
 
         async def work(conn: AsyncConnection) -> OverrideRow:
             return await overrides.lift_override(conn, override_id, by=actor, now=info.context.loaders.now)
 
         return HealthOverride.from_row(await info.context.write(work))
-    except CshubError as error:
-        return MutationError.from_error(error)
+
+    return await info.context.mutate(change)
 
 
 @strawberry.type(
@@ -265,30 +274,30 @@ async def set_manual_score(
     info: strawberry.Info[Context], input: Annotated[SetManualScoreInput, strawberry.argument(description="It.")]
 ) -> ManualScoreResult:
     actor = _actor(info)
-    field = "accountId"
     try:
         account_id = decode_typed_id(input.account_id, "Account")
-        field = ""
-
-        async def work(conn: AsyncConnection) -> ManualScoreRow:
-            return await manual.set_manual_score(
-                conn,
-                account_id=account_id,
-                score=Decimal(str(input.score)),
-                comment=input.comment,
-                expires_at=input.expires_at,
-                by=actor,
-                now=info.context.loaders.now,
-            )
-
-        row = await info.context.write(work)
     except CshubError as error:
-        named = error.message.split(":", 1)[0] if ":" in error.message else None
-        return MutationError.from_error(error, field or named)
-    return ManualScore(
-        score=float(row.score),
-        comment=row.comment,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-    )
+        return MutationError.from_error(error, "accountId")
+
+    async def work(conn: AsyncConnection) -> ManualScoreRow:
+        return await manual.set_manual_score(
+            conn,
+            account_id=account_id,
+            score=Decimal(str(input.score)),
+            comment=input.comment,
+            expires_at=input.expires_at,
+            by=actor,
+            now=info.context.loaders.now,
+        )
+
+    async def change() -> ManualScore:
+        row = await info.context.write(work)
+        return ManualScore(
+            score=float(row.score),
+            comment=row.comment,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+        )
+
+    return await info.context.mutate(change, _refusal_naming_its_field)

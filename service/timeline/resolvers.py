@@ -79,7 +79,7 @@ async def add_timeline_entry(
     async def work(conn: AsyncConnection) -> TimelineRow:
         return await service.add_entry(conn, entry, now=info.context.loaders.now)
 
-    try:
+    async def change() -> TimelineEvent:
         return TimelineEvent.from_row(await info.context.write(work))
-    except CshubError as error:
-        return MutationError.from_error(error)
+
+    return await info.context.mutate(change)
