@@ -8,9 +8,10 @@ import strawberry
 
 from service.action_items.queries import ActionItemRow
 from service.goals import queries as goal_queries
-from service.goals.types import GOAL_TYPE_NAME, HANDOFF_TYPE_NAME, Goal
+from service.goals.types import GOAL_TYPE_NAME, Goal
 from service.graphql.context import Context
 from service.graphql.relay import Node, encode_global_id
+from service.handoffs.types import HANDOFF_TYPE_NAME
 
 ACTION_ITEM_TYPE_NAME = "ActionItem"
 

@@ -11,9 +11,9 @@ from service.goals import queries
 from service.goals.queries import GoalRow, ProgressRow
 from service.graphql.context import Context
 from service.graphql.relay import Node, encode_global_id
+from service.handoffs.types import HANDOFF_TYPE_NAME
 
 GOAL_TYPE_NAME = "Goal"
-HANDOFF_TYPE_NAME = "Handoff"
 
 
 def trimmed(value: Decimal) -> Decimal:

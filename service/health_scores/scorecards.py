@@ -17,12 +17,12 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.accounts.tables import SEGMENTS
 from service.errors import Conflict, InvalidInput, NotFound
 from service.health_scores.config import DEFAULT_CONFIG, ScorecardConfig
 from service.health_scores.tables import scorecards
 
 DEFAULT_NAME = "overall"
-SEGMENTS = ("enterprise", "mid_market", "smb", "startup")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,11 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from service.accounts.tables import TOUCH_MODELS
 from service.db.columns import account_fk, created_at, one_of, uuid_pk
 from service.db.metadata import metadata
 
 BANDS = ("red", "yellow", "green")
-TOUCH_MODELS = ("high", "low", "tech")
 
 scorecards = sa.Table(
     "scorecards",
