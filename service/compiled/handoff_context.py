@@ -163,7 +163,7 @@ def _recent_timeline(call: Call) -> sa.ColumnElement[Any]:
 
 
 def account_field(name: str, compile_field: FieldSql) -> FieldSql:
-    """The account's compiled field ``name`` read with its resolver's default arguments, as ``context_types``
+    """The account's compiled field ``name`` read with its resolver's default arguments, as ``handoff_context``
     calls the resolver (``account_active_users(root.account, info)``: ``days`` 30)."""
 
     def compile_default(call: Call) -> sa.ColumnElement[Any]:
