@@ -7,6 +7,7 @@ so no data and no write. A root field the matrix does not name makes the build f
 default.
 """
 
+import inspect
 from typing import Any
 
 import strawberry
@@ -17,7 +18,7 @@ from strawberry.utils.str_converters import to_camel_case
 from service.authorization import Check, authorize, graphql_operations, role_in_matrix
 from service.graphql.context import Context
 
-ROOT_TYPES = ("Query", "Mutation")
+ROOT_TYPES = ("Query", "Mutation", "Subscription")
 
 
 class Authorize(FieldExtension):
@@ -32,7 +33,8 @@ class Authorize(FieldExtension):
         self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info[Context], /, **kwargs: Any
     ) -> Any:
         await authorize(info.context.principal, self.operation, self.check)
-        return await next_(source, info, **kwargs)
+        result = next_(source, info, **kwargs)
+        return await result if inspect.isawaitable(result) else result  # a subscription's async generator is not
 
 
 def graphql_name(field: Any) -> str:
