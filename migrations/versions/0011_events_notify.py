@@ -28,9 +28,7 @@ BEGIN
   RETURN NULL;
 END
 $$""")
-    op.execute(
-        "CREATE TRIGGER events_notify AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION events_notify()"
-    )
+    op.execute("CREATE TRIGGER events_notify AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION events_notify()")
 
 
 def downgrade() -> None:

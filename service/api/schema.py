@@ -47,6 +47,7 @@ from service.metrics.root import metrics as metrics_root
 from service.sources import resolvers as source_resolvers
 from service.sources.types import UnmatchedRecordConnection
 from service.subscriptions.resolvers import Subscription
+from service.subscriptions.types import EVENT_SEQUENCE, EventSequence
 from service.tickets import resolvers as ticket_resolvers
 from service.tickets.types import TICKET_TYPE_NAME, Ticket
 from service.timeline import resolvers as timeline_resolvers
@@ -316,7 +317,7 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=[ErrorPolicy, OperationLimiter, SchemaExposure, TextInputGuard, NamedLiteralErrors, DocumentCache],
-        scalar_overrides=SCALAR_OVERRIDES,
+        scalar_overrides={**SCALAR_OVERRIDES, EventSequence: EVENT_SEQUENCE},
         execution_context_class=CompilingExecutor,
     )
     check_classified(built, masked)

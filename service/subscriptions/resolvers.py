@@ -27,7 +27,7 @@ CsmOwnerArgument = Annotated[
     str | None, strawberry.argument(description="Only events of accounts this CSM owns (as in `Account.csmOwner`).")
 ]
 AfterArgument = Annotated[
-    EventSequence | None,  # type: ignore[valid-type]
+    EventSequence | None,
     strawberry.argument(
         description="Resume: first send the matching events after this `sequence` (the last one received), "
         "read from the outbox, then live ones."

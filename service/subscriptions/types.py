@@ -28,8 +28,11 @@ def _sequence(value: object) -> int:
     return int(value)
 
 
-EventSequence = strawberry.scalar(
-    NewType("EventSequence", int),
+EventSequence = NewType("EventSequence", int)
+# Registered with the schema's scalar overrides (service.api.schema): an outbox sequence is a bigint, past
+# GraphQL's 32-bit Int.
+EVENT_SEQUENCE = strawberry.scalar(
+    name="EventSequence",
     description="The position of an event in the outbox (increasing; gaps where a write rolled back). A JSON "
     "number below 2^53.",
     serialize=int,
@@ -65,7 +68,7 @@ async def _handoff(root: "HandoffChangedEvent", info: strawberry.Info[Context]) 
 @strawberry.type(description="An alert was opened on an account (event `alert.opened`).")
 class AlertOpenedEvent:
     event_id: strawberry.ID = strawberry.field(description="Id of the event in the outbox.")
-    sequence: EventSequence = strawberry.field(description="Position in the outbox; resume with `after: sequence`.")  # type: ignore[valid-type]
+    sequence: EventSequence = strawberry.field(description="Position in the outbox; resume with `after: sequence`.")
     type: str = strawberry.field(description="The catalogue's event type: `alert.opened`.")
     occurred_at: dt.datetime = strawberry.field(description="When it happened (UTC).")
     account_id: strawberry.ID | None = strawberry.field(description="Global id of the account.")
@@ -86,7 +89,7 @@ class AlertOpenedEvent:
 @strawberry.type(description="An account's health score moved to another band (event `health.band_changed`).")
 class HealthChangedEvent:
     event_id: strawberry.ID = strawberry.field(description="Id of the event in the outbox.")
-    sequence: EventSequence = strawberry.field(description="Position in the outbox; resume with `after: sequence`.")  # type: ignore[valid-type]
+    sequence: EventSequence = strawberry.field(description="Position in the outbox; resume with `after: sequence`.")
     type: str = strawberry.field(description="The catalogue's event type: `health.band_changed`.")
     occurred_at: dt.datetime = strawberry.field(description="When the score was computed (UTC).")
     account_id: strawberry.ID | None = strawberry.field(description="Global id of the account.")
@@ -111,7 +114,7 @@ class HealthChangedEvent:
 @strawberry.type(description="A handoff took a workflow step (events `handoff.submitted`, `.accepted`, …).")
 class HandoffChangedEvent:
     event_id: strawberry.ID = strawberry.field(description="Id of the event in the outbox.")
-    sequence: EventSequence = strawberry.field(description="Position in the outbox; resume with `after: sequence`.")  # type: ignore[valid-type]
+    sequence: EventSequence = strawberry.field(description="Position in the outbox; resume with `after: sequence`.")
     type: str = strawberry.field(description="The catalogue's event type, e.g. `handoff.accepted`.")
     occurred_at: dt.datetime = strawberry.field(description="When the step was taken (UTC).")
     account_id: strawberry.ID | None = strawberry.field(description="Global id of the account.")
