@@ -16,6 +16,7 @@ from service.graphql.relay import encode_global_id
 from service.handoffs import service as handoffs
 from service.handoffs.workflow import Action
 from service.settings import Settings
+from service.subscriptions.hub import APPLICATION_NAME
 from tests.conftest import make_key
 from tests.factories import insert_accounts
 from tests.handoff_factories import T0, create, principal
@@ -200,3 +201,77 @@ async def test_events_are_announced_only_when_committed(engine: AsyncEngine, set
         async with engine.connect() as conn:
             count = (await conn.execute(sa.text("SELECT count(*) FROM events"))).scalar_one()
         assert count == 0
+
+
+ALERTS_AND_HEALTH = """
+subscription($csmOwner: String) {
+  alertOpened(csmOwner: $csmOwner) { type accountId alertId alert { rule message status } }
+}"""
+HEALTH = """
+subscription($accountId: ID) {
+  healthChanged(accountId: $accountId) { type accountId scoreName fromBand toBand score }
+}"""
+
+
+async def test_alerts_opened_and_band_changes_reach_their_subscribers_filtered(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    csm_key = await make_key(engine, Role.CSM)
+    (aiko,) = await insert_accounts(engine, "Aiko's", csm_owner="Aiko")
+    (other,) = await insert_accounts(engine, "Somebody else's", csm_owner="Ben")
+    async with served(settings) as app, client(app.ws_url, csm_key) as ws:
+        await ws.subscribe("alerts", ALERTS_AND_HEALTH, {"csmOwner": "Aiko"})
+        await ws.subscribe("health", HEALTH, {"accountId": encode_global_id("Account", aiko)})
+        async with engine.begin() as conn:
+            for account_id in (other, aiko):  # Ben's first: it must not reach Aiko's subscription
+                alert_id = (
+                    await conn.execute(
+                        sa.text(
+                            "INSERT INTO alerts (account_id, rule, message, details, opened_at) "
+                            "VALUES (:a, 'no_logins', 'Nobody for 20 days', '{}', now()) RETURNING id"
+                        ),
+                        {"a": account_id},
+                    )
+                ).scalar_one()
+                payload = {"alertId": alert_id, "rule": "no_logins", "message": "Nobody for 20 days", "details": {}}
+                await append_event(conn, "alert.opened", payload, account_id=account_id, subject_id=alert_id)
+            band = {"healthScoreId": uuid.uuid4(), "scoreName": "overall", "fromBand": "green", "toBand": "red",
+                    "score": 31.5, "computedAt": T0}  # fmt: skip
+            await append_event(conn, "health.band_changed", band, account_id=other)
+            await append_event(conn, "health.band_changed", band, account_id=aiko)
+        received = {message["id"]: message["payload"]["data"] for message in [await ws.receive(), await ws.receive()]}
+        await ws.nothing_within(0.5)
+    assert received["alerts"]["alertOpened"] == {
+        "type": "alert.opened",
+        "accountId": encode_global_id("Account", aiko),
+        "alertId": received["alerts"]["alertOpened"]["alertId"],
+        "alert": {"rule": "NO_LOGINS", "message": "Nobody for 20 days", "status": "OPEN"},
+    }
+    assert received["health"]["healthChanged"] == {
+        "type": "health.band_changed",
+        "accountId": encode_global_id("Account", aiko),
+        "scoreName": "overall",
+        "fromBand": "GREEN",
+        "toBand": "RED",
+        "score": "31.5",
+    }
+
+
+async def test_a_lost_listener_connection_comes_back_and_misses_nothing(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    csm_key = await make_key(engine, Role.CSM)
+    (account_id,) = await insert_accounts(engine, "Acme")
+    async with served(settings) as app, client(app.ws_url, csm_key) as ws:
+        await ws.subscribe("1", HANDOFFS)
+        async with engine.begin() as conn:  # the listener's connection dies (a failover, an idle-session kill)…
+            killed = await conn.execute(
+                sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name "
+                        "AND datname = current_database()"),
+                {"name": APPLICATION_NAME},
+            )  # fmt: skip
+            assert killed.scalars().all() == [True]
+        await _handoff_events(engine, account_id, 2)  # …and events are committed before it is back
+        items = [(await ws.next_data("1"))["handoffChanged"] for _ in range(2)]
+        assert [item["type"] for item in items] == ["handoff.submitted"] * 2
+        await ws.nothing_within(0.5)

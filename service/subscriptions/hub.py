@@ -26,6 +26,7 @@ from service.subscriptions.queries import CATCH_UP_PAGE, EventRow, events_after,
 logger = logging.getLogger("cshub.subscriptions")
 
 CHANNEL = "cshub_events"
+APPLICATION_NAME = "cshub-event-listener"  # how the LISTEN connection shows in pg_stat_activity
 RECONNECT_PAUSES = (0.1, 0.5, 1, 2, 5)  # seconds before each further attempt (the last one repeats)
 REMEMBERED_IDS = 10_000  # ids fanned out lately: an event both caught up on and heard goes out once
 
@@ -123,7 +124,9 @@ class EventHub:
 
     async def _listen(self) -> None:
         lost = asyncio.Event()
-        conn = await asyncpg.connect(listen_url(self.engine), timeout=10)
+        conn = await asyncpg.connect(
+            listen_url(self.engine), timeout=10, server_settings={"application_name": APPLICATION_NAME}
+        )
         try:
             conn.add_termination_listener(lambda _: lost.set())
             await conn.add_listener(CHANNEL, self._heard_id)
