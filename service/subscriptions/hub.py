@@ -109,14 +109,19 @@ class EventHub:
             self.subscribers.discard(subscriber)
 
     async def _run(self) -> None:
-        async with self.engine.connect() as conn:
-            self._last_sequence = await latest_sequence(conn)
         attempt = 0
+        started = False
         while True:
             try:
+                if not started:
+                    async with self.engine.connect() as conn:
+                        self._last_sequence = await latest_sequence(conn)
+                    started = True
                 await self._listen()
-                attempt = 0  # it had been up: the next loss starts the pauses again
-            except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+            except Exception as error:  # whatever broke it (network, database, a read): listen again
+                if self.listening.is_set():
+                    attempt = 0  # it had been up: the pauses start again
+                self.listening.clear()
                 pause = RECONNECT_PAUSES[min(attempt, len(RECONNECT_PAUSES) - 1)]
                 logger.warning("event listener lost its connection; again in %s s", pause, exc_info=error)
                 attempt += 1
@@ -133,6 +138,7 @@ class EventHub:
             self.listening.set()
             await self._catch_up()  # whatever was appended while no connection listened
             pump = asyncio.create_task(self._pump())
+            pump.add_done_callback(lambda _: lost.set())  # a failed read: listen again, and catch up
             try:
                 await lost.wait()
             finally:
@@ -140,7 +146,6 @@ class EventHub:
                 with contextlib.suppress(asyncio.CancelledError):
                     await pump
         finally:
-            self.listening.clear()
             if not conn.is_closed():
                 await conn.close(timeout=2)
         raise ConnectionError("the event listener's connection closed")

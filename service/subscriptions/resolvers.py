@@ -14,7 +14,7 @@ import strawberry
 
 from service.graphql.context import Context
 from service.graphql.relay import decode_typed_id
-from service.subscriptions.hub import Live
+from service.subscriptions.hub import Live, SlowConsumer
 from service.subscriptions.queries import EventRow, events_after
 from service.subscriptions.types import AlertOpenedEvent, EventSequence, HandoffChangedEvent, HealthChangedEvent
 
@@ -65,7 +65,10 @@ async def _events(
                 yield build(row)
             after = rows[-1].sequence
         while True:
-            row = await subscriber.get()
+            try:
+                row = await subscriber.get()
+            except SlowConsumer:
+                return  # dropped: its WebSocket is being closed (4429)
             if row.id in replayed:
                 replayed.discard(row.id)
                 continue
