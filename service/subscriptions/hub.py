@@ -7,7 +7,8 @@ every subscriber whose filter matches. A subscriber's queue is bounded: when it 
 dropped (its ``on_drop`` closes its WebSocket) and the others go on — the hub never waits for a consumer.
 
 The listening connection is watched: when it is lost the hub connects again (with a growing pause) and reads the
-events appended after the last one it had seen, so a subscriber misses nothing committed during the gap.
+events appended after the last one it had seen, so a subscriber misses nothing committed during the gap. A hub
+without subscribers reads nothing: the ids it hears are dropped.
 """
 
 import asyncio
@@ -80,7 +81,7 @@ class EventHub:
         self.queue_size = queue_size
         self.subscribers: set[Subscriber] = set()
         self._heard: asyncio.Queue[uuid.UUID] = asyncio.Queue()
-        self._last_sequence = 0
+        self._last_sequence: int | None = None  # the last event fanned out; None while nobody subscribes
         self._sent: dict[uuid.UUID, None] = {}  # insertion-ordered: the oldest first
         self._task: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()  # set while the LISTEN connection is up
@@ -104,19 +105,18 @@ class EventHub:
         subscriber = Subscriber(matches, on_drop, asyncio.Queue(self.queue_size))
         self.subscribers.add(subscriber)
         try:
+            if self._last_sequence is None:  # the first subscriber: where a catch-up after a lost connection starts
+                async with self.engine.connect() as conn:
+                    latest = await latest_sequence(conn)
+                self._last_sequence = max(latest, self._last_sequence or 0)
             yield subscriber
         finally:
             self.subscribers.discard(subscriber)
 
     async def _run(self) -> None:
         attempt = 0
-        started = False
         while True:
             try:
-                if not started:
-                    async with self.engine.connect() as conn:
-                        self._last_sequence = await latest_sequence(conn)
-                    started = True
                 await self._listen()
             except Exception as error:  # whatever broke it (network, database, a read): listen again
                 if self.listening.is_set():
@@ -136,7 +136,8 @@ class EventHub:
             conn.add_termination_listener(lambda _: lost.set())
             await conn.add_listener(CHANNEL, self._heard_id)
             self.listening.set()
-            await self._catch_up()  # whatever was appended while no connection listened
+            if self.subscribers and self._last_sequence is not None:
+                await self._catch_up()  # whatever was appended while no connection listened
             pump = asyncio.create_task(self._pump())
             pump.add_done_callback(lambda _: lost.set())  # a failed read: listen again, and catch up
             try:
@@ -159,12 +160,15 @@ class EventHub:
             ids = [await self._heard.get()]
             while not self._heard.empty():
                 ids.append(self._heard.get_nowait())
+            if not self.subscribers:
+                self._last_sequence = None  # nobody to tell, and nobody to catch up for: no read at all
+                continue
             async with self.engine.connect() as conn:
                 rows = await events_by_id(conn, ids)
             self._fan_out(rows)
 
     async def _catch_up(self) -> None:
-        while True:
+        while self._last_sequence is not None:
             async with self.engine.connect() as conn:
                 rows = await events_after(conn, self._last_sequence, prefixes=("",))
             self._fan_out(rows)
@@ -178,7 +182,7 @@ class EventHub:
             self._sent[row.id] = None
             if len(self._sent) > REMEMBERED_IDS:
                 del self._sent[next(iter(self._sent))]
-            self._last_sequence = max(self._last_sequence, row.sequence)
+            self._last_sequence = max(self._last_sequence or 0, row.sequence)
             for subscriber in list(self.subscribers):
                 if subscriber.dropped.is_set() or not subscriber.matches(row):
                     continue
