@@ -84,6 +84,7 @@ class EventHub:
         self._last_sequence: int | None = None  # the last event fanned out; None while nobody subscribes
         self._sent: dict[uuid.UUID, None] = {}  # insertion-ordered: the oldest first
         self._task: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()  # held until done: the loop keeps only weak references
         self.listening = asyncio.Event()  # set while the LISTEN connection is up
 
     def start(self) -> None:
@@ -195,6 +196,8 @@ class EventHub:
         subscriber.dropped.set()
         self.subscribers.discard(subscriber)
         task = asyncio.create_task(subscriber.on_drop())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
         task.add_done_callback(_log_failure)
 
 
