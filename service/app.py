@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from service import migrate
 from service.api.export import schema_sdl
@@ -44,6 +44,7 @@ from service.oidc.people import TokenAuthority
 from service.rate_limits.addresses import AddressBuckets
 from service.rate_limits.policy import unauthenticated_limit
 from service.settings import Settings, load_settings
+from service.subscriptions.hub import EventHub
 
 logger = logging.getLogger("cshub")
 
@@ -136,6 +137,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 thresholds=thresholds_from(settings),
             )
             refresher.start()
+            event_hub = EventHub(engine, queue_size=settings.subscription_queue_size)
+            event_hub.start()  # one LISTEN connection per process, for every subscription WebSocket
             webhooks = delivery_worker(engine, settings)  # None with CSHUB_WEBHOOKS_DELIVER=false
             if webhooks is not None:
                 webhooks.start()
@@ -144,18 +147,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # scanning everything held the event loop for 100–250 ms after a large response.
             gc.freeze()
             try:
-                yield {"engine": engine, "settings": settings, "health_refresher": refresher}
+                yield {"engine": engine, "settings": settings, "health_refresher": refresher, "event_hub": event_hub}
             finally:
                 gc.unfreeze()
                 if webhooks is not None:
                     await webhooks.stop()
                 await refresher.stop()
+                await event_hub.stop()
         finally:
             await engine.dispose()
             if embedded is not None:
                 embedded.stop()
 
     ingest = IngestEndpoint(settings)  # Segment calls share its batch slots: one budget of concurrent writes
+    graphql_view = graphql_app(schema, settings)
     routes = [
         Route("/", landing_endpoint(settings), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
@@ -164,9 +169,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/openapi.yaml", text_endpoint(openapi_file().read_text(), "application/yaml"), methods=["GET"]),
         Route("/events/catalogue", text_endpoint(catalogue_json(), "application/json"), methods=["GET"]),
         Route(ide.ASSETS_PATH, ide.graphiql_asset, methods=["GET"]),
-        Route(GRAPHQL_PATH, graphql_app(schema, settings), methods=["GET", "POST"]),
+        Route(GRAPHQL_PATH, graphql_view, methods=["GET", "POST"]),
         Route("/v1/ingest/{entity}", ingest.handle, methods=["POST"]),
         Route("/segment/v1/{call}", SegmentEndpoint(settings, ingest.slots).handle, methods=["POST"]),
+        WebSocketRoute(GRAPHQL_PATH, graphql_view),  # subscriptions (graphql-transport-ws)
     ]
     return Starlette(
         routes=routes,

@@ -18,6 +18,9 @@ fails the schema build or answers 403 — never "allowed by default".
     ingest   unmatched records (its own feedback)       POST /v1/ingest/{entity}, POST /segment/v1/{call}
              (a key bound to sources: only theirs, both ways — service.api_keys.service)
 
+Subscriptions (``Subscription.*``, over WebSocket) follow the reads: admin, csm, sales and bi may subscribe to
+the events of the records they may read; ingest may not open a subscription WebSocket.
+
 Domain rules finer than a role (sales act only on the handoffs they created) stay in their domain.
 """
 
@@ -101,6 +104,15 @@ MUTATIONS: Final[Mapping[str, Roles]] = {
     "redeliverWebhook": ADMIN,
 }
 
+# Over WebSocket (graphql-transport-ws): each kind of event to those who may read its records.
+SUBSCRIPTIONS: Final[Mapping[str, Roles]] = {
+    "alertOpened": READERS,
+    "healthChanged": READERS,
+    "handoffChanged": READERS,
+}
+# Who may open a subscription WebSocket at all (others are closed with 4403 at connection_init).
+SUBSCRIBERS: Final[Roles] = frozenset().union(*SUBSCRIPTIONS.values())
+
 # Nested fields with a rule of their own (checked wherever the field is reached from).
 TYPE_FIELDS: Final[Mapping[str, Roles]] = {
     "Account.handoffs": READERS,
@@ -125,6 +137,7 @@ ROUTES: Final[Mapping[str, Roles | None]] = {
 _GRAPHQL_OPERATIONS: Final[Mapping[str, Roles]] = {
     **{f"Query.{name}": roles for name, roles in QUERIES.items()},
     **{f"Mutation.{name}": roles for name, roles in MUTATIONS.items()},
+    **{f"Subscription.{name}": roles for name, roles in SUBSCRIPTIONS.items()},
     **TYPE_FIELDS,
 }
 

@@ -210,6 +210,11 @@ FIELD_CLASSES: Final[Mapping[str, DataClass]] = {
     "MutationError.code": IDENTIFIER,
     "MutationError.message": HUB_TEXT,  # a conflict may name who acted first; bi may call no mutation
     "MutationError.field": IDENTIFIER,
+    # Subscriptions: events of the outbox
+    **{f"{kind}.type": IDENTIFIER for kind in ("AlertOpenedEvent", "HealthChangedEvent", "HandoffChangedEvent")},
+    **{f"{kind}.actor": PERSON for kind in ("AlertOpenedEvent", "HealthChangedEvent", "HandoffChangedEvent")},
+    "HealthChangedEvent.scoreName": LABEL,
+    "HandoffChangedEvent.comment": FREE_TEXT,
 }
 
 

@@ -192,6 +192,27 @@ class Settings(BaseSettings):
         default=False,
         description="Allow webhook URLs that resolve to private, link-local, shared or reserved addresses.",
     )
+    subscription_connections_per_key: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="Open subscription WebSockets one API key or person may hold per process.",
+    )
+    subscriptions_per_connection: int = Field(
+        default=20, ge=1, le=1000, description="Subscriptions (operations) one WebSocket may run at once."
+    )
+    subscription_idle_seconds: float = Field(
+        default=300,
+        gt=0,
+        le=86_400,
+        description="A WebSocket with no subscription and no message for this long is closed.",
+    )
+    subscription_queue_size: int = Field(
+        default=256,
+        ge=1,
+        le=100_000,
+        description="Events waiting for one subscriber; past it the slow consumer is dropped.",
+    )
     demo_accounts: int = Field(
         default=300, ge=1, le=100_000, description="Accounts in the demo company `serve --demo` seeds into an empty DB."
     )

@@ -638,5 +638,10 @@ VALUE_TYPES = frozenset(
         "WebhookEndpointDeleted",
         "WebhookDelivery",
         "WebhookAttempt",
+        # Subscriptions (service.subscriptions): outbox events as they are announced, never compiled.
+        "Subscription",
+        "AlertOpenedEvent",
+        "HealthChangedEvent",
+        "HandoffChangedEvent",
     }
 )

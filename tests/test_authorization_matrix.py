@@ -21,7 +21,15 @@ from service.api_keys import service as api_keys
 from service.api_keys.roles import Role
 from service.app import create_app
 from service.audit.tables import audit_log
-from service.authorization import MUTATIONS, QUERIES, ROUTES, TYPE_FIELDS, authorize, graphql_operations
+from service.authorization import (
+    MUTATIONS,
+    QUERIES,
+    ROUTES,
+    SUBSCRIPTIONS,
+    TYPE_FIELDS,
+    authorize,
+    graphql_operations,
+)
 from service.events import service as webhooks
 from service.events.outbox import append_event
 from service.events.ssrf import AddressPolicy
@@ -122,6 +130,7 @@ PINNED: dict[str, str] = {
     "Mutation.rotateWebhookSecret": "admin",
     "Mutation.redeliverWebhook": "admin",
     "Account.handoffs": "admin csm sales bi",
+    **{f"Subscription.{name}": "admin csm sales bi" for name in ("alertOpened", "healthChanged", "handoffChanged")},
     "GET /": "-",
     "GET /healthz": "-",
     "GET /readyz": "-",
@@ -599,6 +608,8 @@ def test_the_matrix_names_every_root_field_and_every_case_here_exists() -> None:
     assert graphql.mutation_type is not None
     assert set(graphql.query_type.fields) == set(QUERIES) == set(QUERY_CASES)
     assert set(graphql.mutation_type.fields) == set(MUTATIONS) == set(MUTATION_CASES)
+    assert graphql.subscription_type is not None
+    assert set(graphql.subscription_type.fields) == set(SUBSCRIPTIONS)  # their behaviour: tests/test_subscriptions.py
     for name, field in TYPE_FIELDS.items():
         type_name, field_name = name.split(".")
         assert field_name in graphql.get_type(type_name).fields, name  # type: ignore[union-attr]
@@ -623,9 +634,10 @@ def test_every_matrix_field_carries_exactly_one_authorize_extension() -> None:
     from service.api.schema import Mutation, Query
     from service.customer360.types import Account
     from service.graphql.authorization import graphql_name
+    from service.subscriptions.resolvers import Subscription
 
     seen: dict[str, int] = {}
-    for cls in (Query, Mutation, Account):
+    for cls in (Query, Mutation, Subscription, Account):
         definition = get_object_definition(cls, strict=True)
         for field in definition.fields:
             checks = [extension for extension in field.extensions if isinstance(extension, Authorize)]

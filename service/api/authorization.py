@@ -10,7 +10,7 @@ from strawberry.types.base import get_object_definition
 from service.authorization import authorize, graphql_operations
 from service.graphql.authorization import Authorize, graphql_name
 
-ROOT_TYPES = ("Query", "Mutation")
+ROOT_TYPES = ("Query", "Mutation", "Subscription")
 
 
 def protect(*types: type) -> None:

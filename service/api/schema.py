@@ -47,6 +47,8 @@ from service.metrics.root import Metrics
 from service.metrics.root import metrics as metrics_root
 from service.sources import resolvers as source_resolvers
 from service.sources.types import UnmatchedRecordConnection
+from service.subscriptions.resolvers import Subscription
+from service.subscriptions.types import EVENT_SEQUENCE, EventSequence
 from service.tickets import resolvers as ticket_resolvers
 from service.tickets.types import TICKET_TYPE_NAME, Ticket
 from service.timeline import resolvers as timeline_resolvers
@@ -315,14 +317,15 @@ class CshubSchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     # Who may call each root field (service.authorization), and the audit of every mutation, in one place each.
     # What each role sees masked, by the class of each text field (service.privacy): one place as well.
-    protect(Query, Mutation, Account)
+    protect(Query, Mutation, Subscription, Account)
     audit_mutations(Mutation)
-    masked = mask_by_class(Query, Mutation)
+    masked = mask_by_class(Query, Mutation, Subscription)
     built = CshubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[ErrorPolicy, OperationLimiter, SchemaExposure, TextInputGuard, NamedLiteralErrors, DocumentCache],
-        scalar_overrides=SCALAR_OVERRIDES,
+        scalar_overrides={**SCALAR_OVERRIDES, EventSequence: EVENT_SEQUENCE},
         execution_context_class=CompilingExecutor,
     )
     check_classified(built, masked)

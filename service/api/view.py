@@ -20,11 +20,15 @@ test in tests/test_graphql_over_http.py):
   application/json (its legacy rule). Field errors leave ``data`` and are 200 either way.
 - Failures of the HTTP exchange itself are GraphQL-shaped error bodies with ``extensions.code`` and the
   ``requestId``, in the negotiated media type.
+- Subscriptions: a WebSocket on the same path speaks graphql-transport-ws (``service.subscriptions``); it is
+  authenticated by its ``connection_init``, not by the HTTP middleware.
 - Responses are encoded without holding the event loop (``service.graphql.encoding``); one larger than
   CSHUB_GRAPHQL_MAX_RESPONSE_BYTES is refused with ``RESPONSE_TOO_LARGE`` (a request error, as above).
 """
 
+import datetime as dt
 import json
+import uuid
 from typing import Any, Literal
 
 import strawberry
@@ -38,6 +42,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -52,7 +57,10 @@ from service.graphql.media_types import GRAPHQL_RESPONSE_JSON, JSON, content_typ
 from service.graphql.persisted import PersistedOperations, load_manifest
 from service.graphql.response_budget import too_large_error
 from service.http import ide
+from service.oidc.people import TokenAuthority
 from service.settings import Environment, Settings
+from service.subscriptions.connection import ConnectionGate, SubscriptionConnection
+from service.subscriptions.hub import Live
 
 ALLOWED_METHODS = "GET, POST"
 REQUEST_PARAMETERS = ("query", "operationName", "variables", "extensions")
@@ -74,9 +82,14 @@ class _Unencoded(Response):
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: strawberry.Schema, persisted: PersistedOperations, **options: Any) -> None:
+    graphql_transport_ws_handler_class = SubscriptionConnection
+
+    def __init__(
+        self, schema: strawberry.Schema, persisted: PersistedOperations, gate: ConnectionGate, **options: Any
+    ) -> None:
         super().__init__(schema, **options)
         self.persisted = persisted
+        self.gate = gate  # subscriptions: authentication in connection_init, connections per key
 
     @property
     def graphql_ide_html(self) -> str:
@@ -84,6 +97,9 @@ class GraphQLView(GraphQL[Context, None]):
         return ide.PAGE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # subscriptions: strawberry speaks graphql-transport-ws
+            await super().__call__(scope, receive, send)
+            return
         request = Request(scope, receive)
         try:
             response = await self._respond(request)
@@ -141,13 +157,17 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state: Any = request.state
+        live = None
+        if isinstance(request, WebSocket):  # authenticated by connection_init (service.subscriptions.connection)
+            live = Live(state.event_hub, slow_consumer=_nothing)
         return Context(
             engine=state.engine,
             settings=state.settings,
             principal=getattr(state, "principal", None),
-            request_id=state.request_id,
+            request_id=getattr(state, "request_id", None) or uuid.uuid4().hex,
             loaders=Loaders(state.engine, connections=state.settings.request_connections),
             compiled_reads=state.settings.graphql_compiled_reads,
+            live=live,
         )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
@@ -227,6 +247,10 @@ class GraphQLView(GraphQL[Context, None]):
         return Response(json.dumps(body), status_code=error.status, headers=headers)
 
 
+async def _nothing() -> None:
+    return None
+
+
 def _check_content_type(header: str | None) -> None:
     media_type, *params = (part.strip().lower() for part in (header or "").split(";"))
     charset = next(
@@ -302,9 +326,12 @@ def graphql_app(schema: strawberry.Schema, settings: Settings) -> GraphQLView:
     return GraphQLView(
         schema,
         persisted_operations(schema, settings),
+        ConnectionGate(settings, TokenAuthority.of(settings)),
         graphql_ide=ide,
         allow_queries_via_get=True,
-        subscription_protocols=(),
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        max_subscriptions_per_connection=settings.subscriptions_per_connection,
+        connection_init_wait_timeout=dt.timedelta(seconds=10),
     )
 
 

@@ -7,6 +7,7 @@ role is ``service.authorization``'s matrix; the assembly attaches the extensions
 (``service.api.authorization.protect``).
 """
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,7 +34,8 @@ class Authorize(FieldExtension):
         self, next_: AsyncExtensionResolver, source: Any, info: strawberry.Info[Context], /, **kwargs: Any
     ) -> Any:
         await self.authorize(info.context.principal, self.operation)
-        return await next_(source, info, **kwargs)
+        result = next_(source, info, **kwargs)
+        return await result if inspect.isawaitable(result) else result  # a subscription's async generator is not
 
 
 def graphql_name(field: Any) -> str:

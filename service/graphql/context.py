@@ -37,6 +37,9 @@ class Context:
     request_id: str
     loaders: Loaders
     compiled_reads: bool = False  # query roots may run as one compiled statement (service.compiled)
+    # On a subscription WebSocket: the process's event hub and this connection (service.subscriptions.hub.Live);
+    # typed loosely because the toolkit sits below the domains. None over HTTP.
+    live: Any = None
 
     def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection of this request's own for one read (see ``RequestReads``)."""

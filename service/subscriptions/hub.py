@@ -1,0 +1,206 @@
+"""The process's one listener on ``cshub_events`` and its fan-out to subscribers (``EventHub``).
+
+Every event appended to the outbox is announced at commit with its id (migration ``0011_events_notify``), by
+whichever process or replica wrote it. The hub holds one dedicated asyncpg connection that LISTENs; the ids it
+hears are gathered, read from the outbox in one statement, and each event is offered, in sequence order, to
+every subscriber whose filter matches. A subscriber's queue is bounded: when it is full the subscriber is
+dropped (its ``on_drop`` closes its WebSocket) and the others go on — the hub never waits for a consumer.
+
+The listening connection is watched: when it is lost the hub connects again (with a growing pause) and reads the
+events appended after the last one it had seen, so a subscriber misses nothing committed during the gap. A hub
+without subscribers reads nothing: the ids it hears are dropped.
+"""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.subscriptions.queries import CATCH_UP_PAGE, EventRow, events_after, events_by_id, latest_sequence
+
+logger = logging.getLogger("cshub.subscriptions")
+
+CHANNEL = "cshub_events"
+APPLICATION_NAME = "cshub-event-listener"  # how the LISTEN connection shows in pg_stat_activity
+RECONNECT_PAUSES = (0.1, 0.5, 1, 2, 5)  # seconds before each further attempt (the last one repeats)
+REMEMBERED_IDS = 10_000  # ids fanned out lately: an event both caught up on and heard goes out once
+
+
+class SlowConsumer(Exception):
+    """The subscriber's queue filled up: it was dropped."""
+
+
+@dataclass(eq=False)
+class Subscriber:
+    matches: Callable[[EventRow], bool]
+    on_drop: Callable[[], Coroutine[Any, Any, None]]
+    queue: asyncio.Queue[EventRow]
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def get(self) -> EventRow:
+        """The next event; ``SlowConsumer`` once the subscriber has been dropped."""
+        if self.dropped.is_set():
+            raise SlowConsumer
+        if not self.queue.empty():
+            return self.queue.get_nowait()
+        getting = asyncio.ensure_future(self.queue.get())
+        dropping = asyncio.ensure_future(self.dropped.wait())
+        try:
+            await asyncio.wait((getting, dropping), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            dropping.cancel()
+            if not getting.done():
+                getting.cancel()
+        if getting.done() and not getting.cancelled():
+            return getting.result()
+        raise SlowConsumer
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """What a subscription on one WebSocket needs: the process's hub, and how to drop this connection."""
+
+    hub: "EventHub"
+    slow_consumer: Callable[[], Coroutine[Any, Any, None]]  # closes the WebSocket (4429) when a subscriber fell behind
+
+
+def listen_url(engine: AsyncEngine) -> str:
+    """The engine's database as a plain ``postgresql://`` address asyncpg connects to itself."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class EventHub:
+    def __init__(self, engine: AsyncEngine, *, queue_size: int) -> None:
+        self.engine = engine
+        self.queue_size = queue_size
+        self.subscribers: set[Subscriber] = set()
+        self._heard: asyncio.Queue[uuid.UUID] = asyncio.Queue()
+        self._last_sequence: int | None = None  # the last event fanned out; None while nobody subscribes
+        self._sent: dict[uuid.UUID, None] = {}  # insertion-ordered: the oldest first
+        self._task: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()  # held until done: the loop keeps only weak references
+        self.listening = asyncio.Event()  # set while the LISTEN connection is up
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="cshub-event-hub")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for subscriber in list(self.subscribers):
+            subscriber.dropped.set()
+
+    @contextlib.asynccontextmanager
+    async def subscribe(
+        self, matches: Callable[[EventRow], bool], on_drop: Callable[[], Coroutine[Any, Any, None]]
+    ) -> AsyncIterator[Subscriber]:
+        """A subscriber receiving every matching event announced from now on, until the block ends."""
+        subscriber = Subscriber(matches, on_drop, asyncio.Queue(self.queue_size))
+        self.subscribers.add(subscriber)
+        try:
+            if self._last_sequence is None:  # the first subscriber: where a catch-up after a lost connection starts
+                async with self.engine.connect() as conn:
+                    latest = await latest_sequence(conn)
+                self._last_sequence = max(latest, self._last_sequence or 0)
+            yield subscriber
+        finally:
+            self.subscribers.discard(subscriber)
+
+    async def _run(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._listen()
+            except Exception as error:  # whatever broke it (network, database, a read): listen again
+                if self.listening.is_set():
+                    attempt = 0  # it had been up: the pauses start again
+                self.listening.clear()
+                pause = RECONNECT_PAUSES[min(attempt, len(RECONNECT_PAUSES) - 1)]
+                logger.warning("event listener lost its connection; again in %s s", pause, exc_info=error)
+                attempt += 1
+                await asyncio.sleep(pause)
+
+    async def _listen(self) -> None:
+        lost = asyncio.Event()
+        conn = await asyncpg.connect(
+            listen_url(self.engine), timeout=10, server_settings={"application_name": APPLICATION_NAME}
+        )
+        try:
+            conn.add_termination_listener(lambda _: lost.set())
+            await conn.add_listener(CHANNEL, self._heard_id)
+            self.listening.set()
+            if self.subscribers and self._last_sequence is not None:
+                await self._catch_up()  # whatever was appended while no connection listened
+            pump = asyncio.create_task(self._pump())
+            pump.add_done_callback(lambda _: lost.set())  # a failed read: listen again, and catch up
+            try:
+                await lost.wait()
+            finally:
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pump
+        finally:
+            if not conn.is_closed():
+                await conn.close(timeout=2)
+        raise ConnectionError("the event listener's connection closed")
+
+    def _heard_id(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        with contextlib.suppress(ValueError):
+            self._heard.put_nowait(uuid.UUID(str(payload)))
+
+    async def _pump(self) -> None:
+        while True:
+            ids = [await self._heard.get()]
+            while not self._heard.empty():
+                ids.append(self._heard.get_nowait())
+            if not self.subscribers:
+                self._last_sequence = None  # nobody to tell, and nobody to catch up for: no read at all
+                continue
+            async with self.engine.connect() as conn:
+                rows = await events_by_id(conn, ids)
+            self._fan_out(rows)
+
+    async def _catch_up(self) -> None:
+        while self._last_sequence is not None:
+            async with self.engine.connect() as conn:
+                rows = await events_after(conn, self._last_sequence, prefixes=("",))
+            self._fan_out(rows)
+            if len(rows) < CATCH_UP_PAGE:
+                return
+
+    def _fan_out(self, rows: list[EventRow]) -> None:
+        for row in rows:
+            if row.id in self._sent:
+                continue
+            self._sent[row.id] = None
+            if len(self._sent) > REMEMBERED_IDS:
+                del self._sent[next(iter(self._sent))]
+            self._last_sequence = max(self._last_sequence or 0, row.sequence)
+            for subscriber in list(self.subscribers):
+                if subscriber.dropped.is_set() or not subscriber.matches(row):
+                    continue
+                try:
+                    subscriber.queue.put_nowait(row)
+                except asyncio.QueueFull:
+                    self._drop(subscriber)
+
+    def _drop(self, subscriber: Subscriber) -> None:
+        subscriber.dropped.set()
+        self.subscribers.discard(subscriber)
+        task = asyncio.create_task(subscriber.on_drop())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        task.add_done_callback(_log_failure)
+
+
+def _log_failure(task: "asyncio.Task[None]") -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        logger.warning("closing a dropped subscriber failed", exc_info=error)

@@ -1,0 +1,120 @@
+"""The ``Subscription`` root fields: outbox events by kind, filtered by account and CSM owner, resumable.
+
+A subscription registers with the process's hub *before* it reads the outbox after ``after``, so an event
+committed meanwhile is both queued and read: the replay remembers the ids it sent and the live part skips them
+(no duplicate), and nothing committed after the registration can be missed (no gap). Without ``after`` only
+events committed from the subscription on are sent.
+"""
+
+import uuid
+from collections.abc import AsyncGenerator, Callable
+from typing import Annotated, TypeVar
+
+import strawberry
+
+from service.graphql.context import Context
+from service.graphql.relay import decode_typed_id
+from service.subscriptions.hub import Live, SlowConsumer
+from service.subscriptions.queries import EventRow, events_after
+from service.subscriptions.types import AlertOpenedEvent, EventSequence, HandoffChangedEvent, HealthChangedEvent
+
+T = TypeVar("T")
+
+AccountArgument = Annotated[
+    strawberry.ID | None, strawberry.argument(description="Only events of this account (global id).")
+]
+CsmOwnerArgument = Annotated[
+    str | None, strawberry.argument(description="Only events of accounts this CSM owns (as in `Account.csmOwner`).")
+]
+AfterArgument = Annotated[
+    EventSequence | None,
+    strawberry.argument(
+        description="Resume: first send the matching events after this `sequence` (the last one received), "
+        "read from the outbox, then live ones."
+    ),
+]
+
+
+async def _events(
+    info: strawberry.Info[Context],
+    prefixes: tuple[str, ...],
+    account_id: strawberry.ID | None,
+    csm_owner: str | None,
+    after: int | None,
+    build: Callable[[EventRow], T],
+) -> AsyncGenerator[T, None]:
+    account = decode_typed_id(account_id, "Account") if account_id is not None else None
+    live: Live = info.context.live
+
+    def matches(row: EventRow) -> bool:
+        return (
+            row.type.startswith(prefixes)
+            and (account is None or row.account_id == account)
+            and (csm_owner is None or row.csm_owner == csm_owner)
+        )
+
+    async with live.hub.subscribe(matches, live.slow_consumer) as subscriber:
+        replayed: set[uuid.UUID] = set()
+        while after is not None:
+            async with info.context.read() as conn:
+                rows = await events_after(conn, after, prefixes=prefixes, account_id=account, csm_owner=csm_owner)
+            if not rows:
+                break
+            for row in rows:
+                replayed.add(row.id)
+                yield build(row)
+            after = rows[-1].sequence
+        while True:
+            try:
+                row = await subscriber.get()
+            except SlowConsumer:
+                return  # dropped: its WebSocket is being closed (4429)
+            if row.id in replayed:
+                replayed.discard(row.id)
+                continue
+            yield build(row)
+
+
+async def alert_opened(
+    info: strawberry.Info[Context],
+    account_id: AccountArgument = None,
+    csm_owner: CsmOwnerArgument = None,
+    after: AfterArgument = None,
+) -> AsyncGenerator[AlertOpenedEvent, None]:
+    async for item in _events(info, ("alert.opened",), account_id, csm_owner, after, AlertOpenedEvent.from_row):
+        yield item
+
+
+async def health_changed(
+    info: strawberry.Info[Context],
+    account_id: AccountArgument = None,
+    csm_owner: CsmOwnerArgument = None,
+    after: AfterArgument = None,
+) -> AsyncGenerator[HealthChangedEvent, None]:
+    prefixes = ("health.band_changed",)
+    async for item in _events(info, prefixes, account_id, csm_owner, after, HealthChangedEvent.from_row):
+        yield item
+
+
+async def handoff_changed(
+    info: strawberry.Info[Context],
+    account_id: AccountArgument = None,
+    csm_owner: CsmOwnerArgument = None,
+    after: AfterArgument = None,
+) -> AsyncGenerator[HandoffChangedEvent, None]:
+    async for item in _events(info, ("handoff.",), account_id, csm_owner, after, HandoffChangedEvent.from_row):
+        yield item
+
+
+@strawberry.type(description="Events as they happen, over WebSocket (graphql-transport-ws at /graphql).")
+class Subscription:
+    alert_opened: AsyncGenerator[AlertOpenedEvent, None] = strawberry.subscription(
+        resolver=alert_opened, description="Alerts opened by the hub's rules (`alert.opened`)."
+    )
+    health_changed: AsyncGenerator[HealthChangedEvent, None] = strawberry.subscription(
+        resolver=health_changed, description="Health scores moving to another band (`health.band_changed`)."
+    )
+    handoff_changed: AsyncGenerator[HandoffChangedEvent, None] = strawberry.subscription(
+        resolver=handoff_changed,
+        description="Handoff workflow steps (`handoff.submitted`, `.accepted`, `.returned`, …).",
+    )
