@@ -11,19 +11,16 @@ records nothing: an overloaded process should not take on more writes.
 
 import asyncio
 import datetime as dt
-import json
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from service import json_input
 from service.api_keys.service import MAX_SOURCE_LENGTH, Principal
 from service.audit.service import AuditedWrite, Outcome, Who, outcome_of
 from service.db.pool import database_errors, in_transaction
 from service.errors import (
-    BadRequest,
     CshubError,
     InvalidInput,
     NotFound,
@@ -32,6 +29,7 @@ from service.errors import (
     PermissionDenied,
     UnsupportedMediaType,
 )
+from service.http.bodies import parse_json, read_limited
 from service.ingest import idempotency
 from service.ingest.service import ENTITIES, ingest_audited
 from service.ingest.shared_domains import shared_domains
@@ -61,7 +59,7 @@ class IngestEndpoint:
             key = request.headers.get("idempotency-key")
             if key is not None:
                 idempotency.check_key(key)
-            body = _parse(await self._read_body(request))
+            body = parse_json(await self._read_body(request))
             source, records = self._batch(body)
             principal.require_source(source, "ingest batches from")  # a key bound to sources: only theirs
         except CshubError as error:
@@ -129,17 +127,7 @@ class IngestEndpoint:
     async def _read_body(self, request: Request) -> bytes:
         limit = self.settings.ingest_max_body_bytes
         too_large = PayloadTooLarge(f"the body is over the limit of {limit} bytes; send smaller batches")
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise too_large
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return await read_limited(request, limit, too_large)
 
     def _batch(self, body: Any) -> tuple[str, list[Any]]:
         if not isinstance(body, dict):
@@ -190,23 +178,3 @@ def _unpaired(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _parse(raw: bytes) -> Any:
-    try:
-        text = raw.decode("utf-8")
-        if "\\u0000" in text or "\x00" in text:
-            raise BadRequest("the body contains NUL characters (\\u0000), which cannot be stored")
-        return json_input.loads(text, parse_constant=_no_constants)
-    except UnicodeDecodeError:
-        raise BadRequest("the body is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    except json_input.TooDeeplyNested as exc:
-        raise BadRequest(f"the body has {exc}; flatten the records") from None
-    except ValueError as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None

@@ -37,7 +37,7 @@ from service.errors import (
     PermissionDenied,
     UnsupportedMediaType,
 )
-from service.http.ingest_routes import _parse as parse_json
+from service.http.bodies import parse_json, read_limited
 from service.ingest.shared_domains import shared_domains
 from service.ingest.usage_events import UsagePolicy
 from service.segment import signature
@@ -190,17 +190,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip"):
         raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported; send gzip or no encoding")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    body = await read_limited(request, limit, too_large)
     if encoding == "identity":
         return body
     inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)

@@ -18,18 +18,10 @@ from types import MappingProxyType
 from typing import Any
 
 from service.errors import ConfigurationError
+from service.ingest.account_records import PROFILE_FIELDS
 
 CONTACT_FIELDS = ("name", "email", "phone", "title", "role")
-ACCOUNT_FIELDS = (
-    "name",
-    "domain",
-    "industry",
-    "segment",
-    "lifecycle_stage",
-    "touch_model",
-    "csm_owner",
-    "sales_owner",
-)
+ACCOUNT_FIELDS = PROFILE_FIELDS  # an account's profile, as every source's account records carry it
 _FIELDS = {"identify": CONTACT_FIELDS, "group": ACCOUNT_FIELDS}
 _DEFAULTS: dict[str, dict[str, str]] = {
     "identify": {"name": "name", "email": "email", "phone": "phone", "title": "title"},
