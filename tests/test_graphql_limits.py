@@ -188,9 +188,12 @@ async def test_aliases_are_counted_before_validation_runs(settings: Settings, ad
         response = await http.post(
             "/graphql", json={"query": ALIASES}, headers={"Authorization": f"Bearer {admin_key}"}
         )
+        answered_after = time.perf_counter() - started  # the request alone, not the app's shutdown
     codes = [error["extensions"]["code"] for error in response.json()["errors"]]
     assert codes == ["TOO_MANY_ALIASES", "TOO_MANY_FIELDS"]
-    assert time.perf_counter() - started < 5
+    # Validating these aliases takes minutes; refused before validation, the answer takes well under a second
+    # (the bound leaves room for a machine busy with other work).
+    assert answered_after < 30
 
 
 async def test_within_the_limits_an_operation_runs(settings: Settings, admin_key: str) -> None:
