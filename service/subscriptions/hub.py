@@ -32,6 +32,10 @@ RECONNECT_PAUSES = (0.1, 0.5, 1, 2, 5)  # seconds before each further attempt (t
 REMEMBERED_IDS = 10_000  # ids fanned out lately: an event both caught up on and heard goes out once
 
 
+# The process-long task reading announced events (named, so tools can tell it from a request's work).
+PUMP_TASK_NAME = "cshub-event-hub-pump"
+
+
 class SlowConsumer(Exception):
     """The subscriber's queue filled up: it was dropped."""
 
@@ -139,7 +143,7 @@ class EventHub:
             self.listening.set()
             if self.subscribers and self._last_sequence is not None:
                 await self._catch_up()  # whatever was appended while no connection listened
-            pump = asyncio.create_task(self._pump())
+            pump = asyncio.create_task(self._pump(), name=PUMP_TASK_NAME)
             pump.add_done_callback(lambda _: lost.set())  # a failed read: listen again, and catch up
             try:
                 await lost.wait()
