@@ -46,6 +46,32 @@ def fallbacks() -> Iterator[Fallbacks]:
         logger.setLevel(level)
 
 
+class Direct(logging.Handler):
+    """How many queries were answered from kept statements while installed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.answered: list[list[str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "query answered from kept statements":
+            self.answered.append(getattr(record, "fields", []))
+
+
+@contextmanager
+def direct_answers() -> Iterator[Direct]:
+    handler = Direct()
+    logger = logging.getLogger("cshub.compiled")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 @dataclass(frozen=True)
 class BothWays:
     compiled: httpx.AsyncClient
@@ -55,8 +81,11 @@ class BothWays:
         body = {"query": query, "variables": variables or {}}
         headers = {"authorization": f"Bearer {key}"}
         compiled = await self.compiled.post("/graphql", json=body, headers=headers)
+        # Asked again, a query whose roots' statements are now kept is answered from them (service.api.direct_reads).
+        again = await self.compiled.post("/graphql", json=body, headers=headers)
         resolvers = await self.resolvers.post("/graphql", json=body, headers=headers)
         assert compiled.status_code == resolvers.status_code, (compiled.text, resolvers.text)
+        assert (again.status_code, json.loads(again.content)) == (compiled.status_code, json.loads(compiled.content))
         return json.loads(compiled.content), json.loads(resolvers.content)
 
     async def same(self, key: str, query: str, variables: dict[str, Any] | None = None) -> Any:

@@ -19,7 +19,7 @@ from service.serve_setup import DEMO_QUERY
 from service.settings import Settings
 from tests.app_client import app_client
 from tests.compiled_portfolio import seed_portfolio
-from tests.compiled_reads import fallbacks
+from tests.compiled_reads import direct_answers, fallbacks
 from tests.conftest import make_key
 from tests.graphql_client import gql
 
@@ -96,4 +96,9 @@ async def test_shown_queries_run_compiled(engine: AsyncEngine, settings: Setting
                 body = await gql(client, key, _filled(query, ids), variables)
             if "errors" in body or fell.seen:
                 problems[name] = (body.get("errors"), fell.seen)
+            if name.startswith(("bench", "peer", "memory")):  # pages asked again: from their kept statements
+                with direct_answers() as direct:
+                    again = await gql(client, key, _filled(query, ids), variables)
+                if again != body or len(direct.answered) != 1:
+                    problems[f"{name}, asked again"] = (again.get("errors"), direct.answered)
     assert problems == {}

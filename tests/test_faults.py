@@ -151,6 +151,26 @@ async def test_a_slow_request_ends_with_query_timeout_while_the_server_stays_res
     assert ingest.headers["Retry-After"] == "5"
 
 
+async def test_a_kept_statement_over_the_timeout_is_waited_for_once(engine: AsyncEngine, settings: Settings) -> None:
+    """A query asked again is answered from its kept statement (service.api.direct_reads); when that statement
+    is cancelled, the usual execution answers QUERY_TIMEOUT without running it again."""
+    key = await make_key(engine)
+    async with app_client(settings, db_statement_timeout_seconds=1.0) as (http, _), engine.connect() as blocker:
+        first = await http.post("/graphql", json=ACCOUNTS_QUERY, headers=_bearer(key))
+        assert "errors" not in first.json()
+        await blocker.execute(sa.text("LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE"))
+        started = time.monotonic()
+        response = await http.post("/graphql", json=ACCOUNTS_QUERY, headers=_bearer(key))
+        elapsed = time.monotonic() - started
+        await blocker.rollback()
+    assert 0.9 < elapsed < 1.9  # one statement timeout, not two
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] is None  # accounts is non-null: its error nulls the data
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TIMEOUT"
+    assert body["errors"][0]["path"] == ["accounts"]
+
+
 async def test_migrations_and_the_health_recompute_are_not_bound_by_the_statement_timeout(
     database_url: str,
 ) -> None:

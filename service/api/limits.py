@@ -208,6 +208,20 @@ def _keep(document: _Document, variables: Mapping[str, Any] | None, measurement:
     remember(_measurements, (document, measurement.read, values), measurement)
 
 
+def kept_refusals(
+    schema: GraphQLSchema,
+    query: str,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    limits: "OperationLimits",
+) -> list[GraphQLError] | None:
+    """What the limits refuse of a document measured in an earlier request with the same values of what its
+    measuring read ([] when nothing); None when no such measurement is kept (``operation_name``: the one
+    chosen, or the document's only operation's)."""
+    measurement = _kept((id(schema), query, operation_name, limits), variables)
+    return None if measurement is None else limits.errors(measurement)
+
+
 class OperationLimiter(SchemaExtension):
     """Applies the request's ``OperationLimits`` (from the settings in its context)."""
 

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLSchema
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
@@ -47,6 +48,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from service import json_input
+from service.api.direct_reads import direct_answer
 from service.api.limits import operation_resolution_error
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotAcceptable, NotFound, UnsupportedMediaType
 from service.graphql import document_cache
@@ -89,6 +91,7 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> None:
         super().__init__(schema, **options)
         self.persisted = persisted
+        self.graphql_schema: GraphQLSchema = schema._schema
         self.gate = gate  # subscriptions: authentication in connection_init, connections per key
 
     @property
@@ -199,6 +202,8 @@ class GraphQLView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        if (answer := await direct_answer(self.graphql_schema, request_data, context)) is not None:
+            return answer  # every root from a kept compiled statement (queries only, so GET too)
         method = request_adapter.method
         allowed = {OperationType.QUERY} if method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
         try:

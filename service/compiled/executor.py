@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from graphql import GraphQLObjectType
-from graphql.execution.collect_fields import FieldDetails
+from graphql.execution.collect_fields import FieldDetails, collect_fields
 from graphql.pyutils import Path
 
 from service.authorization import authorize
@@ -57,6 +57,11 @@ def _sent_names(sent: Any) -> tuple[str, ...]:
             *(item for name in names if name in expanded for item in expanded[name]),
         )
     return tuple(item for name in names for item in expanded.get(name, (name,)))
+
+
+def shape_role(context: Any) -> Any:
+    """The caller's role, part of every plan's shape (masking and checks depend on it)."""
+    return getattr(context.principal, "role", None)
 
 
 class RootField(NamedTuple):
@@ -104,20 +109,18 @@ class CompilingExecutor(BudgetedExecutor):
                 raise NotCompiled(planned.refused)
             for operation in planned.operations:
                 await authorize(context.principal, operation)
-            async with context.read() as conn:
-                # One statement, its own snapshot: no transaction around it (no BEGIN and ROLLBACK round trips).
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-                if isinstance(planned, Sent):
-                    with refused_by_resolver():
-                        parameters = planned.bound(context.loaders.now, self)
-                    result = await conn.exec_driver_sql(planned.sql, parameters)
-                else:
-                    assert planned.statement is not None
-                    with refused_by_resolver():
-                        late = {parameter.key: parameter.value(self) for parameter in planned.late}
+            if isinstance(planned, Sent):
+                text = await self._sent_text(planned)
+            else:
+                assert planned.statement is not None
+                with refused_by_resolver():
+                    late = {parameter.key: parameter.value(self) for parameter in planned.late}
+                async with context.read() as conn:
+                    # One statement, its own snapshot: no transaction around it (no BEGIN and ROLLBACK round trips).
+                    await conn.execution_options(isolation_level="AUTOCOMMIT")
                     result = await conn.execute(planned.statement, {REQUEST_NOW: context.loaders.now, **late})
                     self._keep_as_sent(key, planned, result, late)
-                text = result.scalar_one()
+                    text = result.scalar_one()
         except ResponseTooLarge:
             raise
         except DatabaseUnavailable as refused:  # a statement timeout too: the resolvers would meet it as well
@@ -127,19 +130,96 @@ class CompilingExecutor(BudgetedExecutor):
             return await self._fall_back(reason, at)
         return self._budgeted(text)
 
+    async def _sent_text(self, planned: Sent) -> str | None:
+        """Run a kept statement with this request's time and late values (``NotCompiled``: one is refused)."""
+        context = self.context_value
+        with refused_by_resolver():
+            parameters = planned.bound(context.loaders.now, self)
+        async with context.read() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")  # one statement, no BEGIN/ROLLBACK
+            result = await conn.exec_driver_sql(planned.sql, parameters)
+            text: str | None = result.scalar_one()
+            return text
+
+    async def answer_directly(self) -> dict[str, Any] | None:
+        """The data of this query when every root field's statement is kept as sent (``Sent``), run now without
+        graphql-core executing anything; None when a root needs the executor — not a compiled root, no kept
+        statement for these variables yet, a check or a late value refused, the statement failed, the response
+        budget reached — and the caller then executes the operation as usual (only reads have run)."""
+        root_type = self.schema.query_type
+        if not self.compiling or self.operation.operation.value != "query" or root_type is None:
+            return None
+        try:
+            collected = collect_fields(
+                self.schema, self.fragments, self.variable_values, root_type, self.operation, self.hide_suggestions
+            )
+        except RecursionError:
+            return None
+        kept: list[tuple[str, Sent]] = []
+        for response_name, details in collected.grouped_field_set.items():
+            at = RootField(root_type, None, details, Path(None, response_name, root_type.name), None)
+            shape = self._shape(at) if at.name in ROOTS else None
+            found = self._kept(shape) if shape is not None else None
+            if found is None or not isinstance(found[1], Sent):
+                return None
+            kept.append((response_name, found[1]))
+        data: dict[str, Any] = {}
+        try:
+            for _, sent in kept:
+                for operation in sent.operations:
+                    await authorize(self.context_value.principal, operation)
+            for response_name, sent in kept:
+                data[response_name] = self._budgeted(await self._sent_text(sent))
+                if self.exceeded:
+                    return None
+        except DatabaseUnavailable as failed:  # the executor answers with this error, without waiting for it again
+            self.context_value.loaders.reads.fail_with(failed)
+            return None
+        except Exception:  # the executor answers instead, with its own errors and fallbacks
+            return None
+        return data
+
     def _planned(self, at: "RootField") -> tuple[Hashable | None, Planned | Sent]:
         """The root's statement (and its key in the cache), from the cache or planned now. A plan is kept under
         the values of the variables it read; a refusal under every variable."""
         context = self.context_value
-        role = getattr(context.principal, "role", None)
-        today = context.loaders.today
+        shape = self._shape(at)
+        if shape is None:
+            return None, self._plan(at, shape_role(context), context.loaders.today)
+        if (found := self._kept(shape)) is not None:
+            return found
+        cache = statements(context.settings.graphql_statement_cache_size)
+        planned = self._plan(at, shape[3], shape[4])
+        if planned.statement is None:
+            refused = refusal_key(shape, self.variable_values.coerced)
+            cache.put(refused, planned)
+            return refused, planned
+        key = (shape, planned.key_parts, key_values(planned.key_parts, self))
+        cache.add_key_parts(shape, planned.key_parts)
+        cache.put(key, planned)
+        return key, planned
+
+    def _shape(self, at: "RootField") -> Shape | None:
+        """What the root's plans are kept under besides the variables: None for a document without its text."""
         location = self.operation.loc
         if location is None:
-            return None, self._plan(at, role, today)
-        cache = statements(context.settings.graphql_statement_cache_size)
+            return None
+        context = self.context_value
         operation_name = self.operation.name.value if self.operation.name else None
         caller = CALLER_SHAPES[at.name](context.principal) if at.name in CALLER_SHAPES else None
-        shape: Shape = (location.source.body, operation_name, str(at.path.key), role, today, caller)
+        return (
+            location.source.body,
+            operation_name,
+            str(at.path.key),
+            shape_role(context),
+            context.loaders.today,
+            caller,
+        )
+
+    def _kept(self, shape: Shape) -> tuple[Hashable, Planned | Sent] | None:
+        """The plan kept for ``shape`` and this request's values of what it read, or the refusal kept for
+        exactly these variables; None when neither is kept."""
+        cache = statements(self.context_value.settings.graphql_statement_cache_size)
         for parts in cache.key_parts(shape):
             try:
                 key: Hashable = (shape, parts, key_values(parts, self))
@@ -150,14 +230,7 @@ class CompilingExecutor(BudgetedExecutor):
         refused = refusal_key(shape, self.variable_values.coerced)
         if (found := cache.get(refused)) is not None:
             return refused, found
-        planned = self._plan(at, role, today)
-        if planned.statement is None:
-            cache.put(refused, planned)
-            return refused, planned
-        key = (shape, planned.key_parts, key_values(planned.key_parts, self))
-        cache.add_key_parts(shape, planned.key_parts)
-        cache.put(key, planned)
-        return key, planned
+        return None
 
     def _keep_as_sent(self, key: Hashable | None, planned: Planned, result: Any, late_values: dict[str, Any]) -> None:
         """Keep the statement as the SQL text and parameters just sent (``Sent``), when its parameters' names are

@@ -203,9 +203,17 @@ class RequestReads:
     def __init__(self, engine: AsyncEngine, limit: int) -> None:
         self.engine = engine
         self._slots = asyncio.Semaphore(limit)
+        self._failed: DatabaseUnavailable | None = None
+
+    def fail_with(self, error: DatabaseUnavailable) -> None:
+        """Every later read of this request raises ``error`` at once: a statement already met it, and asking
+        again (a query answered the usual way after a shortcut failed) would only wait for it again."""
+        self._failed = error
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
+        if self._failed is not None:
+            raise self._failed
         url = self.engine.url.render_as_string(hide_password=False)
         async with self._slots, database_errors(url), self.engine.connect() as conn:
             yield conn

@@ -30,6 +30,7 @@ def _parsed(query: str, max_tokens: int | None) -> DocumentNode:
 
 
 _valid: dict[tuple[int, str, tuple[Any, ...]], bool] = {}
+_validated: dict[tuple[int, str], bool] = {}  # valid under the rules of some request (see ``validated``)
 
 
 K = TypeVar("K")
@@ -42,6 +43,18 @@ def remember(kept: dict[K, V], key: K, value: V) -> V:
         kept.pop(next(iter(kept)))
     kept[key] = value
     return value
+
+
+def parsed(query: str, max_tokens: int | None) -> DocumentNode:
+    """The document of ``query``, parsed once per text (``GraphQLError``: it does not parse, or is too long)."""
+    return _parsed(query, max_tokens)
+
+
+def validated(schema: GraphQLSchema, query: str) -> bool:
+    """Whether ``query`` validated without errors in an earlier request. The rules differ between requests only
+    by the introspection rule (production, not admin), which looks at ``__schema`` and ``__type``: a caller
+    that skips validation on this answer must refuse documents selecting those itself."""
+    return (id(schema), query) in _validated
 
 
 def prime(query: str, max_tokens: int | None) -> None:
@@ -72,4 +85,5 @@ class DocumentCache(SchemaExtension):
                 context.pre_execution_errors = errors
                 if not errors:
                     remember(_valid, key, True)
+                    remember(_validated, key[:2], True)
         yield
