@@ -206,7 +206,11 @@ def renewals_within(day: dt.date, windows: Sequence[int]) -> sa.Select[Any]:
     c = contracts.c
     renews_on = sa.func.coalesce(c.renewal_date, c.end_date)
     days_left = renews_on - sa.cast(sa.literal(day, sa.Date), sa.Date)
-    given = sa.func.unnest(sa.bindparam("windows", list(windows), type_=ARRAY(sa.Integer))).table_valued("days")
+    given = (
+        sa.func.unnest(sa.bindparam("windows", list(windows), type_=ARRAY(sa.Integer)))
+        .table_valued("days")
+        .render_derived("windows")
+    )
     window = sa.select(sa.func.min(given.c.days)).where(given.c.days >= days_left).scalar_subquery()
     return sa.select(
         c.id.label("contract_id"),
