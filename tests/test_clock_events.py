@@ -241,7 +241,8 @@ async def test_a_sweep_waiting_for_the_lock_runs_after_the_other_at_the_database
             result = await later
             database_now = (await waiting.execute(sa.text("SELECT now()"))).scalar_one()
             await waiting.commit()
-    assert result is not None and result.at == database_now
+    assert result is not None
+    assert result.at == database_now
     assert counts(result) == (0, 1, 0)
 
 
@@ -253,7 +254,8 @@ async def test_run_clock_sweep_is_an_admin_mutation(
     query = "mutation { runClockSweep { sweptAt renewalsUpcoming actionItemsOverdue ticketsEscalated } }"
     csm = await make_key(engine, Role.CSM, "a csm")
     refused = await gql(client, csm, query)
-    assert refused["data"] is None and refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert refused["data"] is None
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await emitted(engine) == []
     first = (await gql(client, admin_key, query))["data"]["runClockSweep"]
     assert (first["renewalsUpcoming"], first["actionItemsOverdue"], first["ticketsEscalated"]) == (0, 1, 0)
@@ -287,5 +289,5 @@ def test_renewal_notice_days_setting(settings: Settings, given: Any, expected: l
 
 @pytest.mark.parametrize("given", ["0", "731", "ninety", "30,x"])
 def test_renewal_notice_days_refused(settings: Settings, given: str) -> None:
-    with pytest.raises(ValueError, match="renewal_notice_days|days"):
+    with pytest.raises(ValueError, match="days"):
         Settings(**settings.model_dump() | {"renewal_notice_days": given})
