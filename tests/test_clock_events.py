@@ -47,13 +47,19 @@ def counts(result: SweepResult | None) -> tuple[int, int, int]:
 async def insert_contract(engine: AsyncEngine, account_id: uuid.UUID, **columns: Any) -> uuid.UUID:
     values = {"account_id": account_id, "status": "active", "start_date": days(-300)} | columns
     async with engine.begin() as conn:
-        return (await conn.execute(sa.insert(contracts).values(values).returning(contracts.c.id))).scalar_one()
+        inserted: uuid.UUID = (
+            await conn.execute(sa.insert(contracts).values(values).returning(contracts.c.id))
+        ).scalar_one()
+        return inserted
 
 
 async def insert_action_item(engine: AsyncEngine, account_id: uuid.UUID, **columns: Any) -> uuid.UUID:
     values = {"account_id": account_id, "title": "Send the QBR deck", "owner": "Aiko"} | columns
     async with engine.begin() as conn:
-        return (await conn.execute(sa.insert(action_items).values(values).returning(action_items.c.id))).scalar_one()
+        inserted: uuid.UUID = (
+            await conn.execute(sa.insert(action_items).values(values).returning(action_items.c.id))
+        ).scalar_one()
+        return inserted
 
 
 async def test_a_renewal_is_announced_once_per_contract_and_window_it_enters(engine: AsyncEngine) -> None:
@@ -121,7 +127,10 @@ async def test_an_open_action_item_past_its_due_date_is_announced_once(engine: A
 
 async def test_a_ticket_breaching_its_sla_while_open_escalates_once_per_breach_kind(engine: AsyncEngine) -> None:
     assert statuses(await ingest(engine, "support", "accounts", [{"external_id": "a", "name": "Acme"}])) == ["created"]
-    ago = lambda hours: (T0 - dt.timedelta(hours=hours)).isoformat()  # noqa: E731
+
+    def ago(hours: int) -> str:
+        return (T0 - dt.timedelta(hours=hours)).isoformat()
+
     tickets = [
         # urgent: first response due 1 h after opening, resolution 24 h
         {"external_id": "unanswered", "priority": "urgent", "status": "new", "opened_at": ago(2)},
