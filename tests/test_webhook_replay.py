@@ -96,7 +96,7 @@ async def test_a_window_is_sent_again_with_the_same_webhook_ids(engine: AsyncEng
     assert await delivering.run_once() == 2
     again = messages(made.secret, receiving)
     assert {event_id for _, event_id in again} == {str(before), str(delivered)}
-    ids = dict((event_id, msg_id) for msg_id, event_id in again)
+    ids = {event_id: msg_id for msg_id, event_id in again}
     assert (ids[str(delivered)], str(delivered)) in first  # the same webhook-id as its first delivery
     receiving.received.clear()
 
