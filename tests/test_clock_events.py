@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.action_items.tables import action_items
 from service.api_keys.roles import Role
+from service.cli import main
 from service.clock.sweep import LOCK_KEY, SweepConfig, SweepResult, locked_sweep, sweep
 from service.clock.sweeper import ClockSweeper
 from service.contracts.tables import contracts
@@ -300,3 +301,16 @@ def test_renewal_notice_days_setting(settings: Settings, given: Any, expected: l
 def test_renewal_notice_days_refused(settings: Settings, given: str) -> None:
     with pytest.raises(ValueError, match="days"):
         Settings(**settings.model_dump() | {"renewal_notice_days": given})
+
+
+async def test_cshub_events_sweep_runs_one_sweep_now(
+    engine: AsyncEngine, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (account,) = await insert_accounts(engine, "Acme")
+    await insert_action_item(engine, account, due_on=dt.date(2020, 1, 1))
+    monkeypatch.setenv("CSHUB_DATABASE_URL", database_url)
+    assert await asyncio.to_thread(main, ["events", "sweep"]) == 0
+    assert "events: 0 renewal.upcoming, 1 action_item.overdue, 0 ticket.escalated" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["events", "sweep"]) == 0
+    assert "0 action_item.overdue" in capsys.readouterr().out
+    assert [event.type for event in await emitted(engine)] == ["action_item.overdue"]
