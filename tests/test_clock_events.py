@@ -261,7 +261,10 @@ async def test_run_clock_sweep_is_an_admin_mutation(
 ) -> None:
     (account,) = await insert_accounts(engine, "Acme")
     await insert_action_item(engine, account, due_on=dt.date(2020, 1, 1))
-    query = "mutation { runClockSweep { sweptAt renewalsUpcoming actionItemsOverdue ticketsEscalated } }"
+    query = """mutation { runClockSweep {
+      ... on ClockSweep { sweptAt renewalsUpcoming actionItemsOverdue ticketsEscalated }
+      ... on MutationError { code message }
+    } }"""
     csm = await make_key(engine, Role.CSM, "a csm")
     refused = await gql(client, csm, query)
     assert refused["data"] is None

@@ -16,7 +16,6 @@ from service.api.limits import OperationLimiter
 from service.audit import resolvers as audit_resolvers
 from service.audit.types import AuditEntryConnection
 from service.clock import resolvers as clock_resolvers
-from service.clock.types import ClockSweep
 from service.compiled.executor import CompilingExecutor
 from service.contacts import resolvers as contact_resolvers
 from service.contacts.types import CONTACT_TYPE_NAME, Contact
@@ -314,7 +313,7 @@ class Mutation:
         "types and filters as they are now), as soon as possible, each with its webhook-id (at least once: "
         "receivers deduplicate on it). The window is at most 31 days. Admin only.",
     )
-    run_clock_sweep: ClockSweep = strawberry.field(
+    run_clock_sweep: clock_resolvers.ClockSweepResult = strawberry.field(
         resolver=clock_resolvers.run_clock_sweep,
         description="Run the clock's sweep now (renewal.upcoming, action_item.overdue, ticket.escalated on a "
         "breached SLA), as every process does every CSHUB_CLOCK_SWEEP_INTERVAL_SECONDS; what is already announced "
