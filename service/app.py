@@ -24,6 +24,7 @@ from service.api.export import schema_sdl
 from service.api.schema import schema
 from service.api.view import ALLOWED_METHODS as GRAPHQL_ALLOWED_METHODS
 from service.api.view import graphql_app
+from service.clock.sweeper import clock_sweeper
 from service.db.embedded import EmbeddedPostgres
 from service.db.pool import check_connection, create_engine, database_errors
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotFound
@@ -142,6 +143,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             webhooks = delivery_worker(engine, settings)  # None with CSHUB_WEBHOOKS_DELIVER=false
             if webhooks is not None:
                 webhooks.start()
+            sweeper = clock_sweeper(engine, settings)  # None with CSHUB_CLOCK_SWEEP=false
+            if sweeper is not None:
+                sweeper.start()
             # What start-up allocated (modules, the schema, the engine) lives as long as the process: out of the
             # cyclic collector's way, a full collection scans only what requests allocate — tens of ms, where
             # scanning everything held the event loop for 100–250 ms after a large response.
@@ -150,6 +154,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield {"engine": engine, "settings": settings, "health_refresher": refresher, "event_hub": event_hub}
             finally:
                 gc.unfreeze()
+                if sweeper is not None:
+                    await sweeper.stop()
                 if webhooks is not None:
                     await webhooks.stop()
                 await refresher.stop()

@@ -102,6 +102,8 @@ MUTATIONS: Final[Mapping[str, Roles]] = {
     "deleteWebhookEndpoint": ADMIN,
     "rotateWebhookSecret": ADMIN,
     "redeliverWebhook": ADMIN,
+    "replayWebhookDeliveries": ADMIN,
+    "runClockSweep": ADMIN,
 }
 
 # Over WebSocket (graphql-transport-ws): each kind of event to those who may read its records.

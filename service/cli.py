@@ -1,4 +1,5 @@
-"""The ``cshub`` command line: serve, migrate, import, seed, health recompute, export-schema and API keys.
+"""The ``cshub`` command line: serve, migrate, import, seed, health recompute, the clock's event sweep,
+export-schema and API keys.
 
 Every failure a user can fix ends as one line on stderr (``cshub: error: ...``) and a non-zero exit
 status, never a traceback: 2 for bad configuration or usage, 1 for everything else.
@@ -6,6 +7,7 @@ status, never a traceback: 2 for bad configuration or usage, 1 for everything el
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import signal
 import socket
@@ -66,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     recompute = health_commands.add_parser("recompute", help="score every account (or some) now, set-based in SQL")
     recompute.add_argument("--account", action="append", default=[], metavar="UUID", help="only this account (repeat)")
 
+    events = commands.add_parser("events", help="events and webhooks")
+    event_commands = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
+    event_commands.add_parser(
+        "sweep",
+        help="run the clock's sweep now (renewal.upcoming, action_item.overdue, ticket.escalated on a breached SLA); "
+        "what was announced before is not announced again",
+    )
+
     keys = commands.add_parser("keys", help="manage API keys")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     create = key_commands.add_parser("create", help="create a key; the key is printed on the last line")
@@ -109,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_with_database(settings, _seed(settings, args.accounts, args.seed))
         if args.command == "health":
             return _run_with_database(settings, _recompute_health(settings, args.account))
+        if args.command == "events":
+            return _run_with_database(settings, _sweep_clock(settings))
         return _keys(settings, args)
     except ConfigurationError as error:
         print(f"cshub: error: {error.message}", file=sys.stderr)
@@ -224,6 +236,24 @@ def _recompute_health(settings: Settings, accounts: list[str]) -> DatabaseWork:
             f"{result.scores - result.scored} without enough data), {result.alerts_opened} alerts opened, "
             f"in {seconds:.1f} s, "
             f"as of {result.computed_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+        return 0
+
+    return body
+
+
+def _sweep_clock(settings: Settings) -> DatabaseWork:
+    from service.clock.sweep import locked_sweep
+    from service.clock.sweeper import sweep_config
+
+    async def body(url: str) -> int:
+        async with engine_for(url, settings, require_head=True) as engine, engine.begin() as conn:
+            result = await locked_sweep(conn, sweep_config(settings))  # after any sweep a server is running
+        assert result is not None  # waiting for the lock always sweeps
+        at = result.at.astimezone(dt.UTC)
+        print(
+            f"events: {result.renewals_upcoming} renewal.upcoming, {result.action_items_overdue} action_item.overdue, "
+            f"{result.tickets_escalated} ticket.escalated (SLA breached), as of {at:%Y-%m-%d %H:%M:%S} UTC"
         )
         return 0
 

@@ -192,6 +192,19 @@ class Settings(BaseSettings):
         default=False,
         description="Allow webhook URLs that resolve to private, link-local, shared or reserved addresses.",
     )
+    clock_sweep: bool = Field(
+        default=True,
+        description="Run the clock's sweep in this process (renewal.upcoming, action_item.overdue, ticket.escalated "
+        "on a breached SLA); off: another process sweeps, or none.",
+    )
+    clock_sweep_interval_seconds: float = Field(
+        default=300, gt=0, le=86_400, description="How often the clock's sweep runs (one process at a time)."
+    )
+    renewal_notice_days: Annotated[list[int], NoDecode] = Field(
+        default=[90, 60, 30],
+        description="renewal.upcoming: announce a contract's renewal (or end) date this many days before, once per "
+        "window (comma-separated, 1 to 730; empty: never).",
+    )
     subscription_connections_per_key: int = Field(
         default=10,
         ge=1,
@@ -375,6 +388,21 @@ class Settings(BaseSettings):
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("renewal_notice_days", mode="before")
+    @classmethod
+    def _notice_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            try:
+                days = sorted({int(day) for day in value}, reverse=True)
+            except (TypeError, ValueError):
+                raise ValueError(f"{value!r}: whole numbers of days, comma-separated, such as 90,60,30") from None
+            if any(not 1 <= day <= 730 for day in days):
+                raise ValueError(f"{value!r}: each window is 1 to 730 days")
+            return days
         return value
 
     @field_validator("cors_allow_origins", mode="before")

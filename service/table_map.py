@@ -638,6 +638,9 @@ VALUE_TYPES = frozenset(
         "WebhookEndpointDeleted",
         "WebhookDelivery",
         "WebhookAttempt",
+        "WebhookReplay",
+        # The clock's sweep (service.clock, admin only): counts of one run, never compiled.
+        "ClockSweep",
         # Subscriptions (service.subscriptions): outbox events as they are announced, never compiled.
         "Subscription",
         "AlertOpenedEvent",

@@ -129,6 +129,8 @@ PINNED: dict[str, str] = {
     "Mutation.deleteWebhookEndpoint": "admin",
     "Mutation.rotateWebhookSecret": "admin",
     "Mutation.redeliverWebhook": "admin",
+    "Mutation.replayWebhookDeliveries": "admin",
+    "Mutation.runClockSweep": "admin",
     "Account.handoffs": "admin csm sales bi",
     **{f"Subscription.{name}": "admin csm sales bi" for name in ("alertOpened", "healthChanged", "handoffChanged")},
     "GET /": "-",
@@ -446,6 +448,13 @@ MUTATION_CASES: dict[str, Case] = {
     "redeliverWebhook": Case(
         "mutation($id: ID!) { redeliverWebhook(id: $id) { __typename } }", _delivery, "WebhookDelivery"
     ),
+    "replayWebhookDeliveries": Case(
+        'mutation($id: ID!) { replayWebhookDeliveries(endpointId: $id, from: "2026-06-01T00:00:00Z", '
+        'to: "2026-06-02T00:00:00Z") { __typename } }',
+        _endpoint,
+        "WebhookReplay",
+    ),
+    "runClockSweep": Case("mutation { runClockSweep { __typename } }", success="ClockSweep"),
 }
 
 

@@ -110,3 +110,22 @@ async def lock_action_item(conn: AsyncConnection, item_id: uuid.UUID) -> ActionI
 async def update_action_item(conn: AsyncConnection, item_id: uuid.UUID, values: Mapping[str, Any]) -> ActionItemRow:
     updated = await conn.execute(sa.update(action_items).where(ai.id == item_id).values(**values).returning(*_COLUMNS))
     return row_into(ActionItemRow, updated.one())
+
+
+OPEN_ACTION_STATUSES = ("open", "in_progress")
+
+
+def overdue_action_items(day: dt.date) -> sa.Select[Any]:
+    """(action_item_id, account_id, goal_id, handoff_id, title, owner, status, due_on, days_overdue): every action
+    item still open or in progress whose due date is before ``day``."""
+    return sa.select(
+        ai.id.label("action_item_id"),
+        ai.account_id,
+        ai.goal_id,
+        ai.handoff_id,
+        ai.title,
+        ai.owner,
+        ai.status,
+        ai.due_on,
+        (sa.cast(sa.literal(day, sa.Date), sa.Date) - ai.due_on).label("days_overdue"),
+    ).where(ai.status == sa.any_(text_array(OPEN_ACTION_STATUSES)), ai.due_on < day)

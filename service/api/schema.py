@@ -15,6 +15,7 @@ from service.api.exposure import SchemaExposure
 from service.api.limits import OperationLimiter
 from service.audit import resolvers as audit_resolvers
 from service.audit.types import AuditEntryConnection
+from service.clock import resolvers as clock_resolvers
 from service.compiled.executor import CompilingExecutor
 from service.contacts import resolvers as contact_resolvers
 from service.contacts.types import CONTACT_TYPE_NAME, Contact
@@ -305,6 +306,18 @@ class Mutation:
     redeliver_webhook: webhook_resolvers.DeliveryResult = strawberry.field(
         resolver=webhook_resolvers.redeliver_webhook,
         description="Send one delivery again as soon as possible, with the same webhook-id. Admin only.",
+    )
+    replay_webhook_deliveries: webhook_resolvers.ReplayResult = strawberry.field(
+        resolver=webhook_resolvers.replay_webhook_deliveries,
+        description="Send an endpoint again every event that occurred in [from, to) and that it wants (its event "
+        "types and filters as they are now), as soon as possible, each with its webhook-id (at least once: "
+        "receivers deduplicate on it). The window is at most 31 days. Admin only.",
+    )
+    run_clock_sweep: clock_resolvers.ClockSweepResult = strawberry.field(
+        resolver=clock_resolvers.run_clock_sweep,
+        description="Run the clock's sweep now (renewal.upcoming, action_item.overdue, ticket.escalated on a "
+        "breached SLA), as every process does every CSHUB_CLOCK_SWEEP_INTERVAL_SECONDS; what is already announced "
+        "is not announced again. Admin only.",
     )
 
 

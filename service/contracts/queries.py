@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.contracts.tables import contract_lines, contracts, products
@@ -196,6 +197,31 @@ def next_renewal_dates(day: Day) -> sa.Select[Any]:
         .where(c.renewal_date >= day, c.status.not_in(NOT_COUNTED))
         .group_by(c.account_id)
     )
+
+
+def renewals_within(day: dt.date, windows: Sequence[int]) -> sa.Select[Any]:
+    """(contract_id, account_id, status, auto_renew, renews_on, date_kind, days_left, window_days): each active
+    contract whose renewal date — else its end date (``date_kind`` says which) — is ``day`` or within the widest of
+    ``windows`` days after it, with the narrowest window it is inside (20 days left with windows 90, 60, 30: 30)."""
+    c = contracts.c
+    renews_on = sa.func.coalesce(c.renewal_date, c.end_date)
+    days_left = renews_on - sa.cast(sa.literal(day, sa.Date), sa.Date)
+    given = (
+        sa.func.unnest(sa.bindparam("windows", list(windows), type_=ARRAY(sa.Integer)))
+        .table_valued("days")
+        .render_derived("windows")
+    )
+    window = sa.select(sa.func.min(given.c.days)).where(given.c.days >= days_left).scalar_subquery()
+    return sa.select(
+        c.id.label("contract_id"),
+        c.account_id,
+        c.status,
+        c.auto_renew,
+        renews_on.label("renews_on"),
+        sa.case((c.renewal_date.is_not(None), "renewal"), else_="end").label("date_kind"),
+        days_left.label("days_left"),
+        window.label("window_days"),
+    ).where(c.status == "active", renews_on >= day, days_left <= max(windows, default=0))
 
 
 async def next_renewals(

@@ -30,10 +30,14 @@ EVENT_TYPES: Final[Mapping[str, str]] = {
     "health.override_lifted": "A health override was lifted before it expired.",
     "contract.created": "A source sent a contract the hub did not have.",
     "contract.ended": "A contract became ended or cancelled.",
-    "ticket.escalated": "A support ticket reached high or urgent priority (once per level it reaches).",
+    "ticket.escalated": "A support ticket reached high or urgent priority (once per level it reaches), or breached "
+    "its SLA while open (once per breach kind: first response, resolution).",
     "account.merged": "Two accounts were merged into one; the merged account no longer exists.",
     "ingest.unmatched": "A source record's account could not be resolved; the record waits in the unmatched queue.",
     "goal.status_changed": "A success-plan goal changed status.",
+    "renewal.upcoming": "A contract's renewal (or end) date is within a notice window (once per contract, date and "
+    "window).",
+    "action_item.overdue": "An action item's due date passed while it is still open (once per item and due date).",
     "webhook.endpoint_disabled": "A webhook endpoint was disabled by the hub (410 Gone, or failing for too long).",
 }
 

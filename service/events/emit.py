@@ -220,14 +220,16 @@ async def ticket_written(
 ) -> None:
     """After an ingested ticket is stored: ``ticket.escalated`` when its priority reaches a level of
     ``ESCALATED_PRIORITIES`` above the last one announced for it (high, then urgent: two events; sent as urgent
-    from the start: one). Lowering the priority and raising it again announces nothing new."""
+    from the start: one). Lowering the priority and raising it again announces nothing new. A breached SLA is
+    announced by the clock's sweep (service.clock), with ``trigger: sla_breach``."""
     if priority not in ESCALATED_PRIORITIES:
         return
     e = events.c
     announced = (
         await conn.execute(
             sa.select(e.payload["priority"].astext)
-            .where(e.subject_id == ticket_id, e.type == "ticket.escalated")
+            # the priority's announcements only: an SLA breach (service.clock) carries a dedupe key
+            .where(e.subject_id == ticket_id, e.type == "ticket.escalated", e.dedupe_key.is_(None))
             .order_by(e.sequence.desc())
             .limit(1)
         )
@@ -240,5 +242,8 @@ async def ticket_written(
         "priority": priority,
         "previouslyAnnounced": announced,
         "status": status,
+        "trigger": "priority",
+        "breach": None,
+        "dueAt": None,
     }
     await append_event(conn, "ticket.escalated", payload, account_id=account_id, subject_id=ticket_id)

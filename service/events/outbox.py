@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,21 +19,30 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.events.catalogue import EVENT_TYPES
 
-# The matching rule of an endpoint's patterns, and of its account filter, against an appended event.
-_FAN_OUT = """
+
+def endpoint_wants(event: str) -> str:
+    """The matching rule, as SQL: endpoint ``w`` wants event ``event`` (an alias with ``type``) of account ``a``
+    (the event's account, left-joined: null when it has none or it no longer exists) — one of its patterns names
+    the type and the account passes its segment and CSM-owner filters. Fan-out and replay both use it."""
+    return f"""EXISTS (
+    SELECT 1 FROM unnest(w.event_types) AS p(pattern)
+    WHERE p.pattern = '*' OR p.pattern = {event}.type
+       OR (right(p.pattern, 2) = '.*' AND starts_with({event}.type, left(p.pattern, -1))))
+  AND (w.segments IS NULL OR a.segment = ANY(w.segments))
+  AND (w.csm_owners IS NULL OR a.csm_owner = ANY(w.csm_owners))"""  # noqa: S608  # an alias, never input
+
+
+# One delivery per enabled endpoint that wants an appended event.
+_FAN_OUT = f"""
 queued AS (
   INSERT INTO webhook_deliveries (endpoint_id, event_id)
   SELECT w.id, appended.id FROM appended
-  JOIN webhook_endpoints AS w ON w.enabled AND EXISTS (
-    SELECT 1 FROM unnest(w.event_types) AS p(pattern)
-    WHERE p.pattern = '*' OR p.pattern = appended.type
-       OR (right(p.pattern, 2) = '.*' AND starts_with(appended.type, left(p.pattern, -1))))
+  JOIN webhook_endpoints AS w ON w.enabled
   LEFT JOIN accounts AS a ON a.id = appended.account_id
-  WHERE (w.segments IS NULL OR a.segment = ANY(w.segments))
-    AND (w.csm_owners IS NULL OR a.csm_owner = ANY(w.csm_owners))
+  WHERE {endpoint_wants("appended")}
 )
 SELECT id FROM appended ORDER BY sequence
-"""
+"""  # noqa: S608
 
 _APPEND_ONE = sa.text(f"""
 WITH appended AS (
@@ -120,4 +130,56 @@ async def append_health_events(
     score's (of the same account and name), and ``alert.opened`` for each alert opened then; how many."""
     ids = sa.bindparam("ids", list(account_ids) if account_ids is not None else None, type_=ARRAY(sa.Uuid))
     appended = await conn.execute(_HEALTH_EVENTS.bindparams(ids), {"now": computed_at})
+    return len(appended.all())
+
+
+@dataclass(frozen=True, slots=True)
+class OnceEvent:
+    """An event announced at most once per ``(event_type, subject_id, dedupe_key)`` — what the clock says."""
+
+    event_type: str
+    subject_id: uuid.UUID
+    dedupe_key: str
+    account_id: uuid.UUID | None
+    payload: Mapping[str, Any]
+
+
+_APPEND_ONCE = sa.text(f"""
+WITH given AS (
+  SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+    AS r(ord int, type text, subject_id uuid, dedupe_key text, account_id uuid, payload jsonb)
+),
+appended AS (
+  INSERT INTO events (type, occurred_at, account_id, subject_id, actor, payload, dedupe_key)
+  SELECT type, CAST(:occurred_at AS timestamptz), account_id, subject_id, NULL, payload, dedupe_key
+  FROM given ORDER BY ord
+  ON CONFLICT (type, subject_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+  RETURNING id, sequence, type, account_id
+),
+{_FAN_OUT}""")  # noqa: S608
+
+
+async def append_once(conn: AsyncConnection, batch: Sequence[OnceEvent], *, occurred_at: dt.datetime) -> int:
+    """Append (with their deliveries) the events of ``batch`` not announced before, in one statement; how many.
+
+    The unique index on ``(type, subject_id, dedupe_key)`` decides: an event already in the outbox — or being
+    appended by a transaction not yet committed, which this one then waits for — is skipped, so two processes
+    running the same sweep at once announce each event once. Order of ``batch`` is append order."""
+    unknown = {one.event_type for one in batch} - set(EVENT_TYPES)
+    if unknown:
+        raise ValueError(f"{sorted(unknown)} not in the event catalogue (service/events/catalogue.py)")
+    if not batch:
+        return 0
+    rows = [
+        {
+            "ord": index,
+            "type": one.event_type,
+            "subject_id": one.subject_id,
+            "dedupe_key": one.dedupe_key,
+            "account_id": one.account_id,
+            "payload": dict(one.payload),
+        }
+        for index, one in enumerate(batch)
+    ]
+    appended = await conn.execute(_APPEND_ONCE, {"rows": json.dumps(rows, default=_plain), "occurred_at": occurred_at})
     return len(appended.all())

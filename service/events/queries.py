@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db.rows import row_into
+from service.events.outbox import endpoint_wants
 from service.events.tables import events, webhook_attempts, webhook_deliveries, webhook_endpoints
 
 
@@ -162,3 +163,32 @@ async def attempts_of_deliveries(conn: AsyncConnection, delivery_ids: Sequence[u
 async def events_by_ids(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, EventRow]:
     rows = await conn.execute(sa.select(*_EVENT_COLUMNS).where(events.c.id.in_(list(ids))))
     return {row.id: row_into(EventRow, row) for row in rows}
+
+
+# Every event of the window the endpoint wants (as fan-out decides, accounts read as they are now) gets its
+# delivery queued at once: a new one, or the existing one (same id, so the same webhook-id) made pending again.
+_REPLAY = sa.text(f"""
+INSERT INTO webhook_deliveries AS d (endpoint_id, event_id, next_attempt_at)
+SELECT w.id, e.id, CAST(:now AS timestamptz)
+FROM events AS e
+JOIN webhook_endpoints AS w ON w.id = :endpoint_id
+LEFT JOIN accounts AS a ON a.id = e.account_id
+WHERE e.occurred_at >= :start AND e.occurred_at < :end AND {endpoint_wants("e")}
+ON CONFLICT (endpoint_id, event_id) DO UPDATE
+SET status = 'pending', next_attempt_at = excluded.next_attempt_at, delivered_at = NULL
+RETURNING (xmax = 0) AS created
+""")  # noqa: S608
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    queued: int  # deliveries due now
+    created: int  # of which new (events the endpoint had no delivery of: before it existed, or filtered then)
+
+
+async def replay_window(
+    conn: AsyncConnection, endpoint_id: uuid.UUID, start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> Replayed:
+    statement = _REPLAY.bindparams(sa.bindparam("endpoint_id", type_=sa.Uuid))
+    rows = (await conn.execute(statement, {"endpoint_id": endpoint_id, "start": start, "end": end, "now": now})).all()
+    return Replayed(queued=len(rows), created=sum(1 for row in rows if row.created))

@@ -1,4 +1,5 @@
-"""Webhook management over GraphQL (admin only, service/authorization.py): endpoints, the delivery log, redelivery."""
+"""Webhook management over GraphQL (admin only, service/authorization.py): endpoints, the delivery log, redelivery
+and replay of a time window."""
 
 import datetime as dt
 import uuid
@@ -18,6 +19,7 @@ from service.events.types import (
     WebhookEndpoint,
     WebhookEndpointDeleted,
     WebhookEndpointWithSecret,
+    WebhookReplay,
 )
 from service.graphql.context import Context
 from service.graphql.mutation_errors import MutationError
@@ -110,6 +112,10 @@ DeletedResult = Annotated[
     WebhookEndpointDeleted | MutationError,
     strawberry.union("WebhookEndpointDeletedResult", description="The deleted endpoint, or why not."),
 ]
+ReplayResult = Annotated[
+    WebhookReplay | MutationError,
+    strawberry.union("WebhookReplayResult", description="What was queued again, or why not."),
+]
 DeliveryResult = Annotated[
     WebhookDelivery | MutationError,
     strawberry.union("WebhookDeliveryResult", description="The delivery queued again, or why not."),
@@ -198,5 +204,23 @@ async def redeliver_webhook(
         row = await service.redeliver(conn, _uuid(id, "id"), now=info.context.loaders.now)
         attempts = await queries.attempts_of_deliveries(conn, [row.id])
         return WebhookDelivery.from_row(row, attempts)
+
+    return await _write(info, work)
+
+
+async def replay_webhook_deliveries(
+    info: strawberry.Info[Context],
+    endpoint_id: Annotated[strawberry.ID, strawberry.argument(description="The endpoint to send the events to.")],
+    from_: Annotated[
+        dt.datetime, strawberry.argument(name="from", description="Events that occurred at or after this time…")
+    ],
+    to: Annotated[dt.datetime, strawberry.argument(description="…and before this one; at most 31 days after from.")],
+) -> ReplayResult:
+    async def work(conn: AsyncConnection) -> WebhookReplay:
+        endpoint = _uuid(endpoint_id, "endpointId")
+        replayed = await service.replay(conn, endpoint, from_, to, now=info.context.loaders.now)
+        return WebhookReplay(
+            endpoint_id=endpoint_id, from_=from_, to=to, queued=replayed.queued, created=replayed.created
+        )
 
     return await _write(info, work)

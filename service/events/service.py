@@ -1,4 +1,5 @@
-"""Webhook endpoint use cases: create, change, enable/disable, delete, rotate the secret, redeliver one message.
+"""Webhook endpoint use cases: create, change, enable/disable, delete, rotate the secret, redeliver one message,
+replay a time window.
 
 Callers own the transaction. Every input is checked before anything is written, so a refused change writes
 nothing; a URL is checked against the SSRF guard (``ssrf.py``) whenever it is set.
@@ -18,7 +19,7 @@ from service.errors import Conflict, InvalidInput, NotFound
 from service.events import queries
 from service.events.catalogue import EVENT_FAMILIES, EVENT_TYPES
 from service.events.messages import new_secret
-from service.events.queries import DeliveryRow, EndpointRow
+from service.events.queries import DeliveryRow, EndpointRow, Replayed
 from service.events.ssrf import AddressPolicy, check_destination
 from service.events.tables import webhook_deliveries
 
@@ -26,6 +27,7 @@ MAX_PATTERNS = 50
 MAX_OWNERS = 100
 MAX_TEXT = 200
 MAX_DESCRIPTION = 1000
+MAX_REPLAY_WINDOW = dt.timedelta(days=31)
 
 
 def checked_patterns(patterns: Sequence[str]) -> list[str]:
@@ -123,10 +125,10 @@ class EndpointChanges:
     enabled: bool | None = None
 
 
-async def _locked(conn: AsyncConnection, endpoint_id: uuid.UUID) -> EndpointRow:
+async def _locked(conn: AsyncConnection, endpoint_id: uuid.UUID, field: str = "id") -> EndpointRow:
     found = await queries.locked_endpoint(conn, endpoint_id)
     if found is None:
-        raise NotFound(f"no webhook endpoint {endpoint_id}", field="id")
+        raise NotFound(f"no webhook endpoint {endpoint_id}", field=field)
     return found
 
 
@@ -180,12 +182,7 @@ async def redeliver(conn: AsyncConnection, delivery_id: uuid.UUID, *, now: dt.da
     found = await queries.delivery_by_id(conn, delivery_id)
     if found is None:
         raise NotFound(f"no webhook delivery {delivery_id}", field="deliveryId")
-    endpoint = await _locked(conn, found.endpoint_id)
-    if not endpoint.enabled:
-        raise Conflict(
-            f"the endpoint is disabled ({endpoint.disabled_reason}); enable it first (updateWebhookEndpoint)",
-            field="deliveryId",
-        )
+    await _enabled(conn, found.endpoint_id, "deliveryId")
     d = webhook_deliveries.c
     await conn.execute(
         sa.update(webhook_deliveries)
@@ -195,3 +192,32 @@ async def redeliver(conn: AsyncConnection, delivery_id: uuid.UUID, *, now: dt.da
     refreshed = await queries.delivery_by_id(conn, delivery_id)
     assert refreshed is not None
     return refreshed
+
+
+async def _enabled(conn: AsyncConnection, endpoint_id: uuid.UUID, field: str) -> EndpointRow:
+    endpoint = await _locked(conn, endpoint_id, field)
+    if not endpoint.enabled:
+        raise Conflict(
+            f"the endpoint is disabled ({endpoint.disabled_reason}); enable it first (updateWebhookEndpoint)",
+            field=field,
+        )
+    return endpoint
+
+
+async def replay(
+    conn: AsyncConnection, endpoint_id: uuid.UUID, start: dt.datetime, end: dt.datetime, *, now: dt.datetime
+) -> Replayed:
+    """Send again every event that occurred in ``[start, end)`` and the endpoint wants (its patterns and filters as
+    they are now), as soon as a worker is free: one message per event, with the webhook-id it had — a delivery
+    that exists is made pending again (as ``redeliver`` does), an event it never had gets its first."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidInput("from, to: give a time zone (RFC 3339, such as 2026-06-01T00:00:00Z)", field="from")
+    if start >= end:
+        raise InvalidInput("from must be before to (the window is [from, to))", field="from")
+    if end - start > MAX_REPLAY_WINDOW:
+        raise InvalidInput(
+            f"the window is at most {MAX_REPLAY_WINDOW.days} days; replay a longer span in several windows",
+            field="to",
+        )
+    await _enabled(conn, endpoint_id, "endpointId")
+    return await queries.replay_window(conn, endpoint_id, start, end, now)

@@ -25,10 +25,20 @@ events = sa.Table(
     sa.Column("subject_id", sa.Uuid),  # the record the event is about (handoff, alert, contract…), when one is
     sa.Column("actor", sa.Text),  # the key or person that caused it; null for the hub's own rules
     sa.Column("payload", JSONB, nullable=False),
+    # Set on what the clock announces (outbox.append_once): at most one event per type, subject and key.
+    sa.Column("dedupe_key", sa.Text),
     sa.UniqueConstraint("sequence", name="uq_events_sequence"),
     sa.Index("ix_events_account_id_sequence", "account_id", "sequence"),
     sa.Index("ix_events_subject_id_type", "subject_id", "type"),
     sa.Index("ix_events_occurred_at", "occurred_at"),
+    sa.Index(
+        "uq_events_type_subject_id_dedupe_key",
+        "type",
+        "subject_id",
+        "dedupe_key",
+        unique=True,
+        postgresql_where=sa.text("dedupe_key IS NOT NULL"),
+    ),
 )
 
 webhook_endpoints = sa.Table(

@@ -132,3 +132,17 @@ class WebhookEndpointWithSecret:
 @strawberry.type(description="The endpoint was deleted, with its delivery log.")
 class WebhookEndpointDeleted:
     id: strawberry.ID = strawberry.field(description="The deleted endpoint's id.")
+
+
+@strawberry.type(description="A time window of events queued again for one endpoint (replayWebhookDeliveries).")
+class WebhookReplay:
+    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint.")
+    from_: dt.datetime = strawberry.field(name="from", description="Start of the window (included).")
+    to: dt.datetime = strawberry.field(description="End of the window (excluded).")
+    queued: int = strawberry.field(
+        description="Messages queued to go out now: one per event of the window the endpoint wants, with the "
+        "webhook-id it had (the same as before for an event already delivered or tried)."
+    )
+    created: int = strawberry.field(
+        description="Of those, events the endpoint had no delivery of yet (it did not exist or want them then)."
+    )
