@@ -91,7 +91,8 @@ async def test_a_replayed_page_or_event_writes_nothing(
     before = await snapshot(engine)
     tickets_before = (await rows(engine, "SELECT count(*) FROM tickets"))[0][0]
     again = (await send_tickets(zendesk, ingest_key, payload("tickets_page"))).json()
-    assert again["totals"]["unchanged"] == 8 and again["totals"]["created"] == again["totals"]["updated"] == 0
+    assert again["totals"]["unchanged"] == 8
+    assert again["totals"]["created"] == again["totals"]["updated"] == 0
     event = (await send_event(zendesk, ingest_key, payload("webhook_ticket_created"))).json()
     assert [result["status"] for result in event["results"]] == ["unchanged"]
     assert await snapshot(engine) == before
@@ -210,7 +211,8 @@ async def test_bad_items_are_named_and_the_good_ones_kept(
     single = await send_tickets(zendesk, ingest_key, payload("ticket_single_malformed"))
     assert single.status_code == 422, single.text
     assert single.headers["content-type"] == "application/problem+json"
-    assert "ticket.status" in single.json()["detail"] and "35445" in single.json()["detail"]
+    assert "ticket.status" in single.json()["detail"]
+    assert "35445" in single.json()["detail"]
     event = await send_event(zendesk, ingest_key, payload("webhook_ticket_malformed"))
     assert event.status_code == 422
     assert "event.detail.priority" in event.json()["detail"]

@@ -93,7 +93,11 @@ def _read(path: Path, tables: Sequence[Table], where: str) -> dict[Table, dict[s
     lines = _key_lines(content)
 
     def fail(at: tuple[str, ...], problem: str) -> ConfigurationError:
-        line = next((lines[at[:n]] for n in range(len(at), 0, -1) if at[:n] in lines), None)
+        # The key's own line, else the first line within it (a table named only by its sub-tables' headers),
+        # else the line of the table around it.
+        within = [line for path, line in lines.items() if path[: len(at)] == at]
+        around = (lines[at[:n]] for n in range(len(at) - 1, 0, -1) if at[:n] in lines)
+        line = min(within) if within else next(around, None)
         return ConfigurationError(f"{where} {path}{'' if line is None else f':{line}'}: {problem}")
 
     known = {tuple(table.name.split(".")): table for table in tables}
