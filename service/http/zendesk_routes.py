@@ -46,7 +46,8 @@ from service.settings import Settings
 
 ACTION = "ingest:zendesk"
 KINDS = ("tickets", "webhook")
-CURSOR_KEYS = ("after_cursor", "before_cursor", "end_of_stream", "end_time", "next_page")
+# The incremental export's cursor, echoed for the puller's log (when it has Zendesk's types).
+CURSOR_KEYS = {"after_cursor": (str, type(None)), "before_cursor": (str, type(None)), "end_of_stream": (bool,)}
 
 
 class ZendeskEndpoint:
@@ -93,8 +94,10 @@ class ZendeskEndpoint:
             "totals": totals(written.results),
             "results": [result.as_json() for result in written.results],
         }
-        if isinstance(parsed, dict):  # the incremental export's cursor, echoed for the puller's log
-            answer |= {key: parsed[key] for key in CURSOR_KEYS if key in parsed}
+        if isinstance(parsed, dict):
+            answer |= {
+                key: parsed[key] for key, kinds in CURSOR_KEYS.items() if isinstance(parsed.get(key, ...), kinds)
+            }
         return JSONResponse(answer)
 
     def _verify(self, request: Request, body: bytes) -> None:
