@@ -289,6 +289,16 @@ async def test_keys_roles_and_sources(zendesk: httpx.AsyncClient, engine: AsyncE
     assert (await send_tickets(zendesk, bound, page)).status_code == 200
 
 
+async def test_a_page_over_the_record_limit_is_413_and_writes_nothing(
+    settings: Settings, engine: AsyncEngine, ingest_key: str
+) -> None:
+    async with app_client(settings, ingest_max_records=2) as (client, _):
+        response = await send_tickets(client, ingest_key, payload("tickets_page"))  # 3 tickets
+        assert response.status_code == 413, response.text
+        assert "per_page" in response.json()["detail"]
+    assert (await rows(engine, "SELECT count(*) FROM source_links"))[0][0] == 0
+
+
 async def test_without_a_signing_secret_the_api_key_alone_admits_events(
     client: httpx.AsyncClient, ingest_key: str
 ) -> None:

@@ -66,9 +66,9 @@ class ItemResult:
         }
 
 
-def rejected(pending: Pending, path: str, message: str) -> ItemResult:
+def refused(item: str, vendor_id: str | None, entity: str, path: str, message: str) -> ItemResult:
     """An item refused before it reached the ingest service (it cannot become a record)."""
-    return ItemResult(pending.item, pending.vendor_id, pending.entity, Status.REJECTED, errors=(_error(path, message),))
+    return ItemResult(item, vendor_id, entity, Status.REJECTED, errors=(_error(path, message),))
 
 
 def skipped(item: str, vendor_id: str | None, entity: str, reason: str) -> ItemResult:

@@ -112,12 +112,17 @@ class ZendeskEndpoint:
             )
 
     def _within_limits(self, body: Any) -> None:
+        """Each list at most ``CSHUB_INGEST_MAX_RECORDS``: the incremental export's pages (1,000 tickets and their
+        sideloads) fit the default."""
         limit = self.settings.ingest_max_records
         if not isinstance(body, dict):
             return  # refused by the reader, with what the body should be
-        count = sum(len(body[key]) for key in ("tickets", "users", "organizations") if isinstance(body.get(key), list))
-        if count > limit:
-            raise PayloadTooLarge(f"{count} items is over the limit of {limit} per request; send smaller pages")
+        for key in ("tickets", "users", "organizations", "metric_sets"):
+            if isinstance(body.get(key), list) and len(body[key]) > limit:
+                raise PayloadTooLarge(
+                    f"{len(body[key])} {key} is over the limit of {limit} per request; ask Zendesk for smaller "
+                    "pages (per_page)"
+                )
 
     async def _read_body(self, request: Request) -> bytes:
         limit = self.settings.ingest_max_body_bytes

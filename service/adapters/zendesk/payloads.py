@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.adapters.writing import ItemResult, Pending, rejected, skipped
+from service.adapters.writing import ItemResult, Pending, refused, skipped
 from service.adapters.zendesk.mapping import ZendeskMapping
 from service.adapters.zendesk.people import read_organization, read_user
 from service.adapters.zendesk.tickets import TicketItem, read_ticket, zendesk_id
@@ -59,12 +59,10 @@ def read_page(body: Any, mapping: ZendeskMapping) -> Translated:
         if isinstance(raw, dict):
             out.accounts.append(read_organization(item, raw, mapping))
         else:
-            out.answered.append(
-                rejected(Pending(item, None, "accounts", {}), item, "not a Zendesk organization object")
-            )
+            out.answered.append(refused(item, None, "accounts", item, "not a Zendesk organization object"))
     for item, raw in tickets:
         if not isinstance(raw, dict):
-            out.answered.append(rejected(Pending(item, None, "tickets", {}), item, "not a Zendesk ticket object"))
+            out.answered.append(refused(item, None, "tickets", item, "not a Zendesk ticket object"))
             continue
         requester = users.get(zendesk_id(raw.get("requester_id")) or "")
         read = read_ticket(item, raw, mapping, requester=requester, metrics=metrics.get(zendesk_id(raw.get("id"))))
@@ -75,10 +73,13 @@ def read_page(body: Any, mapping: ZendeskMapping) -> Translated:
     for index, raw in enumerate(body.get("users", [])):
         item = f"users[{index}]"
         if not isinstance(raw, dict):
-            out.answered.append(rejected(Pending(item, None, "contacts", {}), item, "not a Zendesk user object"))
+            out.answered.append(refused(item, None, "contacts", item, "not a Zendesk user object"))
             continue
         user = read_user(item, raw, mapping, ticket_orgs)
-        (out.answered if isinstance(user, ItemResult) else out.contacts).append(user)  # type: ignore[arg-type]
+        if isinstance(user, ItemResult):
+            out.answered.append(user)
+        else:
+            out.contacts.append(user)
     return out
 
 
@@ -97,9 +98,7 @@ def read_event(body: Any, mapping: ZendeskMapping) -> Translated:
         return out
     detail = body.get("detail")
     if not isinstance(detail, dict):
-        out.answered.append(
-            rejected(Pending("event", subject_id, "tickets", {}), "event.detail", "a ticket event needs its detail")
-        )
+        out.answered.append(refused("event", subject_id, "tickets", "event.detail", "a ticket event needs its detail"))
         return out
     ticket = {**detail, "status": "deleted"} if kind in DELETING_EVENTS else detail
     out.tickets.append(read_ticket("event.detail", _as_ticket(ticket), mapping))

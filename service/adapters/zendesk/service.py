@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.adapters.writing import ItemResult, Pending, Target, rejected, skipped, write
+from service.adapters.writing import ItemResult, Pending, Target, refused, skipped, write
 from service.adapters.zendesk import queries
 from service.adapters.zendesk.payloads import Translated
 from service.adapters.zendesk.tickets import TicketItem
@@ -89,7 +89,10 @@ async def _placed(
                 "the ticket with its organization_id, or its requester (users sideload) with an organization or "
                 "e-mail first"
             )
-            answered.append(rejected(item.ticket, f"{item.ticket.item}.organization_id", message))
+            ticket = item.ticket
+            answered.append(
+                refused(ticket.item, ticket.vendor_id, "tickets", f"{ticket.item}.organization_id", message)
+            )
             continue
         placed.append(replace(item, ticket=replace(item.ticket, record={**item.ticket.record, **reference})))
     return placed, answered
