@@ -113,7 +113,8 @@ def test_sigkill_mid_zendesk_pages_then_resend_everything(database_url: str, eng
             statuses |= {result["status"] for result in response.json()["results"]}
         took = time.monotonic() - started
     print(
-        f"zendesk re-send after SIGKILL: {PAGES} pages of {PER_PAGE} tickets in {took:.1f} s ({total / took:.0f} tickets/s)"
+        f"zendesk re-send after SIGKILL: {PAGES} pages of {PER_PAGE} tickets in {took:.1f} s "
+        f"({total / took:.0f} tickets/s)"
     )
     assert statuses == {"created", "unchanged"}
     links = "SELECT count(*), count(DISTINCT external_id) FROM source_links WHERE source = 'zendesk' AND object_type = "
