@@ -216,6 +216,11 @@ async def test_bad_items_are_named_and_the_good_ones_kept(
     event = await send_event(zendesk, ingest_key, payload("webhook_ticket_malformed"))
     assert event.status_code == 422
     assert "event.detail.priority" in event.json()["detail"]
+    no_detail = await send_event(
+        zendesk, ingest_key, {"type": "zen:event-type:ticket.created", "subject": "zen:ticket:7"}
+    )
+    assert no_detail.status_code == 422
+    assert "a ticket event needs its detail" in no_detail.json()["detail"]
     for body in ({"count": 0}, ["not", "a", "page"], {"tickets": {"id": 1}}, {"type": "ticket.created"}):
         route = "webhook" if "type" in body else "tickets"
         refused = (

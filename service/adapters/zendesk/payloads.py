@@ -98,7 +98,9 @@ def read_event(body: Any, mapping: ZendeskMapping) -> Translated:
         return out
     detail = body.get("detail")
     if not isinstance(detail, dict):
-        out.answered.append(refused("event", subject_id, "tickets", "event.detail", "a ticket event needs its detail"))
+        out.answered.append(
+            refused("event.detail", subject_id, "tickets", "event.detail", "a ticket event needs its detail")
+        )
         return out
     ticket = {**detail, "status": "deleted"} if kind in DELETING_EVENTS else detail
     out.tickets.append(read_ticket("event.detail", _as_ticket(ticket), mapping))
