@@ -40,6 +40,7 @@ from service.http.landing import landing_endpoint, openapi_file, text_endpoint
 from service.http.middleware import AuthenticationMiddleware, GraphQLBodyLimitMiddleware, RequestContextMiddleware
 from service.http.problems import GRAPHQL_PATH, problem_response
 from service.http.segment_routes import SegmentEndpoint
+from service.http.zendesk_routes import ZendeskEndpoint
 from service.logs import configure_logging
 from service.oidc.people import TokenAuthority
 from service.rate_limits.addresses import AddressBuckets
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 embedded.stop()
 
     ingest = IngestEndpoint(settings)  # Segment calls share its batch slots: one budget of concurrent writes
+    zendesk = ZendeskEndpoint(settings, ingest.slots)  # its mapping file is checked here, at start
     graphql_view = graphql_app(schema, settings)
     routes = [
         Route("/", landing_endpoint(settings), methods=["GET"]),
@@ -178,6 +180,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route(GRAPHQL_PATH, graphql_view, methods=["GET", "POST"]),
         Route("/v1/ingest/{entity}", ingest.handle, methods=["POST"]),
         Route("/segment/v1/{call}", SegmentEndpoint(settings, ingest.slots).handle, methods=["POST"]),
+        Route("/zendesk/v1/tickets", zendesk.tickets, methods=["POST"]),
+        Route("/zendesk/v1/webhook", zendesk.webhook, methods=["POST"]),
         WebSocketRoute(GRAPHQL_PATH, graphql_view),  # subscriptions (graphql-transport-ws)
     ]
     return Starlette(

@@ -15,7 +15,8 @@ fails the schema build or answers 403 — never "allowed by default".
                                                         enforced by service.handoffs.workflow), timeline entries
     bi       accounts, handoffs, metrics (masked:       nothing
              people, free text — service.privacy)
-    ingest   unmatched records (its own feedback)       POST /v1/ingest/{entity}, POST /segment/v1/{call}
+    ingest   unmatched records (its own feedback)       POST /v1/ingest/{entity}, POST /segment/v1/{call},
+                                                        POST /zendesk/v1/tickets, POST /zendesk/v1/webhook
              (a key bound to sources: only theirs, both ways — service.api_keys.service)
 
 Subscriptions (``Subscription.*``, over WebSocket) follow the reads: admin, csm, sales and bi may subscribe to
@@ -133,6 +134,8 @@ ROUTES: Final[Mapping[str, Roles | None]] = {
     "POST /graphql": EVERY_ROLE,
     "POST /v1/ingest/{entity}": INGESTERS,
     "POST /segment/v1/{call}": INGESTERS,  # Segment's HTTP Tracking API (service.http.segment_routes)
+    "POST /zendesk/v1/tickets": INGESTERS,  # Zendesk payloads (service.http.zendesk_routes)
+    "POST /zendesk/v1/webhook": INGESTERS,
 }
 
 

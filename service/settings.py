@@ -369,6 +369,26 @@ class Settings(BaseSettings):
         "X-Signature, the hex HMAC-SHA1 of its body under this secret (401 otherwise).",
     )
 
+    # Zendesk Support (service.adapters.zendesk): POST /zendesk/v1/tickets and /zendesk/v1/webhook.
+    zendesk_source: str = Field(
+        default="zendesk",
+        min_length=1,
+        max_length=100,
+        pattern=r"^\S(.*\S)?$",
+        description="The ingest source Zendesk records are stored under (a key bound to sources must name it).",
+    )
+    zendesk_mapping_file: Path | None = Field(
+        default=None,
+        description="A TOML file laid over the default Zendesk mapping (statuses, priorities, types, custom field "
+        "ids, satisfaction scores, organization and user fields; service/adapters/zendesk/default_mapping.toml); "
+        "checked at start.",
+    )
+    zendesk_webhook_secret: str | None = Field(
+        default=None,
+        description="The Zendesk webhook's signing secret: when set, every /zendesk/v1/webhook request must carry "
+        "X-Zendesk-Webhook-Signature, base64(HMAC-SHA256(timestamp + body)), and its timestamp (401 otherwise).",
+    )
+
     @property
     def request_connections(self) -> int:
         """``db_connections_per_request``, never more than the pool can hand out."""

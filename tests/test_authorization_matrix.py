@@ -144,6 +144,8 @@ PINNED: dict[str, str] = {
     "POST /graphql": "admin csm sales bi ingest",
     "POST /v1/ingest/{entity}": "admin ingest",
     "POST /segment/v1/{call}": "admin ingest",
+    "POST /zendesk/v1/tickets": "admin ingest",
+    "POST /zendesk/v1/webhook": "admin ingest",
 }
 
 
@@ -586,6 +588,27 @@ REST_CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
         {"json": {"source": "crm", "records": [{"external_id": "r1", "name": "Rest Co"}]}},
     ),
     "POST /segment/v1/{call}": ("POST", "/segment/v1/group", {"json": {"groupId": "g1", "traits": {"name": "Seg Co"}}}),
+    "POST /zendesk/v1/tickets": (
+        "POST",
+        "/zendesk/v1/tickets",
+        {"json": {"organizations": [{"id": 7, "name": "Zd Co"}]}},
+    ),
+    "POST /zendesk/v1/webhook": (
+        "POST",
+        "/zendesk/v1/webhook",
+        {
+            "json": {
+                "type": "zen:event-type:ticket.created",
+                "detail": {
+                    "id": "9",
+                    "status": "OPEN",
+                    "organization_id": "7",
+                    "created_at": "2026-11-06T09:00:00Z",
+                    "updated_at": "2026-11-06T09:00:00Z",
+                },
+            }
+        },
+    ),
 }
 
 

@@ -16,6 +16,7 @@ from service.errors import CshubError
 from service.ingest.records import ContractLineRecord
 from service.ingest.service import MODELS
 from service.settings import Settings
+from tests.zendesk_payloads import payload as zendesk_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi" / "cshub.yaml"
@@ -103,3 +104,19 @@ async def test_ingest_responses_match_the_spec(client: httpx.AsyncClient, admin_
     spec = _spec()
     problem_schema = {**spec["components"]["schemas"]["Problem"], "components": spec["components"]}
     jsonschema.validate(problem.json(), problem_schema)
+
+
+async def test_zendesk_payloads_and_answers_match_the_spec(client: httpx.AsyncClient, admin_key: str) -> None:
+    spec = _spec()
+    for name in ("tickets_page", "incremental_page", "ticket_single", "tickets_page_malformed"):
+        body = zendesk_payload(name)
+        if name != "tickets_page_malformed":  # (it holds a string where a ticket belongs)
+            payload_schema = {**spec["components"]["schemas"]["ZendeskPayload"], "components": spec["components"]}
+            jsonschema.validate(body, payload_schema)
+        answer = await client.post("/zendesk/v1/tickets", json=body, headers={"Authorization": f"Bearer {admin_key}"})
+        assert answer.status_code == 200, answer.text
+        jsonschema.validate(answer.json(), _response_schema("/zendesk/v1/tickets", "post", 200, "application/json"))
+    event = zendesk_payload("webhook_ticket_created")
+    jsonschema.validate(event, {**spec["components"]["schemas"]["ZendeskEvent"], "components": spec["components"]})
+    answer = await client.post("/zendesk/v1/webhook", json=event, headers={"Authorization": f"Bearer {admin_key}"})
+    jsonschema.validate(answer.json(), _response_schema("/zendesk/v1/webhook", "post", 200, "application/json"))

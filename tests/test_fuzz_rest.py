@@ -55,6 +55,8 @@ EXAMPLES = {
     "POST /graphql": 40,
     "POST /v1/ingest/{entity}": 100,
     "POST /segment/v1/{call}": 60,
+    "POST /zendesk/v1/tickets": 40,
+    "POST /zendesk/v1/webhook": 30,
 }
 
 CONFORMANCE: list[CheckFunction] = [

@@ -25,12 +25,15 @@ from service.errors import CshubError
 from service.http.ingest_routes import audit_action as ingest_action
 from service.http.problems import error_response
 from service.http.segment_routes import ACTION as SEGMENT_ACTION
+from service.http.zendesk_routes import ACTION as ZENDESK_ACTION
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 # The audit action and target of each write route, from its path parameters (as its endpoint records them).
 AUDITED_WRITES: Mapping[str, Callable[[Mapping[str, Any]], tuple[str, str | None]]] = {
     "POST /v1/ingest/{entity}": lambda params: (ingest_action(params["entity"]), params["entity"]),
     "POST /segment/v1/{call}": lambda params: (SEGMENT_ACTION, params["call"]),
+    "POST /zendesk/v1/tickets": lambda params: (ZENDESK_ACTION, "tickets"),
+    "POST /zendesk/v1/webhook": lambda params: (ZENDESK_ACTION, "webhook"),
 }
 
 
