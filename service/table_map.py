@@ -643,5 +643,6 @@ VALUE_TYPES = frozenset(
         "AlertOpenedEvent",
         "HealthChangedEvent",
         "HandoffChangedEvent",
+        "TimelineAddedEvent",
     }
 )

@@ -34,6 +34,8 @@ EVENT_TYPES: Final[Mapping[str, str]] = {
     "account.merged": "Two accounts were merged into one; the merged account no longer exists.",
     "ingest.unmatched": "A source record's account could not be resolved; the record waits in the unmatched queue.",
     "goal.status_changed": "A success-plan goal changed status.",
+    "timeline.entry_added": "A touchpoint was recorded on an account's timeline (added in the hub or ingested), "
+    "once per entry.",
     "webhook.endpoint_disabled": "A webhook endpoint was disabled by the hub (410 Gone, or failing for too long).",
 }
 
