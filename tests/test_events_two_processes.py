@@ -39,7 +39,7 @@ async def test_a_write_through_one_process_reaches_subscribers_on_both(
     csm_key = await make_key(engine, Role.CSM)
     (acme,) = await insert_accounts(engine, "Acme", csm_owner="Aiko Tanaka")
     env = events_env(database_url, tmp_path / "data", CSHUB_WEBHOOKS_DELIVER="false")
-    with serving_together(2, env=env, workdir=tmp_path) as (one, other):
+    with serving_together(2, "--no-migrate", env=env, workdir=tmp_path) as (one, other):
         async with (
             client(_ws_url(one), csm_key) as on_one,
             client(_ws_url(other), csm_key) as on_other,
@@ -74,7 +74,7 @@ async def test_two_delivering_processes_post_each_attempt_once(
         receiving.hold()  # each process keeps `concurrency` posts open: both must be posting at once
         receiving.answer(*[503] * 4, headers={"Retry-After": "1"})  # and a few are tried again, a second later
         receiver_port = int(receiving.url.split(":")[2].split("/")[0])
-        with serving_together(2, env=env, workdir=tmp_path) as servers:
+        with serving_together(2, "--no-migrate", env=env, workdir=tmp_path) as servers:
             pids = [server.process.pid for server in servers]
             receiving.identify = lambda port: sender_pid(port, receiver_port, pids)
 
