@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import platform
 import statistics
 import tempfile
@@ -126,6 +127,16 @@ async def until(check: Callable[[], bool], changed: asyncio.Event, what: str) ->
             await asyncio.wait_for(changed.wait(), 1)
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc); None elsewhere. On a shared machine wall times
+    grow with everybody's load, the CPU a delivery costs the server much less."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -152,6 +163,8 @@ class Figures:
     latencies: list[float] = field(default_factory=list)
     fanout_all: list[float] = field(default_factory=list)
     fanout_slowest: list[float] = field(default_factory=list)
+    cpu_per_delivery: float | None = None  # the server's CPU seconds per webhook delivered (burst)
+    cpu_per_fanout: float | None = None  # the server's CPU seconds per event sent to every subscriber
     pg_version: str = ""
 
 
@@ -289,9 +302,18 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Figures:
             await commit_event(engine, "goal.status_changed", goal_change(-1))  # warm-up: pools on both sides
             await until(lambda: len(arrivals.first) == 1, arrivals.changed, "the warm-up delivery")
             committed = {next(iter(arrivals.first)): 0.0}
+            pid = server.process.pid
+            before = cpu_seconds(pid)
             committed |= await burst(engine, arrivals, plan, figures)
+            after = cpu_seconds(pid)
+            if before is not None and after is not None:
+                figures.cpu_per_delivery = (after - before) / plan.events
             committed |= await steady(engine, arrivals, plan, figures)
+            before = cpu_seconds(pid)
             await fan_out(engine, ws_url, key, plan, figures)
+            after = cpu_seconds(pid)
+            if before is not None and after is not None:  # connecting the subscribers included
+                figures.cpu_per_fanout = (after - before) / plan.fanout_events
         check_deliveries(arrivals, created.secret, committed)
     finally:
         receiving.should_exit = True
@@ -325,11 +347,18 @@ async def run(server: str, plan: Plan) -> None:
     print(f"  committed        {figures.committed_per_second:8.0f} events/s")
     print(f"  delivered        {figures.delivered_per_second:8.0f} events/s   (first commit → last webhook arrival)")
     print(f"  commit→delivery  {ms(figures.burst_latencies)}   (queueing included)")
+    if figures.cpu_per_delivery is not None:
+        print(f"  server CPU       {figures.cpu_per_delivery * 1000:8.2f} ms per delivered webhook (the burst)")
     print(f"steady {plan.latency_events} events at {plan.rate:g}/s:")
     print(f"  commit→delivery  {ms(figures.latencies)}")
     print(f"fan-out: {plan.subscribers} subscribers × {plan.fanout_events} events, {plan.fanout_interval:g} s apart:")
     print(f"  commit→received  {ms(figures.fanout_all)}   (every subscriber, every event)")
     print(f"  slowest of {plan.subscribers:<4}  {ms(figures.fanout_slowest)}   (the last subscriber, per event)")
+    if figures.cpu_per_fanout is not None:
+        print(
+            f"  server CPU       {figures.cpu_per_fanout * 1000:8.2f} ms per event sent to all {plan.subscribers} "
+            "(their connecting included)"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
