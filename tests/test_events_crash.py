@@ -51,7 +51,8 @@ async def _waiting_write(engine: AsyncEngine) -> int | None:
             sa.text("""
             SELECT w.pid FROM pg_locks AS w
             JOIN pg_locks AS e ON e.pid = w.pid AND e.relation = 'events'::regclass AND e.mode = 'RowExclusiveLock'
-            WHERE w.relation = 'audit_log'::regclass AND NOT w.granted""")
+            WHERE w.relation = 'audit_log'::regclass AND NOT w.granted
+              AND w.database = (SELECT oid FROM pg_database WHERE datname = current_database())""")
         )
         return found.scalar_one_or_none()
 

@@ -9,8 +9,10 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.api_keys.roles import Role
+from service.events.catalogue import schemas
 from service.graphql.relay import encode_global_id
 from service.settings import Settings
+from service.timeline.tables import TIMELINE_KINDS
 from tests.conftest import make_key
 from tests.event_log import emitted
 from tests.factories import insert_accounts
@@ -126,3 +128,7 @@ async def test_bi_reads_the_entry_masked_and_can_resume(engine: AsyncEngine, set
     assert item["entry"]["summary"] == "•••"
     assert item["entry"]["actor"] == "•••"
     assert (item["entry"]["kind"], item["entry"]["source"]) == ("CALL", "crm")
+
+
+def test_the_catalogue_names_the_kinds_a_timeline_records() -> None:
+    assert schemas()["timeline.entry_added"]["properties"]["kind"]["enum"] == list(TIMELINE_KINDS)
