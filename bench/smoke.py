@@ -15,7 +15,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import accounts_page, ingest, metrics, page_memory
+from bench import accounts_page, events, ingest, metrics, page_memory
 from bench.cli import server_url
 from bench.graphql_360.__main__ import main as graphql_360_main
 from bench.health.__main__ import main as health_main
@@ -26,6 +26,7 @@ BENCHES: dict[str, Callable[[list[str] | None], None]] = {
     "health": health_main,
     "metrics": metrics.main,
     "ingest": ingest.main,
+    "events": events.main,
     "accounts_page": accounts_page.main,
     "page_memory": page_memory.main,
     "peer_postgraphile": peer_postgraphile_main,

@@ -112,6 +112,7 @@ SUBSCRIPTIONS: Final[Mapping[str, Roles]] = {
     "alertOpened": READERS,
     "healthChanged": READERS,
     "handoffChanged": READERS,
+    "timelineAdded": READERS,
 }
 # Who may open a subscription WebSocket at all (others are closed with 4403 at connection_init).
 SUBSCRIBERS: Final[Roles] = frozenset().union(*SUBSCRIPTIONS.values())

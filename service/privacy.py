@@ -54,6 +54,14 @@ MASK_NOTES: Final[Mapping[DataClass, str]] = {
     FREE_TEXT: "free text people wrote",
 }
 
+# The items of the Subscription root's fields (service.subscriptions.types).
+SUBSCRIPTION_EVENT_TYPES: Final = (
+    "AlertOpenedEvent",
+    "HealthChangedEvent",
+    "HandoffChangedEvent",
+    "TimelineAddedEvent",
+)
+
 FIELD_CLASSES: Final[Mapping[str, DataClass]] = {
     # Accounts and their records
     "Account.name": LABEL,  # the customer company
@@ -211,8 +219,8 @@ FIELD_CLASSES: Final[Mapping[str, DataClass]] = {
     "MutationError.message": HUB_TEXT,  # a conflict may name who acted first; bi may call no mutation
     "MutationError.field": IDENTIFIER,
     # Subscriptions: events of the outbox
-    **{f"{kind}.type": IDENTIFIER for kind in ("AlertOpenedEvent", "HealthChangedEvent", "HandoffChangedEvent")},
-    **{f"{kind}.actor": PERSON for kind in ("AlertOpenedEvent", "HealthChangedEvent", "HandoffChangedEvent")},
+    **{f"{kind}.type": IDENTIFIER for kind in SUBSCRIPTION_EVENT_TYPES},
+    **{f"{kind}.actor": PERSON for kind in SUBSCRIPTION_EVENT_TYPES},
     "HealthChangedEvent.scoreName": LABEL,
     "HandoffChangedEvent.comment": FREE_TEXT,
 }

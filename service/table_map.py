@@ -646,5 +646,6 @@ VALUE_TYPES = frozenset(
         "AlertOpenedEvent",
         "HealthChangedEvent",
         "HandoffChangedEvent",
+        "TimelineAddedEvent",
     }
 )

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +45,8 @@ class RunningServer:
         return self.log_path.read_text()
 
 
-@contextmanager
-def serving(*args: str, env: dict[str, str], workdir: Path) -> Iterator[RunningServer]:
-    """Start ``cshub serve`` and wait until /healthz answers; stop it with SIGTERM afterwards."""
+def launch(*args: str, env: dict[str, str], workdir: Path) -> RunningServer:
+    """Start ``cshub serve`` on a free port (not waiting for it: see ``serving``)."""
     port = free_port()
     log_path = workdir / f"serve-{port}.log"
     with log_path.open("w") as log:
@@ -59,9 +58,26 @@ def serving(*args: str, env: dict[str, str], workdir: Path) -> Iterator[RunningS
             text=True,
             cwd=workdir,
         )
-    server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
-    with supervised(server, _healthy, "cshub serve", START_TIMEOUT_SECONDS, AssertionError):
+    return RunningServer(process, f"http://127.0.0.1:{port}", log_path)
+
+
+@contextmanager
+def serving(*args: str, env: dict[str, str], workdir: Path) -> Iterator[RunningServer]:
+    """Start ``cshub serve`` and wait until /healthz answers; stop it with SIGTERM afterwards."""
+    with serving_together(1, *args, env=env, workdir=workdir) as (server,):
         yield server
+
+
+@contextmanager
+def serving_together(count: int, *args: str, env: dict[str, str], workdir: Path) -> Iterator[list[RunningServer]]:
+    """``count`` processes of ``cshub serve`` started at once (they come up side by side), each stopped after."""
+    servers = [launch(*args, env=env, workdir=workdir) for _ in range(count)]
+    with ExitStack() as stack:
+        for server in servers:  # also those not yet waited for, should one fail to come up
+            stack.callback(stop, server.process)
+        for server in servers:
+            stack.enter_context(supervised(server, _healthy, "cshub serve", START_TIMEOUT_SECONDS, AssertionError))
+        yield servers
 
 
 def _healthy(base_url: str) -> bool:
@@ -88,10 +104,15 @@ def supervised(
             time.sleep(0.2)
         yield
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM (SIGKILL after 30 s), unless it has already exited."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

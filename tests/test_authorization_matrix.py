@@ -132,7 +132,10 @@ PINNED: dict[str, str] = {
     "Mutation.replayWebhookDeliveries": "admin",
     "Mutation.runClockSweep": "admin",
     "Account.handoffs": "admin csm sales bi",
-    **{f"Subscription.{name}": "admin csm sales bi" for name in ("alertOpened", "healthChanged", "handoffChanged")},
+    **{
+        f"Subscription.{name}": "admin csm sales bi"
+        for name in ("alertOpened", "healthChanged", "handoffChanged", "timelineAdded")
+    },
     "GET /": "-",
     "GET /healthz": "-",
     "GET /readyz": "-",

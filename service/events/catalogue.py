@@ -38,6 +38,8 @@ EVENT_TYPES: Final[Mapping[str, str]] = {
     "renewal.upcoming": "A contract's renewal (or end) date is within a notice window (once per contract, date and "
     "window).",
     "action_item.overdue": "An action item's due date passed while it is still open (once per item and due date).",
+    "timeline.entry_added": "A touchpoint was recorded on an account's timeline (added in the hub or ingested), "
+    "once per entry.",
     "webhook.endpoint_disabled": "A webhook endpoint was disabled by the hub (410 Gone, or failing for too long).",
 }
 

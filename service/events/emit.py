@@ -247,3 +247,31 @@ async def ticket_written(
         "dueAt": None,
     }
     await append_event(conn, "ticket.escalated", payload, account_id=account_id, subject_id=ticket_id)
+
+
+async def timeline_entry_added(
+    conn: AsyncConnection,
+    *,
+    entry_id: uuid.UUID,
+    account_id: uuid.UUID,
+    kind: str,
+    entry_occurred_at: dt.datetime,
+    summary: str,
+    entry_actor: str | None,
+    source: str,
+    actor: str | None,
+) -> None:
+    """``timeline.entry_added``: a touchpoint recorded on an account's timeline (added in the hub, or ingested),
+    once per entry — a source sending the entry again, changed or not, announces nothing new. Derived entries
+    (contracts, tickets, handoffs…) are computed on read and have their own events."""
+    if await _emitted(conn, "timeline.entry_added", entry_id):
+        return
+    payload = {
+        "timelineEntryId": entry_id,
+        "kind": kind,
+        "entryOccurredAt": entry_occurred_at,
+        "summary": summary,
+        "entryActor": entry_actor,
+        "source": source,
+    }
+    await append_event(conn, "timeline.entry_added", payload, account_id=account_id, subject_id=entry_id, actor=actor)

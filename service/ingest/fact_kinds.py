@@ -184,5 +184,19 @@ SURVEY_RESPONSES = FactKind(
 )
 
 
+def _timeline_written(source: str) -> Any:
+    async def written(
+        conn: AsyncConnection, record: TimelineEventRecord, entry_id: uuid.UUID, account_id: uuid.UUID
+    ) -> None:
+        await emit.timeline_entry_added(
+            conn, entry_id=entry_id, account_id=account_id, kind=record.kind, entry_occurred_at=record.occurred_at,
+            summary=record.summary, entry_actor=record.actor, source=source, actor=None,
+        )  # fmt: skip
+
+    return written
+
+
 def timeline_events_from(source: str) -> FactKind:
-    return FactKind("timeline-events", "timeline_event", timeline_events, _timeline_values(source))
+    return FactKind(
+        "timeline-events", "timeline_event", timeline_events, _timeline_values(source), _timeline_written(source)
+    )

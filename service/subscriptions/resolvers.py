@@ -16,7 +16,13 @@ from service.graphql.context import Context
 from service.graphql.relay import decode_typed_id
 from service.subscriptions.hub import Live, SlowConsumer
 from service.subscriptions.queries import EventRow, events_after
-from service.subscriptions.types import AlertOpenedEvent, EventSequence, HandoffChangedEvent, HealthChangedEvent
+from service.subscriptions.types import (
+    AlertOpenedEvent,
+    EventSequence,
+    HandoffChangedEvent,
+    HealthChangedEvent,
+    TimelineAddedEvent,
+)
 
 T = TypeVar("T")
 
@@ -106,6 +112,17 @@ async def handoff_changed(
         yield item
 
 
+async def timeline_added(
+    info: strawberry.Info[Context],
+    account_id: AccountArgument = None,
+    csm_owner: CsmOwnerArgument = None,
+    after: AfterArgument = None,
+) -> AsyncGenerator[TimelineAddedEvent, None]:
+    prefixes = ("timeline.entry_added",)
+    async for item in _events(info, prefixes, account_id, csm_owner, after, TimelineAddedEvent.from_row):
+        yield item
+
+
 @strawberry.type(description="Events as they happen, over WebSocket (graphql-transport-ws at /graphql).")
 class Subscription:
     alert_opened: AsyncGenerator[AlertOpenedEvent, None] = strawberry.subscription(
@@ -117,4 +134,9 @@ class Subscription:
     handoff_changed: AsyncGenerator[HandoffChangedEvent, None] = strawberry.subscription(
         resolver=handoff_changed,
         description="Handoff workflow steps (`handoff.submitted`, `.accepted`, `.returned`, …).",
+    )
+    timeline_added: AsyncGenerator[TimelineAddedEvent, None] = strawberry.subscription(
+        resolver=timeline_added,
+        description="Touchpoints recorded on timelines, added in the hub or ingested (`timeline.entry_added`); "
+        "entries derived from contracts, tickets, handoffs… come with their own subscriptions or none.",
     )

@@ -2,7 +2,8 @@
 
 Every item carries ``eventId``, ``sequence`` (pass the last one seen back as ``after`` to resume), ``type``,
 ``occurredAt``, ``accountId`` and ``actor``; then the object the event is about, read when the item is sent
-(``alert``, ``handoff``: the existing types, with their own masking) and the event's own figures.
+(``alert``, ``handoff``: the existing types, with their own masking) and the event's own figures. A timeline
+entry is sent as it was recorded (``entry``: the ``TimelineEvent`` type, masked as in queries).
 """
 
 import datetime as dt
@@ -20,6 +21,8 @@ from service.handoffs.types import Handoff
 from service.health_scores.alert_types import Alert
 from service.health_scores.types import HealthBand
 from service.subscriptions.queries import EventRow, alert_by_id
+from service.timeline.queries import TimelineRow
+from service.timeline.types import TimelineEvent
 
 
 def _sequence(value: object) -> int:
@@ -139,3 +142,32 @@ class HandoffChangedEvent:
             comment=p.get("comment"),
             _handoff_uuid=handoff_id,
         )
+
+
+@strawberry.type(description="A touchpoint was recorded on an account's timeline (event `timeline.entry_added`).")
+class TimelineAddedEvent:
+    event_id: strawberry.ID = strawberry.field(description="Id of the event in the outbox.")
+    sequence: EventSequence = strawberry.field(description="Position in the outbox; resume with `after: sequence`.")
+    type: str = strawberry.field(description="The catalogue's event type: `timeline.entry_added`.")
+    occurred_at: dt.datetime = strawberry.field(description="When the entry was recorded in the hub (UTC).")
+    account_id: strawberry.ID | None = strawberry.field(description="Global id of the account.")
+    actor: str | None = strawberry.field(description="Who added it in the hub; null for an ingested entry.")
+    entry: TimelineEvent = strawberry.field(
+        description="The entry as it was recorded (as `Account.timeline` lists it; `occurredAt` is when the "
+        "touchpoint happened)."
+    )
+
+    @classmethod
+    def from_row(cls, row: EventRow) -> "TimelineAddedEvent":
+        p = row.payload
+        recorded = TimelineRow(
+            id=_uuid(p, "timelineEntryId"),
+            account_id=row.account_id or _uuid(p, "timelineEntryId"),
+            kind=p["kind"],
+            occurred_at=dt.datetime.fromisoformat(p["entryOccurredAt"]),
+            summary=p["summary"],
+            actor=p.get("entryActor"),
+            source=p.get("source"),
+            origin="recorded",
+        )
+        return cls(**_event_fields(row), entry=TimelineEvent.from_row(recorded))

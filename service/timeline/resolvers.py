@@ -77,7 +77,7 @@ async def add_timeline_entry(
     )
 
     async def work(conn: AsyncConnection) -> TimelineRow:
-        return await service.add_entry(conn, entry, now=info.context.loaders.now)
+        return await service.add_entry(conn, entry, now=info.context.loaders.now, by=principal.actor)
 
     async def change() -> TimelineEvent:
         return TimelineEvent.from_row(await info.context.write(work))

@@ -2,7 +2,8 @@
 
 Only the recorded kinds (meeting, call, note…) may be written: the derived kinds are computed from the
 hub's own records and would contradict them if they could also be typed in. The entry is stored as a
-``timeline_events`` row with source ``cshub`` and the caller as actor, so it reads like an ingested one.
+``timeline_events`` row with source ``cshub`` and the caller as actor, so it reads like an ingested one, and
+announced as ``timeline.entry_added`` in the same transaction.
 """
 
 import datetime as dt
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.queries import accounts_by_ids
 from service.errors import InvalidInput, NotFound
+from service.events import emit
 from service.timeline.derived import HUB_SOURCE
 from service.timeline.queries import TimelineRow, insert_timeline_event
 from service.timeline.tables import TIMELINE_KINDS
@@ -55,7 +57,8 @@ def _checked_summary(entry: NewEntry, now: dt.datetime) -> str:
     return summary
 
 
-async def add_entry(conn: AsyncConnection, entry: NewEntry, *, now: dt.datetime) -> TimelineRow:
+async def add_entry(conn: AsyncConnection, entry: NewEntry, *, now: dt.datetime, by: str) -> TimelineRow:
+    """Record the entry; ``by`` is the caller as events name it (``Principal.actor``)."""
     summary = _checked_summary(entry, now)
     if not await accounts_by_ids(conn, [entry.account_id]):
         raise NotFound(f"accountId: no account {entry.account_id}", field="accountId")
@@ -67,4 +70,9 @@ async def add_entry(conn: AsyncConnection, entry: NewEntry, *, now: dt.datetime)
         "actor": entry.actor,
         "source": HUB_SOURCE,
     }
-    return await insert_timeline_event(conn, values)
+    row = await insert_timeline_event(conn, values)
+    await emit.timeline_entry_added(
+        conn, entry_id=row.id, account_id=row.account_id, kind=row.kind, entry_occurred_at=row.occurred_at,
+        summary=row.summary, entry_actor=row.actor, source=HUB_SOURCE, actor=by,
+    )  # fmt: skip
+    return row
