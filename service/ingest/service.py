@@ -19,7 +19,7 @@ from service.audit import service as audit
 from service.audit.service import Who
 from service.ingest import fact_kinds, unmatched
 from service.ingest.account_records import OBJECT_TYPE as ACCOUNT_OBJECT_TYPE
-from service.ingest.account_records import write_accounts
+from service.ingest.accounts_in_bulk import write_accounts_in_bulk
 from service.ingest.facts import FactKind, Item
 from service.ingest.facts_in_bulk import write_facts_in_bulk
 from service.ingest.identity import domains_of
@@ -182,7 +182,7 @@ async def _write(
     shared: Collection[str],
 ) -> list[RecordResult]:
     if entity == "accounts":
-        results, written = await write_accounts(conn, source, items, priority, shared)
+        results, written = await write_accounts_in_bulk(conn, source, items, priority, shared)
         await resolve_waiting(conn, written, shared, usage)
         return results
     if entity == "usage-events":
