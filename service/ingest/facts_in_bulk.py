@@ -20,12 +20,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.ingest import unmatched
-from service.ingest.facts import FactKind, Item, Written, keep_or_replay, write_facts, write_one
+from service.ingest.facts import (
+    FactKind,
+    Item,
+    RecordRejected,
+    Written,
+    complete,
+    keep_or_replay,
+    write_facts,
+    write_one,
+)
 from service.ingest.identity import payload_hash, resolve_accounts
-from service.ingest.links_in_bulk import LinkVanished, LinkWrite, claim_links, save_links, touch_links
-from service.ingest.partial import completed, remembered
+from service.ingest.links_in_bulk import LinkWrite, find_links, insert_new_links, save_links, touch_links
+from service.ingest.partial import remembered
 from service.ingest.records import AccountReference
-from service.ingest.results import FieldError, RecordResult, Status
+from service.ingest.results import RecordResult, Status
 from service.ingest.rows_in_bulk import upsert_rows
 
 
@@ -53,7 +62,7 @@ async def write_facts_in_bulk(
     try:
         async with conn.begin_nested():
             written = await _write_matched(conn, source, kind, matched)
-    except (IntegrityError, LinkVanished):
+    except (IntegrityError, _LinkVanished):
         written = [await write_one(conn, source, kind, item, account_id) for item, account_id in matched]
     results.extend(written)
     await unmatched.mark_resolved(
@@ -81,62 +90,82 @@ class _Write:
     created: bool
 
 
+class _LinkVanished(Exception):
+    """A link that blocked an insert was gone when read (its account was deleted meanwhile): the batch is written
+    record by record, where ``identity.claim_link`` retries."""
+
+
+def _link(record: Any, entity_id: uuid.UUID, account_id: uuid.UUID, digest: str) -> LinkWrite:
+    return LinkWrite(
+        record.external_id, entity_id, account_id, getattr(record, "updated_at", None), digest, remembered(record)
+    )
+
+
 async def _write_matched(
     conn: AsyncConnection, source: str, kind: FactKind, matched: Sequence[tuple[Item, uuid.UUID]]
 ) -> list[RecordResult]:
-    """The records whose account resolved, in external-id order; their results in that order."""
-    new_ids = {item.record.external_id: uuid.uuid4() for item, _ in matched}
-    links = await claim_links(conn, source, kind.object_type, new_ids)
+    """The records whose account resolved, in external-id order; their results in that order.
+
+    Their links are claimed as ``identity.claim_link`` does, for the whole batch: the existing ones row-locked
+    (in external-id order), then those of new records inserted whole, at once. A new record's link that another
+    batch inserted meanwhile is locked after it committed, and the record decided against it like the others.
+    """
+    object_type = kind.object_type
+    links = await find_links(
+        conn, source, object_type, [item.record.external_id for item, _ in matched], for_update=True
+    )
+    fresh = {
+        item.record.external_id: (item, account_id)
+        for item, account_id in matched
+        if item.record.external_id not in links
+    }
+    claims = {
+        external_id: _link(item.record, uuid.uuid4(), account_id, payload_hash(item.record))
+        for external_id, (item, account_id) in fresh.items()
+    }
+    inserted = await insert_new_links(conn, source, object_type, list(claims.values()))
+    if raced := [external_id for external_id in claims if external_id not in inserted]:
+        links |= await find_links(conn, source, object_type, raced, for_update=True)
+        if len(raced) != len(set(raced) & set(links)):
+            raise _LinkVanished
     results: dict[int, RecordResult] = {}
     writes: list[_Write] = []
     touches: list[tuple[str, Any]] = []
     one_by_one: list[tuple[Item, uuid.UUID]] = []
     for item, account_id in matched:
-        record, link = item.record, links[item.record.external_id]
+        record = item.record
+        if record.external_id in inserted:
+            claim = claims[record.external_id]
+            writes.append(_Write(item.index, record, claim.entity_id, account_id, claim.digest or "", created=True))
+            continue
+        link = links[record.external_id]
         updated_at = getattr(record, "updated_at", None)
-        if link is not None:
-            if updated_at is not None and link.source_updated_at is not None and updated_at < link.source_updated_at:
-                results[item.index] = RecordResult(item.index, Status.STALE, link.entity_id)
-                continue
-            if link.payload is None:  # stored before payloads were kept: only what was sent is written
-                one_by_one.append((item, account_id))
-                continue
-            checked = completed(record, link.payload)
-            if isinstance(checked, tuple):
-                error = FieldError(checked[0].path, f"{checked[0].message} (with the stored values of omitted fields)")
-                results[item.index] = RecordResult(item.index, Status.REJECTED, errors=(error,))
-                continue
-            record = checked
+        if updated_at is not None and link.source_updated_at is not None and updated_at < link.source_updated_at:
+            results[item.index] = RecordResult(item.index, Status.STALE, link.entity_id)
+            continue
+        if link.payload is None:  # stored before payloads were kept: only what was sent is written
+            one_by_one.append((item, account_id))
+            continue
+        try:
+            record = complete(record, link.payload)
+        except RecordRejected as exc:
+            results[item.index] = RecordResult(item.index, Status.REJECTED, errors=(exc.error,))
+            continue
         digest = payload_hash(record)
-        if link is not None and link.payload_hash == digest and link.account_id == account_id:
+        if link.payload_hash == digest and link.account_id == account_id:
             touches.append((record.external_id, updated_at))
             results[item.index] = RecordResult(item.index, Status.UNCHANGED, link.entity_id)
             continue
-        entity_id = new_ids[record.external_id] if link is None else link.entity_id
-        writes.append(_Write(item.index, record, entity_id, account_id, digest, created=link is None))
+        writes.append(_Write(item.index, record, link.entity_id, account_id, digest, created=False))
     # An updated entity the hub deleted comes back under the same id: the upsert inserts it.
     await upsert_rows(
         conn, kind.table, [{"id": w.entity_id, **await kind.values(conn, w.record, w.account_id)} for w in writes]
     )
     if kind.after_write is not None and writes:
         await kind.after_write(conn, [Written(w.record, w.entity_id, w.account_id) for w in writes])
-    await save_links(
-        conn,
-        source,
-        kind.object_type,
-        [
-            LinkWrite(
-                w.record.external_id,
-                w.entity_id,
-                w.account_id,
-                getattr(w.record, "updated_at", None),
-                w.digest,
-                remembered(w.record),
-            )
-            for w in writes
-        ],
-    )
-    await touch_links(conn, source, kind.object_type, touches)
+    updated = [_link(w.record, w.entity_id, w.account_id, w.digest) for w in writes if not w.created]
+    await save_links(conn, source, object_type, updated)
+    await touch_links(conn, source, object_type, touches)
     for w in writes:
         results[w.index] = RecordResult(w.index, Status.CREATED if w.created else Status.UPDATED, w.entity_id)
     for item, account_id in one_by_one:

@@ -1,10 +1,11 @@
-"""The identity map for a whole batch: claim, save and touch the links of many records of one source and object
-type, one statement each (``identity`` holds the one-record versions, and the rules they share)."""
+"""The identity map for a whole batch: find (and lock), insert, save and touch the links of many records of one
+source and object type, one statement each (``identity`` holds the one-record versions, and the rules they
+share)."""
 
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.ingest.identity import Link
 from service.sources.tables import source_links
-
-
-class LinkVanished(Exception):
-    """A link that blocked a claim was gone when read (its account was deleted meanwhile): the caller writes the
-    batch record by record instead, where ``identity.claim_link`` retries."""
 
 
 def _texts(name: str, values: Sequence[str | None]) -> sa.BindParameter[Any]:
@@ -38,37 +34,6 @@ async def find_links(
     )
     rows = await conn.execute(statement.with_for_update() if for_update else statement)
     return {row[0]: Link(*row[1:]) for row in rows}
-
-
-_CLAIM = sa.text(
-    "INSERT INTO source_links (source, object_type, external_id, entity_id)"
-    " SELECT :source, :object_type, n.external_id, n.entity_id"
-    " FROM unnest(CAST(:ids AS text[]), CAST(:entity_ids AS uuid[])) AS n(external_id, entity_id)"
-    " ORDER BY n.external_id"
-    " ON CONFLICT (source, object_type, external_id) DO NOTHING RETURNING external_id"
-)
-
-
-async def claim_links(
-    conn: AsyncConnection, source: str, object_type: str, new_entity_ids: Mapping[str, uuid.UUID]
-) -> dict[str, Link | None]:
-    """``identity.claim_link`` for every record (external id → the entity id it gets if new): ``None`` for a link
-    this call created, else the existing link, row-locked until the transaction ends. New links are inserted
-    in external-id order, then the existing ones locked in that order."""
-    ordered = sorted(new_entity_ids)
-    claimed = await conn.execute(
-        _CLAIM.bindparams(
-            _texts("ids", ordered),
-            sa.bindparam("entity_ids", [new_entity_ids[i] for i in ordered], type_=sa.ARRAY(sa.Uuid)),
-        ),
-        {"source": source, "object_type": object_type},
-    )
-    created = {row[0] for row in claimed}
-    existing = [external_id for external_id in ordered if external_id not in created]
-    links = await find_links(conn, source, object_type, existing, for_update=True)
-    if len(links) != len(existing):
-        raise LinkVanished(f"{len(existing) - len(links)} link(s) of {source}/{object_type} vanished while claimed")
-    return {external_id: links.get(external_id) for external_id in ordered}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,17 +70,47 @@ async def save_links(conn: AsyncConnection, source: str, object_type: str, write
     moves forward."""
     if not writes:
         return
-    await conn.execute(
-        _SAVE.bindparams(
-            _texts("ids", [w.external_id for w in writes]),
-            sa.bindparam("entity_ids", [w.entity_id for w in writes], type_=sa.ARRAY(sa.Uuid)),
-            sa.bindparam("account_ids", [w.account_id for w in writes], type_=sa.ARRAY(sa.Uuid)),
-            sa.bindparam("updated", [w.source_updated_at for w in writes], type_=sa.ARRAY(sa.DateTime(timezone=True))),
-            _texts("hashes", [w.digest for w in writes]),
-            _texts("payloads", [None if w.payload is None else json.dumps(w.payload) for w in writes]),
-        ),
-        {"source": source, "object_type": object_type},
-    )
+    await conn.execute(_SAVE.bindparams(*_link_columns(writes)), _where(source, object_type))
+
+
+def _where(source: str, object_type: str) -> dict[str, str]:
+    return {"source": source, "object_type": object_type}
+
+
+def _link_columns(writes: Sequence[LinkWrite]) -> list[sa.BindParameter[Any]]:
+    return [
+        _texts("ids", [w.external_id for w in writes]),
+        sa.bindparam("entity_ids", [w.entity_id for w in writes], type_=sa.ARRAY(sa.Uuid)),
+        sa.bindparam("account_ids", [w.account_id for w in writes], type_=sa.ARRAY(sa.Uuid)),
+        sa.bindparam("updated", [w.source_updated_at for w in writes], type_=sa.ARRAY(sa.DateTime(timezone=True))),
+        _texts("hashes", [w.digest for w in writes]),
+        _texts("payloads", [None if w.payload is None else json.dumps(w.payload) for w in writes]),
+    ]
+
+
+_INSERT_NEW = sa.text(
+    "INSERT INTO source_links"
+    " (source, object_type, external_id, entity_id, account_id, source_updated_at, payload_hash, payload)"
+    " SELECT :source, :object_type, n.external_id, n.entity_id, n.account_id, n.source_updated_at, n.payload_hash,"
+    " CAST(n.payload AS jsonb)"
+    " FROM unnest(CAST(:ids AS text[]), CAST(:entity_ids AS uuid[]), CAST(:account_ids AS uuid[]),"
+    " CAST(:updated AS timestamptz[]), CAST(:hashes AS text[]), CAST(:payloads AS text[]))"
+    " AS n(external_id, entity_id, account_id, source_updated_at, payload_hash, payload)"
+    " ORDER BY n.external_id"
+    " ON CONFLICT (source, object_type, external_id) DO NOTHING RETURNING external_id"
+)
+
+
+async def insert_new_links(
+    conn: AsyncConnection, source: str, object_type: str, writes: Sequence[LinkWrite]
+) -> set[str]:
+    """Claim the links of records that had none, whole, in external-id order; the external ids inserted. A link
+    another transaction inserted meanwhile is not (this waits for that transaction to end): the caller locks it
+    (``find_links``) and decides again, as ``identity.claim_link`` does for one record."""
+    if not writes:
+        return set()
+    inserted = await conn.execute(_INSERT_NEW.bindparams(*_link_columns(writes)), _where(source, object_type))
+    return {row[0] for row in inserted}
 
 
 _TOUCH = sa.text(
