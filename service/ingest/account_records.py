@@ -1,4 +1,5 @@
-"""Upsert of account records: match by this source's link, else by domain, else create.
+"""Upsert of account records, record by record: match by this source's link, else by domain, else create. The rules,
+and the path ``accounts_in_bulk`` falls back to when a batch's records depend on each other.
 
 A record that omits a field keeps what the same source sent for it before; an explicit ``null`` withdraws
 the source's value (``partial``). Profile fields come from the sources by priority

@@ -1,4 +1,5 @@
-"""Upsert of the per-account records a source owns (contacts, contracts, tickets, surveys, timeline).
+"""Upsert of the per-account records a source owns (contacts, contracts, tickets, surveys, timeline), record by
+record: the rules, and the path ``facts_in_bulk`` falls back to when a batch's records depend on each other.
 
 One generic path: resolve every record's account in one go, then per record, in external-id order
 (inside a savepoint, so one bad record cannot spoil the batch) decide created / updated / unchanged /
