@@ -7,6 +7,8 @@ the bench's accounts by their external id.
 """
 
 import datetime as dt
+import hashlib
+import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -107,9 +109,30 @@ def _copy_rows(
     }
 
 
-async def copy(conn: asyncpg.Connection, entity: str, made: Sequence[Mapping[str, Any]]) -> float:
-    """COPY the rows of ``made`` into the entity's tables in one transaction; the seconds it took (the lookups
-    of account and product ids, and building the rows, are not timed)."""
+OBJECT_TYPES = {"accounts": "account", "contacts": "contact", "contracts": "contract", "tickets": "ticket"}
+LINK_COLUMNS = ("source", "object_type", "external_id", "entity_id", "account_id", "payload_hash", "payload")
+
+
+def _link_rows(
+    entity: str, made: Sequence[Mapping[str, Any]], entity_rows: Sequence[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """The source link each record also gets (identity, provenance, the payload partial updates complete from):
+    entity rows lead with their id, then (but for accounts) their account id."""
+    links = []
+    for record, row in zip(made, entity_rows, strict=True):
+        payload = json.dumps({k: v for k, v in record.items() if k not in ("account_external_id", "updated_at")})
+        digest = hashlib.sha256(payload.encode()).hexdigest()
+        account_id = row[0] if entity == "accounts" else row[1]
+        links.append(
+            ("copy", OBJECT_TYPES[entity], "copy-" + record["external_id"], row[0], account_id, digest, payload)
+        )
+    return links
+
+
+async def copy(conn: asyncpg.Connection, entity: str, made: Sequence[Mapping[str, Any]], *, links: bool) -> float:
+    """COPY the rows of ``made`` into the entity's tables (and with ``links`` the source links the records get)
+    in one transaction; the seconds it took (the lookups of account and product ids, and building the rows, are
+    not timed)."""
     account_ids = {
         row["external_id"]: row["entity_id"]
         for row in await conn.fetch(
@@ -119,6 +142,9 @@ async def copy(conn: asyncpg.Connection, entity: str, made: Sequence[Mapping[str
     }
     product_ids = {row["name"]: row["id"] for row in await conn.fetch("SELECT name, id FROM products")}
     tables = _copy_rows(entity, made, account_ids, product_ids)
+    if links:
+        main = "contracts" if entity == "contracts" else entity
+        tables["source_links"] = (LINK_COLUMNS, _link_rows(entity, made, tables[main][1]))
     started = time.perf_counter()
     async with conn.transaction():
         for table, (columns, rows) in tables.items():
