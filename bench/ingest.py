@@ -29,8 +29,10 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
+from bench import ingest_entities as entities
 from bench.cli import add_smoke_option, apply_smoke, server_url
 from bench.graphql_360.server import create_api_key
+from bench.ingest_entities import ENTITIES
 from service.api_keys.roles import Role
 from tests.databases import scratch_database
 from tests.serve_process import cshub_env, serving
@@ -38,7 +40,7 @@ from tests.serve_process import cshub_env, serving
 SOURCE = "product"
 BATCH_SIZE = 1000  # the default, and the most the service takes in one request
 # Two clients sending two batches each: the shared queue, new events, replays and COPY, in seconds.
-SMOKE = {"events": 200, "clients": 2, "repeats": 1, "batch_size": 100}
+SMOKE = {"events": 200, "records": 200, "clients": 2, "repeats": 1, "batch_size": 100}
 ACCOUNTS = 50
 USERS_PER_ACCOUNT = 20
 EVENT_NAMES = (
@@ -53,6 +55,7 @@ EVENT_NAMES = (
 )
 ACCOUNT_IDS = "SELECT external_id, entity_id FROM source_links WHERE source = $1 AND object_type = 'account'"
 HTTP_NEW, HTTP_REPLAY, COPY = "HTTP ingest (new events)", "HTTP ingest (replays)", "COPY"
+ENTITY_NEW, ENTITY_UPDATED, COPY_LINKED = "HTTP new", "HTTP updated", "COPY+links"
 COPY_COLUMNS = ("account_id", "source", "source_event_id", "user_ref", "event_name", "occurred_at", "value")
 
 
@@ -99,10 +102,13 @@ def http_batches(events: list[Event], prefix: str, batch_size: int) -> list[byte
     ]
 
 
-async def send_all(base_url: str, key: str, bodies: list[bytes], clients: int, expect: str) -> float:
-    """POST every body from ``clients`` concurrent clients sharing one queue; return wall seconds.
-    Every answer must be 200 with all records ``expect`` (checked after the clock stops)."""
+async def send_all(
+    base_url: str, key: str, bodies: list[bytes], clients: int, expect: str, entity: str = "usage-events"
+) -> float:
+    """POST every body to ``entity``'s ingest route from ``clients`` concurrent clients sharing one queue; return
+    wall seconds. Every answer must be 200 with all records ``expect`` (checked after the clock stops)."""
     queue: asyncio.Queue[bytes] = asyncio.Queue()
+    counted = b'"event_id"' if entity == "usage-events" else b'"external_id"'  # one per record
     for body in bodies:
         queue.put_nowait(body)
     answers: list[tuple[int, int, bytes]] = []
@@ -115,8 +121,8 @@ async def send_all(base_url: str, key: str, bodies: list[bytes], clients: int, e
                     body = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                response = await http.post("/v1/ingest/usage-events", content=body)
-                answers.append((body.count(b'"event_id"'), response.status_code, response.content))
+                response = await http.post(f"/v1/ingest/{entity}", content=body)
+                answers.append((body.count(counted), response.status_code, response.content))
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
@@ -153,9 +159,42 @@ class Measured:
     pg_version: str
 
 
+def entity_rate(entity: str, variant: str) -> str:
+    return f"{entity}: {variant}"
+
+
+def record_batches(records: list[dict[str, Any]], batch_size: int) -> list[bytes]:
+    return [
+        json.dumps({"source": SOURCE, "records": records[start : start + batch_size]}).encode()
+        for start in range(0, len(records), batch_size)
+    ]
+
+
+async def measure_entities(
+    base_url: str, key: str, conn: asyncpg.Connection, plan: "Plan", rates: dict[str, list[float]]
+) -> None:
+    """Per repeat and entity: new records, the same records changed, and a COPY of as many rows."""
+    for entity in ENTITIES:  # warm-up, not measured (it also creates the contracts' products)
+        warm = entities.records(entity, "warm", plan.batch_size * plan.clients, 0, ACCOUNTS)
+        await send_all(base_url, key, record_batches(warm, plan.batch_size), plan.clients, "created", entity)
+    count = plan.records
+    for repeat in range(plan.repeats):
+        for entity in ENTITIES:
+            for version, (variant, expect) in enumerate(((ENTITY_NEW, "created"), (ENTITY_UPDATED, "updated"))):
+                made = entities.records(entity, f"r{repeat}", count, version, ACCOUNTS)
+                bodies = record_batches(made, plan.batch_size)
+                seconds = await send_all(base_url, key, bodies, plan.clients, expect, entity)
+                rates.setdefault(entity_rate(entity, variant), []).append(count / seconds)
+            for variant, links in ((COPY, False), (COPY_LINKED, True)):
+                copied = entities.records(entity, f"{variant[:6].lower()}{repeat}", count, 0, ACCOUNTS)
+                seconds = await entities.copy(conn, entity, copied, links=links)
+                rates.setdefault(entity_rate(entity, variant), []).append(count / seconds)
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     events: int  # per repeat
+    records: int  # of each entity, per repeat
     clients: int
     repeats: int
     workers: int
@@ -206,6 +245,7 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
                     for i, e in enumerate(events)
                 ]
                 rates[COPY].append(event_count / await copy_rows(conn, rows))
+            await measure_entities(server.base_url, key, conn, plan, rates)
         stored = await conn.fetchval("SELECT count(*) FROM usage_events")
         if stored != warm_count + 2 * event_count * repeats:
             raise SystemExit(f"bench: {stored} usage_events stored, expected {warm_count + 2 * event_count * repeats}")
@@ -231,18 +271,41 @@ async def run(server_url: str, plan: Plan) -> None:
         f"ingest_max_concurrent: {measured.max_concurrent}"
     )
     print(f"python {platform.python_version()}, PostgreSQL {measured.pg_version}")
-    for name, samples in measured.rates.items():
+    usage = {name: samples for name, samples in measured.rates.items() if ": " not in name}
+    for name, samples in usage.items():
         median = statistics.median(samples)
         spread = f"{min(samples):9.0f} .. {max(samples):9.0f}"
         print(f"{name:26} median {median:9.0f} events/s   ({spread})   x{median / http_median:6.2f} of HTTP")
     print(f"ratio COPY / HTTP (new events): {statistics.median(measured.rates[COPY]) / http_median:.2f}")
     print("caveat: COPY writes raw usage_events only; it skips validation, account resolution and the rollups")
     print("        (usage_daily, usage_daily_users, user_last_seen) that the HTTP path maintains per batch")
+    print_entities(measured.rates, plan)
+
+
+def print_entities(rates: dict[str, list[float]], plan: "Plan") -> None:
+    print(f"\nentities: {plan.records} records per entity and repeat, batches of {plan.batch_size}, median records/s:")
+    print(
+        f"{'entity':10} {'HTTP new':>9} {'updated':>9} {'COPY':>9} {'COPY+links':>11}"
+        f"   {'new/COPY':>8} {'upd/COPY':>8} {'new/COPY+links':>14} {'upd/COPY+links':>14}"
+    )
+    for entity in ENTITIES:
+        new, updated, copied, linked = (
+            statistics.median(rates[entity_rate(entity, variant)])
+            for variant in (ENTITY_NEW, ENTITY_UPDATED, COPY, COPY_LINKED)
+        )
+        print(
+            f"{entity:10} {new:9.0f} {updated:9.0f} {copied:9.0f} {linked:11.0f}"
+            f"   {new / copied:8.2f} {updated / copied:8.2f} {new / linked:14.2f} {updated / linked:14.2f}"
+        )
+    print("caveat: COPY writes the entity rows only (contracts: and their lines); COPY+links also the source link each")
+    print("        record gets. HTTP also validates, resolves accounts, completes partial records, decides")
+    print("        stale/unchanged, appends outbox events and answers per record, in one transaction per batch")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--events", type=int, default=40_000, help="events per repeat (default 40000)")
+    parser.add_argument("--records", type=int, default=10_000, help="records of each entity per repeat (default 10000)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients (default 4)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats (default 3)")
     parser.add_argument("--workers", type=int, default=1, help="cshub serve worker processes (default 1)")
@@ -252,12 +315,14 @@ def main(argv: list[str] | None = None) -> None:
     add_smoke_option(parser, SMOKE)
     args = parser.parse_args(argv)
     apply_smoke(args, SMOKE)
-    for name in ("events", "clients", "repeats", "workers", "batch_size"):
+    for name in ("events", "records", "clients", "repeats", "workers", "batch_size"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.batch_size > BATCH_SIZE:
         parser.error(f"--batch-size must be at most {BATCH_SIZE} (the service's ingest_max_records)")
-    asyncio.run(run(server_url(), Plan(args.events, args.clients, args.repeats, args.workers, args.batch_size)))
+    asyncio.run(
+        run(server_url(), Plan(args.events, args.records, args.clients, args.repeats, args.workers, args.batch_size))
+    )
 
 
 if __name__ == "__main__":

@@ -7,12 +7,14 @@ sits below every domain it hears from). Payload keys are the catalogue's (``cata
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.events.outbox import append_event
+from service.events.outbox import NewEvent, append_event, append_events
 from service.events.tables import events
 
 ENDED_CONTRACT_STATUSES = frozenset({"ended", "cancelled"})
@@ -104,40 +106,59 @@ async def override_lifted(
     )  # fmt: skip
 
 
-async def _emitted(conn: AsyncConnection, event_type: str, subject_id: uuid.UUID) -> bool:
-    found = sa.select(sa.exists().where(events.c.subject_id == subject_id, events.c.type == event_type))
-    return bool((await conn.execute(found)).scalar_one())
+@dataclass(frozen=True, slots=True)
+class ContractWritten:
+    """An ingested contract as stored: what its events say."""
+
+    contract_id: uuid.UUID
+    account_id: uuid.UUID
+    external_id: str
+    status: str
+    start_date: dt.date
+    end_date: dt.date | None
+    renewal_date: dt.date | None
+    currency: str
 
 
-async def contract_written(
-    conn: AsyncConnection,
-    *,
-    contract_id: uuid.UUID,
-    account_id: uuid.UUID,
-    external_id: str,
-    status: str,
-    start_date: dt.date,
-    end_date: dt.date | None,
-    renewal_date: dt.date | None,
-    currency: str,
-) -> None:
-    """After an ingested contract is stored: ``contract.created`` the first time the hub has it, and
-    ``contract.ended`` the first time it is ended or cancelled — each once per contract, whatever order or how
-    often the source sends it (the outbox itself remembers what was said)."""
-    if not await _emitted(conn, "contract.created", contract_id):
-        payload = {
-            "contractId": contract_id,
-            "status": status,
-            "startDate": start_date,
-            "endDate": end_date,
-            "renewalDate": renewal_date,
-            "currency": currency,
-            "externalId": external_id,
-        }
-        await append_event(conn, "contract.created", payload, account_id=account_id, subject_id=contract_id)
-    if status in ENDED_CONTRACT_STATUSES and not await _emitted(conn, "contract.ended", contract_id):
-        payload = {"contractId": contract_id, "status": status, "endDate": end_date, "externalId": external_id}
-        await append_event(conn, "contract.ended", payload, account_id=account_id, subject_id=contract_id)
+async def _already_emitted(
+    conn: AsyncConnection, event_types: Sequence[str], subject_ids: Sequence[uuid.UUID]
+) -> set[tuple[uuid.UUID, str]]:
+    found = await conn.execute(
+        sa.select(events.c.subject_id, events.c.type)
+        .where(
+            events.c.subject_id == sa.any_(sa.bindparam("subjects", list(subject_ids), type_=ARRAY(sa.Uuid))),
+            events.c.type.in_(event_types),
+        )
+        .distinct()
+    )
+    return {(subject_id, event_type) for subject_id, event_type in found}
+
+
+async def contracts_written(conn: AsyncConnection, written: Sequence[ContractWritten]) -> None:
+    """After ingested contracts are stored (in this order): ``contract.created`` the first time the hub has one,
+    and ``contract.ended`` the first time it is ended or cancelled — each once per contract, whatever order or how
+    often the source sends it (the outbox itself remembers what was said). One read and one append per batch."""
+    if not written:
+        return
+    said = await _already_emitted(conn, ("contract.created", "contract.ended"), [w.contract_id for w in written])
+    new: list[NewEvent] = []
+    for w in written:
+        if (w.contract_id, "contract.created") not in said:
+            payload = {
+                "contractId": w.contract_id,
+                "status": w.status,
+                "startDate": w.start_date,
+                "endDate": w.end_date,
+                "renewalDate": w.renewal_date,
+                "currency": w.currency,
+                "externalId": w.external_id,
+            }
+            new.append(NewEvent("contract.created", payload, w.account_id, w.contract_id))
+        if w.status in ENDED_CONTRACT_STATUSES and (w.contract_id, "contract.ended") not in said:
+            ended = {"contractId": w.contract_id, "status": w.status, "endDate": w.end_date}
+            ended["externalId"] = w.external_id
+            new.append(NewEvent("contract.ended", ended, w.account_id, w.contract_id))
+    await append_events(conn, new)
 
 
 async def accounts_merged(
@@ -209,69 +230,91 @@ async def goal_status_changed(
     )
 
 
-async def ticket_written(
-    conn: AsyncConnection,
-    *,
-    ticket_id: uuid.UUID,
-    account_id: uuid.UUID,
-    external_id: str,
-    priority: str | None,
-    status: str,
-) -> None:
-    """After an ingested ticket is stored: ``ticket.escalated`` when its priority reaches a level of
-    ``ESCALATED_PRIORITIES`` above the last one announced for it (high, then urgent: two events; sent as urgent
-    from the start: one). Lowering the priority and raising it again announces nothing new. A breached SLA is
-    announced by the clock's sweep (service.clock), with ``trigger: sla_breach``."""
-    if priority not in ESCALATED_PRIORITIES:
+@dataclass(frozen=True, slots=True)
+class TicketWritten:
+    """An ingested ticket as stored: what ``ticket.escalated`` says."""
+
+    ticket_id: uuid.UUID
+    account_id: uuid.UUID
+    external_id: str
+    priority: str | None
+    status: str
+
+
+async def tickets_written(conn: AsyncConnection, written: Sequence[TicketWritten]) -> None:
+    """After ingested tickets are stored (in this order; one write per ticket): ``ticket.escalated`` when a
+    ticket's priority reaches a level of ``ESCALATED_PRIORITIES`` above the last one announced for it (high, then
+    urgent: two events; sent as urgent from the start: one). Lowering the priority and raising it again
+    announces nothing new. One read and one append per batch. A breached SLA is announced by the clock's sweep
+    (service.clock), with ``trigger: sla_breach``."""
+    escalated = [w for w in written if w.priority in ESCALATED_PRIORITIES]
+    if not escalated:
         return
     e = events.c
-    announced = (
-        await conn.execute(
-            sa.select(e.payload["priority"].astext)
-            # the priority's announcements only: an SLA breach (service.clock) carries a dedupe key
-            .where(e.subject_id == ticket_id, e.type == "ticket.escalated", e.dedupe_key.is_(None))
-            .order_by(e.sequence.desc())
-            .limit(1)
+    rows = await conn.execute(
+        sa.select(e.subject_id, e.payload["priority"].astext)
+        .where(
+            e.subject_id == sa.any_(sa.bindparam("subjects", [w.ticket_id for w in escalated], type_=ARRAY(sa.Uuid))),
+            e.type == "ticket.escalated",
+            e.dedupe_key.is_(None),  # the priority's announcements only: an SLA breach (service.clock) has a key
         )
-    ).scalar_one_or_none()
-    if announced is not None and ESCALATED_PRIORITIES.index(announced) >= ESCALATED_PRIORITIES.index(priority):
-        return
-    payload = {
-        "ticketId": ticket_id,
-        "externalId": external_id,
-        "priority": priority,
-        "previouslyAnnounced": announced,
-        "status": status,
-        "trigger": "priority",
-        "breach": None,
-        "dueAt": None,
-    }
-    await append_event(conn, "ticket.escalated", payload, account_id=account_id, subject_id=ticket_id)
+        .order_by(e.subject_id, e.sequence.desc())
+        .ext(distinct_on(e.subject_id))
+    )
+    announced: dict[uuid.UUID, str] = {row[0]: row[1] for row in rows}
+    new: list[NewEvent] = []
+    for w in escalated:
+        assert w.priority is not None
+        last = announced.get(w.ticket_id)
+        if last is not None and ESCALATED_PRIORITIES.index(last) >= ESCALATED_PRIORITIES.index(w.priority):
+            continue
+        payload = {
+            "ticketId": w.ticket_id,
+            "externalId": w.external_id,
+            "priority": w.priority,
+            "previouslyAnnounced": last,
+            "status": w.status,
+            "trigger": "priority",
+            "breach": None,
+            "dueAt": None,
+        }
+        new.append(NewEvent("ticket.escalated", payload, w.account_id, w.ticket_id))
+    await append_events(conn, new)
 
 
-async def timeline_entry_added(
-    conn: AsyncConnection,
-    *,
-    entry_id: uuid.UUID,
-    account_id: uuid.UUID,
-    kind: str,
-    entry_occurred_at: dt.datetime,
-    summary: str,
-    entry_actor: str | None,
-    source: str,
-    actor: str | None,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class TimelineEntryAdded:
+    """A touchpoint as stored on an account's timeline: what ``timeline.entry_added`` says."""
+
+    entry_id: uuid.UUID
+    account_id: uuid.UUID
+    kind: str
+    entry_occurred_at: dt.datetime
+    summary: str
+    entry_actor: str | None
+    source: str
+    actor: str | None = None  # who recorded it in the hub (``Principal.actor``); None when ingested
+
+
+async def timeline_entries_added(conn: AsyncConnection, added: Sequence[TimelineEntryAdded]) -> None:
     """``timeline.entry_added``: a touchpoint recorded on an account's timeline (added in the hub, or ingested),
     once per entry — a source sending the entry again, changed or not, announces nothing new. Derived entries
-    (contracts, tickets, handoffs…) are computed on read and have their own events."""
-    if await _emitted(conn, "timeline.entry_added", entry_id):
+    (contracts, tickets, handoffs…) are computed on read and have their own events. One read and one append."""
+    if not added:
         return
-    payload = {
-        "timelineEntryId": entry_id,
-        "kind": kind,
-        "entryOccurredAt": entry_occurred_at,
-        "summary": summary,
-        "entryActor": entry_actor,
-        "source": source,
-    }
-    await append_event(conn, "timeline.entry_added", payload, account_id=account_id, subject_id=entry_id, actor=actor)
+    said = await _already_emitted(conn, ("timeline.entry_added",), [a.entry_id for a in added])
+    new: list[NewEvent] = []
+    for a in added:
+        if (a.entry_id, "timeline.entry_added") in said:
+            continue
+        payload = {
+            "timelineEntryId": a.entry_id,
+            "kind": a.kind,
+            "entryOccurredAt": a.entry_occurred_at,
+            "summary": a.summary,
+            "entryActor": a.entry_actor,
+            "source": a.source,
+        }
+        new.append(NewEvent("timeline.entry_added", payload, a.account_id, a.entry_id, actor=a.actor))
+        said.add((a.entry_id, "timeline.entry_added"))
+    await append_events(conn, new)

@@ -92,6 +92,50 @@ async def append_event(
     return appended
 
 
+_APPEND_MANY = sa.text(f"""
+WITH appended AS (
+  INSERT INTO events (type, occurred_at, account_id, subject_id, actor, payload)
+  SELECT e.type, coalesce(e.occurred_at, now()), e.account_id, e.subject_id, e.actor, CAST(e.payload AS jsonb)
+  FROM unnest(CAST(:types AS text[]), CAST(:occurred_at AS timestamptz[]), CAST(:account_ids AS uuid[]),
+              CAST(:subject_ids AS uuid[]), CAST(:actors AS text[]), CAST(:payloads AS text[]))
+       WITH ORDINALITY AS e(type, occurred_at, account_id, subject_id, actor, payload, n)
+  ORDER BY e.n
+  RETURNING id, sequence, type, account_id
+),
+{_FAN_OUT}""")  # noqa: S608
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append with ``append_events``; the fields of ``append_event``."""
+
+    type: str
+    payload: Mapping[str, Any]
+    account_id: uuid.UUID | None
+    subject_id: uuid.UUID | None = None
+    actor: str | None = None
+    occurred_at: dt.datetime | None = None
+
+
+async def append_events(conn: AsyncConnection, new: Sequence[NewEvent]) -> list[uuid.UUID]:
+    """Append several events (and their deliveries) in one statement, in the given order (their sequence
+    numbers follow it): what ``append_event`` does for each, for a batch of writes."""
+    if not new:
+        return []
+    for event in new:
+        if event.type not in EVENT_TYPES:
+            raise ValueError(f"{event.type!r} is not in the event catalogue (service/events/catalogue.py)")
+    statement = _APPEND_MANY.bindparams(
+        sa.bindparam("types", [e.type for e in new], type_=ARRAY(sa.Text)),
+        sa.bindparam("occurred_at", [e.occurred_at for e in new], type_=ARRAY(sa.DateTime(timezone=True))),
+        sa.bindparam("account_ids", [e.account_id for e in new], type_=ARRAY(sa.Uuid)),
+        sa.bindparam("subject_ids", [e.subject_id for e in new], type_=ARRAY(sa.Uuid)),
+        sa.bindparam("actors", [e.actor for e in new], type_=ARRAY(sa.Text)),
+        sa.bindparam("payloads", [json.dumps(e.payload, default=_plain) for e in new], type_=ARRAY(sa.Text)),
+    )
+    return [row[0] for row in await conn.execute(statement)]
+
+
 # Set-based appends for the hub's own rules, which change many accounts in one statement.
 _HEALTH_EVENTS = sa.text(f"""
 WITH scored AS (

@@ -1,4 +1,5 @@
-"""Upsert of account records: match by this source's link, else by domain, else create.
+"""Upsert of account records, record by record: match by this source's link, else by domain, else create. The rules,
+and the path ``accounts_in_bulk`` falls back to when a batch's records depend on each other.
 
 A record that omits a field keeps what the same source sent for it before; an explicit ``null`` withdraws
 the source's value (``partial``). Profile fields come from the sources by priority
@@ -27,6 +28,7 @@ from service.ingest.identity import (
 )
 from service.ingest.records import AccountRecord
 from service.ingest.results import FieldError, RecordResult, Status
+from service.ingest.rows_in_bulk import insert_rows
 from service.ingest.shared_domains import SHARED_DOMAINS
 from service.sources.tables import pending_parent_links, source_links
 
@@ -70,7 +72,7 @@ async def write_accounts(
         results.append(RecordResult(item.index, status, account_id))
         if status in (Status.CREATED, Status.UPDATED):
             written.append((item.record, account_id))
-    await _set_parents(conn, source, written)
+    await set_parents(conn, source, written)
     return results, [account_id for _, account_id in written]
 
 
@@ -168,9 +170,21 @@ def source_rank(priority: Sequence[str]) -> Callable[[str], tuple[int, str]]:
     return lambda source: (position.get(source, len(position)), source)
 
 
+def merged_profile(links: Sequence[tuple[str, dict[str, Any]]], priority: Sequence[str]) -> dict[str, Any]:
+    """Each profile field takes the value of the highest-ranked source that sends one (links: source, payload):
+    the outcome depends on what the sources say, never on the order their records arrived in."""
+    rank = source_rank(priority)
+    profile: dict[str, Any] = {}
+    for _, payload in sorted(links, key=lambda link: rank(link[0])):
+        for name in PROFILE_FIELDS:
+            if profile.get(name) is None and payload.get(name) is not None:
+                profile[name] = payload[name]
+    return profile
+
+
 async def _recompute_profile(conn: AsyncConnection, account_id: uuid.UUID, priority: Sequence[str]) -> None:
-    """Each profile field takes the value of the highest-ranked source that sends one: the outcome depends
-    on what the sources say, never on the order their records arrived in."""
+    """The account's profile from its sources' links (``merged_profile``); a domain another account holds
+    stays off it."""
     links = (
         await conn.execute(
             sa.select(source_links.c.source, source_links.c.payload).where(
@@ -180,12 +194,7 @@ async def _recompute_profile(conn: AsyncConnection, account_id: uuid.UUID, prior
             )
         )
     ).all()
-    rank = source_rank(priority)
-    profile: dict[str, Any] = {}
-    for _, payload in sorted(links, key=lambda link: rank(link[0])):
-        for name in PROFILE_FIELDS:
-            if profile.get(name) is None and payload.get(name) is not None:
-                profile[name] = payload[name]
+    profile = merged_profile([(link[0], link[1]) for link in links], priority)
     if profile.get("domain") is not None:
         taken = (
             await conn.execute(
@@ -202,23 +211,29 @@ async def _recompute_profile(conn: AsyncConnection, account_id: uuid.UUID, prior
     )
 
 
-async def _set_parents(conn: AsyncConnection, source: str, written: list[tuple[AccountRecord, uuid.UUID]]) -> None:
+async def set_parents(conn: AsyncConnection, source: str, written: Sequence[tuple[AccountRecord, uuid.UUID]]) -> None:
     """Record each sent parent as pending, then resolve every pending parent of this source that is now known
-    (including ones named in earlier batches)."""
+    (including ones named in earlier batches). A record that sends ``parent_external_id: null`` detaches its
+    account; of several records of one account, the last one's parent is the pending one."""
     named = [(record, account_id) for record, account_id in written if "parent_external_id" in record.model_fields_set]
-    for record, account_id in named:
+    if named:
+        ids = sa.bindparam("ids", sorted({account_id for _, account_id in named}), type_=sa.ARRAY(sa.Uuid))
         await conn.execute(
             sa.delete(pending_parent_links).where(
-                pending_parent_links.c.source == source, pending_parent_links.c.account_id == account_id
+                pending_parent_links.c.source == source, pending_parent_links.c.account_id == sa.any_(ids)
             )
         )
-        if record.parent_external_id is None:
-            await conn.execute(sa.update(accounts).where(accounts.c.id == account_id).values(parent_account_id=None))
-        else:
-            await conn.execute(
-                sa.insert(pending_parent_links).values(
-                    source=source, account_id=account_id, parent_external_id=record.parent_external_id
-                )
+        detached = sorted({account_id for record, account_id in named if record.parent_external_id is None})
+        if detached:
+            none = sa.bindparam("none", detached, type_=sa.ARRAY(sa.Uuid))
+            await conn.execute(sa.update(accounts).where(accounts.c.id == sa.any_(none)).values(parent_account_id=None))
+        last = {account_id: record.parent_external_id for record, account_id in named}
+        waiting = [(account_id, parent) for account_id, parent in last.items() if parent is not None]
+        if waiting:
+            await insert_rows(
+                conn,
+                pending_parent_links,
+                [{"source": source, "account_id": account_id, "parent_external_id": p} for account_id, p in waiting],
             )
     await conn.execute(
         sa.text(

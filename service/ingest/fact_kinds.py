@@ -1,6 +1,7 @@
 """How each per-account record maps onto its table: the column values, and what else a write implies."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.contacts.tables import contacts
 from service.contracts.tables import contract_lines, contracts, products
 from service.events import emit
-from service.ingest.facts import FactKind
+from service.ingest.facts import AfterWrite, FactKind, Written
 from service.ingest.records import (
     ContactRecord,
     ContractRecord,
@@ -18,6 +19,7 @@ from service.ingest.records import (
     TicketRecord,
     TimelineEventRecord,
 )
+from service.ingest.rows_in_bulk import insert_rows
 from service.surveys.tables import survey_responses
 from service.tickets.tables import tickets
 from service.timeline.tables import timeline_events
@@ -34,21 +36,26 @@ async def _contact_values(conn: AsyncConnection, record: ContactRecord, account_
     }
 
 
-async def _link_survey_responses(
-    conn: AsyncConnection, record: ContactRecord, contact_id: uuid.UUID, account_id: uuid.UUID
-) -> None:
+async def _link_survey_responses(conn: AsyncConnection, written: Sequence[Written]) -> None:
     """Survey responses that arrived before their contact (matched by e-mail on the same account) now
-    point at it: delivery order must not decide whether a response knows who gave it."""
-    if record.email is None:
+    point at it: delivery order must not decide whether a response knows who gave it. Of two contacts with
+    one e-mail, the first written (external-id order) is the one."""
+    named = [(w.account_id, w.record.email, w.entity_id) for w in written if w.record.email is not None]
+    if not named:
         return
     await conn.execute(
-        sa.update(survey_responses)
-        .where(
-            survey_responses.c.account_id == account_id,
-            survey_responses.c.contact_email == record.email,
-            survey_responses.c.contact_id.is_(None),
+        sa.text(
+            "UPDATE survey_responses AS s SET contact_id = c.contact_id FROM ("
+            " SELECT DISTINCT ON (account_id, email) account_id, email, contact_id"
+            " FROM unnest(CAST(:accounts AS uuid[]), CAST(:emails AS text[]), CAST(:contacts AS uuid[]))"
+            " WITH ORDINALITY AS n(account_id, email, contact_id, position)"
+            " ORDER BY account_id, email, position) AS c"
+            " WHERE s.account_id = c.account_id AND s.contact_email = c.email AND s.contact_id IS NULL"
+        ).bindparams(
+            sa.bindparam("accounts", [n[0] for n in named], type_=sa.ARRAY(sa.Uuid)),
+            sa.bindparam("emails", [n[1] for n in named], type_=sa.ARRAY(sa.Text)),
+            sa.bindparam("contacts", [n[2] for n in named], type_=sa.ARRAY(sa.Uuid)),
         )
-        .values(contact_id=contact_id)
     )
 
 
@@ -64,40 +71,43 @@ async def _contract_values(conn: AsyncConnection, record: ContractRecord, accoun
     }
 
 
-async def _replace_contract_lines(
-    conn: AsyncConnection, record: ContractRecord, contract_id: uuid.UUID, account_id: uuid.UUID
-) -> None:
+async def _replace_contract_lines(conn: AsyncConnection, written: Sequence[Written]) -> None:
     """A contract record that has a ``lines`` key carries its whole set of lines: the stored lines become
     exactly those (``[]`` removes them). Without the key the stored lines stay."""
-    if "lines" not in record.model_fields_set:
+    replaced = [w for w in written if "lines" in w.record.model_fields_set]
+    if not replaced:
         return
-    await conn.execute(sa.delete(contract_lines).where(contract_lines.c.contract_id == contract_id))
-    if not record.lines:
+    contract_ids = sa.bindparam("ids", [w.entity_id for w in replaced], type_=sa.ARRAY(sa.Uuid))
+    await conn.execute(sa.delete(contract_lines).where(contract_lines.c.contract_id == sa.any_(contract_ids)))
+    lines = [(w, line) for w in replaced for line in w.record.lines]
+    if not lines:
         return
-    names = sorted({line.product for line in record.lines})
-    await conn.execute(insert(products).values([{"name": name} for name in names]).on_conflict_do_nothing())
-    rows = await conn.execute(
-        sa.select(products.c.name, products.c.id).where(
-            products.c.name == sa.any_(sa.bindparam("names", names, type_=sa.ARRAY(sa.Text)))
-        )
-    )
-    product_ids = {row[0]: row[1] for row in rows}
+    names = sorted({line.product for _, line in lines})
+    wanted = sa.bindparam("names", names, type_=sa.ARRAY(sa.Text))
     await conn.execute(
-        sa.insert(contract_lines),
+        insert(products)
+        .from_select(["name"], sa.select(sa.func.unnest(wanted)))
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    rows = await conn.execute(sa.select(products.c.name, products.c.id).where(products.c.name == sa.any_(wanted)))
+    product_ids = {row[0]: row[1] for row in rows}
+    # A line without dates runs with its contract: the line table carries effective dates,
+    # so "active on day d" is start_date <= d < end_date everywhere (docs/kpis.md).
+    await insert_rows(
+        conn,
+        contract_lines,
         [
             {
-                "contract_id": contract_id,
-                "account_id": account_id,
+                "contract_id": w.entity_id,
+                "account_id": w.account_id,
                 "product_id": product_ids[line.product],
                 "quantity": line.quantity,
                 "unit_price": line.unit_price,
                 "mrr": line.line_mrr,
-                # A line without dates runs with its contract: the line table carries effective dates,
-                # so "active on day d" is start_date <= d < end_date everywhere (docs/kpis.md).
-                "start_date": line.start_date or record.start_date,
-                "end_date": line.end_date or record.end_date,
+                "start_date": line.start_date or w.record.start_date,
+                "end_date": line.end_date or w.record.end_date,
             }
-            for line in record.lines
+            for w, line in lines
         ],
     )
 
@@ -155,42 +165,59 @@ def _timeline_values(source: str) -> Any:
 CONTACTS = FactKind("contacts", "contact", contacts, _contact_values, _link_survey_responses)
 
 
-async def _contract_written(
-    conn: AsyncConnection, record: ContractRecord, contract_id: uuid.UUID, account_id: uuid.UUID
-) -> None:
-    await _replace_contract_lines(conn, record, contract_id, account_id)
-    await emit.contract_written(
-        conn, contract_id=contract_id, account_id=account_id, external_id=record.external_id, status=record.status,
-        start_date=record.start_date, end_date=record.end_date, renewal_date=record.renewal_date,
-        currency=record.currency,
+async def _contracts_written(conn: AsyncConnection, written: Sequence[Written]) -> None:
+    await _replace_contract_lines(conn, written)
+    await emit.contracts_written(
+        conn,
+        [
+            emit.ContractWritten(
+                contract_id=w.entity_id, account_id=w.account_id, external_id=w.record.external_id,
+                status=w.record.status, start_date=w.record.start_date, end_date=w.record.end_date,
+                renewal_date=w.record.renewal_date, currency=w.record.currency,
+            )
+            for w in written
+        ],
     )  # fmt: skip
 
 
-CONTRACTS = FactKind("contracts", "contract", contracts, _contract_values, _contract_written)
+CONTRACTS = FactKind("contracts", "contract", contracts, _contract_values, _contracts_written)
 
 
-async def _ticket_written(
-    conn: AsyncConnection, record: TicketRecord, ticket_id: uuid.UUID, account_id: uuid.UUID
-) -> None:
-    await emit.ticket_written(
-        conn, ticket_id=ticket_id, account_id=account_id, external_id=record.external_id,
-        priority=record.priority, status=record.status,
+async def _tickets_written(conn: AsyncConnection, written: Sequence[Written]) -> None:
+    await emit.tickets_written(
+        conn,
+        [
+            emit.TicketWritten(
+                ticket_id=w.entity_id, account_id=w.account_id, external_id=w.record.external_id,
+                priority=w.record.priority, status=w.record.status,
+            )
+            for w in written
+        ],
     )  # fmt: skip
 
 
-TICKETS = FactKind("tickets", "ticket", tickets, _ticket_values, _ticket_written)
+TICKETS = FactKind("tickets", "ticket", tickets, _ticket_values, _tickets_written)
 SURVEY_RESPONSES = FactKind(
-    "survey-responses", "survey_response", survey_responses, _survey_values, derived={"contact_id": "contact_email"}
+    "survey-responses",
+    "survey_response",
+    survey_responses,
+    _survey_values,
+    derived={"contact_id": "contact_email"},
+    in_bulk=False,  # each response looks up its contact by e-mail
 )
 
 
-def _timeline_written(source: str) -> Any:
-    async def written(
-        conn: AsyncConnection, record: TimelineEventRecord, entry_id: uuid.UUID, account_id: uuid.UUID
-    ) -> None:
-        await emit.timeline_entry_added(
-            conn, entry_id=entry_id, account_id=account_id, kind=record.kind, entry_occurred_at=record.occurred_at,
-            summary=record.summary, entry_actor=record.actor, source=source, actor=None,
+def _timeline_written(source: str) -> AfterWrite:
+    async def written(conn: AsyncConnection, stored: Sequence[Written]) -> None:
+        await emit.timeline_entries_added(
+            conn,
+            [
+                emit.TimelineEntryAdded(
+                    w.entity_id, w.account_id, w.record.kind, w.record.occurred_at, w.record.summary,
+                    w.record.actor, source,
+                )
+                for w in stored
+            ],
         )  # fmt: skip
 
     return written

@@ -1,4 +1,5 @@
-"""Upsert of the per-account records a source owns (contacts, contracts, tickets, surveys, timeline).
+"""Upsert of the per-account records a source owns (contacts, contracts, tickets, surveys, timeline), record by
+record: the rules, and the path ``facts_in_bulk`` falls back to when a batch's records depend on each other.
 
 One generic path: resolve every record's account in one go, then per record, in external-id order
 (inside a savepoint, so one bad record cannot spoil the batch) decide created / updated / unchanged /
@@ -34,7 +35,19 @@ from service.ingest.results import FieldError, RecordResult, Status
 
 ValuesFor = Callable[[AsyncConnection, Any, uuid.UUID], Awaitable[dict[str, Any]]]
 M = TypeVar("M", bound=BaseModel)
-AfterWrite = Callable[[AsyncConnection, Any, uuid.UUID, uuid.UUID], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A record as stored: its (completed) record, the entity it is and the account it belongs to."""
+
+    record: Any
+    entity_id: uuid.UUID
+    account_id: uuid.UUID
+
+
+# What else a write implies, for the records of one batch in external-id order (one record on the per-record path).
+AfterWrite = Callable[[AsyncConnection, Sequence[Written]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +58,7 @@ class FactKind:
     values: ValuesFor  # column values for the record (its account already resolved)
     after_write: AfterWrite | None = None  # e.g. replace a contract's lines
     derived: Mapping[str, str] = field(default_factory=dict)  # a computed column → the field it comes from
+    in_bulk: bool = True  # False when ``values`` reads per record (see ``facts_in_bulk``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,25 +93,31 @@ async def write_facts(
     # In external-id order, every transaction takes its row locks in the same order: no deadlocks.
     for item, resolution in sorted(zip(items, resolutions, strict=True), key=lambda pair: pair[0].record.external_id):
         account_id = resolution.account_id
-        if account_id is None and (replayed := await _replay(conn, source, kind, item)) is not None:
-            results.append(replayed)
-            continue
         if account_id is None:
-            kept = await unmatched.keep_unmatched(
-                conn,
-                source=source,
-                entity=kind.entity,
-                external_id=item.record.external_id,
-                record=item.record,
-                raw=item.raw,
-                candidates=resolution.candidates,
-            )
-            results.append(RecordResult(item.index, Status.UNMATCHED, kept))
+            results.append(await keep_or_replay(conn, source, kind, item, resolution.candidates))
             continue
-        results.append(await _write_one(conn, source, kind, item, account_id))
+        results.append(await write_one(conn, source, kind, item, account_id))
         if item.record.external_id in pending and results[-1].status != Status.REJECTED:
             await unmatched.mark_resolved(conn, source, kind.entity, [(item.record.external_id, account_id)])
     return sorted(results, key=lambda result: result.index)
+
+
+async def keep_or_replay(
+    conn: AsyncConnection, source: str, kind: FactKind, item: Item, candidates: Sequence[uuid.UUID]
+) -> RecordResult:
+    """A record whose account does not resolve: ``unchanged`` when it is a replay, else kept as unmatched."""
+    if (replayed := await _replay(conn, source, kind, item)) is not None:
+        return replayed
+    kept = await unmatched.keep_unmatched(
+        conn,
+        source=source,
+        entity=kind.entity,
+        external_id=item.record.external_id,
+        record=item.record,
+        raw=item.raw,
+        candidates=candidates,
+    )
+    return RecordResult(item.index, Status.UNMATCHED, kept)
 
 
 async def _replay(conn: AsyncConnection, source: str, kind: FactKind, item: Item) -> RecordResult | None:
@@ -116,7 +136,7 @@ async def _replay(conn: AsyncConnection, source: str, kind: FactKind, item: Item
     return RecordResult(item.index, Status.UNCHANGED, link.entity_id)
 
 
-async def _write_one(
+async def write_one(
     conn: AsyncConnection, source: str, kind: FactKind, item: Item, account_id: uuid.UUID
 ) -> RecordResult:
     """One record in a savepoint, so a record the database refuses cannot spoil the batch."""
@@ -162,7 +182,7 @@ async def _upsert(
         await conn.execute(sa.insert(table).values(id=new_entity_id, **values))
         entity_id, status = new_entity_id, Status.CREATED
     if kind.after_write is not None:
-        await kind.after_write(conn, record, entity_id, account_id)
+        await kind.after_write(conn, [Written(record, entity_id, account_id)])
     await save_link(
         conn,
         source=source,

@@ -19,8 +19,9 @@ from service.audit import service as audit
 from service.audit.service import Who
 from service.ingest import fact_kinds, unmatched
 from service.ingest.account_records import OBJECT_TYPE as ACCOUNT_OBJECT_TYPE
-from service.ingest.account_records import write_accounts
-from service.ingest.facts import FactKind, Item, write_facts
+from service.ingest.accounts_in_bulk import write_accounts_in_bulk
+from service.ingest.facts import FactKind, Item
+from service.ingest.facts_in_bulk import write_facts_in_bulk
 from service.ingest.identity import domains_of
 from service.ingest.records import (
     AccountRecord,
@@ -181,12 +182,12 @@ async def _write(
     shared: Collection[str],
 ) -> list[RecordResult]:
     if entity == "accounts":
-        results, written = await write_accounts(conn, source, items, priority, shared)
+        results, written = await write_accounts_in_bulk(conn, source, items, priority, shared)
         await resolve_waiting(conn, written, shared, usage)
         return results
     if entity == "usage-events":
         return await write_usage_events(conn, source, items, shared, usage)
-    return await write_facts(conn, source, _fact_kind(entity, source), items, shared)
+    return await write_facts_in_bulk(conn, source, _fact_kind(entity, source), items, shared)
 
 
 async def resolve_waiting(

@@ -71,8 +71,8 @@ async def add_entry(conn: AsyncConnection, entry: NewEntry, *, now: dt.datetime,
         "source": HUB_SOURCE,
     }
     row = await insert_timeline_event(conn, values)
-    await emit.timeline_entry_added(
-        conn, entry_id=row.id, account_id=row.account_id, kind=row.kind, entry_occurred_at=row.occurred_at,
-        summary=row.summary, entry_actor=row.actor, source=HUB_SOURCE, actor=by,
-    )  # fmt: skip
+    added = emit.TimelineEntryAdded(
+        row.id, row.account_id, row.kind, row.occurred_at, row.summary, row.actor, HUB_SOURCE, actor=by
+    )
+    await emit.timeline_entries_added(conn, [added])
     return row

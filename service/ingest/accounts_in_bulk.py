@@ -1,0 +1,249 @@
+"""Set-based writes of account records: a batch of accounts in one round of statements, with the results
+``account_records.write_accounts`` gives record by record, and its guarantees (``account_records``).
+
+Every decision of ``account_records._upsert`` is taken per record in Python, on reads made once for the batch
+(the links, the accounts the domains name, who holds a domain); the writes (new accounts, links, profiles,
+parents) are one statement each. That is only the same as the record-by-record outcome when the records do not
+see each other's writes, so the batch falls back to ``write_accounts`` when:
+
+- it names one external id twice (the second delivery completes and compares against the first);
+- two of its records would write one account (say two new records whose domains name the same account: the
+  first takes it, the second creates another);
+- two of the accounts it writes share a domain — sent, stored, or named by any source's link — since which one
+  keeps a domain, matches by it or is refused for it depends on which was written first;
+- the database refuses a grouped statement (a constraint the model could not check), so that only the
+  offending record is rejected.
+"""
+
+import datetime as dt
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.accounts.queries import lock_account_writes
+from service.accounts.tables import accounts
+from service.ingest.account_records import OBJECT_TYPE, REMEMBERED, set_parents, write_accounts
+from service.ingest.facts import Item, RecordRejected, complete
+from service.ingest.identity import Link, domain_candidates, payload_hash
+from service.ingest.links_in_bulk import LinkWrite, find_links, save_links, touch_links
+from service.ingest.profiles_in_bulk import recompute_profiles
+from service.ingest.records import AccountRecord
+from service.ingest.results import RecordResult, Status, rejected
+from service.ingest.rows_in_bulk import insert_rows
+from service.sources.tables import source_links
+
+
+@dataclass(slots=True)
+class _Write:
+    """A record that will be written (unless refused for a domain another account holds)."""
+
+    item: Item
+    whole: AccountRecord  # completed from the stored record
+    digest: str
+    link: Link | None
+    account_id: uuid.UUID | None = None  # the existing account it writes; None: a new one
+
+
+class _Dependent(Exception):
+    """Records of the batch would see each other's writes: it is written record by record."""
+
+
+async def write_accounts_in_bulk(
+    conn: AsyncConnection,
+    source: str,
+    items: Sequence[Item],
+    priority: Sequence[str],
+    shared: Collection[str],
+) -> tuple[list[RecordResult], list[uuid.UUID]]:
+    """``account_records.write_accounts``, set-based when the batch's records are independent (else it is called)."""
+    if len({item.record.external_id for item in items}) != len(items):
+        return await write_accounts(conn, source, items, priority, shared)
+    await lock_account_writes(conn)
+    results: dict[int, RecordResult] = {}
+    try:
+        writes, touches = await _decide(conn, source, items, results)
+        await _match_new(conn, source, writes, shared)
+        await _check_independent(conn, writes)
+        writes = await _refuse_taken_domains(conn, source, writes, shared, results)
+        async with conn.begin_nested():
+            written = await _apply(conn, source, writes, touches, priority)
+    except (_Dependent, IntegrityError):
+        return await write_accounts(conn, source, items, priority, shared)
+    for write, (account_id, created) in zip(writes, written, strict=True):
+        status = Status.CREATED if created else Status.UPDATED
+        results[write.item.index] = RecordResult(write.item.index, status, account_id)
+    ordered = [results[item.index] for item in items]
+    written_ids = [w.id for w in ordered if w.status in (Status.CREATED, Status.UPDATED) and w.id is not None]
+    return ordered, written_ids
+
+
+async def _decide(
+    conn: AsyncConnection, source: str, items: Sequence[Item], results: dict[int, RecordResult]
+) -> tuple[list[_Write], list[tuple[str, dt.datetime | None]]]:
+    """Stale, completed, unchanged — per record against its link; the records that will be written."""
+    links = await find_links(conn, source, OBJECT_TYPE, [item.record.external_id for item in items])
+    writes: list[_Write] = []
+    touches: list[tuple[str, dt.datetime | None]] = []
+    for item in items:
+        record: AccountRecord = item.record
+        link = links.get(record.external_id)
+        whole = record
+        if link is not None:
+            if record.updated_at and link.source_updated_at and record.updated_at < link.source_updated_at:
+                results[item.index] = RecordResult(item.index, Status.STALE, link.entity_id)
+                continue
+            try:
+                whole = complete(record, link.payload)
+            except RecordRejected as exc:
+                results[item.index] = RecordResult(item.index, Status.REJECTED, errors=(exc.error,))
+                continue
+        digest = payload_hash(whole, exclude_unset=True)
+        if link is not None and link.payload_hash == digest:
+            touches.append((record.external_id, record.updated_at))
+            results[item.index] = RecordResult(item.index, Status.UNCHANGED, link.entity_id)
+            continue
+        writes.append(_Write(item, whole, digest, link, link.entity_id if link is not None else None))
+    return writes, touches
+
+
+async def _linked_from(conn: AsyncConnection, source: str, account_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    if not account_ids:
+        return set()
+    rows = await conn.execute(
+        sa.select(source_links.c.entity_id).where(
+            source_links.c.source == source,
+            source_links.c.object_type == OBJECT_TYPE,
+            source_links.c.entity_id == sa.any_(sa.bindparam("ids", sorted(account_ids), type_=sa.ARRAY(sa.Uuid))),
+        )
+    )
+    return {row[0] for row in rows}
+
+
+async def _match_new(conn: AsyncConnection, source: str, writes: list[_Write], shared: Collection[str]) -> None:
+    """``account_records._match_by_domain`` for every new record: the one account of another source its domain
+    names, if exactly one."""
+    new = [w for w in writes if w.link is None and w.item.record.domain is not None]
+    named = await domain_candidates(conn, [w.item.record.domain for w in new if w.item.record.domain not in shared])
+    linked = await _linked_from(conn, source, {account_id for ids in named.values() for account_id in ids})
+    for w in new:
+        if w.item.record.domain in shared:
+            continue
+        candidates = named.get(w.item.record.domain, set()) - linked
+        if len(candidates) == 1:
+            w.account_id = next(iter(candidates))
+
+
+async def _domains_named(conn: AsyncConnection, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+    """Each account's domains: its own, and every domain any source's link sends for it."""
+    if not account_ids:
+        return {}
+    ids = sa.bindparam("ids", sorted(account_ids), type_=sa.ARRAY(sa.Uuid))
+    sent = sa.literal_column("source_links.payload ->> 'domain'", sa.Text)
+    rows = await conn.execute(
+        sa.union(
+            sa.select(accounts.c.id, accounts.c.domain).where(accounts.c.id == sa.any_(ids)),
+            sa.select(source_links.c.entity_id, sent).where(
+                source_links.c.object_type == OBJECT_TYPE, source_links.c.entity_id == sa.any_(ids)
+            ),
+        )
+    )
+    found: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for account_id, domain in rows:
+        if domain is not None:
+            found[account_id].add(domain)
+    return found
+
+
+async def _check_independent(conn: AsyncConnection, writes: Sequence[_Write]) -> None:
+    """Raise ``_Dependent`` when two records write one account, or two written accounts share a domain."""
+    existing = [w.account_id for w in writes if w.account_id is not None]
+    if len(set(existing)) != len(existing):
+        raise _Dependent
+    named = await _domains_named(conn, existing)
+    counts: Counter[str] = Counter()
+    for w in writes:
+        domains = {w.item.record.domain, w.whole.domain}
+        if w.account_id is not None:
+            domains |= named.get(w.account_id, set())
+        counts.update(domain for domain in domains if domain is not None)
+    if any(count > 1 for count in counts.values()):
+        raise _Dependent
+
+
+async def _refuse_taken_domains(
+    conn: AsyncConnection, source: str, writes: list[_Write], shared: Collection[str], results: dict[int, RecordResult]
+) -> list[_Write]:
+    """``account_records._refuse_taken_domain`` for every update: a domain another account holds is refused,
+    unless that account is this source's too. The writes that remain."""
+    sent = sorted(
+        {d for w in writes if w.link is not None and (d := w.item.record.domain) is not None and d not in shared}
+    )
+    holders: dict[str, uuid.UUID] = {}
+    if sent:
+        rows = await conn.execute(
+            sa.select(accounts.c.domain, accounts.c.id).where(
+                accounts.c.domain == sa.any_(sa.bindparam("domains", sent, type_=sa.ARRAY(sa.Text)))
+            )
+        )
+        holders = {row[0]: row[1] for row in rows}
+    ours = await _linked_from(conn, source, set(holders.values()))
+    kept: list[_Write] = []
+    for w in writes:
+        domain = w.item.record.domain
+        holder = holders.get(domain or "") if w.link is not None and domain not in shared else None
+        if holder is not None and holder != w.account_id and holder not in ours:
+            message = (
+                f"domain {domain!r} already belongs to another account ({holder}); "
+                "merge the two accounts (GraphQL mutation mergeAccounts) to combine them"
+            )
+            results[w.item.index] = rejected(w.item.index, "domain", message)
+        else:
+            kept.append(w)
+    return kept
+
+
+async def _apply(
+    conn: AsyncConnection,
+    source: str,
+    writes: Sequence[_Write],
+    touches: Sequence[tuple[str, dt.datetime | None]],
+    priority: Sequence[str],
+) -> list[tuple[uuid.UUID, bool]]:
+    """Create the new accounts, save the links, recompute the profiles, set the parents; each write's account
+    and whether it was created."""
+    written = [(w.account_id or uuid.uuid4(), w.account_id is None) for w in writes]
+    await insert_rows(
+        conn,
+        accounts,
+        [
+            {"id": account_id, "name": w.item.record.name}
+            for w, (account_id, new) in zip(writes, written, strict=True)
+            if new
+        ],
+    )
+    await save_links(
+        conn,
+        source,
+        OBJECT_TYPE,
+        [
+            LinkWrite(
+                w.item.record.external_id,
+                account_id,
+                account_id,
+                w.item.record.updated_at,
+                w.digest,
+                w.whole.model_dump(mode="json", include=set(REMEMBERED), exclude_unset=True),
+            )
+            for w, (account_id, _) in zip(writes, written, strict=True)
+        ],
+    )
+    await touch_links(conn, source, OBJECT_TYPE, touches)
+    await recompute_profiles(conn, [account_id for account_id, _ in written], priority)
+    parents = [(w.item.record, account_id) for w, (account_id, _) in zip(writes, written, strict=True)]
+    await set_parents(conn, source, parents)
+    return written

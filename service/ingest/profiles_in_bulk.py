@@ -1,0 +1,69 @@
+"""Account profiles recomputed for many accounts at once: ``account_records``' rule (each field from the
+highest-ranked source that sends one; a domain another account holds stays off), one read of the links, one
+read of the domains they claim and one update for the whole batch."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.accounts.tables import accounts
+from service.ingest.account_records import OBJECT_TYPE, PROFILE_FIELDS, merged_profile
+from service.sources.tables import source_links
+
+_UPDATE = sa.text(
+    "UPDATE accounts AS a SET name = coalesce(u.name, a.name),"
+    " domain = CASE WHEN u.sets_domain THEN u.domain ELSE a.domain END,"
+    " industry = u.industry, segment = u.segment, lifecycle_stage = u.lifecycle_stage,"
+    " touch_model = u.touch_model, csm_owner = u.csm_owner, sales_owner = u.sales_owner, updated_at = now()"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:sets_domain AS boolean[]), CAST(:name AS text[]),"
+    " CAST(:domain AS text[]), CAST(:industry AS text[]), CAST(:segment AS text[]), CAST(:lifecycle_stage AS text[]),"
+    " CAST(:touch_model AS text[]), CAST(:csm_owner AS text[]), CAST(:sales_owner AS text[]))"
+    " AS u(id, sets_domain, name, domain, industry, segment, lifecycle_stage, touch_model, csm_owner, sales_owner)"
+    " WHERE a.id = u.id"
+)
+
+
+async def recompute_profiles(conn: AsyncConnection, account_ids: Sequence[uuid.UUID], priority: Sequence[str]) -> None:
+    """``account_records._recompute_profile`` for each account; no two of them may claim one domain (the caller
+    checks: otherwise which one keeps it would depend on the order)."""
+    if not account_ids:
+        return
+    ids = sorted(set(account_ids))
+    rows = await conn.execute(
+        sa.select(source_links.c.entity_id, source_links.c.source, source_links.c.payload).where(
+            source_links.c.object_type == OBJECT_TYPE,
+            source_links.c.entity_id == sa.any_(sa.bindparam("ids", ids, type_=sa.ARRAY(sa.Uuid))),
+            source_links.c.payload.is_not(None),
+        )
+    )
+    links: dict[uuid.UUID, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    for account_id, source, payload in rows:
+        links[account_id].append((source, payload))
+    profiles = {account_id: merged_profile(links[account_id], priority) for account_id in ids}
+    claimed = sorted({p["domain"] for p in profiles.values() if p.get("domain") is not None})
+    holders: dict[str, uuid.UUID] = {}
+    if claimed:
+        held = await conn.execute(
+            sa.select(accounts.c.domain, accounts.c.id).where(
+                accounts.c.domain == sa.any_(sa.bindparam("domains", claimed, type_=sa.ARRAY(sa.Text)))
+            )
+        )
+        holders = {row[0]: row[1] for row in held}
+    for account_id, profile in profiles.items():
+        holder = holders.get(profile.get("domain") or "")
+        if holder is not None and holder != account_id:
+            del profile["domain"]
+    params: dict[str, Any] = {
+        "ids": ids,
+        "sets_domain": ["domain" in profiles[account_id] for account_id in ids],
+    }
+    for name in PROFILE_FIELDS:
+        params[name] = [profiles[account_id].get(name) for account_id in ids]
+    types = {"ids": sa.ARRAY(sa.Uuid), "sets_domain": sa.ARRAY(sa.Boolean)}
+    await conn.execute(
+        _UPDATE.bindparams(*(sa.bindparam(k, v, type_=types.get(k, sa.ARRAY(sa.Text))) for k, v in params.items()))
+    )
