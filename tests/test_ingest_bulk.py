@@ -243,7 +243,13 @@ async def test_mixed_batches_answer_and_store_the_same_on_both_paths(
     every = {status for batch in one_by_one[0] for _, status, _, _ in batch}
     assert every == {"created", "updated", "unchanged", "stale", "unmatched", "rejected"}
     kinds = {row.split("'type', '")[1].split("'")[0] for row in one_by_one[1]["events"]}
-    assert kinds == {"contract.created", "contract.ended", "ticket.escalated", "ingest.unmatched"}
+    assert kinds == {
+        "contract.created",
+        "contract.ended",
+        "ticket.escalated",
+        "ingest.unmatched",
+        "timeline.entry_added",
+    }
     assert any("('resolved_at', True)" in row for row in one_by_one[1]["unmatched_records"])
 
 
