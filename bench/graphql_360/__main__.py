@@ -34,8 +34,7 @@ async def bench(seeded: Seeded, plan: Plan, options: ServerOptions, workdir: Pat
             lines = await check_agreement(pages, clients, checked_accounts)
             floor = await health_floor(clients.http[0], 200)
             sizes = {
-                name: len((await clients.http[0].post("/graphql", content=page.bodies[0])).content)
-                for name, page in pages.items()
+                name: len((await clients.http[0].post("/graphql", page.bodies[0])).body) for name, page in pages.items()
             }
             cells = await measure(pages, clients, plan)
             pg_version = await clients.pg[0].fetchval("SHOW server_version")

@@ -1,7 +1,7 @@
 """The two ways the bench asks for a page, one of each per concurrent client: *ours* POSTs the GraphQL body
-over its own keep-alive HTTP connection to the server; *baseline* runs the page's SQL statement on its own
-asyncpg connection. A fetch returns the seconds spent waiting for the answer; its checks (200, no
-``errors``, a row) run after the clock stops.
+over its own keep-alive HTTP connection to the server (``bench.lean_http``: parsed in C, like asyncpg's answers);
+*baseline* runs the page's SQL statement on its own asyncpg connection. A fetch returns the seconds spent
+waiting for the answer; its checks (200, no ``errors``, a row) run after the clock stops.
 """
 
 import json
@@ -11,18 +11,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import httpx
 
 from bench.graphql_360.errors import BenchError
 from bench.graphql_360.workload import Page
+from bench.lean_http import LeanClient
 
 OURS, BASELINE = "ours", "baseline"
 
 
-def checked_graphql(response: httpx.Response) -> dict[str, Any]:
-    if response.status_code != 200:
-        raise BenchError(f"GraphQL answered {response.status_code}: {response.text[:500]}")
-    body: dict[str, Any] = response.json()
+def checked_graphql(status: int, content: bytes) -> dict[str, Any]:
+    if status != 200:
+        raise BenchError(f"GraphQL answered {status}: {content[:500].decode(errors='replace')}")
+    body: dict[str, Any] = json.loads(content)
     if body.get("errors") or body.get("data") is None:
         raise BenchError(f"GraphQL answered errors: {json.dumps(body.get('errors'))[:1000]}")
     data: dict[str, Any] = body["data"]
@@ -40,15 +40,15 @@ def checked_baseline(text: str | None) -> dict[str, Any]:
 class Clients:
     """One HTTP client (its own keep-alive connection) and one PostgreSQL connection per concurrent client."""
 
-    http: list[httpx.AsyncClient]
+    http: list[LeanClient]
     pg: list[asyncpg.Connection]
 
 
-async def api_fetch(http: httpx.AsyncClient, body: bytes) -> tuple[float, dict[str, Any]]:
+async def api_fetch(http: LeanClient, body: bytes) -> tuple[float, dict[str, Any]]:
     started = time.perf_counter()
-    response = await http.post("/graphql", content=body)
+    answer = await http.post("/graphql", body)
     elapsed = time.perf_counter() - started
-    return elapsed, checked_graphql(response)
+    return elapsed, checked_graphql(answer.status, answer.body)
 
 
 async def baseline_fetch(
@@ -76,10 +76,7 @@ def caller(page: Page, variant: str, clients: Clients) -> Call:
 
 async def open_clients(base_url: str, key: str, dsn: str, count: int) -> Clients:
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    # Idle connections are dropped before the server's 5 s keep-alive timeout: reusing one the server is
-    # closing at that moment fails with a ReadError (a client would retry; a bench should not race it).
-    limits = httpx.Limits(keepalive_expiry=3)
-    http = [httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120, limits=limits) for _ in range(count)]
+    http = [LeanClient(base_url, headers) for _ in range(count)]
     session = {"timezone": "UTC", "application_name": "bench-baseline"}
     pg = [await asyncpg.connect(dsn, server_settings=session) for _ in range(count)]
     return Clients(http, pg)

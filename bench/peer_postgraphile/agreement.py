@@ -10,10 +10,9 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from bench.graphql_360.clients import checked_graphql
 from bench.graphql_360.errors import BenchError
+from bench.lean_http import LeanClient
 from bench.peer_postgraphile.queries import Page
 from service.graphql.relay import decode_global_id
 
@@ -140,20 +139,18 @@ def row_counts(form: Rows) -> Counter[str]:
     return counts
 
 
-async def check_agreement(
-    page: Page, cshub: httpx.AsyncClient, peer: httpx.AsyncClient
-) -> tuple[Counter[str], dict[str, int]]:
+async def check_agreement(page: Page, cshub: LeanClient, peer: LeanClient) -> tuple[Counter[str], dict[str, int]]:
     """Both sides' answers to every rotation entry of ``page`` are equal in form; the rows and bytes seen."""
     form = portfolio_form if page.name == "portfolio" else account_360_form
     rows: Counter[str] = Counter()
     sizes = {"cshub": 0, "postgraphile": 0}
     for number, (ours, theirs) in enumerate(zip(page.cshub, page.peer, strict=True)):
-        ours_answer = await cshub.post("/graphql", content=ours)
-        theirs_answer = await peer.post("/graphql", content=theirs)
-        sizes["cshub"] += len(ours_answer.content)
-        sizes["postgraphile"] += len(theirs_answer.content)
-        ours_form = form(checked_graphql(ours_answer), cshub=True)
-        theirs_form = form(checked_graphql(theirs_answer), cshub=False)
+        ours_answer = await cshub.post("/graphql", ours)
+        theirs_answer = await peer.post("/graphql", theirs)
+        sizes["cshub"] += len(ours_answer.body)
+        sizes["postgraphile"] += len(theirs_answer.body)
+        ours_form = form(checked_graphql(ours_answer.status, ours_answer.body), cshub=True)
+        theirs_form = form(checked_graphql(theirs_answer.status, theirs_answer.body), cshub=False)
         if ours_form != theirs_form:
             differing = sorted(key for key in ours_form if ours_form[key] != theirs_form.get(key))
             raise BenchError(

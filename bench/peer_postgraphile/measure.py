@@ -7,10 +7,9 @@ checked after the clock stops) are ``bench.graphql_360``'s.
 import statistics
 from dataclasses import dataclass
 
-import httpx
-
 from bench.graphql_360.clients import Call, api_fetch
 from bench.graphql_360.measure import Cell, Plan, run_requests
+from bench.lean_http import LeanClient
 from bench.peer_postgraphile.queries import Page
 
 CLIENT_COUNTS = (1, 4)
@@ -24,16 +23,15 @@ Key = tuple[str, str, int]  # page, side, clients
 class Sides:
     """Per side, one HTTP client per concurrent client."""
 
-    http: dict[str, list[httpx.AsyncClient]]
+    http: dict[str, list[LeanClient]]
 
 
 def open_sides(cshub_url: str, key: str, peer_url: str, count: int) -> Sides:
     json_type = {"Content-Type": "application/json"}
-    # Idle connections are dropped before the servers' 5 s keep-alive timeouts (see graphql_360's clients).
-    limits = httpx.Limits(keepalive_expiry=3)
 
-    def clients(url: str, headers: dict[str, str]) -> list[httpx.AsyncClient]:
-        return [httpx.AsyncClient(base_url=url, headers=headers, timeout=120, limits=limits) for _ in range(count)]
+    def clients(url: str, headers: dict[str, str]) -> list[LeanClient]:
+        # the same lean client on both sides (bench.lean_http): what it adds is the HTTP exchange
+        return [LeanClient(url, headers) for _ in range(count)]
 
     return Sides(
         {
