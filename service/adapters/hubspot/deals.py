@@ -9,8 +9,8 @@ annually 12 months…); a one-time line has an MRR of 0. A line's ``hs_recurring
 and its term (``hs_recurring_billing_period``, ISO 8601 ``P12M``/``P1Y``, or ``hs_term_in_months``) ends it.
 
 The contract starts when its lines start (the earliest), else on the deal's ``closedate``; it ends when its
-last line does if every line has a term (that is its renewal date), else it is open-ended. Its currency is
-``deal_currency_code``.
+last recurring line does if every recurring line has a term (that is its renewal date), else it is open-ended.
+Its currency is ``deal_currency_code``.
 
 cshub's contracts carry no deal type: new business, renewals and upsells are told apart by the revenue metrics
 from the MRR each account and product had before (docs/kpis.md), so ``dealtype`` is not read.
@@ -61,7 +61,7 @@ def read_deal(
     stage = props.get("dealstage")
     stage_key = DELETED if raw.get("archived") is True else str(stage).strip().lower() if stage else None
     status = mapping.stages.get(stage_key) if stage_key is not None else None
-    record: dict[str, Any] = {"external_id": deal_id if deal_id is not None else raw.get("id")}
+    record: dict[str, Any] = {"external_id": deal_id}
     paths = {"external_id": "id", "status": "properties.dealstage", "lines": "line_items"}
     if status is not None:
         record["status"] = status
@@ -74,14 +74,16 @@ def read_deal(
         paths["currency"] = "properties.deal_currency_code"
     ids = _line_item_ids(raw)
     if ids is not None:
-        lines = [read_line(line_items[line_id]) for line_id in ids if line_id in line_items]
+        items = [line_items[line_id] for line_id in ids if line_id in line_items]
+        lines = [read_line(line_item) for line_item in items]
         record["lines"] = lines
         starts = [line["start_date"] for line in lines if line.get("start_date")]
-        ends = [line.get("end_date") for line in lines]
+        # The recurring lines' ends (a one-time line has none and ends nothing).
+        ends = [line.get("end_date") for line, line_item in zip(lines, items, strict=True) if _recurring(line_item)]
         start = min(starts) if starts else _day(props.get("closedate"))
         if start is not None:
             record["start_date"] = start
-        if lines and all(ends):
+        if ends and all(ends):
             record["end_date"] = record["renewal_date"] = max(end for end in ends if end)
     elif "closedate" in props:
         record["start_date"] = _day(props.get("closedate")) or props.get("closedate")
@@ -103,9 +105,8 @@ def read_line(raw: Mapping[str, Any]) -> dict[str, Any]:
     amount = _number(props.get("amount"))
     if amount is None and price is not None and quantity is not None:
         amount = price * quantity
-    frequency = str(props.get("recurringbillingfrequency") or "").strip().lower()
     if amount is not None:
-        months = FREQUENCY_MONTHS.get(frequency)
+        months = FREQUENCY_MONTHS.get(str(props.get("recurringbillingfrequency") or "").strip().lower())
         line["mrr"] = str((amount / months).quantize(_CENT)) if months is not None else "0.00"
     start = _day(props.get("hs_recurring_billing_start_date"))
     if start is not None:
@@ -114,6 +115,11 @@ def read_line(raw: Mapping[str, Any]) -> dict[str, Any]:
         if term:
             line["end_date"] = _add_months(dt.date.fromisoformat(start), term).isoformat()
     return line
+
+
+def _recurring(line_item: Mapping[str, Any]) -> bool:
+    frequency = properties_of(line_item).get("recurringbillingfrequency")
+    return str(frequency or "").strip().lower() in FREQUENCY_MONTHS
 
 
 def _line_item_ids(raw: Mapping[str, Any]) -> list[str] | None:

@@ -78,8 +78,8 @@ def _blank(value: Any) -> Any:
 def read_company(item: str, raw: Mapping[str, Any], mapping: HubSpotMapping) -> ObjectItem:
     company_id = object_id(raw.get("id"))
     props = properties_of(raw)
-    record: dict[str, Any] = {"external_id": company_id if company_id is not None else raw.get("id")}
-    paths = {"external_id": "id"}
+    record: dict[str, Any] = {"external_id": company_id}  # None (refused, naming "id") when not a HubSpot id
+    paths = {"external_id": "id", "name": "properties.name", "updated_at": "updatedAt"}
 
     def put(field: str, prop: str, value: Any) -> None:
         record[field] = value
@@ -113,8 +113,8 @@ def read_company(item: str, raw: Mapping[str, Any], mapping: HubSpotMapping) -> 
 def read_contact(item: str, raw: Mapping[str, Any], mapping: HubSpotMapping) -> ObjectItem:
     contact_id = object_id(raw.get("id"))
     props = properties_of(raw)
-    record: dict[str, Any] = {"external_id": contact_id if contact_id is not None else raw.get("id")}
-    paths = {"external_id": "id"}
+    record: dict[str, Any] = {"external_id": contact_id}
+    paths = {"external_id": "id", "updated_at": "updatedAt"}
     company = associated(raw, "companies", "contact_to_company") or object_id(props.get("associatedcompanyid"))
     email = _blank(props.get("email"))
     if company is not None:

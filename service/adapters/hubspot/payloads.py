@@ -18,6 +18,7 @@ from service.adapters.writing import ItemResult, refused
 from service.errors import BadRequest
 
 OBJECT_TYPES = {"companies": "accounts", "contacts": "contacts", "deals": "contracts"}
+SINGULAR = {"companies": "company", "contacts": "contact", "deals": "deal"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ def read_objects(object_type: str, body: Any, mapping: HubSpotMapping) -> Transl
         line_items = line_items_by_id(_line_items(body.get("line_items")))
     for item, raw in objects:
         if not isinstance(raw, dict):
-            out.answered.append(refused(item, None, entity, item, f"not a HubSpot {object_type[:-1]} object"))
+            out.answered.append(refused(item, None, entity, item, f"not a HubSpot {SINGULAR[object_type]} object"))
         elif object_type == "companies":
             out.companies.append(read_company(item, raw, mapping))
         elif object_type == "contacts":

@@ -50,7 +50,7 @@ async def write_payload(conn: AsyncConnection, translated: Translated, target: T
         results.append(await _merge(conn, target, merge))
     contacts, answered = _kept(translated.contacts, "cshub keeps the contact of an archived HubSpot contact")
     results += answered
-    placed, answered = await _placed(conn, target.source, "contact", contacts)
+    placed, answered = await _placed(conn, target.source, ("contact", "contact"), contacts)
     results += answered
     results += await write(conn, target, "contacts", placed)
     deals, answered = await _deals(conn, target.source, translated.deals)
@@ -75,12 +75,13 @@ def _reference(pending: Pending) -> dict[str, str]:
 
 
 async def _placed(
-    conn: AsyncConnection, source: str, object_type: str, items: Sequence[Pending]
+    conn: AsyncConnection, source: str, kind: tuple[str, str], items: Sequence[Pending]
 ) -> tuple[list[Pending], list[ItemResult]]:
     """The records to write, each naming an account (theirs, else the one cshub has them in); the others
-    answered."""
+    answered. ``kind``: the records' object type in cshub's identity map, and what HubSpot calls them."""
+    link_type, object_type = kind
     unplaced = [item.vendor_id for item in items if not _reference(item) and item.vendor_id is not None]
-    known = await queries.accounts_of(conn, source, object_type, unplaced)
+    known = await queries.accounts_of(conn, source, link_type, unplaced)
     placed: list[Pending] = []
     answered: list[ItemResult] = []
     for item in items:
@@ -139,7 +140,7 @@ async def _deals(
             )
         else:
             contracts.append(pending)
-    placed, unplaced = await _placed(conn, source, "deal", contracts)
+    placed, unplaced = await _placed(conn, source, ("contract", "deal"), contracts)
     return placed, answered + unplaced
 
 
