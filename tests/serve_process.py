@@ -46,9 +46,10 @@ class RunningServer:
 
 
 @contextmanager
-def serving(*args: str, env: dict[str, str], workdir: Path) -> Iterator[RunningServer]:
-    """Start ``cshub serve`` and wait until /healthz answers; stop it with SIGTERM afterwards."""
-    port = free_port()
+def serving(*args: str, env: dict[str, str], workdir: Path, port: int | None = None) -> Iterator[RunningServer]:
+    """Start ``cshub serve`` (on ``port``, else a free one) and wait until /healthz answers; stop it with SIGTERM
+    afterwards."""
+    port = port or free_port()
     log_path = workdir / f"serve-{port}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(

@@ -9,7 +9,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.adapters.hubspot.mapping import load_mapping
 from service.api_keys.roles import Role
+from service.errors import ConfigurationError
 from service.settings import Settings
 from tests.app_client import app_client
 from tests.conftest import make_key
@@ -312,3 +314,13 @@ async def test_deal_stages_by_mapping(settings: Settings, engine: AsyncEngine, t
         await send_crm(client, key)
         globex = await account_360(client, admin, "9834512002")
     assert [contract["status"] for contract in globex["contracts"]] == ["DRAFT"]
+
+
+def test_a_mistake_in_the_mapping_file_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "hubspot.toml"
+    path.write_text('[owners]\n31544213 = "Margaret Hamilton"\n\n[deal.stages]\nclosedwon = "won"\n')
+    with pytest.raises(ConfigurationError, match=r'hubspot.toml:5: \[deal.stages\] closedwon: "won" is not one of'):
+        load_mapping(path)
+    path.write_text('[owners]\nmargaret = "Margaret Hamilton"\n')
+    with pytest.raises(ConfigurationError, match=r"hubspot.toml:2: \[owners\] key 'margaret': .* not a numeric id"):
+        load_mapping(path)
