@@ -324,3 +324,17 @@ def test_a_mistake_in_the_mapping_file_names_its_line(tmp_path: Path) -> None:
     path.write_text('[owners]\nmargaret = "Margaret Hamilton"\n')
     with pytest.raises(ConfigurationError, match=r"hubspot.toml:2: \[owners\] key 'margaret': .* not a numeric id"):
         load_mapping(path)
+
+
+async def test_a_deal_without_its_line_items_is_refused_and_keeps_its_lines(
+    hubspot: httpx.AsyncClient, ingest_key: str, admin_key: str
+) -> None:
+    await send_crm(hubspot, ingest_key)
+    page = payload("deals_page")
+    del page["line_items"]
+    results = by_item((await send_objects(hubspot, ingest_key, "deals", page)).json())
+    assert results["results[0]"]["status"] == "rejected"
+    assert results["results[0]"]["errors"][0]["path"] == "results[0].associations.line_items"
+    assert "4401, 4402" in results["results[0]"]["errors"][0]["message"]
+    acme = await account_360(hubspot, admin_key, "9834512001")
+    assert acme["mrr"] == [{"amount": "1300.00", "currency": "USD"}]

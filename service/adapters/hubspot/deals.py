@@ -50,6 +50,7 @@ class DealItem:
     pending: Pending
     status: str | None  # the contract status its stage maps to; None: not a contract (skipped)
     stage: str | None
+    missing_lines: tuple[str, ...] = ()  # associated line items the payload does not hold (refused)
 
 
 def read_deal(
@@ -74,6 +75,7 @@ def read_deal(
         paths["currency"] = "properties.deal_currency_code"
     ids = _line_item_ids(raw)
     if ids is not None:
+        missing = tuple(line_id for line_id in ids if line_id not in line_items)
         items = [line_items[line_id] for line_id in ids if line_id in line_items]
         lines = [read_line(line_item) for line_item in items]
         record["lines"] = lines
@@ -91,7 +93,8 @@ def read_deal(
     if (when := updated_at(raw, "hs_lastmodifieddate")) is not None:
         record["updated_at"] = when
         paths["updated_at"] = "updatedAt"
-    return DealItem(Pending(item, deal_id, "contracts", record, paths), status, stage_key)
+    pending = Pending(item, deal_id, "contracts", record, paths)
+    return DealItem(pending, status, stage_key, missing if ids is not None else ())
 
 
 def read_line(raw: Mapping[str, Any]) -> dict[str, Any]:

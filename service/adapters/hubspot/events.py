@@ -138,7 +138,12 @@ def _changed(
             for key, value in contact.pending.record.items()
             if key not in ("account_external_id", "account_domain")  # placed by cshub's link, as it is
         }
-        if set(record) <= {"external_id", "updated_at"}:
+        if set(record) <= {"external_id", "updated_at"} and set(properties) & set(NAME_PARTS):
+            message = (
+                "a first or last name alone is not applied: cshub keeps one name (the next contacts page has both)"
+            )
+            out.answered.append(skipped(item, target, entity, message))
+        elif set(record) <= {"external_id", "updated_at"}:
             out.answered.append(_unmapped(item, target, entity, properties))
         else:
             out.contacts.append(replace(contact, pending=replace(contact.pending, record=record)))
@@ -161,7 +166,13 @@ def _without_name_parts(properties: Mapping[str, Any]) -> dict[str, Any]:
 
 def _unmapped(item: str, target: str, entity: str, properties: Mapping[str, Any]) -> Any:
     names = ", ".join(sorted(properties)) or "no property"
-    return skipped(item, target, entity, f"{names}: not a property cshub reads from events (see the mapping)")
+    return skipped(
+        item,
+        target,
+        entity,
+        f"{names}: no cshub field or value (see the mapping: an owner not in [owners], an unmapped lifecycle stage, "
+        "a property no table names)",
+    )
 
 
 def _when(event: Mapping[str, Any]) -> int:

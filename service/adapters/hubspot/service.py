@@ -134,6 +134,16 @@ async def _deals(
                 else "the deal has no dealstage: not a contract"
             )
             answered.append(skipped(pending.item, pending.vendor_id, "contracts", reason))
+        elif deal.missing_lines:
+            message = (
+                f"line items {', '.join(deal.missing_lines)} are associated with the deal but not in the payload's "
+                "line_items: send a deal's line items beside it (a deal without them would lose its lines)"
+            )
+            answered.append(
+                refused(
+                    pending.item, pending.vendor_id, "contracts", f"{pending.item}.associations.line_items", message
+                )
+            )
         elif deal.status in CLOSED and (pending.vendor_id or "") not in known:
             answered.append(
                 skipped(pending.item, pending.vendor_id, "contracts", f"a {deal.stage} deal cshub never had")
