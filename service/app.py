@@ -35,9 +35,15 @@ from service.health_scores.service import thresholds_from
 from service.http import ide
 from service.http.authorization import RouteAuthorizationMiddleware
 from service.http.health import healthz, readyz
+from service.http.hubspot_routes import HubSpotEndpoint
 from service.http.ingest_routes import IngestEndpoint
 from service.http.landing import landing_endpoint, openapi_file, text_endpoint
-from service.http.middleware import AuthenticationMiddleware, GraphQLBodyLimitMiddleware, RequestContextMiddleware
+from service.http.middleware import (
+    HUBSPOT_WEBHOOK_PATH,
+    AuthenticationMiddleware,
+    GraphQLBodyLimitMiddleware,
+    RequestContextMiddleware,
+)
 from service.http.problems import GRAPHQL_PATH, problem_response
 from service.http.segment_routes import SegmentEndpoint
 from service.http.zendesk_routes import ZendeskEndpoint
@@ -168,6 +174,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     ingest = IngestEndpoint(settings)  # Segment calls share its batch slots: one budget of concurrent writes
     zendesk = ZendeskEndpoint(settings, ingest.slots)  # its mapping file is checked here, at start
+    hubspot = HubSpotEndpoint(settings, ingest.slots)  # so is this one's
     graphql_view = graphql_app(schema, settings)
     routes = [
         Route("/", landing_endpoint(settings), methods=["GET"]),
@@ -182,6 +189,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/segment/v1/{call}", SegmentEndpoint(settings, ingest.slots).handle, methods=["POST"]),
         Route("/zendesk/v1/tickets", zendesk.tickets, methods=["POST"]),
         Route("/zendesk/v1/webhook", zendesk.webhook, methods=["POST"]),
+        Route("/hubspot/v1/objects/{object_type}", hubspot.objects, methods=["POST"]),
+        Route(HUBSPOT_WEBHOOK_PATH, hubspot.webhook, methods=["POST"]),
         WebSocketRoute(GRAPHQL_PATH, graphql_view),  # subscriptions (graphql-transport-ws)
     ]
     return Starlette(

@@ -137,6 +137,8 @@ ROUTES: Final[Mapping[str, Roles | None]] = {
     "POST /segment/v1/{call}": INGESTERS,  # Segment's HTTP Tracking API (service.http.segment_routes)
     "POST /zendesk/v1/tickets": INGESTERS,  # Zendesk payloads (service.http.zendesk_routes)
     "POST /zendesk/v1/webhook": INGESTERS,
+    "POST /hubspot/v1/objects/{object_type}": INGESTERS,  # HubSpot payloads (service.http.hubspot_routes)
+    "POST /hubspot/v1/webhook": PUBLIC,  # HubSpot sends no key: the route verifies X-HubSpot-Signature-v3
 }
 
 

@@ -389,6 +389,26 @@ class Settings(BaseSettings):
         "X-Zendesk-Webhook-Signature, base64(HMAC-SHA256(timestamp + body)), and its timestamp (401 otherwise).",
     )
 
+    # HubSpot CRM (service.adapters.hubspot): POST /hubspot/v1/objects/{object_type} and /hubspot/v1/webhook.
+    hubspot_source: str = Field(
+        default="hubspot",
+        min_length=1,
+        max_length=100,
+        pattern=r"^\S(.*\S)?$",
+        description="The ingest source HubSpot records are stored under (a key bound to sources must name it).",
+    )
+    hubspot_mapping_file: Path | None = Field(
+        default=None,
+        description="A TOML file laid over the default HubSpot mapping (deal stages, lifecycle stages, company and "
+        "contact properties, owners; service/adapters/hubspot/default_mapping.toml); checked at start.",
+    )
+    hubspot_app_secret: str | None = Field(
+        default=None,
+        description="The HubSpot app's client secret: every /hubspot/v1/webhook request must carry "
+        "X-HubSpot-Signature-v3 under it and an X-HubSpot-Request-Timestamp at most five minutes old (401 "
+        "otherwise); unset, the webhook route refuses every request.",
+    )
+
     @property
     def request_connections(self) -> int:
         """``db_connections_per_request``, never more than the pool can hand out."""

@@ -45,9 +45,9 @@ class RunningServer:
         return self.log_path.read_text()
 
 
-def launch(*args: str, env: dict[str, str], workdir: Path) -> RunningServer:
-    """Start ``cshub serve`` on a free port (not waiting for it: see ``serving``)."""
-    port = free_port()
+def launch(*args: str, env: dict[str, str], workdir: Path, port: int | None = None) -> RunningServer:
+    """Start ``cshub serve`` on ``port``, else a free one (not waiting for it: see ``serving``)."""
+    port = port or free_port()
     log_path = workdir / f"serve-{port}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -62,16 +62,20 @@ def launch(*args: str, env: dict[str, str], workdir: Path) -> RunningServer:
 
 
 @contextmanager
-def serving(*args: str, env: dict[str, str], workdir: Path) -> Iterator[RunningServer]:
-    """Start ``cshub serve`` and wait until /healthz answers; stop it with SIGTERM afterwards."""
-    with serving_together(1, *args, env=env, workdir=workdir) as (server,):
+def serving(*args: str, env: dict[str, str], workdir: Path, port: int | None = None) -> Iterator[RunningServer]:
+    """Start ``cshub serve`` (on ``port``, else a free one) and wait until /healthz answers; stop it with SIGTERM
+    afterwards."""
+    with serving_together(1, *args, env=env, workdir=workdir, port=port) as (server,):
         yield server
 
 
 @contextmanager
-def serving_together(count: int, *args: str, env: dict[str, str], workdir: Path) -> Iterator[list[RunningServer]]:
-    """``count`` processes of ``cshub serve`` started at once (they come up side by side), each stopped after."""
-    servers = [launch(*args, env=env, workdir=workdir) for _ in range(count)]
+def serving_together(
+    count: int, *args: str, env: dict[str, str], workdir: Path, port: int | None = None
+) -> Iterator[list[RunningServer]]:
+    """``count`` processes of ``cshub serve`` started at once (they come up side by side), each stopped after;
+    the first on ``port`` when given."""
+    servers = [launch(*args, env=env, workdir=workdir, port=port if i == 0 else None) for i in range(count)]
     with ExitStack() as stack:
         for server in servers:  # also those not yet waited for, should one fail to come up
             stack.callback(stop, server.process)

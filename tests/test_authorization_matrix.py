@@ -149,6 +149,8 @@ PINNED: dict[str, str] = {
     "POST /segment/v1/{call}": "admin ingest",
     "POST /zendesk/v1/tickets": "admin ingest",
     "POST /zendesk/v1/webhook": "admin ingest",
+    "POST /hubspot/v1/objects/{object_type}": "admin ingest",
+    "POST /hubspot/v1/webhook": "-",  # no key: HubSpot signs it (tests/test_hubspot_http.py)
 }
 
 
@@ -612,13 +614,27 @@ REST_CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
             }
         },
     ),
+    "POST /hubspot/v1/objects/{object_type}": (
+        "POST",
+        "/hubspot/v1/objects/companies",
+        {"json": {"results": [{"id": "77", "properties": {"name": "Hs Co"}}]}},
+    ),
+    "POST /hubspot/v1/webhook": ("POST", "/hubspot/v1/webhook", {"json": []}),
 }
+# Public, but not open: HubSpot's signature is its authentication, and no API key of any role stands in for it.
+SIGNED_ROUTES = frozenset({"POST /hubspot/v1/webhook"})
 
 
 @pytest.mark.parametrize("operation", sorted(ROUTES))
 async def test_every_rest_route_answers_its_roles_and_refuses_the_others(world: World, operation: str) -> None:
     method, path, options = REST_CASES[operation]
     allowed = pinned(operation)
+    if operation in SIGNED_ROUTES:
+        for role in Role:
+            headers = {"Authorization": f"Bearer {world.secrets[role]}"}
+            response = await world.client.request(method, path, headers=headers, **options)
+            assert response.status_code == 401, (operation, role, response.text)
+        return
     for role in Role:
         async with world.engine.connect() as conn:
             before = await conn.scalar(sa.text("SELECT count(*) FROM accounts"))

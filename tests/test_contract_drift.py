@@ -16,6 +16,10 @@ from service.errors import CshubError
 from service.ingest.records import ContractLineRecord
 from service.ingest.service import MODELS
 from service.settings import Settings
+from tests.app_client import app_client
+from tests.hubspot_payloads import SECRET as HUBSPOT_SECRET
+from tests.hubspot_payloads import payload as hubspot_payload
+from tests.hubspot_payloads import send_events as send_hubspot_events
 from tests.zendesk_payloads import payload as zendesk_payload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,3 +124,32 @@ async def test_zendesk_payloads_and_answers_match_the_spec(client: httpx.AsyncCl
     jsonschema.validate(event, {**spec["components"]["schemas"]["ZendeskEvent"], "components": spec["components"]})
     answer = await client.post("/zendesk/v1/webhook", json=event, headers={"Authorization": f"Bearer {admin_key}"})
     jsonschema.validate(answer.json(), _response_schema("/zendesk/v1/webhook", "post", 200, "application/json"))
+
+
+async def test_hubspot_payloads_and_answers_match_the_spec(settings: Settings, admin_key: str) -> None:
+    spec = _spec()
+    objects_schema = {**spec["components"]["schemas"]["HubSpotObjects"], "components": spec["components"]}
+    headers = {"Authorization": f"Bearer {admin_key}"}
+    async with app_client(settings, hubspot_app_secret=HUBSPOT_SECRET) as (client, _):
+        for object_type, name in (
+            ("companies", "companies_page"),
+            ("contacts", "contacts_page"),
+            ("deals", "deals_page"),
+            ("companies", "company_single_archived"),
+        ):
+            body = hubspot_payload(name)
+            jsonschema.validate(body, objects_schema)
+            answer = await client.post(f"/hubspot/v1/objects/{object_type}", json=body, headers=headers)
+            assert answer.status_code == 200, answer.text
+            schema = _response_schema("/hubspot/v1/objects/{object_type}", "post", 200, "application/json")
+            jsonschema.validate(answer.json(), schema)
+        events_schema = {
+            **_spec()["paths"]["/hubspot/v1/webhook"]["post"]["requestBody"]["content"]["application/json"]["schema"],
+            "components": spec["components"],
+        }
+        for name in ("webhook_property_changes", "webhook_creations_and_deletions", "webhook_company_merge"):
+            events = hubspot_payload(name)
+            jsonschema.validate(events, events_schema)
+            answer = await send_hubspot_events(client, events)
+            assert answer.status_code == 200, answer.text
+            jsonschema.validate(answer.json(), _response_schema("/hubspot/v1/webhook", "post", 200, "application/json"))

@@ -57,6 +57,8 @@ EXAMPLES = {
     "POST /segment/v1/{call}": 60,
     "POST /zendesk/v1/tickets": 40,
     "POST /zendesk/v1/webhook": 30,
+    "POST /hubspot/v1/objects/{object_type}": 30,
+    "POST /hubspot/v1/webhook": 10,  # unsigned: every case is a 401
 }
 
 CONFORMANCE: list[CheckFunction] = [

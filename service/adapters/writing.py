@@ -113,6 +113,9 @@ def totals(results: Sequence[ItemResult]) -> dict[str, int]:
 
 def _vendor_path(path: str, paths: Mapping[str, str]) -> str:
     head, dot, rest = path.partition(".")
+    name, bracket, index = head.partition("[")
+    if head not in paths and bracket and name in paths:  # a list field's item: "lines[0]" → "line_items[0]"
+        return f"{paths[name]}[{index}{dot}{rest}"
     return paths.get(head, head) + dot + rest
 
 

@@ -22,6 +22,7 @@ from service.api_keys.service import Principal
 from service.audit.service import AuditedWrite, Outcome, Who
 from service.authorization import EVERY_ROLE, PUBLIC, ROUTES, authorize
 from service.errors import CshubError
+from service.http.hubspot_routes import ACTION as HUBSPOT_ACTION
 from service.http.ingest_routes import audit_action as ingest_action
 from service.http.problems import error_response
 from service.http.segment_routes import ACTION as SEGMENT_ACTION
@@ -34,6 +35,7 @@ AUDITED_WRITES: Mapping[str, Callable[[Mapping[str, Any]], tuple[str, str | None
     "POST /segment/v1/{call}": lambda params: (SEGMENT_ACTION, params["call"]),
     "POST /zendesk/v1/tickets": lambda params: (ZENDESK_ACTION, "tickets"),
     "POST /zendesk/v1/webhook": lambda params: (ZENDESK_ACTION, "webhook"),
+    "POST /hubspot/v1/objects/{object_type}": lambda params: (HUBSPOT_ACTION, params["object_type"]),
 }
 
 

@@ -48,6 +48,9 @@ PUBLIC_PREFIX = "/graphiql/assets/"
 INGEST_PREFIX = "/v1/ingest/"
 SEGMENT_PREFIX = "/segment/"  # Segment's clients send the write key as HTTP Basic (service.http.segment_routes)
 ZENDESK_PREFIX = "/zendesk/"  # Zendesk payloads (service.http.zendesk_routes): the ingest rate-limit scope
+HUBSPOT_PREFIX = "/hubspot/"  # HubSpot payloads (service.http.hubspot_routes): the ingest rate-limit scope
+# HubSpot's webhooks carry no key: the route authenticates them by their signature (service.http.hubspot_routes).
+HUBSPOT_WEBHOOK_PATH = "/hubspot/v1/webhook"
 
 
 def _state(scope: Scope) -> dict[str, Any]:
@@ -152,6 +155,9 @@ class AuthenticationMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or scope["path"].startswith(PUBLIC_PREFIX):
             await self.app(scope, receive, send)
+            return
+        if scope["path"] == HUBSPOT_WEBHOOK_PATH:
+            await self.app(scope, receive, send)  # signed, not keyed: verified by its route
             return
         state = _state(scope)
         settings: Settings = state["settings"]
@@ -259,7 +265,7 @@ def _over_the_limit(scope: str | None, limit: rate_limits.RateLimit, decision: r
 def _rate_limit_scope(path: str) -> str | None:
     if path == GRAPHQL_PATH:
         return rate_limits.GRAPHQL
-    if path.startswith((INGEST_PREFIX, SEGMENT_PREFIX, ZENDESK_PREFIX)):
+    if path.startswith((INGEST_PREFIX, SEGMENT_PREFIX, ZENDESK_PREFIX, HUBSPOT_PREFIX)):
         return rate_limits.INGEST
     return None
 

@@ -1,0 +1,340 @@
+"""``POST /hubspot/v1/objects/{type}`` and ``/hubspot/v1/webhook`` end to end: HubSpot CRM payloads in, the
+customer 360 out (accounts, contacts, contracts and lines), property changes, deletions, merges, replays,
+signatures, malformed items, and the mapping file."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.adapters.hubspot.mapping import load_mapping
+from service.api_keys.roles import Role
+from service.errors import ConfigurationError
+from service.settings import Settings
+from tests.app_client import app_client
+from tests.conftest import make_key
+from tests.hubspot_payloads import (
+    OWNERS,
+    SECRET,
+    account_360,
+    by_item,
+    payload,
+    send_events,
+    send_objects,
+)
+from tests.ingesting import rows, snapshot
+
+
+@pytest.fixture
+async def hubspot(settings: Settings, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    mapping = tmp_path / "hubspot.toml"
+    mapping.write_text(OWNERS)
+    async with app_client(settings, hubspot_app_secret=SECRET, hubspot_mapping_file=mapping) as (client, _):
+        yield client
+
+
+@pytest.fixture
+async def ingest_key(engine: AsyncEngine) -> str:
+    return await make_key(engine, Role.INGEST, "hubspot")
+
+
+async def send_crm(client: httpx.AsyncClient, key: str) -> None:
+    for object_type in ("companies", "contacts", "deals"):
+        response = await send_objects(client, key, object_type, payload(f"{object_type}_page"))
+        assert response.status_code == 200, response.text
+
+
+async def test_companies_contacts_and_deals_land_in_the_account_360(
+    hubspot: httpx.AsyncClient, ingest_key: str, admin_key: str
+) -> None:
+    companies = await send_objects(hubspot, ingest_key, "companies", payload("companies_page"))
+    assert companies.status_code == 200, companies.text
+    assert companies.json()["source"] == "hubspot"
+    assert companies.json()["totals"]["created"] == 4
+    contacts = (await send_objects(hubspot, ingest_key, "contacts", payload("contacts_page"))).json()
+    statuses = {item: result["status"] for item, result in by_item(contacts).items()}
+    # Linus's company is not in HubSpot's page and initech.example is no account: he waits for it.
+    assert statuses == {"results[0]": "created", "results[1]": "created", "results[2]": "unmatched",
+                        "results[3]": "created"}  # fmt: skip
+    deals = (await send_objects(hubspot, ingest_key, "deals", payload("deals_page"))).json()
+    results = by_item(deals)
+    assert results["results[0]"]["status"] == results["results[2]"]["status"] == "created"
+    assert results["results[1]"]["status"] == "skipped"  # not closed-won
+    assert "appointmentscheduled" in results["results[1]"]["errors"][0]["message"]
+
+    acme = await account_360(hubspot, admin_key, "9834512001")
+    assert (acme["name"], acme["domain"], acme["industry"], acme["lifecycleStage"], acme["csmOwner"]) == (
+        "Acme Corporation",
+        "acme.example",
+        "Computer Software",
+        "ADOPTION",
+        "Margaret Hamilton",
+    )
+    assert acme["contacts"] == [{"name": "Ada Lovelace", "email": "ada@acme.example", "title": "VP Engineering"}]
+    contracts = sorted(acme["contracts"], key=lambda contract: contract["startDate"])
+    assert [(c["status"], c["startDate"], c["endDate"], c["renewalDate"], c["currency"]) for c in contracts] == [
+        ("ACTIVE", "2026-11-01", "2027-11-01", "2027-11-01", "USD"),  # the annual platform line's term
+        ("ACTIVE", "2026-12-01", None, None, "USD"),  # monthly, no term: open-ended
+    ]
+    platform = {line["product"]["name"]: line for line in contracts[0]["lines"]}
+    assert platform["Platform Enterprise"] == {
+        "product": {"name": "Platform Enterprise"},
+        "quantity": 10,
+        "unitPrice": {"amount": "1200.00"},
+        "mrr": {"amount": "1000.00"},  # 12,000 a year
+        "startDate": "2026-11-01",
+        "endDate": "2027-11-01",
+    }
+    assert platform["Onboarding package"]["mrr"] == {"amount": "0.00"}  # one-time
+    assert contracts[1]["lines"][0]["mrr"] == {"amount": "300.00"}
+    assert acme["mrr"] == [{"amount": "1300.00", "currency": "USD"}]
+    labs = await account_360(hubspot, admin_key, "9834512003")
+    assert labs["parent"] == {"name": "Acme Corporation"}
+    globex = await account_360(hubspot, admin_key, "9834512002")
+    assert (globex["lifecycleStage"], globex["csmOwner"], globex["contracts"]) == ("PROSPECT", "Katherine Johnson", [])
+    assert globex["contacts"][0]["email"] == "grace@globex.example"  # by associatedcompanyid
+
+
+async def test_a_replayed_page_or_event_writes_nothing(
+    hubspot: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str
+) -> None:
+    await send_crm(hubspot, ingest_key)
+    assert (await send_events(hubspot, payload("webhook_property_changes"))).status_code == 200
+    before = await snapshot(engine)
+    contracts_before = await rows(engine, "SELECT status, start_date, end_date FROM contracts ORDER BY start_date")
+    for object_type in ("companies", "contacts", "deals"):
+        again = (await send_objects(hubspot, ingest_key, object_type, payload(f"{object_type}_page"))).json()
+        assert again["totals"]["created"] == again["totals"]["updated"] == 0, again
+    events = (await send_events(hubspot, payload("webhook_property_changes"))).json()
+    assert events["totals"]["created"] == events["totals"]["updated"] == 0, events
+    assert await snapshot(engine) == before
+    assert await rows(engine, "SELECT status, start_date, end_date FROM contracts ORDER BY start_date") == (
+        contracts_before
+    )
+
+
+async def test_property_changes_are_partial_updates_and_older_ones_are_stale(
+    hubspot: httpx.AsyncClient, ingest_key: str, admin_key: str
+) -> None:
+    await send_crm(hubspot, ingest_key)
+    response = await send_events(hubspot, payload("webhook_property_changes"))
+    assert response.status_code == 200, response.text
+    results = by_item(response.json())
+    assert results["events[0,1]"]["status"] == "updated"  # two changes of one company: one record
+    assert results["events[2,3]"]["status"] == "updated"  # the title; a first name alone is not the name
+    assert results["events[4]"]["status"] == "updated", results["events[4]"]["errors"]  # the add-on deal lost
+    assert results["events[5]"]["status"] == "skipped"  # a contact cshub does not know
+    globex = await account_360(hubspot, admin_key, "9834512002")
+    assert (globex["name"], globex["domain"]) == ("Globex", "globex.example")  # kept: the change was partial
+    assert (globex["lifecycleStage"], globex["csmOwner"]) == ("ADOPTION", "Margaret Hamilton")
+    acme = await account_360(hubspot, admin_key, "9834512001")
+    assert acme["contacts"] == [{"name": "Ada Lovelace", "email": "ada@acme.example", "title": "CTO"}]
+    add_on = next(c for c in acme["contracts"] if c["startDate"] == "2026-12-01")
+    assert add_on["status"] == "CANCELLED"
+    assert add_on["lines"][0]["product"]["name"] == "Analytics add-on"  # its lines kept
+    stale = (await send_events(hubspot, payload("webhook_property_change_stale"))).json()
+    assert [result["status"] for result in stale["results"]] == ["stale"]
+    assert (await account_360(hubspot, admin_key, "9834512002"))["lifecycleStage"] == "ADOPTION"
+
+
+async def test_creations_deletions_and_other_objects(
+    hubspot: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str, admin_key: str
+) -> None:
+    await send_crm(hubspot, ingest_key)
+    response = await send_events(hubspot, payload("webhook_creations_and_deletions"))
+    assert response.status_code == 200, response.text
+    statuses = {item: result["status"] for item, result in by_item(response.json()).items()}
+    assert statuses == {
+        "events[0]": "skipped",  # a creation carries only the id
+        "events[1]": "skipped",  # cshub keeps contacts
+        "events[2]": "updated",  # the platform deal deleted: its contract cancelled
+        "events[3]": "skipped",  # a deal cshub never had
+        "events[4]": "skipped",  # cshub keeps accounts
+        "events[5]": "updated",  # object.propertyChange of a company (0-2)
+        "events[6]": "skipped",  # line items come with their deals
+    }
+    acme = await account_360(hubspot, admin_key, "9834512001")
+    assert acme["industry"] == "Information Technology And Services"
+    platform = next(c for c in acme["contracts"] if c["startDate"] == "2026-11-01")
+    assert platform["status"] == "CANCELLED"
+    assert acme["mrr"] == [{"amount": "300.00", "currency": "USD"}]  # the cancelled contract's lines no longer count
+    assert await account_360(hubspot, admin_key, "9834512003") is not None
+    assert (await rows(engine, "SELECT count(*) FROM contacts"))[0][0] == 3
+
+
+async def test_a_company_merge_merges_the_accounts(
+    hubspot: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str, admin_key: str
+) -> None:
+    await send_crm(hubspot, ingest_key)
+    response = await send_events(hubspot, payload("webhook_company_merge"))
+    assert response.status_code == 200, response.text
+    results = by_item(response.json())
+    assert results["events[0]"]["status"] == "updated"
+    assert results["events[1]"]["status"] == "skipped"  # contacts are not merged
+    acme = await account_360(hubspot, admin_key, "9834512001")
+    assert sorted(contact["email"] for contact in acme["contacts"]) == ["ada@acme.example", "wile@acme-corp.example"]
+    assert (await account_360(hubspot, admin_key, "9834512004"))["name"] == "Acme Corporation"  # the link moved
+    merges = await rows(engine, "SELECT merged_account_name, merged_by FROM account_merges")
+    assert merges == [("ACME Corp.", "hubspot company.merge")]
+    before = await snapshot(engine)
+    again = (await send_events(hubspot, payload("webhook_company_merge"))).json()
+    assert by_item(again)["events[0]"]["status"] == "unchanged"
+    assert await snapshot(engine) == before
+
+
+async def test_a_wrong_stale_or_missing_signature_is_401_and_writes_nothing(
+    hubspot: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str
+) -> None:
+    await send_crm(hubspot, ingest_key)
+    before = await snapshot(engine)
+    events = payload("webhook_property_changes")
+    wrong = await send_events(hubspot, events, secret="another secret")
+    assert wrong.status_code == 401, wrong.text
+    assert wrong.headers["content-type"] == "application/problem+json"
+    assert "X-HubSpot-Signature-v3" in wrong.json()["detail"]
+    old = await send_events(hubspot, events, timestamp=1794301200000)  # signed right, but long ago
+    assert old.status_code == 401
+    assert "five minutes" in old.json()["detail"]
+    tampered_headers = dict(wrong.request.headers)
+    good = await send_events(hubspot, [])
+    assert good.status_code == 200
+    signed_for_empty = {
+        key: good.request.headers[key] for key in ("X-HubSpot-Signature-v3", "X-HubSpot-Request-Timestamp")
+    }
+    tampered = await hubspot.post(
+        "/hubspot/v1/webhook",
+        content=wrong.request.content,
+        headers={**signed_for_empty, "Content-Type": tampered_headers["content-type"]},
+    )
+    assert tampered.status_code == 401  # another body under the signature of an empty one
+    unsigned = await hubspot.post("/hubspot/v1/webhook", json=events)
+    assert unsigned.status_code == 401
+    keyed = await hubspot.post("/hubspot/v1/webhook", json=events, headers={"Authorization": f"Bearer {ingest_key}"})
+    assert keyed.status_code == 401  # an API key is no signature
+    assert await snapshot(engine) == before
+    refused = await rows(
+        engine, "SELECT count(*) FROM audit_log WHERE action = 'ingest:hubspot' AND outcome = 'refused'"
+    )
+    assert refused[0][0] == 5
+
+
+async def test_without_an_app_secret_the_webhook_refuses_everything(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    response = await send_events(client, payload("webhook_property_changes"))
+    assert response.status_code == 401
+    assert "CSHUB_HUBSPOT_APP_SECRET" in response.json()["detail"]
+    assert (await rows(engine, "SELECT count(*) FROM source_links"))[0][0] == 0
+
+
+async def test_bad_items_are_named_and_the_good_ones_kept(
+    hubspot: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str, admin_key: str
+) -> None:
+    response = await send_objects(hubspot, ingest_key, "companies", payload("companies_page_malformed"))
+    assert response.status_code == 200, response.text
+    results = by_item(response.json())
+    assert results["results[0]"]["status"] == "created"
+    assert results["results[1]"]["errors"][0]["path"] == "results[1].properties.name"
+    assert results["results[2]"]["errors"][0]["path"] == "results[2].id"
+    assert results["results[3]"]["errors"] == [{"path": "results[3]", "message": "not a HubSpot company object"}]
+    assert results["results[4]"]["errors"][0]["path"] == "results[4].updatedAt"
+    assert (await rows(engine, "SELECT count(*) FROM accounts"))[0][0] == 1
+
+    before = await snapshot(engine)
+    single = await send_objects(hubspot, ingest_key, "deals", payload("deal_single_malformed"))
+    assert single.status_code == 422, single.text
+    assert single.headers["content-type"] == "application/problem+json"
+    assert "object.line_items[0].unit_price" in single.json()["detail"]
+    assert "17250009" in single.json()["detail"]
+    for object_type, body in (
+        ("companies", {"total": 0}),
+        ("companies", ["not", "a", "page"]),
+        ("contacts", {"results": {"id": "1"}}),
+        ("deals", {"results": [], "line_items": "nope"}),
+    ):
+        refused = await send_objects(hubspot, ingest_key, object_type, body)
+        assert refused.status_code == 400, (body, refused.text)
+    assert (await send_objects(hubspot, ingest_key, "tickets", {"results": []})).status_code == 404
+    assert (await send_events(hubspot, {"subscriptionType": "company.creation"})).status_code == 400
+    assert await snapshot(engine) == before
+
+    events = await send_events(hubspot, payload("webhook_malformed"))
+    assert events.status_code == 200, events.text
+    results = by_item(events.json())
+    assert results["events[0]"]["errors"] == [{"path": "events[0]", "message": "not a HubSpot webhook event"}]
+    assert results["events[1]"]["errors"][0]["path"] == "events[1].objectId"
+    assert results["events[2]"]["errors"][0]["path"] == "events[2].subscriptionType"
+    assert results["events[3]"]["status"] == "rejected"  # a company's name cleared
+    assert results["events[3]"]["errors"][0]["path"] == "events[3].properties.name"
+    # Globex is not known yet, and an industry alone is no account: its name is missing.
+    assert results["events[4]"]["status"] == "rejected"
+    assert results["events[4]"]["errors"] == [{"path": "events[4].properties.name", "message": "required"}]
+    assert results["events[5]"]["status"] == "rejected"  # a merge without mergedObjectIds
+    assert (await account_360(hubspot, admin_key, "9834512001"))["name"] == "Acme Corporation"
+
+
+async def test_keys_roles_and_sources(hubspot: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    from service.api_keys import service as api_keys
+
+    async with engine.begin() as conn:
+        crm = (await api_keys.create_key(conn, role=Role.INGEST, name="crm", sources=["crm"])).secret
+        bound = (await api_keys.create_key(conn, role=Role.INGEST, name="hs", sources=["hubspot"])).secret
+    csm = await make_key(engine, Role.CSM, "csm")
+    page = payload("companies_page")
+    assert (await send_objects(hubspot, csm, "companies", page)).status_code == 403
+    assert (await send_objects(hubspot, crm, "companies", page)).status_code == 403
+    assert (await hubspot.post("/hubspot/v1/objects/companies", json=page)).status_code == 401
+    assert (await rows(engine, "SELECT count(*) FROM accounts"))[0][0] == 0
+    assert (await send_objects(hubspot, bound, "companies", page)).status_code == 200
+
+
+async def test_a_company_joins_the_account_another_source_has_by_domain(
+    hubspot: httpx.AsyncClient, ingest_key: str, admin_key: str
+) -> None:
+    crm = {
+        "source": "crm",
+        "records": [{"external_id": "0015g00000Acme", "name": "ACME Inc", "domain": "acme.example"}],
+    }
+    headers = {"Authorization": f"Bearer {admin_key}"}
+    assert (await hubspot.post("/v1/ingest/accounts", json=crm, headers=headers)).status_code == 200
+    await send_crm(hubspot, ingest_key)
+    account = await account_360(hubspot, admin_key, "0015g00000Acme", source="crm")
+    assert account["name"] == "ACME Inc"  # the first source's profile
+    assert len(account["contracts"]) == 2
+
+
+async def test_deal_stages_by_mapping(settings: Settings, engine: AsyncEngine, tmp_path: Path) -> None:
+    mapping = tmp_path / "hubspot.toml"
+    mapping.write_text('[deal.stages]\nappointmentscheduled = "draft"\n')
+    key = await make_key(engine, Role.INGEST, "hubspot")
+    admin = await make_key(engine, Role.ADMIN, "admin")
+    async with app_client(settings, hubspot_mapping_file=mapping) as (client, _):
+        await send_crm(client, key)
+        globex = await account_360(client, admin, "9834512002")
+    assert [contract["status"] for contract in globex["contracts"]] == ["DRAFT"]
+
+
+def test_a_mistake_in_the_mapping_file_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "hubspot.toml"
+    path.write_text('[owners]\n31544213 = "Margaret Hamilton"\n\n[deal.stages]\nclosedwon = "won"\n')
+    with pytest.raises(ConfigurationError, match=r'hubspot.toml:5: \[deal.stages\] closedwon: "won" is not one of'):
+        load_mapping(path)
+    path.write_text('[owners]\nmargaret = "Margaret Hamilton"\n')
+    with pytest.raises(ConfigurationError, match=r"hubspot.toml:2: \[owners\] key 'margaret': .* not a numeric id"):
+        load_mapping(path)
+
+
+async def test_a_deal_without_its_line_items_is_refused_and_keeps_its_lines(
+    hubspot: httpx.AsyncClient, ingest_key: str, admin_key: str
+) -> None:
+    await send_crm(hubspot, ingest_key)
+    page = payload("deals_page")
+    del page["line_items"]
+    results = by_item((await send_objects(hubspot, ingest_key, "deals", page)).json())
+    assert results["results[0]"]["status"] == "rejected"
+    assert results["results[0]"]["errors"][0]["path"] == "results[0].associations.line_items"
+    assert "4401, 4402" in results["results[0]"]["errors"][0]["message"]
+    acme = await account_360(hubspot, admin_key, "9834512001")
+    assert acme["mrr"] == [{"amount": "1300.00", "currency": "USD"}]
