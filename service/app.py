@@ -38,6 +38,7 @@ from service.http.ingest_routes import IngestEndpoint
 from service.http.landing import landing_endpoint, openapi_file, text_endpoint
 from service.http.middleware import AuthenticationMiddleware, GraphQLBodyLimitMiddleware, RequestContextMiddleware
 from service.http.problems import GRAPHQL_PATH, problem_response
+from service.http.salesforce_routes import SalesforceEndpoint
 from service.http.segment_routes import SegmentEndpoint
 from service.http.zendesk_routes import ZendeskEndpoint
 from service.logs import configure_logging
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     ingest = IngestEndpoint(settings)  # Segment calls share its batch slots: one budget of concurrent writes
     zendesk = ZendeskEndpoint(settings, ingest.slots)  # its mapping file is checked here, at start
+    salesforce = SalesforceEndpoint(settings, ingest.slots)  # likewise
     graphql_view = graphql_app(schema, settings)
     routes = [
         Route("/", landing_endpoint(settings), methods=["GET"]),
@@ -176,6 +178,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/segment/v1/{call}", SegmentEndpoint(settings, ingest.slots).handle, methods=["POST"]),
         Route("/zendesk/v1/tickets", zendesk.tickets, methods=["POST"]),
         Route("/zendesk/v1/webhook", zendesk.webhook, methods=["POST"]),
+        Route("/salesforce/v1/records", salesforce.records, methods=["POST"]),
+        Route("/salesforce/v1/bulk/{sobject}", salesforce.bulk, methods=["POST"]),
+        Route("/salesforce/v1/events", salesforce.events, methods=["POST"]),
         WebSocketRoute(GRAPHQL_PATH, graphql_view),  # subscriptions (graphql-transport-ws)
     ]
     return Starlette(

@@ -376,6 +376,21 @@ class Settings(BaseSettings):
         "X-Zendesk-Webhook-Signature, base64(HMAC-SHA256(timestamp + body)), and its timestamp (401 otherwise).",
     )
 
+    # Salesforce (service.adapters.salesforce): POST /salesforce/v1/records, /bulk/{sobject} and /events.
+    salesforce_source: str = Field(
+        default="salesforce",
+        min_length=1,
+        max_length=100,
+        pattern=r"^\S(.*\S)?$",
+        description="The ingest source Salesforce records are stored under (a key bound to sources must name it).",
+    )
+    salesforce_mapping_file: Path | None = Field(
+        default=None,
+        description="A TOML file laid over the default Salesforce mapping (opportunity stages and types, contract "
+        "terms, case statuses, priorities and types, account and contact fields, owner names; "
+        "service/adapters/salesforce/default_mapping.toml); checked at start.",
+    )
+
     @property
     def request_connections(self) -> int:
         """``db_connections_per_request``, never more than the pool can hand out."""

@@ -48,6 +48,7 @@ PUBLIC_PREFIX = "/graphiql/assets/"
 INGEST_PREFIX = "/v1/ingest/"
 SEGMENT_PREFIX = "/segment/"  # Segment's clients send the write key as HTTP Basic (service.http.segment_routes)
 ZENDESK_PREFIX = "/zendesk/"  # Zendesk payloads (service.http.zendesk_routes): the ingest rate-limit scope
+SALESFORCE_PREFIX = "/salesforce/"  # Salesforce payloads (service.http.salesforce_routes): likewise
 
 
 def _state(scope: Scope) -> dict[str, Any]:
@@ -259,7 +260,7 @@ def _over_the_limit(scope: str | None, limit: rate_limits.RateLimit, decision: r
 def _rate_limit_scope(path: str) -> str | None:
     if path == GRAPHQL_PATH:
         return rate_limits.GRAPHQL
-    if path.startswith((INGEST_PREFIX, SEGMENT_PREFIX, ZENDESK_PREFIX)):
+    if path.startswith((INGEST_PREFIX, SEGMENT_PREFIX, ZENDESK_PREFIX, SALESFORCE_PREFIX)):
         return rate_limits.INGEST
     return None
 
