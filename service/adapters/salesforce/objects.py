@@ -42,7 +42,9 @@ def mapped(table: Mapping[str, Any], raw: Any) -> Any:
 
 
 def updated_at(record: Mapping[str, Any], commit: Any = None) -> Any:
-    return timestamp(commit) if commit is not None else latest(record.get("LastModifiedDate"), record.get("SystemModstamp"))
+    if commit is not None:
+        return timestamp(commit)
+    return latest(record.get("LastModifiedDate"), record.get("SystemModstamp"))
 
 
 def deleted(record: Mapping[str, Any]) -> bool:
