@@ -57,6 +57,9 @@ EXAMPLES = {
     "POST /segment/v1/{call}": 60,
     "POST /zendesk/v1/tickets": 40,
     "POST /zendesk/v1/webhook": 30,
+    "POST /salesforce/v1/records": 40,
+    "POST /salesforce/v1/bulk/{sobject}": 30,
+    "POST /salesforce/v1/events": 30,
 }
 
 CONFORMANCE: list[CheckFunction] = [

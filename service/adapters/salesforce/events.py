@@ -64,7 +64,7 @@ def _event(reader: Reader, item: str, event: Any) -> None:
     kind = ENTITIES.get(entity, "records")
     commit = header.get("commitTimestamp")
     if change.startswith("GAP_") or change not in CHANGES:
-        out.requery.append({"item": item, "entityName": entity, "changeType": change, "recordIds": ids})
+        out.requery.append({"item": item, "entityName": entity, "changeType": change, "recordIds": list(map(str, ids))})
         reason = f"{change}: Salesforce sent no change data; query {entity} {', '.join(map(str, ids)) or '(all)'} again"
         out.answered.append(skipped(item, None, kind, reason))
         return

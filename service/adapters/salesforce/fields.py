@@ -38,7 +38,10 @@ def timestamp(raw: Any) -> Any:
     """Salesforce's ``+0000`` offsets as ISO 8601 (``+00:00``), epoch milliseconds as UTC; anything else as it is
     (the ingest service refuses it, naming the field)."""
     if isinstance(raw, int) and not isinstance(raw, bool):
-        return dt.datetime.fromtimestamp(raw / 1000, dt.UTC).isoformat()
+        try:
+            return dt.datetime.fromtimestamp(raw / 1000, dt.UTC).isoformat()
+        except (OverflowError, OSError, ValueError):
+            return raw
     if isinstance(raw, str):
         return _OFFSET.sub(r"\1:\2", raw.strip())
     return raw
@@ -63,8 +66,11 @@ def day(raw: Any) -> dt.date | None:
 
 
 def add_months(start: dt.date, months: int) -> dt.date:
+    """``months`` later, on the same day or the month's last; the calendar's last day at most."""
     index = start.month - 1 + months
     year, month = start.year + index // 12, index % 12 + 1
+    if year > dt.MAXYEAR:
+        return dt.date.max
     return dt.date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
@@ -72,9 +78,10 @@ def number(raw: Any) -> Decimal | None:
     if isinstance(raw, bool) or raw is None or raw == "":
         return None
     try:
-        return Decimal(str(raw))
+        parsed = Decimal(str(raw))
     except InvalidOperation:
         return None
+    return parsed if parsed.is_finite() else None
 
 
 def flag(raw: Any) -> bool | None:

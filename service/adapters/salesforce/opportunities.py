@@ -12,7 +12,7 @@ ProductCode), Quantity, UnitPrice and TotalPrice as monthly amounts (``price_per
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from service.adapters.salesforce.fields import add_months, day, flag, has, number, salesforce_id, value
@@ -42,8 +42,9 @@ def is_won(record: Mapping[str, Any], mapping: SalesforceMapping) -> bool | None
     won = flag(record.get("IsWon"))
     if won is not None:
         return won
-    if record.get("StageName"):
-        return mapping.stages.get(lowered(record["StageName"]), "open") == "won"
+    stage = record.get("StageName")
+    if isinstance(stage, str) and stage.strip():
+        return mapping.stages.get(lowered(stage), "open") == "won"
     return None
 
 
@@ -70,7 +71,8 @@ def read_opportunity(
         fields["currency"] = record["CurrencyIsoCode"]
         paths["currency"] = "CurrencyIsoCode"
     months = terms.term_months
-    if terms.term_field is not None and (term := number(record.get(terms.term_field))) is not None and term >= 1:
+    term = number(record.get(terms.term_field)) if terms.term_field is not None else None
+    if term is not None and 1 <= term <= 1200:
         months = int(term)
     start = day(record.get(terms.start_field))
     if start is None and has(record, terms.start_field):
@@ -79,7 +81,8 @@ def read_opportunity(
     if lines is not None:
         fields["lines"] = [_line(line, terms.price_months or months, terms.product_fields) for _, line in lines]
         paths |= {f"lines[{index}]": f"OpportunityLineItems.records[{index}]" for index in range(len(lines))}
-    kind = mapping.kinds.get(lowered(record.get("Type")) or "", "new_business")
+    kind_name = record.get("Type")
+    kind = mapping.kinds.get(lowered(kind_name), "new_business") if isinstance(kind_name, str) else "new_business"
     pending = Pending(item, record_id, "contracts", fields, paths)
     deleted = flag(record.get("IsDeleted")) is True
     return Opportunity(pending, is_won(record, mapping), deleted, kind, start, end, months)
@@ -108,15 +111,23 @@ def _line(record: Mapping[str, Any], price_months: int, product_fields: Sequence
         line["quantity"] = int(quantity) if quantity == quantity.to_integral_value() else record.get("Quantity")
     unit = number(record.get("UnitPrice"))
     total = number(record.get("TotalPrice"))
-    if unit is not None:
-        line["unit_price"] = str((unit / price_months).quantize(CENT))
-    elif "UnitPrice" in record:
-        line["unit_price"] = record["UnitPrice"]
-    if total is not None:
-        line["mrr"] = str((total / price_months).quantize(CENT))
+    if "UnitPrice" in record:
+        line["unit_price"] = _monthly(unit, price_months, record["UnitPrice"])
+    if "TotalPrice" in record and record["TotalPrice"] is not None:
+        line["mrr"] = _monthly(total, price_months, record["TotalPrice"])
     if (service_day := day(record.get("ServiceDate"))) is not None:
         line["start_date"] = service_day.isoformat()
     return line
+
+
+def _monthly(amount: Decimal | None, months: int, raw: Any) -> Any:
+    """A price over ``months`` as a monthly amount; what cannot be one passes as it is (the record model says why)."""
+    if amount is None:
+        return raw
+    try:
+        return str((amount / months).quantize(CENT))
+    except InvalidOperation:
+        return raw
 
 
 def dated(opportunity: Opportunity, start: dt.date | None, end: dt.date | None, today: dt.date) -> Pending:
