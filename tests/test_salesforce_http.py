@@ -3,6 +3,7 @@ API CSV and change events in, the customer 360 out (accounts, contacts, contract
 deletes, gaps, stale events and malformed items."""
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -260,3 +261,27 @@ async def test_keys_roles_and_sources(salesforce: httpx.AsyncClient, engine: Asy
     assert (await send_records(salesforce, "not-a-key", payload("query_accounts"))).status_code == 401
     assert await snapshot(engine) == before
     assert (await send_records(salesforce, bound, payload("query_accounts"))).status_code == 200
+
+
+async def test_the_revenue_metrics_see_new_business_upsell_and_renewal(
+    salesforce: httpx.AsyncClient, ingest_key: str, admin_key: str
+) -> None:
+    await load_org(salesforce, ingest_key)
+    assert (await send_records(salesforce, ingest_key, payload("query_opportunity_renewal"))).status_code == 200
+    query = """{ metrics { mrrMovements(from: "2026-01-01", to: "2027-04-01", interval: QUARTER) {
+      bucketStart newMrr expansionMrr contractionMrr churnedMrr endMrr } } }"""
+    response = await salesforce.post(
+        "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {admin_key}"}
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    movements = {
+        row["bucketStart"]: tuple(
+            Decimal(row[name]) for name in ("newMrr", "expansionMrr", "contractionMrr", "churnedMrr", "endMrr")
+        )
+        for row in body["data"]["metrics"]["mrrMovements"]
+    }
+    assert movements["2026-01-01"] == (1200, 0, 0, 0, 1200)  # new business
+    assert movements["2026-04-01"] == (0, 500, 0, 0, 1700)  # the upsell
+    assert movements["2026-10-01"] == (0, 0, 0, 0, 1700)  # the renewal, closed in December, does not overlap
+    assert movements["2027-01-01"] == (0, 0, 200, 0, 1500)  # renewed at 15 seats: no churn, 200 contraction
