@@ -277,7 +277,7 @@ async def test_the_revenue_metrics_see_new_business_upsell_and_renewal(
     assert "errors" not in body, body
     movements = {
         row["bucketStart"]: tuple(
-            Decimal(row[name]) for name in ("newMrr", "expansionMrr", "contractionMrr", "churnedMrr", "endMrr")
+            int(Decimal(row[name])) for name in ("newMrr", "expansionMrr", "contractionMrr", "churnedMrr", "endMrr")
         )
         for row in body["data"]["metrics"]["mrrMovements"]
     }
