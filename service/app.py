@@ -45,6 +45,7 @@ from service.http.middleware import (
     RequestContextMiddleware,
 )
 from service.http.problems import GRAPHQL_PATH, problem_response
+from service.http.salesforce_routes import SalesforceEndpoint
 from service.http.segment_routes import SegmentEndpoint
 from service.http.zendesk_routes import ZendeskEndpoint
 from service.logs import configure_logging
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ingest = IngestEndpoint(settings)  # Segment calls share its batch slots: one budget of concurrent writes
     zendesk = ZendeskEndpoint(settings, ingest.slots)  # its mapping file is checked here, at start
     hubspot = HubSpotEndpoint(settings, ingest.slots)  # so is this one's
+    salesforce = SalesforceEndpoint(settings, ingest.slots)  # likewise
     graphql_view = graphql_app(schema, settings)
     routes = [
         Route("/", landing_endpoint(settings), methods=["GET"]),
@@ -191,6 +193,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/zendesk/v1/webhook", zendesk.webhook, methods=["POST"]),
         Route("/hubspot/v1/objects/{object_type}", hubspot.objects, methods=["POST"]),
         Route(HUBSPOT_WEBHOOK_PATH, hubspot.webhook, methods=["POST"]),
+        Route("/salesforce/v1/records", salesforce.records, methods=["POST"]),
+        Route("/salesforce/v1/bulk/{sobject}", salesforce.bulk, methods=["POST"]),
+        Route("/salesforce/v1/events", salesforce.events, methods=["POST"]),
         WebSocketRoute(GRAPHQL_PATH, graphql_view),  # subscriptions (graphql-transport-ws)
     ]
     return Starlette(

@@ -16,7 +16,8 @@ fails the schema build or answers 403 — never "allowed by default".
     bi       accounts, handoffs, metrics (masked:       nothing
              people, free text — service.privacy)
     ingest   unmatched records (its own feedback)       POST /v1/ingest/{entity}, POST /segment/v1/{call},
-                                                        POST /zendesk/v1/tickets, POST /zendesk/v1/webhook
+                                                        POST /zendesk/v1/tickets, POST /zendesk/v1/webhook,
+                                                        POST /salesforce/v1/{records, bulk/{sobject}, events}
              (a key bound to sources: only theirs, both ways — service.api_keys.service)
 
 Subscriptions (``Subscription.*``, over WebSocket) follow the reads: admin, csm, sales and bi may subscribe to
@@ -139,6 +140,9 @@ ROUTES: Final[Mapping[str, Roles | None]] = {
     "POST /zendesk/v1/webhook": INGESTERS,
     "POST /hubspot/v1/objects/{object_type}": INGESTERS,  # HubSpot payloads (service.http.hubspot_routes)
     "POST /hubspot/v1/webhook": PUBLIC,  # HubSpot sends no key: the route verifies X-HubSpot-Signature-v3
+    "POST /salesforce/v1/records": INGESTERS,  # Salesforce payloads (service.http.salesforce_routes)
+    "POST /salesforce/v1/bulk/{sobject}": INGESTERS,
+    "POST /salesforce/v1/events": INGESTERS,
 }
 
 

@@ -408,6 +408,20 @@ class Settings(BaseSettings):
         "X-HubSpot-Signature-v3 under it and an X-HubSpot-Request-Timestamp at most five minutes old (401 "
         "otherwise); unset, the webhook route refuses every request.",
     )
+    # Salesforce (service.adapters.salesforce): POST /salesforce/v1/records, /bulk/{sobject} and /events.
+    salesforce_source: str = Field(
+        default="salesforce",
+        min_length=1,
+        max_length=100,
+        pattern=r"^\S(.*\S)?$",
+        description="The ingest source Salesforce records are stored under (a key bound to sources must name it).",
+    )
+    salesforce_mapping_file: Path | None = Field(
+        default=None,
+        description="A TOML file laid over the default Salesforce mapping (opportunity stages and types, contract "
+        "terms, case statuses, priorities and types, account and contact fields, owner names; "
+        "service/adapters/salesforce/default_mapping.toml); checked at start.",
+    )
 
     @property
     def request_connections(self) -> int:

@@ -151,6 +151,9 @@ PINNED: dict[str, str] = {
     "POST /zendesk/v1/webhook": "admin ingest",
     "POST /hubspot/v1/objects/{object_type}": "admin ingest",
     "POST /hubspot/v1/webhook": "-",  # no key: HubSpot signs it (tests/test_hubspot_http.py)
+    "POST /salesforce/v1/records": "admin ingest",
+    "POST /salesforce/v1/bulk/{sobject}": "admin ingest",
+    "POST /salesforce/v1/events": "admin ingest",
 }
 
 
@@ -598,6 +601,31 @@ REST_CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
         "/zendesk/v1/tickets",
         {"json": {"organizations": [{"id": 7, "name": "Zd Co"}]}},
     ),
+    "POST /salesforce/v1/records": (
+        "POST",
+        "/salesforce/v1/records",
+        {"json": {"records": [{"attributes": {"type": "Account"}, "Id": "001Dn00000SfCoXAAS", "Name": "Sf Co"}]}},
+    ),
+    "POST /salesforce/v1/bulk/{sobject}": (
+        "POST",
+        "/salesforce/v1/bulk/Account",
+        {"content": b'"Id","Name"\n"001Dn00000SfBkXAAS","Sf Bulk Co"\n', "headers_extra": {"Content-Type": "text/csv"}},
+    ),
+    "POST /salesforce/v1/events": (
+        "POST",
+        "/salesforce/v1/events",
+        {
+            "json": {
+                "ChangeEventHeader": {
+                    "entityName": "Account",
+                    "changeType": "CREATE",
+                    "recordIds": ["001Dn00000SfEvXAAS"],
+                    "commitTimestamp": 1793872800000,
+                },
+                "Name": "Sf Event Co",
+            }
+        },
+    ),
     "POST /zendesk/v1/webhook": (
         "POST",
         "/zendesk/v1/webhook",
@@ -628,6 +656,8 @@ SIGNED_ROUTES = frozenset({"POST /hubspot/v1/webhook"})
 @pytest.mark.parametrize("operation", sorted(ROUTES))
 async def test_every_rest_route_answers_its_roles_and_refuses_the_others(world: World, operation: str) -> None:
     method, path, options = REST_CASES[operation]
+    options = dict(options)
+    extra = options.pop("headers_extra", {})  # a media type other than JSON (Bulk API CSV)
     allowed = pinned(operation)
     if operation in SIGNED_ROUTES:
         for role in Role:
@@ -639,7 +669,7 @@ async def test_every_rest_route_answers_its_roles_and_refuses_the_others(world: 
         async with world.engine.connect() as conn:
             before = await conn.scalar(sa.text("SELECT count(*) FROM accounts"))
         response = await world.client.request(
-            method, path, headers={"Authorization": f"Bearer {world.secrets[role]}"}, **options
+            method, path, headers={"Authorization": f"Bearer {world.secrets[role]}", **extra}, **options
         )
         if allowed is None or role in allowed:
             assert response.status_code == 200, (operation, role, response.text)
@@ -650,7 +680,7 @@ async def test_every_rest_route_answers_its_roles_and_refuses_the_others(world: 
             async with world.engine.connect() as conn:
                 assert await conn.scalar(sa.text("SELECT count(*) FROM accounts")) == before
     if allowed is not None:  # without a key: 401, whatever the route
-        assert (await world.client.request(method, path, **options)).status_code == 401
+        assert (await world.client.request(method, path, headers=extra, **options)).status_code == 401
 
 
 def test_the_matrix_names_every_root_field_and_every_case_here_exists() -> None:

@@ -20,6 +20,8 @@ from tests.app_client import app_client
 from tests.hubspot_payloads import SECRET as HUBSPOT_SECRET
 from tests.hubspot_payloads import payload as hubspot_payload
 from tests.hubspot_payloads import send_events as send_hubspot_events
+from tests.salesforce_payloads import csv_payload as salesforce_csv
+from tests.salesforce_payloads import payload as salesforce_payload
 from tests.zendesk_payloads import payload as zendesk_payload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,3 +155,29 @@ async def test_hubspot_payloads_and_answers_match_the_spec(settings: Settings, a
             answer = await send_hubspot_events(client, events)
             assert answer.status_code == 200, answer.text
             jsonschema.validate(answer.json(), _response_schema("/hubspot/v1/webhook", "post", 200, "application/json"))
+
+
+async def test_salesforce_payloads_and_answers_match_the_spec(client: httpx.AsyncClient, admin_key: str) -> None:
+    spec = _spec()
+    headers = {"Authorization": f"Bearer {admin_key}"}
+    for name in ("query_accounts", "query_opportunities", "query_cases", "query_malformed"):
+        body = salesforce_payload(name)
+        schema = {**spec["components"]["schemas"]["SalesforceQueryResult"], "components": spec["components"]}
+        jsonschema.validate(body, schema)
+        answer = await client.post("/salesforce/v1/records", json=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+        jsonschema.validate(answer.json(), _response_schema("/salesforce/v1/records", "post", 200, "application/json"))
+    for name in ("cdc_events", "cdc_deletes", "cdc_account_update"):
+        body = salesforce_payload(name)
+        schema = {**spec["components"]["schemas"]["SalesforceChangeEvents"], "components": spec["components"]}
+        jsonschema.validate(body, schema)
+        answer = await client.post("/salesforce/v1/events", json=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+        jsonschema.validate(answer.json(), _response_schema("/salesforce/v1/events", "post", 200, "application/json"))
+    bulk = await client.post(
+        "/salesforce/v1/bulk/Contact",
+        content=salesforce_csv("bulk_contacts"),
+        headers={**headers, "Content-Type": "text/csv"},
+    )
+    assert bulk.status_code == 200, bulk.text
+    jsonschema.validate(bulk.json(), _response_schema("/salesforce/v1/bulk/{sobject}", "post", 200, "application/json"))

@@ -59,6 +59,9 @@ EXAMPLES = {
     "POST /zendesk/v1/webhook": 30,
     "POST /hubspot/v1/objects/{object_type}": 30,
     "POST /hubspot/v1/webhook": 10,  # unsigned: every case is a 401
+    "POST /salesforce/v1/records": 40,
+    "POST /salesforce/v1/bulk/{sobject}": 30,
+    "POST /salesforce/v1/events": 30,
 }
 
 CONFORMANCE: list[CheckFunction] = [

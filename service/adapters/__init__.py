@@ -4,5 +4,5 @@ An adapter decides nothing the ingest service decides: it reads a vendor payload
 mapping file (``mapping``: loaded and checked at start-up, errors naming the file's line) and writes the records
 through ``service.ingest.service.ingest_audited`` (``writing``), so idempotency, stale protection, identity
 resolution, the unmatched queue and provenance are the ingest service's. One subpackage per source
-(``zendesk``); the HTTP side is ``service.http.<source>_routes``.
+(``zendesk``, ``salesforce``); the HTTP side is ``service.http.<source>_routes``.
 """

@@ -25,6 +25,7 @@ from service.errors import CshubError
 from service.http.hubspot_routes import ACTION as HUBSPOT_ACTION
 from service.http.ingest_routes import audit_action as ingest_action
 from service.http.problems import error_response
+from service.http.salesforce_routes import ACTION as SALESFORCE_ACTION
 from service.http.segment_routes import ACTION as SEGMENT_ACTION
 from service.http.zendesk_routes import ACTION as ZENDESK_ACTION
 
@@ -36,6 +37,9 @@ AUDITED_WRITES: Mapping[str, Callable[[Mapping[str, Any]], tuple[str, str | None
     "POST /zendesk/v1/tickets": lambda params: (ZENDESK_ACTION, "tickets"),
     "POST /zendesk/v1/webhook": lambda params: (ZENDESK_ACTION, "webhook"),
     "POST /hubspot/v1/objects/{object_type}": lambda params: (HUBSPOT_ACTION, params["object_type"]),
+    "POST /salesforce/v1/records": lambda params: (SALESFORCE_ACTION, "records"),
+    "POST /salesforce/v1/bulk/{sobject}": lambda params: (SALESFORCE_ACTION, "bulk"),
+    "POST /salesforce/v1/events": lambda params: (SALESFORCE_ACTION, "events"),
 }
 
 

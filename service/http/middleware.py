@@ -51,6 +51,7 @@ ZENDESK_PREFIX = "/zendesk/"  # Zendesk payloads (service.http.zendesk_routes): 
 HUBSPOT_PREFIX = "/hubspot/"  # HubSpot payloads (service.http.hubspot_routes): the ingest rate-limit scope
 # HubSpot's webhooks carry no key: the route authenticates them by their signature (service.http.hubspot_routes).
 HUBSPOT_WEBHOOK_PATH = "/hubspot/v1/webhook"
+SALESFORCE_PREFIX = "/salesforce/"  # Salesforce payloads (service.http.salesforce_routes): likewise
 
 
 def _state(scope: Scope) -> dict[str, Any]:
@@ -265,7 +266,7 @@ def _over_the_limit(scope: str | None, limit: rate_limits.RateLimit, decision: r
 def _rate_limit_scope(path: str) -> str | None:
     if path == GRAPHQL_PATH:
         return rate_limits.GRAPHQL
-    if path.startswith((INGEST_PREFIX, SEGMENT_PREFIX, ZENDESK_PREFIX, HUBSPOT_PREFIX)):
+    if path.startswith((INGEST_PREFIX, SEGMENT_PREFIX, ZENDESK_PREFIX, HUBSPOT_PREFIX, SALESFORCE_PREFIX)):
         return rate_limits.INGEST
     return None
 
