@@ -294,6 +294,7 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Figures:
             CSHUB_WEBHOOK_POLL_SECONDS=str(plan.poll_seconds),
             CSHUB_WEBHOOK_CONCURRENCY=str(plan.concurrency),
             CSHUB_HEALTH_RECOMPUTE_INTERVAL_SECONDS="0",
+            CSHUB_CLOCK_SWEEP="false",  # only the bench's own events
             CSHUB_HEALTH_RECOMPUTE_AFTER_INGEST_SECONDS="0",
             CSHUB_SUBSCRIPTION_CONNECTIONS_PER_KEY=str(max(10, plan.subscribers)),
         )

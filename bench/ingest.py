@@ -212,6 +212,7 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
         CSHUB_DATA_DIR=str(workdir / "data"),
         CSHUB_MIGRATE_ON_START="false",
         CSHUB_INGEST_MAX_CONCURRENT=str(max_concurrent),
+        CSHUB_CLOCK_SWEEP="false",  # no sweep writing events while the bench writes
     )
     key = await create_api_key(url, Role.INGEST, "bench")
     conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))

@@ -20,13 +20,15 @@ class ServerOptions:
 
 
 def server_env(database_url: str, workdir: Path, options: ServerOptions) -> dict[str, str]:
-    # No background health recompute: it would write scores (and timeline entries) while the bench reads. No
-    # per-key rate limit: the bench measures how fast the server answers, not the limiter (one key asks it all).
+    # No background health recompute and no clock sweep: they would write scores, timeline entries and events
+    # while the bench reads. No per-key rate limit: the bench measures how fast the server answers, not the
+    # limiter (one key asks it all).
     env = cshub_env(
         CSHUB_DATABASE_URL=database_url,
         CSHUB_DATA_DIR=str(workdir / "data"),
         CSHUB_MIGRATE_ON_START="false",
         CSHUB_HEALTH_RECOMPUTE_INTERVAL_SECONDS="0",
+        CSHUB_CLOCK_SWEEP="false",
         CSHUB_RATE_LIMIT_GRAPHQL_PER_MINUTE="0",
     )
     if options.db_pool_size is not None:
