@@ -223,3 +223,12 @@ async def without_statement_timeout(conn: AsyncConnection) -> None:
     """Lift the statement timeout for the rest of ``conn``'s transaction: background work (the health
     recompute) may legitimately run longer than any request should."""
     await conn.execute(text("SET LOCAL statement_timeout = 0"))
+
+
+async def planned_for_each_run(conn: AsyncConnection) -> None:
+    """Plan every statement of the rest of ``conn``'s transaction for the values it is run with, never with a kept
+    generic plan. asyncpg keeps prepared statements per connection, and PostgreSQL builds a generic plan for one
+    after five runs and keeps it: a plan made while a table was nearly empty (a first import) reads the whole table,
+    comparing each row with each of a batch's thousand keys, once it holds thousands of rows — each batch slower
+    than the last, until autovacuum happens to analyze the table. A custom plan sees the table's size as it is now."""
+    await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))

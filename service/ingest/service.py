@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.audit import service as audit
 from service.audit.service import Who
+from service.db.pool import planned_for_each_run
 from service.ingest import fact_kinds, unmatched
 from service.ingest.account_records import OBJECT_TYPE as ACCOUNT_OBJECT_TYPE
 from service.ingest.accounts_in_bulk import write_accounts_in_bulk
@@ -92,6 +93,7 @@ async def ingest_batch(
         else:
             items.append(Item(index, checked, raw_records[index]))
     if items:
+        await planned_for_each_run(conn)
         for result in await _write(conn, source, entity, items, source_priority, usage, shared_domains):
             results[result.index] = result
     batch.results = [results[index] for index in range(len(raw_records))]
