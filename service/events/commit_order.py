@@ -38,9 +38,20 @@ class Position(NamedTuple):
 START = Position(0, 0)  # before every event (rows older than migration 0013 have tx_id 0)
 
 
-async def horizon(conn: AsyncConnection) -> int:
-    """The outbox is final below this ``tx_id``; read it with a later statement."""
-    return int((await conn.execute(sa.text("SELECT events_horizon()"))).scalar_one())
+class Horizon(NamedTuple):
+    tx_id: int  # the outbox is final below this
+    held_back: bool  # committed events wait at or above it (an older transaction was still open)
+
+
+# ``held_back`` is read in the statement's snapshot, taken before the horizon's: an event committed in between is
+# missed here, but its own announcement (NOTIFY, at its commit) comes after this read began.
+_HORIZON = sa.text("SELECT h, EXISTS (SELECT 1 FROM events WHERE tx_id >= h) FROM events_horizon() AS h")
+
+
+async def horizon(conn: AsyncConnection) -> Horizon:
+    """Where the outbox is final, and whether committed events wait above it; read the rows in a later statement."""
+    tx_id, waiting = (await conn.execute(_HORIZON)).one()
+    return Horizon(int(tx_id), bool(waiting))
 
 
 def below(horizon_tx_id: int) -> sa.ColumnElement[bool]:
@@ -69,12 +80,6 @@ async def head(conn: AsyncConnection, horizon_tx_id: int) -> Position:
         )
     ).first()
     return Position(int(last.tx_id), last.sequence) if last is not None else START
-
-
-async def held_back(conn: AsyncConnection, horizon_tx_id: int) -> bool:
-    """Whether committed events wait at or above the horizon (an older transaction is still open)."""
-    query = sa.select(sa.exists().where(events.c.tx_id >= sa.bindparam(None, horizon_tx_id, type_=events.c.tx_id.type)))
-    return bool((await conn.execute(query)).scalar_one())
 
 
 async def resume_position(conn: AsyncConnection, sequence: int) -> Position:

@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.events.commit_order import Position, head, held_back, horizon
+from service.events.commit_order import Position, head, horizon
 from service.subscriptions.queries import CATCH_UP_PAGE, EventRow, events_after
 
 logger = logging.getLogger("cshub.subscriptions")
@@ -115,8 +115,7 @@ class EventHub:
         try:
             if self._position is None:  # the first subscriber: the hub reads on from the outbox's final part
                 async with self.engine.connect() as conn:
-                    horizon_tx_id = await horizon(conn)
-                    position = await head(conn, horizon_tx_id)
+                    position = await head(conn, (await horizon(conn)).tx_id)
                 if self._position is None:
                     self._position = position
                 self._stirred.set()  # events may be waiting above the horizon already
@@ -185,12 +184,11 @@ class EventHub:
         still wait above it."""
         while self._position is not None:
             async with self.engine.connect() as conn:
-                horizon_tx_id = await horizon(conn)
-                rows = await events_after(conn, self._position, horizon_tx_id, prefixes=("",))
-                waiting = len(rows) < CATCH_UP_PAGE and await held_back(conn, horizon_tx_id)
+                final = await horizon(conn)
+                rows = await events_after(conn, self._position, final.tx_id, prefixes=("",))
             self._fan_out(rows)
             if len(rows) < CATCH_UP_PAGE:
-                return waiting
+                return final.held_back
         return False
 
     def _fan_out(self, rows: list[EventRow]) -> None:

@@ -69,9 +69,9 @@ async def _events(
                 sent = await resume_position(conn, after)
             while True:
                 async with info.context.read() as conn:
-                    horizon_tx_id = await horizon(conn)
+                    final = await horizon(conn)
                     rows = await events_after(
-                        conn, sent, horizon_tx_id, prefixes=prefixes, account_id=account, csm_owner=csm_owner
+                        conn, sent, final.tx_id, prefixes=prefixes, account_id=account, csm_owner=csm_owner
                     )
                 for row in rows:
                     sent = row.position
