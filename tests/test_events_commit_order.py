@@ -2,7 +2,8 @@
 database has ended (committed or rolled back), so resuming after the ``sequence`` of the last event received
 never misses a committed event — even when a transaction that appended a lower sequence commits later.
 
-Two real connections write: T1 appends and stays open, T2 appends a higher sequence and commits first."""
+Two real connections write: T1 appends and stays open, T2 appends a higher sequence and commits first. The last
+test reads the outbox as the hub and a resume do (service.events.commit_order): what holds events back."""
 
 import asyncio
 import uuid
@@ -14,9 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from service.api_keys.roles import Role
+from service.events.commit_order import START, horizon
 from service.events.outbox import append_event
 from service.settings import Settings
 from service.subscriptions.hub import APPLICATION_NAME
+from service.subscriptions.queries import events_after
 from tests.conftest import make_key
 from tests.factories import insert_accounts
 from tests.subscription_client import Client, client, served
@@ -178,3 +181,25 @@ async def test_resuming_after_a_sequence_no_event_has_is_refused(engine: AsyncEn
         assert message["payload"]["errors"][0]["message"] == (
             "no event has sequence 12345: resume after the `sequence` of an event received (0: from the start)"
         )
+
+
+async def _readable(engine: AsyncEngine) -> list[str]:
+    """The comments of the events a reader may hand out now (below the horizon), in commit order."""
+    async with engine.connect() as conn:
+        final = await horizon(conn)
+        rows = await events_after(conn, START, final.tx_id, prefixes=("",))
+    return [row.payload["comment"] for row in rows]
+
+
+async def test_only_an_open_transaction_that_wrote_holds_events_back(engine: AsyncEngine) -> None:
+    (account_id,) = await insert_accounts(engine, "Acme")
+    async with _open(engine) as reading:  # a long read (no transaction id): holds nothing back
+        await reading.execute(sa.text("SELECT count(*) FROM accounts"))
+        await _committed(engine, account_id, "while reading")
+        assert await _readable(engine) == ["while reading"]
+    async with _open(engine) as writing:  # a write of anything: later commits wait for it
+        await writing.execute(sa.text("UPDATE accounts SET name = 'Acme Corp'"))
+        await _committed(engine, account_id, "while writing")
+        assert await _readable(engine) == ["while reading"]
+        await writing.commit()
+    assert await _readable(engine) == ["while reading", "while writing"]
