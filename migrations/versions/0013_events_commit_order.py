@@ -13,7 +13,8 @@ are all committed: they get ``tx_id`` 0 and keep their ``sequence`` order.
 transaction in another database of the cluster does not hold events back. It takes the horizon's snapshot
 first and lists running transactions after it, and its caller reads the outbox in a later statement (a later
 snapshot): a transaction it saw finished is then visible to that read. On a standby ``pg_stat_activity`` does
-not show the primary's transactions, so there it falls back to the snapshot's xmin (every database's).
+not show the primary's transactions, and in a repeatable-read transaction the read shares the horizon's snapshot:
+there it falls back to the snapshot's xmin (every database's), which is safe for both.
 
 Revision ID: 0013_events_commit_order
 Revises: 0012_clock_events
@@ -43,7 +44,9 @@ DECLARE
 BEGIN
   PERFORM pg_stat_clear_snapshot();  -- no pg_stat_activity cached earlier in the caller's transaction
   taken := pg_current_snapshot();  -- its own statement: taken before the activity below is read
-  IF pg_is_in_recovery() THEN
+  -- A standby's pg_stat_activity does not show the primary's transactions; a repeatable-read caller reads with
+  -- this very snapshot: in both cases, below its xmin (every database's) is what it surely sees ended.
+  IF pg_is_in_recovery() OR current_setting('transaction_isolation') <> 'read committed' THEN
     RETURN pg_snapshot_xmin(taken);
   END IF;
   SELECT min(running) INTO lowest
