@@ -1,16 +1,21 @@
 """The SSRF guard: a webhook URL must name a public host, unless a setting allows loopback or private networks.
 
-Checked when an endpoint is created or its URL changed (the refusal names the address), and again before every
-attempt (a name may resolve elsewhere later: DNS rebinding). Redirects are never followed. What remains is the
-moment between this check and the connection, which re-resolves the name; a receiver behind such a name would
-need control of its DNS with a sub-second TTL.
+Checked when an endpoint is created or its URL changed (the refusal names the address), and again at every
+attempt, where it cannot be outrun (DNS rebinding: a name answering a public address to the check and a private
+one to the connection). The delivery client connects through ``GuardedBackend``: the name is resolved once, every
+address it resolves to is checked, and the socket goes to a checked address. The request keeps the name: the URL,
+the ``Host`` header, TLS SNI and the certificate check are the name's. Redirects are never followed.
 """
 
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import httpcore
+import httpx
 
 from service.errors import InvalidInput
 
@@ -68,10 +73,13 @@ async def resolve(host: str, port: int) -> list[Address]:
     return [ipaddress.ip_address(info[4][0]) for info in found]
 
 
-async def check_destination(url: str, policy: AddressPolicy) -> str:
-    """The URL, once every address its host resolves to is allowed; refused naming the address that is not."""
-    url, host, port = checked_url(url)
-    for address in await resolve(host, port):
+Resolver = Callable[[str, int], Awaitable[list[Address]]]
+
+
+async def allowed_addresses(host: str, port: int, policy: AddressPolicy, resolver: Resolver = resolve) -> list[Address]:
+    """What ``host`` resolves to, once every address is allowed; refused naming the address that is not."""
+    addresses = await resolver(host, port)
+    for address in addresses:
         reason = refusal(address, policy)
         if reason is not None:
             raise InvalidInput(
@@ -79,4 +87,74 @@ async def check_destination(url: str, policy: AddressPolicy) -> str:
                 "(CSHUB_WEBHOOK_ALLOW_LOOPBACK / CSHUB_WEBHOOK_ALLOW_PRIVATE_NETWORKS allow others)",
                 field="url",
             )
+    return addresses
+
+
+async def check_destination(url: str, policy: AddressPolicy) -> str:
+    """The URL, once every address its host resolves to is allowed; refused naming the address that is not."""
+    url, host, port = checked_url(url)
+    await allowed_addresses(host, port, policy)
     return url
+
+
+class RefusedDestination(httpcore.ConnectError):
+    """The guard refused the host's addresses (or it did not resolve): nothing was connected to."""
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend with the guard at the one moment that counts: ``connect_tcp`` resolves the host,
+    checks every address and connects to a checked one (the next on a refused connection)."""
+
+    def __init__(self, policy: AddressPolicy, resolver: Resolver = resolve) -> None:
+        self.policy = policy
+        self.resolver = resolver
+        self.inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109  # httpcore's interface
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await allowed_addresses(host, port, self.policy, self.resolver)
+        except InvalidInput as refused:
+            raise RefusedDestination(refused.message) from None
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"{host} did not resolve within {timeout:g} s") from None
+        failed: httpcore.ConnectError | None = None
+        for address in addresses:
+            try:
+                return await self.inner.connect_tcp(str(address), port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as error:
+                failed = error
+        raise failed or RefusedDestination(f"url: {host} resolves to no address")
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109  # httpcore's interface
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise RefusedDestination("webhooks are not posted to unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def guarded_transport(policy: AddressPolicy, resolver: Resolver = resolve) -> httpx.AsyncHTTPTransport:
+    """httpx's transport (its defaults, no proxy from the environment) connecting through ``GuardedBackend``."""
+    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    # httpx builds its pool with no way to name httpcore's network backend: the same pool, with the guarded one.
+    # (Pinned by uv.lock; tests/test_webhook_ssrf.py fails if a new httpx no longer goes through it.)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=100,  # httpx's default limits
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=GuardedBackend(policy, resolver),
+    )
+    return transport

@@ -2,16 +2,32 @@
 
 ``events`` carries no foreign key to ``accounts``: an event is history, and outlives the account it was about
 (a merged account is deleted; its events stay, and ``account.merged`` says where it went). ``sequence`` is the
-order events were appended in (an identity column: increasing, with gaps where a transaction rolled back).
+order events were appended in (an identity column: increasing, with gaps where a transaction rolled back), which
+is not the order they commit in; ``tx_id`` is the appending transaction's id, and readers take the outbox in
+``(tx_id, sequence)`` order below a horizon (``service.events.commit_order``, migration ``0013``).
 """
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql.base import ischema_names
 
 from service.db.columns import created_at, one_of, updated_at, uuid_pk
 from service.db.metadata import metadata
 
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
+
+class Xid8(sa.types.UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id (``pg_current_xact_id()``); asyncpg reads it as an int."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_: object) -> str:
+        return "xid8"
+
+
+ischema_names["xid8"] = Xid8  # what reflection (the migrations' check against this metadata) reads it as
+
 
 events = sa.Table(
     "events",
@@ -27,8 +43,11 @@ events = sa.Table(
     sa.Column("payload", JSONB, nullable=False),
     # Set on what the clock announces (outbox.append_once): at most one event per type, subject and key.
     sa.Column("dedupe_key", sa.Text),
+    # The appending transaction; never set by a writer (service.events.commit_order).
+    sa.Column("tx_id", Xid8(), nullable=False, server_default=sa.text("pg_current_xact_id()")),
     sa.UniqueConstraint("sequence", name="uq_events_sequence"),
     sa.Index("ix_events_account_id_sequence", "account_id", "sequence"),
+    sa.Index("ix_events_tx_id_sequence", "tx_id", "sequence"),
     sa.Index("ix_events_subject_id_type", "subject_id", "type"),
     sa.Index("ix_events_occurred_at", "occurred_at"),
     sa.Index(

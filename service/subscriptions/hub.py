@@ -1,20 +1,22 @@
 """The process's one listener on ``cshub_events`` and its fan-out to subscribers (``EventHub``).
 
-Every event appended to the outbox is announced at commit with its id (migration ``0011_events_notify``), by
-whichever process or replica wrote it. The hub holds one dedicated asyncpg connection that LISTENs; the ids it
-hears are gathered, read from the outbox in one statement, and each event is offered, in sequence order, to
-every subscriber whose filter matches. A subscriber's queue is bounded: when it is full the subscriber is
-dropped (its ``on_drop`` closes its WebSocket) and the others go on — the hub never waits for a consumer.
+Every event appended to the outbox is announced at commit (migration ``0011_events_notify``), by whichever
+process or replica wrote it. The hub holds one dedicated asyncpg connection that LISTENs; an announcement only
+wakes it. Awake, it reads the outbox after the last event it fanned out, in commit order and below the horizon
+(``service.events.commit_order``), and offers each event to every subscriber whose filter matches. So events go
+out in one order that never goes back, and an event committed while an older transaction of the database is
+still open waits for it: once it has ended (its own events then come first). While committed events wait, the
+hub looks again after a short pause, growing to a second — a transaction that rolls back, or that appends
+nothing, announces nothing. A subscriber's queue is bounded: when it is full the subscriber is dropped (its
+``on_drop`` closes its WebSocket) and the others go on — the hub never waits for a consumer.
 
-The listening connection is watched: when it is lost the hub connects again (with a growing pause) and reads the
-events appended after the last one it had seen, so a subscriber misses nothing committed during the gap. A hub
-without subscribers reads nothing: the ids it hears are dropped.
+The listening connection is watched: when it is lost the hub connects again (with a growing pause) and reads
+what was committed meanwhile, from where it was. A hub without subscribers reads nothing.
 """
 
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,14 +24,15 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.subscriptions.queries import CATCH_UP_PAGE, EventRow, events_after, events_by_id, latest_sequence
+from service.events.commit_order import Position, head, horizon
+from service.subscriptions.queries import CATCH_UP_PAGE, EventRow, events_after
 
 logger = logging.getLogger("cshub.subscriptions")
 
 CHANNEL = "cshub_events"
 APPLICATION_NAME = "cshub-event-listener"  # how the LISTEN connection shows in pg_stat_activity
 RECONNECT_PAUSES = (0.1, 0.5, 1, 2, 5)  # seconds before each further attempt (the last one repeats)
-REMEMBERED_IDS = 10_000  # ids fanned out lately: an event both caught up on and heard goes out once
+HELD_BACK_PAUSES = (0.05, 0.1, 0.2, 0.5, 1)  # seconds before looking again while committed events wait
 
 
 # The process-long task reading announced events (named, so tools can tell it from a request's work).
@@ -84,9 +87,8 @@ class EventHub:
         self.engine = engine
         self.queue_size = queue_size
         self.subscribers: set[Subscriber] = set()
-        self._heard: asyncio.Queue[uuid.UUID] = asyncio.Queue()
-        self._last_sequence: int | None = None  # the last event fanned out; None while nobody subscribes
-        self._sent: dict[uuid.UUID, None] = {}  # insertion-ordered: the oldest first
+        self._stirred = asyncio.Event()  # something was announced, or the connection is new: read
+        self._position: Position | None = None  # of the last event fanned out; None while nobody subscribes
         self._task: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()  # held until done: the loop keeps only weak references
         self.listening = asyncio.Event()  # set while the LISTEN connection is up
@@ -106,14 +108,17 @@ class EventHub:
     async def subscribe(
         self, matches: Callable[[EventRow], bool], on_drop: Callable[[], Coroutine[Any, Any, None]]
     ) -> AsyncIterator[Subscriber]:
-        """A subscriber receiving every matching event announced from now on, until the block ends."""
+        """A subscriber receiving every matching event after the hub's position (in commit order) until the block
+        ends: the events committed from now on, and any committed earlier but still held back by an open one."""
         subscriber = Subscriber(matches, on_drop, asyncio.Queue(self.queue_size))
         self.subscribers.add(subscriber)
         try:
-            if self._last_sequence is None:  # the first subscriber: where a catch-up after a lost connection starts
+            if self._position is None:  # the first subscriber: the hub reads on from the outbox's final part
                 async with self.engine.connect() as conn:
-                    latest = await latest_sequence(conn)
-                self._last_sequence = max(latest, self._last_sequence or 0)
+                    position = await head(conn, (await horizon(conn)).tx_id)
+                if self._position is None:
+                    self._position = position
+                self._stirred.set()  # events may be waiting above the horizon already
             yield subscriber
         finally:
             self.subscribers.discard(subscriber)
@@ -139,10 +144,9 @@ class EventHub:
         )
         try:
             conn.add_termination_listener(lambda _: lost.set())
-            await conn.add_listener(CHANNEL, self._heard_id)
+            await conn.add_listener(CHANNEL, self._heard)
             self.listening.set()
-            if self.subscribers and self._last_sequence is not None:
-                await self._catch_up()  # whatever was appended while no connection listened
+            self._stirred.set()  # whatever was committed while no connection listened
             pump = asyncio.create_task(self._pump(), name=PUMP_TASK_NAME)
             pump.add_done_callback(lambda _: lost.set())  # a failed read: listen again, and catch up
             try:
@@ -156,38 +160,40 @@ class EventHub:
                 await conn.close(timeout=2)
         raise ConnectionError("the event listener's connection closed")
 
-    def _heard_id(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
-        with contextlib.suppress(ValueError):
-            self._heard.put_nowait(uuid.UUID(str(payload)))
+    def _heard(self, _conn: object, _pid: int, _channel: str, _payload: object) -> None:
+        self._stirred.set()  # the payload (the event's id) is not needed: the hub reads on from its position
 
     async def _pump(self) -> None:
+        waited = 0  # reads in a row that left committed events held back
         while True:
-            ids = [await self._heard.get()]
-            while not self._heard.empty():
-                ids.append(self._heard.get_nowait())
+            if waited:
+                pause = HELD_BACK_PAUSES[min(waited, len(HELD_BACK_PAUSES)) - 1]
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stirred.wait(), pause)
+            else:
+                await self._stirred.wait()
+            self._stirred.clear()
             if not self.subscribers:
-                self._last_sequence = None  # nobody to tell, and nobody to catch up for: no read at all
+                self._position = None  # nobody to tell, and nobody to catch up for: no read at all
+                waited = 0
                 continue
-            async with self.engine.connect() as conn:
-                rows = await events_by_id(conn, ids)
-            self._fan_out(rows)
+            waited = waited + 1 if await self._read_on() else 0
 
-    async def _catch_up(self) -> None:
-        while self._last_sequence is not None:
+    async def _read_on(self) -> bool:
+        """Fan out every event after the hub's position that is below the horizon; whether committed events
+        still wait above it."""
+        while self._position is not None:
             async with self.engine.connect() as conn:
-                rows = await events_after(conn, self._last_sequence, prefixes=("",))
+                final = await horizon(conn)
+                rows = await events_after(conn, self._position, final.tx_id, prefixes=("",))
             self._fan_out(rows)
             if len(rows) < CATCH_UP_PAGE:
-                return
+                return final.held_back
+        return False
 
     def _fan_out(self, rows: list[EventRow]) -> None:
         for row in rows:
-            if row.id in self._sent:
-                continue
-            self._sent[row.id] = None
-            if len(self._sent) > REMEMBERED_IDS:
-                del self._sent[next(iter(self._sent))]
-            self._last_sequence = max(self._last_sequence or 0, row.sequence)
+            self._position = row.position
             for subscriber in list(self.subscribers):
                 if subscriber.dropped.is_set() or not subscriber.matches(row):
                     continue

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
+from service.events.commit_order import IN_ORDER, Position, after, below
 from service.events.tables import events
 from service.health_scores.alerts import AlertRow
 from service.health_scores.tables import alerts
@@ -28,6 +29,11 @@ class EventRow:
     actor: str | None
     payload: dict[str, Any]
     csm_owner: str | None  # the account's, when the event was read
+    tx_id: int  # with sequence, the event's place in commit order (service.events.commit_order)
+
+    @property
+    def position(self) -> Position:
+        return Position(self.tx_id, self.sequence)
 
 
 def _select() -> sa.Select[Any]:
@@ -35,41 +41,33 @@ def _select() -> sa.Select[Any]:
     return (
         sa.select(
             e.id, e.sequence, e.type, e.occurred_at, e.account_id, e.subject_id, e.actor, e.payload,
-            accounts.c.csm_owner,
+            accounts.c.csm_owner, e.tx_id,
         )
         .select_from(events.outerjoin(accounts, accounts.c.id == e.account_id))
-        .order_by(e.sequence)
+        .order_by(*IN_ORDER)
     )  # fmt: skip
-
-
-async def events_by_id(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> list[EventRow]:
-    """The events of ``ids`` that exist, in sequence order."""
-    rows = await conn.execute(_select().where(events.c.id.in_(ids)))
-    return [EventRow(*row) for row in rows]
 
 
 async def events_after(
     conn: AsyncConnection,
-    after: int,
+    position: Position,
+    horizon: int,
     *,
     prefixes: Sequence[str],
     account_id: uuid.UUID | None = None,
     csm_owner: str | None = None,
     limit: int = CATCH_UP_PAGE,
 ) -> list[EventRow]:
-    """Up to ``limit`` events after sequence ``after`` whose type starts with one of ``prefixes``, of the account
-    and CSM owner when given, in sequence order."""
+    """Up to ``limit`` events after ``position`` and below ``horizon`` (``commit_order.horizon``, read in an
+    earlier statement) whose type starts with one of ``prefixes``, of the account and CSM owner when given, in
+    commit order."""
     e = events.c
-    query = _select().where(e.sequence > after, sa.or_(*(e.type.startswith(p) for p in prefixes)))
+    query = _select().where(after(position), below(horizon), sa.or_(*(e.type.startswith(p) for p in prefixes)))
     if account_id is not None:
         query = query.where(e.account_id == account_id)
     if csm_owner is not None:
         query = query.where(accounts.c.csm_owner == csm_owner)
     return [EventRow(*row) for row in await conn.execute(query.limit(limit))]
-
-
-async def latest_sequence(conn: AsyncConnection) -> int:
-    return int((await conn.execute(sa.select(sa.func.coalesce(sa.func.max(events.c.sequence), 0)))).scalar_one())
 
 
 async def alert_by_id(conn: AsyncConnection, alert_id: uuid.UUID) -> AlertRow | None:

@@ -1,21 +1,24 @@
 """The ``Subscription`` root fields: outbox events by kind, filtered by account and CSM owner, resumable.
 
-A subscription registers with the process's hub *before* it reads the outbox after ``after``, so an event
-committed meanwhile is both queued and read: the replay remembers the ids it sent and the live part skips them
-(no duplicate), and nothing committed after the registration can be missed (no gap). Without ``after`` only
-events committed from the subscription on are sent.
+Events are sent in commit order (``service.events.commit_order``): an event is sent once every transaction of
+the database older than its own has ended (committed or rolled back), so resuming after the ``sequence`` of the
+last event received never misses a committed event. A subscription registers with the process's hub *before* it
+reads the outbox after ``after``, so an event committed meanwhile is both queued and read: the live part skips
+what is not after the last event sent (no duplicate), and nothing committed after the registration can be
+missed (no gap). Without ``after`` only events committed from the subscription on are sent (and any committed
+just before it that were still held back by an older transaction).
 """
 
-import uuid
 from collections.abc import AsyncGenerator, Callable
 from typing import Annotated, TypeVar
 
 import strawberry
 
+from service.events.commit_order import Position, horizon, resume_position
 from service.graphql.context import Context
 from service.graphql.relay import decode_typed_id
 from service.subscriptions.hub import Live, SlowConsumer
-from service.subscriptions.queries import EventRow, events_after
+from service.subscriptions.queries import CATCH_UP_PAGE, EventRow, events_after
 from service.subscriptions.types import (
     AlertOpenedEvent,
     EventSequence,
@@ -35,8 +38,8 @@ CsmOwnerArgument = Annotated[
 AfterArgument = Annotated[
     EventSequence | None,
     strawberry.argument(
-        description="Resume: first send the matching events after this `sequence` (the last one received), "
-        "read from the outbox, then live ones."
+        description="Resume: first send the matching events after the event of this `sequence` (the last one "
+        "received; 0: from the start), read from the outbox, then live ones. Nothing committed is missed."
     ),
 ]
 
@@ -60,24 +63,28 @@ async def _events(
         )
 
     async with live.hub.subscribe(matches, live.slow_consumer) as subscriber:
-        replayed: set[uuid.UUID] = set()
-        while after is not None:
+        sent: Position | None = None  # the last event sent
+        if after is not None:
             async with info.context.read() as conn:
-                rows = await events_after(conn, after, prefixes=prefixes, account_id=account, csm_owner=csm_owner)
-            if not rows:
-                break
-            for row in rows:
-                replayed.add(row.id)
-                yield build(row)
-            after = rows[-1].sequence
+                sent = await resume_position(conn, after)
+            while True:
+                async with info.context.read() as conn:
+                    final = await horizon(conn)
+                    rows = await events_after(
+                        conn, sent, final.tx_id, prefixes=prefixes, account_id=account, csm_owner=csm_owner
+                    )
+                for row in rows:
+                    sent = row.position
+                    yield build(row)
+                if len(rows) < CATCH_UP_PAGE:
+                    break
         while True:
             try:
                 row = await subscriber.get()
             except SlowConsumer:
                 return  # dropped: its WebSocket is being closed (4429)
-            if row.id in replayed:
-                replayed.discard(row.id)
-                continue
+            if sent is not None and row.position <= sent:
+                continue  # replayed already
             yield build(row)
 
 

@@ -36,8 +36,9 @@ EventSequence = NewType("EventSequence", int)
 # GraphQL's 32-bit Int.
 EVENT_SEQUENCE = strawberry.scalar(
     name="EventSequence",
-    description="The position of an event in the outbox (increasing; gaps where a write rolled back). A JSON "
-    "number below 2^53.",
+    description="The number an event got when appended to the outbox (increasing in append order; gaps where a "
+    "write rolled back). Events are sent in commit order, which differs from it when writes overlap: resume after "
+    "the last one received. A JSON number below 2^53.",
     serialize=int,
     parse_value=_sequence,
 )
@@ -71,7 +72,7 @@ async def _handoff(root: "HandoffChangedEvent", info: strawberry.Info[Context]) 
 @strawberry.type(description="An alert was opened on an account (event `alert.opened`).")
 class AlertOpenedEvent:
     event_id: strawberry.ID = strawberry.field(description="Id of the event in the outbox.")
-    sequence: EventSequence = strawberry.field(description="Position in the outbox; resume with `after: sequence`.")
+    sequence: EventSequence = strawberry.field(description="Its number in the outbox; resume with `after: sequence`.")
     type: str = strawberry.field(description="The catalogue's event type: `alert.opened`.")
     occurred_at: dt.datetime = strawberry.field(description="When it happened (UTC).")
     account_id: strawberry.ID | None = strawberry.field(description="Global id of the account.")
@@ -92,7 +93,7 @@ class AlertOpenedEvent:
 @strawberry.type(description="An account's health score moved to another band (event `health.band_changed`).")
 class HealthChangedEvent:
     event_id: strawberry.ID = strawberry.field(description="Id of the event in the outbox.")
-    sequence: EventSequence = strawberry.field(description="Position in the outbox; resume with `after: sequence`.")
+    sequence: EventSequence = strawberry.field(description="Its number in the outbox; resume with `after: sequence`.")
     type: str = strawberry.field(description="The catalogue's event type: `health.band_changed`.")
     occurred_at: dt.datetime = strawberry.field(description="When the score was computed (UTC).")
     account_id: strawberry.ID | None = strawberry.field(description="Global id of the account.")
@@ -117,7 +118,7 @@ class HealthChangedEvent:
 @strawberry.type(description="A handoff took a workflow step (events `handoff.submitted`, `.accepted`, …).")
 class HandoffChangedEvent:
     event_id: strawberry.ID = strawberry.field(description="Id of the event in the outbox.")
-    sequence: EventSequence = strawberry.field(description="Position in the outbox; resume with `after: sequence`.")
+    sequence: EventSequence = strawberry.field(description="Its number in the outbox; resume with `after: sequence`.")
     type: str = strawberry.field(description="The catalogue's event type, e.g. `handoff.accepted`.")
     occurred_at: dt.datetime = strawberry.field(description="When the step was taken (UTC).")
     account_id: strawberry.ID | None = strawberry.field(description="Global id of the account.")
@@ -147,7 +148,7 @@ class HandoffChangedEvent:
 @strawberry.type(description="A touchpoint was recorded on an account's timeline (event `timeline.entry_added`).")
 class TimelineAddedEvent:
     event_id: strawberry.ID = strawberry.field(description="Id of the event in the outbox.")
-    sequence: EventSequence = strawberry.field(description="Position in the outbox; resume with `after: sequence`.")
+    sequence: EventSequence = strawberry.field(description="Its number in the outbox; resume with `after: sequence`.")
     type: str = strawberry.field(description="The catalogue's event type: `timeline.entry_added`.")
     occurred_at: dt.datetime = strawberry.field(description="When the entry was recorded in the hub (UTC).")
     account_id: strawberry.ID | None = strawberry.field(description="Global id of the account.")
