@@ -91,7 +91,16 @@ def str_datetime(moment: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
 
 
 def iso_date(day: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    """The day as text, ``YYYY-MM-DD`` (for cursors and text expressions; a Date value printed into the answer is
+    ``json_date``)."""
     return sa.func.to_char(day, text("YYYY-MM-DD"))
+
+
+def json_date(day: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """A Date as the answer prints it: PostgreSQL writes a ``date`` into JSON as ``"YYYY-MM-DD"`` whatever the
+    session's DateStyle — as ``date.isoformat()`` does — and without a ``to_char`` call per value (a portfolio
+    page prints 1,500 usage days)."""
+    return sa.cast(day, sa.Date)
 
 
 def decimal_text(amount: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:

@@ -355,6 +355,6 @@ _SCALARS: dict[str, Callable[[sa.ColumnElement[Any]], sa.ColumnElement[Any]]] = 
     "Float": json_sql.python_float,
     "ID": _same,
     "DateTime": json_sql.iso_datetime,
-    "Date": json_sql.iso_date,
+    "Date": json_sql.json_date,
     "Decimal": json_sql.decimal_text,
 }
