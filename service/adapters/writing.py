@@ -20,6 +20,7 @@ from service.ingest.service import ingest_audited
 from service.ingest.shared_domains import SHARED_DOMAINS
 
 SKIPPED = "skipped"  # an item the adapter took and wrote nothing for, by design (the reason is its message)
+WRITTEN = (Status.CREATED, Status.UPDATED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,19 @@ class ItemResult:
             "cshub_id": str(self.id) if self.id else None,
             "errors": [error.as_json() for error in self.errors],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a payload came to: one result per record or item, and the ingest entities it wrote (the health
+    refresher's score inputs)."""
+
+    results: list[ItemResult]
+    changed: frozenset[str]
+
+    @classmethod
+    def of(cls, results: list[ItemResult]) -> "Written":
+        return cls(results, frozenset(result.entity for result in results if result.status in WRITTEN))
 
 
 def refused(item: str, vendor_id: str | None, entity: str, path: str, message: str) -> ItemResult:

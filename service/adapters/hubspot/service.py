@@ -17,7 +17,7 @@ payload is written in rounds, so later rounds find what earlier ones made known:
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,20 +25,14 @@ from service.adapters.hubspot import queries
 from service.adapters.hubspot.deals import DealItem
 from service.adapters.hubspot.objects import ObjectItem
 from service.adapters.hubspot.payloads import Merge, Translated
-from service.adapters.writing import ItemResult, Pending, Target, refused, skipped, write
+from service.adapters.queries import accounts_of
+from service.adapters.writing import ItemResult, Pending, Target, Written, refused, skipped, write
 from service.customer360.merge import merge_accounts
 from service.ingest.results import Status
 
 REFERENCE_FIELDS = ("account_external_id", "account_domain")
-WRITTEN = (Status.CREATED, Status.UPDATED)
 MERGED_BY = "hubspot company.merge"
 CLOSED = ("ended", "cancelled")
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    results: list[ItemResult]
-    changed: frozenset[str]  # the ingest entities written (score inputs for the health refresher)
 
 
 async def write_payload(conn: AsyncConnection, translated: Translated, target: Target) -> Written:
@@ -56,8 +50,7 @@ async def write_payload(conn: AsyncConnection, translated: Translated, target: T
     deals, answered = await _deals(conn, target.source, translated.deals)
     results += answered
     results += await write(conn, target, "contracts", deals)
-    changed = frozenset(result.entity for result in results if result.status in WRITTEN)
-    return Written(results, changed)
+    return Written.of(results)
 
 
 def _kept(items: Sequence[ObjectItem], archived: str) -> tuple[list[Pending], list[ItemResult]]:
@@ -81,7 +74,7 @@ async def _placed(
     answered. ``kind``: the records' object type in cshub's identity map, and what HubSpot calls them."""
     link_type, object_type = kind
     unplaced = [item.vendor_id for item in items if not _reference(item) and item.vendor_id is not None]
-    known = await queries.accounts_of(conn, source, link_type, unplaced)
+    known = await accounts_of(conn, source, link_type, unplaced)
     placed: list[Pending] = []
     answered: list[ItemResult] = []
     for item in items:
@@ -89,7 +82,7 @@ async def _placed(
             placed.append(item)
             continue
         account = known.get(item.vendor_id or "")
-        reference = account.reference() if account is not None else {}
+        reference = account.by_id() if account is not None else {}
         if reference:
             placed.append(replace(item, record={**item.record, **reference}))
         elif item.item.startswith("events"):
@@ -120,7 +113,7 @@ async def _placed(
 async def _deals(
     conn: AsyncConnection, source: str, deals: Sequence[DealItem]
 ) -> tuple[list[Pending], list[ItemResult]]:
-    known = await queries.accounts_of(
+    known = await accounts_of(
         conn, source, "contract", [deal.pending.vendor_id for deal in deals if deal.pending.vendor_id is not None]
     )
     contracts: list[Pending] = []
