@@ -399,7 +399,7 @@ class Settings(BaseSettings):
     hubspot_source: str = _source_name("hubspot", "HubSpot records")
     hubspot_mapping_file: Path | None = _mapping_file(
         "HubSpot",
-        "deal stages, lifecycle stages, company and contact properties, owners",
+        "deal stages and types, lifecycle stages, company and contact properties, owners",
     )
     hubspot_app_secret: str | None = Field(
         default=None,

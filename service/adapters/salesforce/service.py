@@ -128,14 +128,14 @@ async def _contracts(
 
 
 def _placed_term(item: Opportunity, others: Sequence[queries.SourceContract]) -> tuple[dt.date | None, dt.date | None]:
-    """A renewal starts when the contract it renews ends (the latest end of those begun by its start); an upsell
+    """A renewal starts when the contract it renews ends (the latest end of those begun by its start); an expansion
     ends with the contract it grows (the latest end of those running on its start)."""
     start, end = item.start, item.end
     if start is None or end is not None:
         return start, end
     if item.kind == "renewal":
         return max([start, *(held.end for held in others if held.end is not None and held.start <= start)]), None
-    if item.kind == "upsell":
+    if item.kind == "expansion":
         ends = [held.end for held in others if held.end is not None and held.start <= start < held.end]
         return start, max(ends) if ends else None
     return start, None
