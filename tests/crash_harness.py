@@ -5,7 +5,6 @@ A test brings what is particular to it — how one batch is sent (``Send``), wha
 and what the database must hold after the kill and after the re-send.
 """
 
-import asyncio
 import signal
 import threading
 import time
@@ -15,25 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.ingesting import rows
 from tests.serve_process import run_cshub, serving
 
 Send = Callable[[str, Any], httpx.Response]  # (the server's base URL, one batch) → the answer
-
-
-def query(url: str, sql: str) -> list[tuple[Any, ...]]:
-    """``sql``'s rows, read with an engine of its own (the test's event loop is not running here)."""
-
-    async def read() -> list[tuple[Any, ...]]:
-        engine = create_async_engine(url)
-        try:
-            return await rows(engine, sql)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
 
 
 def ingest_key(env: dict[str, str]) -> str:

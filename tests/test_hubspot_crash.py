@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 
-from tests.crash_harness import ingest_key, query, send_all_again, sigkill_while_sending
+from tests.crash_harness import ingest_key, send_all_again, sigkill_while_sending
 from tests.hubspot_payloads import payload
+from tests.ingesting import query
 from tests.serve_process import cshub_env
 
 PAGES = 16

@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.api_keys.roles import Role
 from tests.conftest import make_key
-from tests.crash_harness import ingest_key, query, send_all_again, sigkill_while_sending
+from tests.crash_harness import ingest_key, send_all_again, sigkill_while_sending
 from tests.databases import restartable_postgres, with_database
+from tests.ingesting import query
 from tests.serve_process import cshub_env, serving
 from tests.test_ingest_service import ROLLUPS_MATCH_EVENTS
 

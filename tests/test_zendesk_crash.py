@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 
-from tests.crash_harness import ingest_key, query, send_all_again, sigkill_while_sending
+from tests.crash_harness import ingest_key, send_all_again, sigkill_while_sending
+from tests.ingesting import query
 from tests.serve_process import cshub_env
 from tests.zendesk_payloads import payload
 
