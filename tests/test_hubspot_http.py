@@ -306,26 +306,17 @@ async def test_a_company_joins_the_account_another_source_has_by_domain(
     assert len(account["contracts"]) == 2
 
 
-async def test_deal_stages_by_mapping(settings: Settings, engine: AsyncEngine, tmp_path: Path) -> None:
+async def test_deal_stages_and_types_by_mapping_and_an_unmapped_type_is_unknown(
+    settings: Settings, engine: AsyncEngine, tmp_path: Path
+) -> None:
     mapping = tmp_path / "hubspot.toml"
-    mapping.write_text('[deal.stages]\nappointmentscheduled = "draft"\n')
+    mapping.write_text('[deal.stages]\nappointmentscheduled = "draft"\n\n[deal.types]\nexistingbusiness = "renewal"\n')
     key = await make_key(engine, Role.INGEST, "hubspot")
     admin = await make_key(engine, Role.ADMIN, "admin")
     async with app_client(settings, hubspot_mapping_file=mapping) as (client, _):
         await send_crm(client, key)
         globex = await account_360(client, admin, "9834512002")
-    assert [contract["status"] for contract in globex["contracts"]] == ["DRAFT"]
-
-
-async def test_deal_types_by_mapping_and_unknown_when_unmapped(
-    settings: Settings, engine: AsyncEngine, tmp_path: Path
-) -> None:
-    mapping = tmp_path / "hubspot.toml"
-    mapping.write_text('[deal.types]\nexistingbusiness = "renewal"\n')
-    key = await make_key(engine, Role.INGEST, "hubspot")
-    admin = await make_key(engine, Role.ADMIN, "admin")
-    async with app_client(settings, hubspot_mapping_file=mapping) as (client, _):
-        await send_crm(client, key)
+        assert [(contract["status"], contract["kind"]) for contract in globex["contracts"]] == [("DRAFT", "NEW")]
         acme = await account_360(client, admin, "9834512001")
         assert sorted((c["startDate"], c["kind"]) for c in acme["contracts"]) == [
             ("2026-11-01", "NEW"),
@@ -338,6 +329,7 @@ async def test_deal_types_by_mapping_and_unknown_when_unmapped(
         answer = (await send_objects(client, key, "deals", deals)).json()
         assert by_item(answer)["results[0]"]["status"] == "updated", answer
     assert await rows(engine, "SELECT kind, count(*) FROM contracts GROUP BY 1 ORDER BY 1") == [
+        ("new", 1),
         ("renewal", 1),
         (None, 1),
     ]

@@ -1,5 +1,5 @@
 """What the HubSpot adapter reads before it writes, beside the account of each known contact or deal
-(``service.adapters.queries``): the account each known company is (the identity map of the HubSpot source,
+(``service.sources.queries``): the account each known company is (the identity map of the HubSpot source,
 ``source_links``)."""
 
 import uuid
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.adapters.queries import text_ids
+from service.sources.queries import text_ids
 from service.sources.tables import source_links
 
 

@@ -25,10 +25,10 @@ from service.adapters.hubspot import queries
 from service.adapters.hubspot.deals import DealItem
 from service.adapters.hubspot.objects import ObjectItem
 from service.adapters.hubspot.payloads import Merge, Translated
-from service.adapters.queries import accounts_of
 from service.adapters.writing import ItemResult, Pending, Target, Written, refused, skipped, write
 from service.customer360.merge import merge_accounts
 from service.ingest.results import Status
+from service.sources.queries import accounts_of
 
 REFERENCE_FIELDS = ("account_external_id", "account_domain")
 MERGED_BY = "hubspot company.merge"

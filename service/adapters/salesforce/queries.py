@@ -1,5 +1,5 @@
 """What the Salesforce adapter reads before it writes, beside the account of each known record
-(``service.adapters.queries``): the contracts of its accounts (by the identity map of the Salesforce source,
+(``service.sources.queries``): the contracts of its accounts (by the identity map of the Salesforce source,
 ``source_links``)."""
 
 import datetime as dt
@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.adapters.queries import text_ids
 from service.contracts.tables import contracts
+from service.sources.queries import text_ids
 from service.sources.tables import source_links
 
 

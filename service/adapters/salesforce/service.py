@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.adapters.queries import accounts_of
 from service.adapters.salesforce import queries
 from service.adapters.salesforce.fields import add_months
 from service.adapters.salesforce.mapping import SalesforceMapping
@@ -31,6 +30,7 @@ from service.adapters.salesforce.objects import Read
 from service.adapters.salesforce.opportunities import Opportunity, cancelled, dated
 from service.adapters.salesforce.payloads import Translated
 from service.adapters.writing import ItemResult, Pending, Target, Written, refused, skipped, write
+from service.sources.queries import accounts_of
 
 
 async def write_payload(

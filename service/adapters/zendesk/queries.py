@@ -1,5 +1,5 @@
 """What the Zendesk adapter reads before it writes, beside the account of each known record
-(``service.adapters.queries``): the CSAT responses it stored (the identity map of the Zendesk source,
+(``service.sources.queries``): the CSAT responses it stored (the identity map of the Zendesk source,
 ``source_links``)."""
 
 from collections.abc import Sequence
@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.adapters.queries import text_ids
+from service.sources.queries import text_ids
 from service.sources.tables import source_links
 
 

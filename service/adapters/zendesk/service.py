@@ -21,11 +21,11 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.adapters.queries import accounts_of
 from service.adapters.writing import ItemResult, Pending, Target, Written, refused, skipped, write
 from service.adapters.zendesk import queries
 from service.adapters.zendesk.payloads import Translated
 from service.adapters.zendesk.tickets import TicketItem
+from service.sources.queries import accounts_of
 
 REFERENCE_FIELDS = ("account_external_id", "account_domain")
 
