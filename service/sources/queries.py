@@ -162,6 +162,12 @@ def text_ids(values: Sequence[str]) -> sa.BindParameter[Any]:
     return sa.bindparam("ids", sorted(set(values)), type_=sa.ARRAY(sa.Text))
 
 
+def sibling_link(link: sa.FromClause, of: sa.FromClause, object_type: str, entity_id: Any) -> sa.ColumnElement[bool]:
+    """``link`` (an alias of ``source_links``) is the link, in ``of``'s source, of the ``object_type`` record
+    ``entity_id``: how a record's link finds its account's link, or an account's link its contracts'."""
+    return sa.and_(link.c.source == of.c.source, link.c.object_type == object_type, link.c.entity_id == entity_id)
+
+
 async def accounts_of(
     conn: AsyncConnection, source: str, object_type: str, external_ids: Sequence[str]
 ) -> dict[str, KnownAccount]:
@@ -175,12 +181,7 @@ async def accounts_of(
         sa.select(record.c.external_id, accounts.c.id, sa.func.min(account.c.external_id), accounts.c.domain)
         .select_from(
             record.join(accounts, accounts.c.id == record.c.account_id).outerjoin(
-                account,
-                sa.and_(
-                    account.c.source == record.c.source,
-                    account.c.object_type == "account",
-                    account.c.entity_id == record.c.account_id,
-                ),
+                account, sibling_link(account, record, "account", record.c.account_id)
             )
         )
         .where(

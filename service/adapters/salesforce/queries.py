@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.contracts.tables import contracts
-from service.sources.queries import text_ids
+from service.sources.queries import sibling_link, text_ids
 from service.sources.tables import source_links
 
 
@@ -33,12 +33,7 @@ async def contracts_of(
         sa.select(account.c.external_id, contract.c.external_id, contracts.c.start_date, contracts.c.end_date)
         .select_from(
             account.join(contracts, contracts.c.account_id == account.c.entity_id).join(
-                contract,
-                sa.and_(
-                    contract.c.source == account.c.source,
-                    contract.c.object_type == "contract",
-                    contract.c.entity_id == contracts.c.id,
-                ),
+                contract, sibling_link(contract, account, "contract", contracts.c.id)
             )
         )
         .where(
