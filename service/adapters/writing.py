@@ -118,6 +118,13 @@ async def write(conn: AsyncConnection, target: Target, entity: str, pending: Seq
     ]
 
 
+def kept(items: Sequence[tuple[Pending, bool]], reason: str) -> tuple[list[Pending], list[ItemResult]]:
+    """The records to write, and the items the vendor deleted or archived (``True``) answered skipped with
+    ``reason``: cshub does not delete a customer or a contact on a vendor's word."""
+    answered = [skipped(item.item, item.vendor_id, item.entity, reason) for item, gone in items if gone]
+    return [item for item, gone in items if not gone], answered
+
+
 def totals(results: Sequence[ItemResult]) -> dict[str, int]:
     counts = {status.value: 0 for status in Status} | {SKIPPED: 0}
     for result in results:

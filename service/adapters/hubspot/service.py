@@ -23,9 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.adapters.hubspot import queries
 from service.adapters.hubspot.deals import DealItem
-from service.adapters.hubspot.objects import ObjectItem
 from service.adapters.hubspot.payloads import Merge, Translated
-from service.adapters.writing import ItemResult, Pending, Target, Written, refused, skipped, write
+from service.adapters.writing import ItemResult, Pending, Target, Written, kept, refused, skipped, write
 from service.customer360.merge import merge_accounts
 from service.ingest.results import Status
 from service.sources.queries import accounts_of
@@ -37,12 +36,18 @@ CLOSED = ("ended", "cancelled")
 
 async def write_payload(conn: AsyncConnection, translated: Translated, target: Target) -> Written:
     results = list(translated.answered)
-    companies, answered = _kept(translated.companies, "cshub keeps the account of an archived company")
+    companies, answered = kept(
+        [(item.pending, item.archived) for item in translated.companies],
+        "cshub keeps the account of an archived company",
+    )
     results += answered
     results += await write(conn, target, "accounts", companies)
     for merge in translated.merges:
         results.append(await _merge(conn, target, merge))
-    contacts, answered = _kept(translated.contacts, "cshub keeps the contact of an archived HubSpot contact")
+    contacts, answered = kept(
+        [(item.pending, item.archived) for item in translated.contacts],
+        "cshub keeps the contact of an archived HubSpot contact",
+    )
     results += answered
     placed, answered = await _placed(conn, target.source, ("contact", "contact"), contacts)
     results += answered
@@ -51,16 +56,6 @@ async def write_payload(conn: AsyncConnection, translated: Translated, target: T
     results += answered
     results += await write(conn, target, "contracts", deals)
     return Written.of(results)
-
-
-def _kept(items: Sequence[ObjectItem], archived: str) -> tuple[list[Pending], list[ItemResult]]:
-    kept = [item.pending for item in items if not item.archived]
-    answered = [
-        skipped(item.pending.item, item.pending.vendor_id, item.pending.entity, archived)
-        for item in items
-        if item.archived
-    ]
-    return kept, answered
 
 
 def _reference(pending: Pending) -> dict[str, str]:

@@ -29,7 +29,7 @@ from service.adapters.salesforce.mapping import SalesforceMapping
 from service.adapters.salesforce.objects import Read
 from service.adapters.salesforce.opportunities import Opportunity, cancelled, dated
 from service.adapters.salesforce.payloads import Translated
-from service.adapters.writing import ItemResult, Pending, Target, Written, refused, skipped, write
+from service.adapters.writing import ItemResult, Pending, Target, Written, kept, refused, skipped, write
 from service.sources.queries import accounts_of
 
 
@@ -37,9 +37,15 @@ async def write_payload(
     conn: AsyncConnection, translated: Translated, target: Target, mapping: SalesforceMapping, today: dt.date
 ) -> Written:
     results = list(translated.answered)
-    accounts, answered = _kept(translated.accounts, "a deleted Salesforce Account: cshub keeps its account")
+    accounts, answered = kept(
+        [(read.pending, read.deleted) for read in translated.accounts],
+        "a deleted Salesforce Account: cshub keeps its account",
+    )
     results += answered + await write(conn, target, "accounts", accounts)
-    contacts, answered = _kept(translated.contacts, "a deleted Salesforce Contact: cshub keeps its contact")
+    contacts, answered = kept(
+        [(read.pending, read.deleted) for read in translated.contacts],
+        "a deleted Salesforce Contact: cshub keeps its contact",
+    )
     placed, unplaced = await _placed(conn, target.source, "contact", contacts, {})
     results += answered + unplaced + await write(conn, target, "contacts", placed)
     contracts, answered = await _contracts(conn, target.source, translated.opportunities, today)
@@ -47,16 +53,6 @@ async def write_payload(
     tickets, answered = await _tickets(conn, target.source, translated.cases, mapping)
     results += answered + await write(conn, target, "tickets", tickets)
     return Written.of(results)
-
-
-def _kept(reads: Sequence[Read], reason: str) -> tuple[list[Pending], list[ItemResult]]:
-    kept = [read.pending for read in reads if not read.deleted]
-    answered = [
-        skipped(read.pending.item, read.pending.vendor_id, read.pending.entity, reason)
-        for read in reads
-        if read.deleted
-    ]
-    return kept, answered
 
 
 async def _account_ids(
