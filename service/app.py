@@ -64,7 +64,7 @@ def _request_id(request: Request) -> str | None:
 
 async def _cshub_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CshubError)
-    return problem_response(exc, _request_id(request))
+    return problem_response(exc, _request_id(request), request.url.path)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -77,7 +77,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         error = BadRequest(str(exc.detail))
     else:
         error = CshubError(str(exc.detail))
-    response = problem_response(error, _request_id(request))
+    response = problem_response(error, _request_id(request), request.url.path)
     if exc.status_code == 405 and exc.headers and "Allow" in exc.headers:
         response.headers["Allow"] = _allow(request.url.path, exc.headers["Allow"])
     return response
@@ -96,7 +96,8 @@ def _allow(path: str, routed: str) -> str:
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.error("unhandled error", exc_info=exc, extra={"request_id": _request_id(request)})
-    return problem_response(CshubError("internal error; quote the request id when reporting it"), _request_id(request))
+    error = CshubError("internal error; quote the request id when reporting it")
+    return problem_response(error, _request_id(request), request.url.path)
 
 
 def _address_buckets(settings: Settings) -> AddressBuckets | None:

@@ -8,7 +8,7 @@ import re
 from enum import StrEnum
 from ipaddress import ip_address
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -20,6 +20,26 @@ from service.errors import ConfigurationError
 
 # Roles a person's token may carry; `ingest` is for source systems, which use API keys.
 TOKEN_ROLES = ("admin", "csm", "sales", "bi")
+
+
+def _source_name(default: str, records: str) -> Any:
+    """A setting naming the ingest source a Segment-style endpoint or a source adapter stores ``records`` under."""
+    return Field(
+        default=default,
+        min_length=1,
+        max_length=100,
+        pattern=r"^\S(.*\S)?$",
+        description=f"The ingest source {records} are stored under (a key bound to sources must name it).",
+    )
+
+
+def _mapping_file(source: str, holds: str) -> Any:
+    """A setting naming a TOML file laid over a source adapter's default mapping (``holds``: what it maps)."""
+    return Field(
+        default=None,
+        description=f"A TOML file laid over the default {source} mapping ({holds}; "
+        f"service/adapters/{source.lower()}/default_mapping.toml); checked at start.",
+    )
 
 
 class Environment(StrEnum):
@@ -351,13 +371,7 @@ class Settings(BaseSettings):
         "unset: none. No cookies are used, so there is nothing for CSRF to ride on.",
     )
     # Segment-compatible tracking (service.segment): POST /segment/v1/{batch,track,identify,group,...}.
-    segment_source: str = Field(
-        default="segment",
-        min_length=1,
-        max_length=100,
-        pattern=r"^\S(.*\S)?$",
-        description="The ingest source Segment calls are stored under (a key bound to sources must name it).",
-    )
+    segment_source: str = _source_name("segment", "Segment calls")
     segment_traits_file: Path | None = Field(
         default=None,
         description="A JSON file mapping identify traits to contact fields and group traits to account fields "
@@ -370,18 +384,10 @@ class Settings(BaseSettings):
     )
 
     # Zendesk Support (service.adapters.zendesk): POST /zendesk/v1/tickets and /zendesk/v1/webhook.
-    zendesk_source: str = Field(
-        default="zendesk",
-        min_length=1,
-        max_length=100,
-        pattern=r"^\S(.*\S)?$",
-        description="The ingest source Zendesk records are stored under (a key bound to sources must name it).",
-    )
-    zendesk_mapping_file: Path | None = Field(
-        default=None,
-        description="A TOML file laid over the default Zendesk mapping (statuses, priorities, types, custom field "
-        "ids, satisfaction scores, organization and user fields; service/adapters/zendesk/default_mapping.toml); "
-        "checked at start.",
+    zendesk_source: str = _source_name("zendesk", "Zendesk records")
+    zendesk_mapping_file: Path | None = _mapping_file(
+        "Zendesk",
+        "statuses, priorities, types, custom field ids, satisfaction scores, organization and user fields",
     )
     zendesk_webhook_secret: str | None = Field(
         default=None,
@@ -390,17 +396,10 @@ class Settings(BaseSettings):
     )
 
     # HubSpot CRM (service.adapters.hubspot): POST /hubspot/v1/objects/{object_type} and /hubspot/v1/webhook.
-    hubspot_source: str = Field(
-        default="hubspot",
-        min_length=1,
-        max_length=100,
-        pattern=r"^\S(.*\S)?$",
-        description="The ingest source HubSpot records are stored under (a key bound to sources must name it).",
-    )
-    hubspot_mapping_file: Path | None = Field(
-        default=None,
-        description="A TOML file laid over the default HubSpot mapping (deal stages, lifecycle stages, company and "
-        "contact properties, owners; service/adapters/hubspot/default_mapping.toml); checked at start.",
+    hubspot_source: str = _source_name("hubspot", "HubSpot records")
+    hubspot_mapping_file: Path | None = _mapping_file(
+        "HubSpot",
+        "deal stages and types, lifecycle stages, company and contact properties, owners",
     )
     hubspot_app_secret: str | None = Field(
         default=None,
@@ -409,18 +408,11 @@ class Settings(BaseSettings):
         "otherwise); unset, the webhook route refuses every request.",
     )
     # Salesforce (service.adapters.salesforce): POST /salesforce/v1/records, /bulk/{sobject} and /events.
-    salesforce_source: str = Field(
-        default="salesforce",
-        min_length=1,
-        max_length=100,
-        pattern=r"^\S(.*\S)?$",
-        description="The ingest source Salesforce records are stored under (a key bound to sources must name it).",
-    )
-    salesforce_mapping_file: Path | None = Field(
-        default=None,
-        description="A TOML file laid over the default Salesforce mapping (opportunity stages and types, contract "
-        "terms, case statuses, priorities and types, account and contact fields, owner names; "
-        "service/adapters/salesforce/default_mapping.toml); checked at start.",
+    salesforce_source: str = _source_name("salesforce", "Salesforce records")
+    salesforce_mapping_file: Path | None = _mapping_file(
+        "Salesforce",
+        "opportunity stages and types, contract terms, case statuses, priorities and types, account and contact "
+        "fields, owner names",
     )
 
     @property

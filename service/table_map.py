@@ -193,6 +193,7 @@ CONTRACT = TypeMap(
         "renewalDate": k.renewal_date,
         "autoRenew": k.auto_renew,
         "currency": k.currency,
+        "kind": k.kind,
         "createdAt": k.created_at,
         "updatedAt": k.updated_at,
     },

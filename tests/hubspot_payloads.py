@@ -22,7 +22,7 @@ query($source: String!, $id: String!) {
     name domain industry lifecycleStage csmOwner
     parent { name }
     contacts { name email title }
-    contracts { status startDate endDate renewalDate currency
+    contracts { status kind startDate endDate renewalDate currency
       lines { product { name } quantity unitPrice { amount } mrr { amount } startDate endDate } }
     mrr(asOf: "2026-12-15") { amount currency }
   }

@@ -1,9 +1,10 @@
 """Helpers for ingest tests: run a batch through the service in its own transaction, read back state."""
 
+import asyncio
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from service.db.pool import in_transaction
 from service.ingest.results import BatchResult
@@ -26,6 +27,20 @@ def statuses(batch: BatchResult) -> list[str]:
 async def rows(engine: AsyncEngine, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     async with engine.connect() as conn:
         return [tuple(row) for row in await conn.execute(sa.text(sql), params)]
+
+
+def query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """``sql``'s rows, from a synchronous test (a CLI or a server process runs the code under test), with an
+    engine of its own."""
+
+    async def read() -> list[tuple[Any, ...]]:
+        engine = create_async_engine(url)
+        try:
+            return await rows(engine, sql)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:

@@ -17,7 +17,7 @@ query($source: String!, $id: String!) {
     mrr(asOf: "2026-07-01") { amount currency }
     contacts { name email title }
     contracts {
-      status startDate endDate renewalDate currency
+      status kind startDate endDate renewalDate currency
       lines { product { name } quantity unitPrice { amount } mrr { amount } startDate endDate }
     }
     tickets(first: 50) { edges { node { subject status priority category openedAt solvedAt } } }

@@ -1,17 +1,15 @@
 """``cshub import``: CSV and JSON-lines files through the ingest service, with a summary by status."""
 
-import asyncio
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.cli import main
 from service.ingest.file_import import progress_bar
-from tests.ingesting import rows
+from tests.ingesting import query
 
 
 @pytest.fixture
@@ -19,19 +17,6 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: AsyncEng
     """The CLI talks to the suite's (emptied) database; returns its URL."""
     monkeypatch.setenv("CSHUB_DATABASE_URL", database_url)
     return database_url
-
-
-def query(url: str, sql: str) -> list[tuple[Any, ...]]:
-    """Read the database from a synchronous test (the CLI runs its own event loop)."""
-
-    async def read() -> list[tuple[Any, ...]]:
-        engine = create_async_engine(url)
-        try:
-            return await rows(engine, sql)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
 
 
 def write(path: Path, text: str) -> Path:

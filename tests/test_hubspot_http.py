@@ -78,6 +78,7 @@ async def test_companies_contacts_and_deals_land_in_the_account_360(
         ("ACTIVE", "2026-11-01", "2027-11-01", "2027-11-01", "USD"),  # the annual platform line's term
         ("ACTIVE", "2026-12-01", None, None, "USD"),  # monthly, no term: open-ended
     ]
+    assert [c["kind"] for c in contracts] == ["NEW", "EXPANSION"]  # dealtype newbusiness, existingbusiness
     platform = {line["product"]["name"]: line for line in contracts[0]["lines"]}
     assert platform["Platform Enterprise"] == {
         "product": {"name": "Platform Enterprise"},
@@ -305,15 +306,37 @@ async def test_a_company_joins_the_account_another_source_has_by_domain(
     assert len(account["contracts"]) == 2
 
 
-async def test_deal_stages_by_mapping(settings: Settings, engine: AsyncEngine, tmp_path: Path) -> None:
+async def test_deal_stages_and_types_by_mapping_and_an_unmapped_type_is_unknown(
+    settings: Settings, engine: AsyncEngine, tmp_path: Path
+) -> None:
     mapping = tmp_path / "hubspot.toml"
-    mapping.write_text('[deal.stages]\nappointmentscheduled = "draft"\n')
+    mapping.write_text('[deal.stages]\nappointmentscheduled = "draft"\n\n[deal.types]\nexistingbusiness = "renewal"\n')
     key = await make_key(engine, Role.INGEST, "hubspot")
     admin = await make_key(engine, Role.ADMIN, "admin")
     async with app_client(settings, hubspot_mapping_file=mapping) as (client, _):
         await send_crm(client, key)
         globex = await account_360(client, admin, "9834512002")
-    assert [contract["status"] for contract in globex["contracts"]] == ["DRAFT"]
+        assert [(contract["status"], contract["kind"]) for contract in globex["contracts"]] == [("DRAFT", "NEW")]
+        acme = await account_360(client, admin, "9834512001")
+        assert sorted((c["startDate"], c["kind"]) for c in acme["contracts"]) == [
+            ("2026-11-01", "NEW"),
+            ("2026-12-01", "RENEWAL"),
+        ]
+        deals = payload("deals_page")
+        deals["results"][0]["properties"]["dealtype"] = "partnerdeal"  # a dealtype no table maps: unknown
+        deals["results"][0]["properties"]["hs_lastmodifieddate"] = "2026-12-04T10:00:00.000Z"
+        deals["results"][0]["updatedAt"] = "2026-12-04T10:00:00.000Z"
+        answer = (await send_objects(client, key, "deals", deals)).json()
+        assert by_item(answer)["results[0]"]["status"] == "updated", answer
+    assert await rows(engine, "SELECT kind, count(*) FROM contracts GROUP BY 1 ORDER BY 1") == [
+        ("new", 1),
+        ("renewal", 1),
+        (None, 1),
+    ]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[deal.types]\nnewbusiness = "upsell"\n')
+    with pytest.raises(ConfigurationError, match=r'bad.toml:2: \[deal.types\] newbusiness: "upsell" is not one of'):
+        load_mapping(bad)
 
 
 def test_a_mistake_in_the_mapping_file_names_its_line(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ deletes, gaps, stale events and malformed items."""
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -72,8 +73,9 @@ async def test_query_results_land_in_the_account_360(
     ]
     contracts = contracts_of(acme)
     new = contracts["2026-01-15"]
-    assert (new["status"], new["endDate"], new["renewalDate"], new["currency"]) == (
+    assert (new["status"], new["kind"], new["endDate"], new["renewalDate"], new["currency"]) == (
         "ACTIVE",
+        "NEW",  # Type "New Customer"
         "2027-01-15",
         "2027-01-15",
         "USD",
@@ -82,6 +84,7 @@ async def test_query_results_land_in_the_account_360(
     assert lines_of(new) == [("Platform", 10, "100.00", "1000.00"), ("Premium Support", 1, "200.00", "200.00")]
     upsell = contracts["2026-06-01"]  # Existing Customer - Upgrade: co-termed with the contract it grows
     assert (upsell["endDate"], lines_of(upsell)) == ("2027-01-15", [("Platform", 5, "100.00", "500.00")])
+    assert upsell["kind"] == "EXPANSION"
     assert acme["mrr"] == [{"amount": "1700.00", "currency": "USD"}]
     tickets = tickets_of(acme)
     export = tickets["Export to CSV times out"]
@@ -105,6 +108,40 @@ async def test_a_renewal_starts_where_the_current_contract_ends(
     assert response.json()["totals"]["created"] == 1
     renewal = contracts_of(await account_360(salesforce, admin_key, ACME))["2027-01-15"]
     assert (renewal["endDate"], lines_of(renewal)) == ("2028-01-15", [("Platform", 15, "100.00", "1500.00")])
+    assert renewal["kind"] == "RENEWAL"  # Type "Existing Customer - Replacement"
+
+
+async def test_the_type_is_the_contract_kind_by_the_mapping_and_unknown_when_unmapped(
+    settings: Settings, engine: AsyncEngine, ingest_key: str, admin_key: str, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "salesforce.toml"
+    mapping.write_text('[opportunity.type]\n"Existing Customer - Replacement" = "expansion"\n')
+    async with app_client(settings, salesforce_mapping_file=mapping) as (client, _):
+
+        async def kinds() -> dict[str, str | None]:
+            return {day: c["kind"] for day, c in contracts_of(await account_360(client, admin_key, ACME)).items()}
+
+        await load_org(client, ingest_key)
+        assert (await send_records(client, ingest_key, payload("query_opportunity_renewal"))).status_code == 200
+        # By the override an expansion, placed as one: from its close date, co-termed with the current contract.
+        assert await kinds() == {"2026-01-15": "NEW", "2026-06-01": "EXPANSION", "2026-12-01": "EXPANSION"}
+
+        opportunity = payload("query_opportunity_renewal")
+        record = opportunity["records"][0]
+        del record["Type"]  # a query without Type: the kind cshub has stays
+        record["LastModifiedDate"] = "2026-12-02T09:00:00.000+0000"
+        assert (await send_records(client, ingest_key, opportunity)).status_code == 200
+        assert (await kinds())["2026-12-01"] == "EXPANSION"
+        record["Type"] = "Partner Resale"  # a Type no table maps: unknown
+        record["LastModifiedDate"] = "2026-12-03T09:00:00.000+0000"
+        answer = (await send_records(client, ingest_key, opportunity)).json()
+        assert answer["totals"]["updated"] == 1, answer
+        assert (await kinds())["2026-12-01"] is None
+    assert await rows(engine, "SELECT kind, count(*) FROM contracts GROUP BY 1 ORDER BY 1") == [
+        ("expansion", 1),
+        ("new", 1),
+        (None, 1),
+    ]
 
 
 async def test_a_replayed_payload_writes_nothing(

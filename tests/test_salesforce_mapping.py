@@ -18,15 +18,23 @@ from tests.salesforce_payloads import ACME, account_360, contracts_of, lines_of,
 
 def test_the_default_maps_a_stock_org() -> None:
     assert DEFAULT_MAPPING.stages == {"closed won": "won", "closed lost": "lost"}
-    assert DEFAULT_MAPPING.kinds["new customer"] == "new_business"
-    assert DEFAULT_MAPPING.kinds["existing customer - upgrade"] == "upsell"
+    assert DEFAULT_MAPPING.kinds["new customer"] == "new"
+    assert DEFAULT_MAPPING.kinds["existing customer - upgrade"] == "expansion"
     assert DEFAULT_MAPPING.kinds["existing customer - replacement"] == "renewal"
+    assert DEFAULT_MAPPING.kinds["existing customer - downgrade"] == "renewal"
     assert DEFAULT_MAPPING.case_statuses["working"] == "open"
     assert DEFAULT_MAPPING.case_priorities["medium"] == "normal"
     terms = DEFAULT_MAPPING.contract
     assert (terms.start_field, terms.term_months, terms.price_months) == ("CloseDate", 12, 12)
     assert DEFAULT_MAPPING.account_fields == {"Industry": "industry", "OwnerId": "sales_owner"}
     assert DEFAULT_MAPPING.owners == {}
+
+
+def test_an_override_may_still_spell_kinds_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "salesforce.toml"
+    path.write_text('[opportunity.type]\n"Expansion" = "upsell"\n"Brand New" = "new_business"\nRenewal = "new"\n')
+    kinds = load_mapping(path).kinds
+    assert (kinds["expansion"], kinds["brand new"], kinds["renewal"]) == ("expansion", "new", "new")
 
 
 def test_an_override_changes_only_what_it_names(tmp_path: Path) -> None:
@@ -52,7 +60,7 @@ def test_an_override_changes_only_what_it_names(tmp_path: Path) -> None:
     ("content", "line", "message"),
     [
         ('[opportunity.stage]\n"Closed Won" = "won"\nNegotiation = "maybe"\n', 3, r'"maybe" is not one of won, lost'),
-        ('[opportunity.type]\n\n# ours\nRenewal = "renew"\n', 4, r'"renew" is not one of new_business, renewal'),
+        ('[opportunity.type]\n\n# ours\nRenewal = "renew"\n', 4, r'"renew" is not one of new, renewal, expansion'),
         ('[owners]\nbob = "Bob"\n', 2, r"key 'bob': 'bob' is not a Salesforce user id"),
         ('[case.status]\nWorking = "working"\n', 2, r'"working" is not one of new, open'),
         ("[contract]\nterm_months = 0\n", 2, r"0 is not a number of months"),

@@ -405,3 +405,33 @@ async def test_the_segment_source_is_configurable(settings: Settings, engine: As
     assert await rows(engine, "SELECT source, object_type, external_id FROM source_links") == [
         ("product", "account", "g1")
     ]
+
+
+async def test_every_error_carries_its_text_as_message_for_the_sdks(
+    settings: Settings, engine: AsyncEngine, write_key: str
+) -> None:
+    """Segment's and RudderStack's SDKs show an error body's ``message`` ("Unknown error" without it): every
+    refusal of a Segment route carries it beside problem+json's ``detail``; other routes do not."""
+    csm = await make_key(engine, Role.CSM, "not a writer")
+    async with app_client(settings, rate_limit_ingest_burst=4, rate_limit_ingest_per_minute=1) as (client, _):
+        refusals = [
+            await client.post("/segment/v1/batch", json=batch(), headers=basic("not-a-key")),  # 401, middleware
+            await send(client, csm, batch()),  # 403, authorization
+            await send(client, write_key, {"x": 1}, "nope"),  # 404
+            await send(client, write_key, {"userId": "u1", "context": {"groupId": "g1"}}, "track"),  # 400
+            await client.post(
+                "/segment/v1/batch", content=b"<a/>", headers={**basic(write_key), "Content-Type": "application/xml"}
+            ),  # 415
+            await client.get("/segment/v1/batch", headers=basic(write_key)),  # 405, the router
+            await send(client, write_key, batch()),  # 429: the fifth request of a burst of 4
+        ]
+        other = await client.post("/v1/ingest/accounts", json={"source": "s", "records": []}, headers=basic(write_key))
+    assert [response.status_code for response in refusals] == [401, 403, 404, 400, 415, 405, 429]
+    for response in refusals:
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["message"] == problem["detail"], problem
+        assert problem["message"]
+        assert problem["status"] == response.status_code
+    assert other.status_code == 401
+    assert "message" not in other.json()

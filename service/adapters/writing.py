@@ -20,6 +20,7 @@ from service.ingest.service import ingest_audited
 from service.ingest.shared_domains import SHARED_DOMAINS
 
 SKIPPED = "skipped"  # an item the adapter took and wrote nothing for, by design (the reason is its message)
+WRITTEN = (Status.CREATED, Status.UPDATED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,19 @@ class ItemResult:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a payload came to: one result per record or item, and the ingest entities it wrote (the health
+    refresher's score inputs)."""
+
+    results: list[ItemResult]
+    changed: frozenset[str]
+
+    @classmethod
+    def of(cls, results: list[ItemResult]) -> "Written":
+        return cls(results, frozenset(result.entity for result in results if result.status in WRITTEN))
+
+
 def refused(item: str, vendor_id: str | None, entity: str, path: str, message: str) -> ItemResult:
     """An item refused before it reached the ingest service (it cannot become a record)."""
     return ItemResult(item, vendor_id, entity, Status.REJECTED, errors=(_error(path, message),))
@@ -102,6 +116,13 @@ async def write(conn: AsyncConnection, target: Target, entity: str, pending: Seq
         )
         for item, result in zip(pending, batch.results, strict=True)
     ]
+
+
+def kept(items: Sequence[tuple[Pending, bool]], reason: str) -> tuple[list[Pending], list[ItemResult]]:
+    """The records to write, and the items the vendor deleted or archived (``True``) answered skipped with
+    ``reason``: cshub does not delete a customer or a contact on a vendor's word."""
+    answered = [skipped(item.item, item.vendor_id, item.entity, reason) for item, gone in items if gone]
+    return [item for item, gone in items if not gone], answered
 
 
 def totals(results: Sequence[ItemResult]) -> dict[str, int]:

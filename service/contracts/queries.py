@@ -37,6 +37,7 @@ class ContractRow:
     renewal_date: dt.date | None
     auto_renew: bool
     currency: str
+    kind: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -14,6 +14,9 @@ from service.db.columns import (
 from service.db.metadata import metadata
 
 CONTRACT_STATUSES = ("draft", "active", "ended", "cancelled")
+# What a contract was sold as: a first sale, the renewal of a term that ended, or more of what the customer has
+# (an upsell or cross-sell). Null: the source did not say.
+CONTRACT_KINDS = ("new", "renewal", "expansion")
 
 products = sa.Table(
     "products",
@@ -35,9 +38,11 @@ contracts = sa.Table(
     sa.Column("renewal_date", sa.Date),
     sa.Column("auto_renew", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("currency", sa.String(3), nullable=False, server_default="USD"),
+    sa.Column("kind", sa.Text),
     created_at(),
     updated_at(),
     one_of("status", CONTRACT_STATUSES),
+    one_of("kind", CONTRACT_KINDS),
     ends_after_start("start_date", "end_date"),
     currency_code(),
     sa.Index("ix_contracts_account_id_start_date", "account_id", "start_date"),

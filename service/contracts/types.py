@@ -33,6 +33,18 @@ class ContractStatus(Enum):
     CANCELLED = strawberry.enum_value("cancelled", description="Called off; counts for no revenue.")
 
 
+@strawberry.enum(
+    description="What a contract was sold as, as its source says (Salesforce's Opportunity Type, HubSpot's "
+    "dealtype, mapped per source; `kind` of the ingest record)."
+)
+class ContractKind(Enum):
+    NEW = strawberry.enum_value("new", description="A first sale to the customer (new business).")
+    RENEWAL = strawberry.enum_value("renewal", description="The renewal of a term that ended or is ending.")
+    EXPANSION = strawberry.enum_value(
+        "expansion", description="More of what the customer has, or something new beside it (upsell, cross-sell)."
+    )
+
+
 @strawberry.type(description="Something the customer can buy: a plan or an add-on.")
 class Product:
     name: str = strawberry.field(description="Product name as the CRM sends it.")
@@ -81,6 +93,9 @@ class Contract(Node):
     renewal_date: date | None = strawberry.field(description="When the contract comes up for renewal.")
     auto_renew: bool = strawberry.field(description="Whether it renews unless cancelled.")
     currency: str = strawberry.field(description="ISO 4217 currency of all its amounts.")
+    kind: ContractKind | None = strawberry.field(
+        description="New business, renewal or expansion, as the source says; null when it did not say."
+    )
     created_at: datetime = strawberry.field(description="When cshub first recorded the contract (UTC).")
     updated_at: datetime = strawberry.field(description="When the contract last changed (UTC).")
     contract_id: strawberry.Private[uuid.UUID]
@@ -98,6 +113,7 @@ class Contract(Node):
             renewal_date=row.renewal_date,
             auto_renew=row.auto_renew,
             currency=row.currency,
+            kind=ContractKind(row.kind) if row.kind is not None else None,
             created_at=row.created_at,
             updated_at=row.updated_at,
             contract_id=row.id,

@@ -2,7 +2,8 @@
 
 REST routes answer with RFC 9457 ``application/problem+json``; the GraphQL endpoint, for failures
 that happen before GraphQL execution (authentication), answers with a GraphQL-over-HTTP error body
-in the media type the client accepts.
+in the media type the client accepts. Under ``/segment/`` a problem also carries ``message`` (the text of
+``detail``): Segment's and RudderStack's SDKs show an error body's ``message`` and say "Unknown error" without it.
 """
 
 import json
@@ -15,6 +16,7 @@ from service.graphql.media_types import JSON, content_type, response_media_type
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 GRAPHQL_RESPONSE_MEDIA_TYPE = "application/graphql-response+json"
 GRAPHQL_PATH = "/graphql"
+SEGMENT_PREFIX = "/segment/"
 
 
 def _headers(error: CshubError, request_id: str | None) -> dict[str, str]:
@@ -28,7 +30,8 @@ def _headers(error: CshubError, request_id: str | None) -> dict[str, str]:
     return headers
 
 
-def problem_response(error: CshubError, request_id: str | None) -> Response:
+def problem_response(error: CshubError, request_id: str | None, path: str = "") -> Response:
+    """``path``: the request's, for the members some clients need beside RFC 9457's (``SEGMENT_PREFIX``)."""
     body = {
         "type": f"https://cshub.dev/problems/{error.code.lower().replace('_', '-')}",
         "title": error.title,
@@ -37,6 +40,8 @@ def problem_response(error: CshubError, request_id: str | None) -> Response:
         "code": error.code,
         "request_id": request_id,
     }
+    if path.startswith(SEGMENT_PREFIX):
+        body["message"] = error.message
     return Response(
         json.dumps(body),
         status_code=error.status,
@@ -56,4 +61,4 @@ def graphql_error_response(error: CshubError, request_id: str | None, accept: st
 def error_response(error: CshubError, request_id: str | None, path: str, accept: str) -> Response:
     if path == GRAPHQL_PATH:
         return graphql_error_response(error, request_id, accept)
-    return problem_response(error, request_id)
+    return problem_response(error, request_id, path)

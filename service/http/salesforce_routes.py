@@ -22,41 +22,29 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from service.adapters.salesforce.events import read_events
 from service.adapters.salesforce.mapping import load_mapping
 from service.adapters.salesforce.payloads import ENTITIES, Translated, read_csv, read_records
-from service.adapters.salesforce.service import Written, write_payload
-from service.adapters.writing import Target, totals
+from service.adapters.salesforce.service import write_payload
 from service.api_keys.service import Principal
-from service.audit.service import AuditedWrite, Outcome, Who, outcome_of
-from service.db.pool import database_errors, in_transaction
-from service.errors import (
-    BadRequest,
-    CshubError,
-    NotFound,
-    Overloaded,
-    PayloadTooLarge,
-    PermissionDenied,
-    UnsupportedMediaType,
-)
-from service.http.bodies import parse_json, read_limited
-from service.ingest.shared_domains import shared_domains
+from service.audit.service import Who
+from service.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from service.http.bodies import parse_json
+from service.http.source_endpoint import SourceEndpoint, media_type_of
 from service.settings import Settings
 
 ACTION = "ingest:salesforce"
 KINDS = ("records", "bulk", "events")
 
 
-class SalesforceEndpoint:
+class SalesforceEndpoint(SourceEndpoint):
     """One per app: the mapping (read and checked here, at start-up) and the ingest route's batch slots."""
 
     def __init__(self, settings: Settings, slots: asyncio.Semaphore) -> None:
-        self.settings = settings
-        self.slots = slots
+        super().__init__(settings, slots, source=settings.salesforce_source, vendor="Salesforce", action=ACTION)
         self.mapping = load_mapping(settings.salesforce_mapping_file)
 
     async def records(self, request: Request) -> Response:
@@ -98,82 +86,25 @@ class SalesforceEndpoint:
 
     async def _handle(self, request: Request, kind: str, read: Callable[[bytes], Translated]) -> Response:
         principal: Principal = request.state.principal  # its role was checked (service.http.authorization)
-        try:
-            if principal.key_id is None:
-                raise PermissionDenied(
-                    "Salesforce payloads take an API key, not a person's bearer token: "
-                    "create one with `cshub keys create --role ingest`"
-                )
-            principal.require_source(self.settings.salesforce_source, "send Salesforce payloads, which are stored as")
-            _require_media_type(request, "text/csv" if kind == "bulk" else "json")
-            body = await self._read_body(request)
+        who = Who.of(principal)
+        async with self.refusing(request, who, kind):
+            self.require_key(principal)
+            if kind == "bulk":
+                _require_csv(request)
+            else:
+                self.require_json(request, "Salesforce records and events")
+            body = await self.read_body(request)
             translated = read(body)
-        except CshubError as error:
-            await self._settle(request, principal, kind, Outcome.REFUSED, error.code)
-            raise
-        if self.slots.locked():
-            raise Overloaded(f"this replica is already running {self.settings.ingest_max_concurrent} ingest batches")
-        async with self.slots:
-            written = await self._ingest(request, principal, kind, translated)
-        answer: dict[str, Any] = {
-            "source": self.settings.salesforce_source,
-            "totals": totals(written.results),
-            "results": [result.as_json() for result in written.results],
-            "requery": translated.requery,
-            **translated.paging,
-        }
-        return JSONResponse(answer)
-
-    async def _read_body(self, request: Request) -> bytes:
-        limit = self.settings.ingest_max_body_bytes
-        too_large = PayloadTooLarge(f"the body is over the limit of {limit} bytes; send smaller pages")
-        return await read_limited(request, limit, too_large)
-
-    async def _ingest(self, request: Request, principal: Principal, kind: str, translated: Translated) -> Written:
-        target = Target(
-            source=self.settings.salesforce_source,
-            who=Who.of(principal),
-            request_id=request.state.request_id,
-            source_priority=self.settings.source_priority,
-            shared_domains=shared_domains(self.settings.shared_domains),
-        )
         today = dt.datetime.now(dt.UTC).date()
-
-        async def work(conn: AsyncConnection) -> Written:
-            return await write_payload(conn, translated, target, self.mapping, today)
-
-        engine = request.state.engine
-        try:
-            async with database_errors(engine.url.render_as_string(hide_password=False)):
-                written: Written = await in_transaction(engine, work)
-        except Exception as error:  # rolled back: record the failure after, in its own transaction
-            code = error.code if isinstance(error, CshubError) else None
-            await self._settle(request, principal, kind, outcome_of(error), code)
-            raise
-        refresher = getattr(request.state, "health_refresher", None)
-        if refresher is not None:
-            for entity in sorted(written.changed):
-                refresher.inputs_changed(entity)  # committed: scores catch up after the debounce
-        return written
-
-    async def _settle(
-        self, request: Request, principal: Principal, kind: str, outcome: Outcome, code: str | None
-    ) -> None:
-        """Record a request refused before it ran, or one whose transaction failed (never raises)."""
-        details = {"source": self.settings.salesforce_source}
-        write = AuditedWrite(Who.of(principal), ACTION, kind, details, request.state.request_id)
-        await write.settle(request.state.engine, outcome, code)
-
-
-def _require_media_type(request: Request, wanted: str) -> None:
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if wanted == "json":
-        if media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json")):
-            return
-        raise UnsupportedMediaType(
-            f"send Salesforce records and events as application/json (got {media_type or 'none'})"
+        written = await self.ingest(
+            request, who, kind, lambda conn, target: write_payload(conn, translated, target, self.mapping, today)
         )
-    if media_type != wanted:
+        return JSONResponse({**self.answer(written), "requery": translated.requery, **translated.paging})
+
+
+def _require_csv(request: Request) -> None:
+    media_type = media_type_of(request)
+    if media_type != "text/csv":
         raise UnsupportedMediaType(
-            f"send Bulk API results as {wanted}, as Salesforce returns them (got {media_type or 'none'})"
+            f"send Bulk API results as text/csv, as Salesforce returns them (got {media_type or 'none'})"
         )

@@ -68,6 +68,7 @@ async def _contract_values(conn: AsyncConnection, record: ContractRecord, accoun
         "renewal_date": record.renewal_date,
         "auto_renew": record.auto_renew,
         "currency": record.currency,
+        "kind": record.kind,
     }
 
 

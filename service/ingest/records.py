@@ -56,6 +56,7 @@ ContactRole = Annotated[
     Literal["decision_maker", "economic_buyer", "champion", "admin", "user", "billing", "technical", "other"], LOWER
 ]
 ContractStatus = Annotated[Literal["draft", "active", "ended", "cancelled"], LOWER]
+ContractKind = Annotated[Literal["new", "renewal", "expansion"], LOWER]
 TicketStatus = Annotated[Literal["new", "open", "pending", "on_hold", "solved", "closed"], LOWER]
 TicketPriority = Annotated[Literal["low", "normal", "high", "urgent"], LOWER]
 TicketCategory = Annotated[Literal["bug", "question", "feature_request", "incident", "billing", "other"], LOWER]
@@ -165,6 +166,7 @@ class ContractRecord(AccountReference):
     renewal_date: Day | None = None
     auto_renew: bool = False
     currency: Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    kind: ContractKind | None = None
     lines: list[ContractLineRecord] = Field(default_factory=list, max_length=500)
     updated_at: Timestamp | None = None
 

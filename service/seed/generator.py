@@ -134,6 +134,7 @@ def _contract(customer: Customer, term: Term, today: dt.date, synced: str) -> Re
         "renewal_date": term.end_date.isoformat() if current else None,
         "auto_renew": customer.segment in ("smb", "startup"),
         "currency": "USD",
+        "kind": "new" if term.number == 1 else "renewal",
         "lines": [
             {
                 "product": line.product,

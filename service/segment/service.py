@@ -37,6 +37,7 @@ from service.ingest.usage_events import DEFAULT_USAGE, UsagePolicy
 from service.segment import queries
 from service.segment.calls import Call, Rejection
 from service.segment.mapping import DEFAULT_MAPPING, TraitMapping
+from service.sources.queries import KnownAccount, accounts_of
 
 USAGE_CALLS = ("track", "page", "screen")
 
@@ -96,7 +97,7 @@ async def _placed(conn: AsyncConnection, target: Target, entity: str, calls: Seq
         recorded = await queries.recorded_events(conn, target.source, [call.message_id for call in calls])
         calls = [call for call in calls if call.message_id not in recorded]
     wanted = [call.user_id for call in calls if call.user_id and not call.group_id]
-    users = await queries.accounts_of_users(conn, target.source, wanted)
+    users = await accounts_of(conn, target.source, "contact", wanted)
     rejected: dict[int, Rejection] = {}
     pending: list[_Pending] = []
     for call in calls:
@@ -182,15 +183,12 @@ def _membership(call: Call) -> _Pending:
     return _Pending(call, record, {"external_id": "userId", "account_external_id": "groupId"})
 
 
-def _account_reference(call: Call, users: Mapping[str, queries.UsersAccount]) -> dict[str, str] | None:
+def _account_reference(call: Call, users: Mapping[str, KnownAccount]) -> dict[str, str] | None:
+    """The group the call names, else the account cshub has its user in: by its group, else its domain."""
     if call.group_id is not None:
         return {"account_external_id": call.group_id}
     known = users.get(call.user_id or "")
-    if known is not None and known.group_id is not None:
-        return {"account_external_id": known.group_id}
-    if known is not None and known.domain is not None:
-        return {"account_domain": known.domain}
-    return None
+    return (known.by_id_or_domain() or None) if known is not None else None
 
 
 def _no_account(call: Call) -> Rejection:

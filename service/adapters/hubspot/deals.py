@@ -10,10 +10,9 @@ and its term (``hs_recurring_billing_period``, ISO 8601 ``P12M``/``P1Y``, or ``h
 
 The contract starts when its lines start (the earliest), else on the deal's ``closedate``; it ends when its
 last recurring line does if every recurring line has a term (that is its renewal date), else it is open-ended.
-Its currency is ``deal_currency_code``.
-
-cshub's contracts carry no deal type: new business, renewals and upsells are told apart by the revenue metrics
-from the MRR each account and product had before (docs/kpis.md), so ``dealtype`` is not read.
+Its currency is ``deal_currency_code``; its kind (new, renewal, expansion) is its ``dealtype`` through
+``[deal.types]`` (a dealtype not listed: unknown). The kind is recorded, it does not move the contract's dates:
+a renewal deal's lines start when HubSpot says they do.
 """
 
 import calendar
@@ -70,6 +69,10 @@ def read_deal(
     if company is not None:
         record["account_external_id"] = company
         paths["account_external_id"] = "associations.companies"
+    if "dealtype" in props:  # not mapped (or empty): an unknown kind; no dealtype property keeps the stored one
+        dealtype = props.get("dealtype")
+        record["kind"] = mapping.deal_types.get(str(dealtype).strip().lower()) if dealtype else None
+        paths["kind"] = "properties.dealtype"
     if props.get("deal_currency_code"):
         record["currency"] = props["deal_currency_code"]
         paths["currency"] = "properties.deal_currency_code"

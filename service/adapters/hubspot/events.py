@@ -6,7 +6,8 @@
   ``occurredAt`` is its ``updated_at`` (an older change than the stored one is ``stale``). Several changes of
   one object in one request make one record. A property that maps to no cshub field is skipped; so is a
   contact's ``firstname`` or ``lastname`` alone (cshub keeps one name; the next contacts page carries both) and
-  any deal property but ``dealstage`` and ``deal_currency_code`` (a deal's lines come with the deal).
+  any deal property but ``dealstage``, ``deal_currency_code`` and ``dealtype`` (a deal's lines come with the
+  deal).
 - ``*.creation``: skipped — the event holds only the id; the properties follow as property changes, or through
   ``POST /hubspot/v1/objects/{type}``.
 - ``deal.deletion``: the contract cshub has for it takes the ``deleted`` stage's status (``cancelled``);
@@ -31,7 +32,7 @@ from service.errors import BadRequest
 # objectTypeId of the generic ``object.*`` subscriptions → the object kind.
 OBJECT_TYPE_IDS = {"0-1": "contact", "0-2": "company", "0-3": "deal"}
 ENTITIES = {"company": "accounts", "contact": "contacts", "deal": "contracts"}
-DEAL_EVENT_PROPERTIES = ("dealstage", "deal_currency_code")
+DEAL_EVENT_PROPERTIES = ("dealstage", "deal_currency_code", "dealtype")
 NAME_PARTS = ("firstname", "lastname")
 
 

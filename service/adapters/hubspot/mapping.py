@@ -1,4 +1,4 @@
-"""The HubSpot mapping: deal stages, lifecycle stages, company and contact properties, owners.
+"""The HubSpot mapping: deal stages and types, lifecycle stages, company and contact properties, owners.
 
 ``default_mapping.toml`` (next to this module) works for a stock HubSpot portal and documents every table;
 ``CSHUB_HUBSPOT_MAPPING_FILE`` names a file laid over it (``service.adapters.mapping``), checked when the app is
@@ -12,7 +12,7 @@ from typing import Any
 
 from service.accounts.tables import LIFECYCLE_STAGES
 from service.adapters.mapping import Table, digits, load_mapping_file, one_of, text
-from service.contracts.tables import CONTRACT_STATUSES
+from service.contracts.tables import CONTRACT_KINDS, CONTRACT_STATUSES
 from service.ingest.account_records import PROFILE_FIELDS
 
 DEFAULT_FILE = Path(__file__).with_name("default_mapping.toml")
@@ -25,6 +25,7 @@ CONTACT_MAPPED_FIELDS = ("phone", "title", "role")
 
 TABLES = (
     Table("deal.stages", text, one_of(*CONTRACT_STATUSES)),
+    Table("deal.types", text, one_of(*CONTRACT_KINDS)),
     Table("company.lifecycle_stages", text, one_of(*LIFECYCLE_STAGES)),
     Table("company.properties", text, one_of(*ACCOUNT_MAPPED_FIELDS)),
     Table("contact.properties", text, one_of(*CONTACT_MAPPED_FIELDS)),
@@ -39,6 +40,7 @@ def _lowered(entries: Mapping[str, Any]) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class HubSpotMapping:
     stages: Mapping[str, str]  # deal stage id → contract status
+    deal_types: Mapping[str, str]  # dealtype → contract kind
     lifecycle_stages: Mapping[str, str]
     company_properties: Mapping[str, str]  # property → account field
     contact_properties: Mapping[str, str]  # property → contact field
@@ -50,6 +52,7 @@ def load_mapping(path: Path | None) -> HubSpotMapping:
     tables = load_mapping_file(DEFAULT_FILE, path, TABLES, SETTING)
     return HubSpotMapping(
         stages=_lowered(tables["deal.stages"]),
+        deal_types=_lowered(tables["deal.types"]),
         lifecycle_stages=_lowered(tables["company.lifecycle_stages"]),
         company_properties=_lowered(tables["company.properties"]),
         contact_properties=_lowered(tables["contact.properties"]),

@@ -17,38 +17,37 @@ payload is written in rounds, so later rounds find what earlier ones made known:
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.adapters.hubspot import queries
 from service.adapters.hubspot.deals import DealItem
-from service.adapters.hubspot.objects import ObjectItem
 from service.adapters.hubspot.payloads import Merge, Translated
-from service.adapters.writing import ItemResult, Pending, Target, refused, skipped, write
+from service.adapters.writing import ItemResult, Pending, Target, Written, kept, refused, skipped, write
 from service.customer360.merge import merge_accounts
 from service.ingest.results import Status
+from service.sources.queries import accounts_of
 
 REFERENCE_FIELDS = ("account_external_id", "account_domain")
-WRITTEN = (Status.CREATED, Status.UPDATED)
 MERGED_BY = "hubspot company.merge"
 CLOSED = ("ended", "cancelled")
 
 
-@dataclass(frozen=True, slots=True)
-class Written:
-    results: list[ItemResult]
-    changed: frozenset[str]  # the ingest entities written (score inputs for the health refresher)
-
-
 async def write_payload(conn: AsyncConnection, translated: Translated, target: Target) -> Written:
     results = list(translated.answered)
-    companies, answered = _kept(translated.companies, "cshub keeps the account of an archived company")
+    companies, answered = kept(
+        [(item.pending, item.archived) for item in translated.companies],
+        "cshub keeps the account of an archived company",
+    )
     results += answered
     results += await write(conn, target, "accounts", companies)
     for merge in translated.merges:
         results.append(await _merge(conn, target, merge))
-    contacts, answered = _kept(translated.contacts, "cshub keeps the contact of an archived HubSpot contact")
+    contacts, answered = kept(
+        [(item.pending, item.archived) for item in translated.contacts],
+        "cshub keeps the contact of an archived HubSpot contact",
+    )
     results += answered
     placed, answered = await _placed(conn, target.source, ("contact", "contact"), contacts)
     results += answered
@@ -56,18 +55,7 @@ async def write_payload(conn: AsyncConnection, translated: Translated, target: T
     deals, answered = await _deals(conn, target.source, translated.deals)
     results += answered
     results += await write(conn, target, "contracts", deals)
-    changed = frozenset(result.entity for result in results if result.status in WRITTEN)
-    return Written(results, changed)
-
-
-def _kept(items: Sequence[ObjectItem], archived: str) -> tuple[list[Pending], list[ItemResult]]:
-    kept = [item.pending for item in items if not item.archived]
-    answered = [
-        skipped(item.pending.item, item.pending.vendor_id, item.pending.entity, archived)
-        for item in items
-        if item.archived
-    ]
-    return kept, answered
+    return Written.of(results)
 
 
 def _reference(pending: Pending) -> dict[str, str]:
@@ -81,7 +69,7 @@ async def _placed(
     answered. ``kind``: the records' object type in cshub's identity map, and what HubSpot calls them."""
     link_type, object_type = kind
     unplaced = [item.vendor_id for item in items if not _reference(item) and item.vendor_id is not None]
-    known = await queries.accounts_of(conn, source, link_type, unplaced)
+    known = await accounts_of(conn, source, link_type, unplaced)
     placed: list[Pending] = []
     answered: list[ItemResult] = []
     for item in items:
@@ -89,7 +77,7 @@ async def _placed(
             placed.append(item)
             continue
         account = known.get(item.vendor_id or "")
-        reference = account.reference() if account is not None else {}
+        reference = account.by_id() if account is not None else {}
         if reference:
             placed.append(replace(item, record={**item.record, **reference}))
         elif item.item.startswith("events"):
@@ -120,7 +108,7 @@ async def _placed(
 async def _deals(
     conn: AsyncConnection, source: str, deals: Sequence[DealItem]
 ) -> tuple[list[Pending], list[ItemResult]]:
-    known = await queries.accounts_of(
+    known = await accounts_of(
         conn, source, "contract", [deal.pending.vendor_id for deal in deals if deal.pending.vendor_id is not None]
     )
     contracts: list[Pending] = []

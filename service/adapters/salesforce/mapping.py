@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from service.adapters.mapping import Table, load_mapping_file, one_of, text
+from service.contracts.tables import CONTRACT_KINDS
 from service.errors import ConfigurationError
 from service.ingest.account_records import PROFILE_FIELDS
 from service.tickets.tables import TICKET_CATEGORIES, TICKET_PRIORITIES, TICKET_STATUSES
@@ -20,7 +21,8 @@ from service.tickets.tables import TICKET_CATEGORIES, TICKET_PRIORITIES, TICKET_
 DEFAULT_FILE = Path(__file__).with_name("default_mapping.toml")
 SETTING = "CSHUB_SALESFORCE_MAPPING_FILE"
 STAGES = ("won", "lost", "open")
-KINDS = ("new_business", "renewal", "upsell")
+# Spellings of [opportunity.type] values before contracts recorded their kind, still read.
+KIND_ALIASES = {"new_business": "new", "upsell": "expansion"}
 PRICE_PERIODS = {"month": 1, "year": 12, "term": 0}  # months a price covers; 0: the contract's term
 CONTRACT_SETTINGS = ("start_field", "end_field", "term_field", "term_months", "price_period", "product_fields")
 ACCOUNT_MAPPED_FIELDS = tuple(name for name in PROFILE_FIELDS if name not in ("name", "domain"))
@@ -43,7 +45,7 @@ def _user_id(value: Any) -> str | None:
 
 TABLES = (
     Table("opportunity.stage", text, one_of(*STAGES)),
-    Table("opportunity.type", text, one_of(*KINDS)),
+    Table("opportunity.type", text, one_of(*CONTRACT_KINDS, *KIND_ALIASES)),
     Table("contract", one_of(*CONTRACT_SETTINGS), _setting),
     Table("case.status", text, one_of(*TICKET_STATUSES)),
     Table("case.priority", text, one_of(*TICKET_PRIORITIES)),
@@ -72,7 +74,7 @@ class ContractTerms:
 @dataclass(frozen=True, slots=True)
 class SalesforceMapping:
     stages: Mapping[str, str]
-    kinds: Mapping[str, str]
+    kinds: Mapping[str, str]  # Type → contract kind (new, renewal, expansion)
     contract: ContractTerms
     case_statuses: Mapping[str, str]
     case_priorities: Mapping[str, str]
@@ -118,7 +120,7 @@ def load_mapping(path: Path | None) -> SalesforceMapping:
     tables = load_mapping_file(DEFAULT_FILE, path, TABLES, SETTING)
     return SalesforceMapping(
         stages=_lowered(tables["opportunity.stage"]),
-        kinds=_lowered(tables["opportunity.type"]),
+        kinds={key: KIND_ALIASES.get(kind, kind) for key, kind in _lowered(tables["opportunity.type"]).items()},
         contract=_terms(tables["contract"], f"{SETTING} {path}" if path else "the default mapping"),
         case_statuses=_lowered(tables["case.status"]),
         case_priorities=_lowered(tables["case.priority"]),

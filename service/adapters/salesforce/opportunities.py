@@ -3,10 +3,11 @@
 Won: ``IsWon``, else the StageName's ``[opportunity.stage]``. The contract (external id: the opportunity's Id) is
 in the AccountId's account, in CurrencyIsoCode (else USD), and starts on ``[contract] start_field`` (CloseDate);
 it ends on ``end_field`` when the org has one, else ``term_field``'s or ``term_months`` months later. Its Type
-(``[opportunity.type]``) is new_business, renewal or upsell: ``service`` moves a renewal's start to the end of the
-account's current contract and co-terms an upsell with it, so the revenue metrics see a renewal as continuity and
-an upsell as expansion. A line: product from ``product_fields`` (Product2.Name, PricebookEntry.Name, Name,
-ProductCode), Quantity, UnitPrice and TotalPrice as monthly amounts (``price_period``), ServiceDate → its start.
+(``[opportunity.type]``) is the contract's kind — new, renewal or expansion; a Type not mapped is an unknown kind,
+placed as new business: ``service`` moves a renewal's start to the end of the account's current contract and
+co-terms an expansion with it, so the revenue metrics see a renewal as continuity and an upsell as expansion.
+A line: product from ``product_fields`` (Product2.Name, PricebookEntry.Name, Name, ProductCode), Quantity,
+UnitPrice and TotalPrice as monthly amounts (``price_period``), ServiceDate → its start.
 """
 
 import datetime as dt
@@ -31,7 +32,7 @@ class Opportunity:
     pending: Pending
     won: bool | None
     deleted: bool
-    kind: str
+    kind: str | None  # the contract's kind; None: the Type is not mapped, or not in the record
     start: dt.date | None
     end: dt.date | None  # an end the org records (end_field)
     months: int
@@ -82,7 +83,10 @@ def read_opportunity(
         fields["lines"] = [_line(line, terms.price_months or months, terms.product_fields) for _, line in lines]
         paths |= {f"lines[{index}]": f"OpportunityLineItems.records[{index}]" for index in range(len(lines))}
     kind_name = record.get("Type")
-    kind = mapping.kinds.get(lowered(kind_name), "new_business") if isinstance(kind_name, str) else "new_business"
+    kind = mapping.kinds.get(lowered(kind_name)) if isinstance(kind_name, str) else None
+    if "Type" in record:  # a Type not mapped (or empty) is an unknown kind; no Type field keeps the stored one
+        fields["kind"] = kind
+        paths["kind"] = "Type"
     pending = Pending(item, record_id, "contracts", fields, paths)
     deleted = flag(record.get("IsDeleted")) is True
     return Opportunity(pending, is_won(record, mapping), deleted, kind, start, end, months)
@@ -100,7 +104,7 @@ def line_items_only(
     }
     paths = {"external_id": "OpportunityId"} | {f"lines[{index}]": at for index, (at, _) in enumerate(lines)}
     pending = Pending(item, opportunity_id, "contracts", fields, paths)
-    return Opportunity(pending, None, False, "new_business", None, None, terms.term_months, lines_only=True)
+    return Opportunity(pending, None, False, None, None, None, terms.term_months, lines_only=True)
 
 
 def _line(record: Mapping[str, Any], price_months: int, product_fields: Sequence[str]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ what earlier ones made known:
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,43 +29,38 @@ from service.adapters.salesforce.mapping import SalesforceMapping
 from service.adapters.salesforce.objects import Read
 from service.adapters.salesforce.opportunities import Opportunity, cancelled, dated
 from service.adapters.salesforce.payloads import Translated
-from service.adapters.writing import ItemResult, Pending, Target, refused, skipped, write
-from service.ingest.results import Status
-
-WRITTEN = (Status.CREATED, Status.UPDATED)
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    results: list[ItemResult]
-    changed: frozenset[str]  # the ingest entities written (score inputs for the health refresher)
+from service.adapters.writing import ItemResult, Pending, Target, Written, kept, refused, skipped, write
+from service.sources.queries import accounts_of
 
 
 async def write_payload(
     conn: AsyncConnection, translated: Translated, target: Target, mapping: SalesforceMapping, today: dt.date
 ) -> Written:
     results = list(translated.answered)
-    accounts, answered = _kept(translated.accounts, "a deleted Salesforce Account: cshub keeps its account")
+    accounts, answered = kept(
+        [(read.pending, read.deleted) for read in translated.accounts],
+        "a deleted Salesforce Account: cshub keeps its account",
+    )
     results += answered + await write(conn, target, "accounts", accounts)
-    contacts, answered = _kept(translated.contacts, "a deleted Salesforce Contact: cshub keeps its contact")
+    contacts, answered = kept(
+        [(read.pending, read.deleted) for read in translated.contacts],
+        "a deleted Salesforce Contact: cshub keeps its contact",
+    )
     placed, unplaced = await _placed(conn, target.source, "contact", contacts, {})
     results += answered + unplaced + await write(conn, target, "contacts", placed)
     contracts, answered = await _contracts(conn, target.source, translated.opportunities, today)
     results += answered + await write(conn, target, "contracts", contracts)
     tickets, answered = await _tickets(conn, target.source, translated.cases, mapping)
     results += answered + await write(conn, target, "tickets", tickets)
-    changed = frozenset(result.entity for result in results if result.status in WRITTEN)
-    return Written(results, changed)
+    return Written.of(results)
 
 
-def _kept(reads: Sequence[Read], reason: str) -> tuple[list[Pending], list[ItemResult]]:
-    kept = [read.pending for read in reads if not read.deleted]
-    answered = [
-        skipped(read.pending.item, read.pending.vendor_id, read.pending.entity, reason)
-        for read in reads
-        if read.deleted
-    ]
-    return kept, answered
+async def _account_ids(
+    conn: AsyncConnection, source: str, object_type: str, external_ids: Sequence[str]
+) -> dict[str, str | None]:
+    """Each known record → Salesforce's id for its account (None: an account only other sources name)."""
+    known = await accounts_of(conn, source, object_type, external_ids)
+    return {external_id: account.external_id for external_id, account in known.items()}
 
 
 def _named(pending: Pending) -> bool:
@@ -77,7 +72,7 @@ async def _placed(
 ) -> tuple[list[Pending], list[ItemResult]]:
     """Records that name no account placed in the one cshub has them in, else ``fallback`` (item → account id),
     else (contacts) their e-mail domain; the rest refused."""
-    known = await queries.accounts_of(
+    known = await _account_ids(
         conn, source, object_type, [item.vendor_id for item in pending if item.vendor_id and not _named(item)]
     )
     placed: list[Pending] = []
@@ -102,7 +97,7 @@ async def _contracts(
     conn: AsyncConnection, source: str, opportunities: Sequence[Opportunity], today: dt.date
 ) -> tuple[list[Pending], list[ItemResult]]:
     ids = [item.pending.vendor_id for item in opportunities if item.pending.vendor_id]
-    known = await queries.accounts_of(conn, source, "contract", ids)
+    known = await _account_ids(conn, source, "contract", ids)
     accounts = [item.pending.record["account_external_id"] for item in opportunities if _named(item.pending)]
     held_by = await queries.contracts_of(conn, source, [*accounts, *(a for a in known.values() if a)])
     out: list[Pending] = []
@@ -129,14 +124,14 @@ async def _contracts(
 
 
 def _placed_term(item: Opportunity, others: Sequence[queries.SourceContract]) -> tuple[dt.date | None, dt.date | None]:
-    """A renewal starts when the contract it renews ends (the latest end of those begun by its start); an upsell
+    """A renewal starts when the contract it renews ends (the latest end of those begun by its start); an expansion
     ends with the contract it grows (the latest end of those running on its start)."""
     start, end = item.start, item.end
     if start is None or end is not None:
         return start, end
     if item.kind == "renewal":
         return max([start, *(held.end for held in others if held.end is not None and held.start <= start)]), None
-    if item.kind == "upsell":
+    if item.kind == "expansion":
         ends = [held.end for held in others if held.end is not None and held.start <= start < held.end]
         return start, max(ends) if ends else None
     return start, None
@@ -161,9 +156,7 @@ def _with_account(pending: Pending, account: str | None) -> Pending:
 async def _tickets(
     conn: AsyncConnection, source: str, cases: Sequence[Read], mapping: SalesforceMapping
 ) -> tuple[list[Pending], list[ItemResult]]:
-    known = await queries.accounts_of(
-        conn, source, "ticket", [read.pending.vendor_id or "" for read in cases if read.deleted]
-    )
+    known = await _account_ids(conn, source, "ticket", [read.pending.vendor_id or "" for read in cases if read.deleted])
     keep: list[Pending] = []
     answered: list[ItemResult] = []
     for read in cases:
@@ -180,7 +173,7 @@ async def _tickets(
                 closed["updated_at"] = pending.record["updated_at"]
             pending = replace(pending, record=closed)
         keep.append(pending)
-    contacts = await queries.accounts_of(
+    contacts = await _account_ids(
         conn, source, "contact", [read.contact_id for read in cases if read.contact_id and not _named(read.pending)]
     )
     fallback = {

@@ -17,24 +17,17 @@ made known:
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.adapters.writing import ItemResult, Pending, Target, refused, skipped, write
+from service.adapters.writing import ItemResult, Pending, Target, Written, refused, skipped, write
 from service.adapters.zendesk import queries
 from service.adapters.zendesk.payloads import Translated
 from service.adapters.zendesk.tickets import TicketItem
-from service.ingest.results import Status
+from service.sources.queries import accounts_of
 
 REFERENCE_FIELDS = ("account_external_id", "account_domain")
-WRITTEN = (Status.CREATED, Status.UPDATED)
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    results: list[ItemResult]
-    changed: frozenset[str]  # the ingest entities written (score inputs for the health refresher)
 
 
 async def write_payload(conn: AsyncConnection, translated: Translated, target: Target) -> Written:
@@ -51,8 +44,7 @@ async def write_payload(conn: AsyncConnection, translated: Translated, target: T
         if item.survey is not None and not result.rejected
     ]
     results += await write(conn, target, "survey-responses", await _stable(conn, target.source, surveys))
-    changed = frozenset(result.entity for result in results if result.status in WRITTEN)
-    return Written(results, changed)
+    return Written.of(results)
 
 
 def _reference(pending: Pending) -> dict[str, str]:
@@ -64,9 +56,9 @@ async def _placed(
 ) -> tuple[list[TicketItem], list[ItemResult]]:
     """The tickets to write, each naming an account; the others answered (skipped deletions, no account)."""
     ids = [item.ticket.vendor_id for item in tickets if item.ticket.vendor_id is not None]
-    known = await queries.accounts_of(conn, source, "ticket", ids)
+    known = await accounts_of(conn, source, "ticket", ids)
     unplaced = [item for item in tickets if not _reference(item.ticket)]
-    requesters = await queries.accounts_of(
+    requesters = await accounts_of(
         conn, source, "contact", [item.requester_id for item in unplaced if item.requester_id is not None]
     )
     placed: list[TicketItem] = []
@@ -82,7 +74,7 @@ async def _placed(
             placed.append(item)
             continue
         account = known.get(ticket_id) or requesters.get(item.requester_id or "")
-        reference = account.reference() if account is not None else {}
+        reference = account.by_id_or_domain() if account is not None else {}
         if not reference:
             message = (
                 "the ticket names no organization and cshub knows neither it nor its requester's account: send "
