@@ -4,8 +4,8 @@ A CRM says what a deal was — Salesforce's Opportunity ``Type``, HubSpot's ``de
 map it (their mapping files); the generic ingest takes it as ``kind``. Contracts written before keep null: cshub
 cannot tell their kind after the fact.
 
-Revision ID: 0013_contract_kinds
-Revises: 0012_clock_events
+Revision ID: 0014_contract_kinds
+Revises: 0013_events_commit_order
 Create Date: 2026-12-05
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_contract_kinds"
-down_revision: str | None = "0012_clock_events"
+revision: str = "0014_contract_kinds"
+down_revision: str | None = "0013_events_commit_order"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
