@@ -126,8 +126,10 @@ class Loader:
         """Load ``tables`` with the pipeline ``name`` (a load that failed stays pending in its pipeline)."""
         return self.pipeline(name or kind, self.destination(kind, **options)).run(resources(tables))
 
-    def run_in_order(self, kind: str, tables: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[LoadInfo]:
-        return run_in_order(self.pipeline(kind, self.destination(kind)), local_source(kind, tables), kind)
+    def run_in_order(
+        self, kind: str, tables: Mapping[str, Iterable[Mapping[str, Any]]], **options: Any
+    ) -> list[LoadInfo]:
+        return run_in_order(self.pipeline(kind, self.destination(kind, **options)), local_source(kind, tables), kind)
 
     def destination(self, kind: str, **options: Any) -> Any:
         return cshub(url=self.base_url, ingest_key=self.ingest_key, kind=kind, **options)
