@@ -209,3 +209,10 @@ async def test_a_hub_that_is_not_up_yet_is_retried_and_batches_over_its_limit_ar
     # 5 rows (413: over the hub's 2), halved: 2 rows, 3 rows (413), halved: 1 + 2; then the last 2 rows.
     assert "accounts: 7 rows in 6 requests: {'created': 7}" in logged[-1], logged
     assert os.listdir(tmp_path / "pipelines")  # dlt's working files under the test's directory
+
+
+def test_a_hub_that_stays_unreachable_fails_the_load_after_the_retries(tmp_path: Path) -> None:
+    loader = Loader(f"http://127.0.0.1:{free_port()}", "any-key", "", tmp_path)  # nothing listens there
+    with pytest.raises(PipelineStepFailed) as failed:
+        loader.run("cshub", {"accounts": [{"external_id": "a-1", "name": "Acme"}]}, retries=1, backoff_seconds=0.01)
+    assert "POST /v1/ingest/accounts failed 2 times; last: ConnectError" in str(failed.value)
