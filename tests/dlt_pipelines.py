@@ -87,15 +87,25 @@ def hubspot_tables() -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def _zendesk_ticket(raw: Mapping[str, Any]) -> dict[str, Any]:
+    ticket = {key: value for key, value in raw.items() if key != "fields"}
+    if not ticket.get("custom_fields"):
+        ticket.pop("custom_fields", None)
+    return ticket
+
+
 def zendesk_tables() -> dict[str, list[dict[str, Any]]]:
     page = zendesk_payloads.payload("tickets_page")
-    tickets = []
-    for raw in page["tickets"]:
-        ticket = {key: value for key, value in raw.items() if key != "fields"}
-        if not ticket.get("custom_fields"):
-            ticket.pop("custom_fields", None)
-        tickets.append(ticket)
+    tickets = [_zendesk_ticket(raw) for raw in page["tickets"]]
     return {"organizations": page["organizations"], "users": page["users"], "tickets": tickets}
+
+
+def zendesk_incremental_tickets() -> dict[str, list[dict[str, Any]]]:
+    """The incremental export's page as a tickets resource of one's own: each ticket carrying its metric set."""
+    page = zendesk_payloads.payload("incremental_page")
+    metrics = {entry["ticket_id"]: entry for entry in page["metric_sets"]}
+    tickets = [_zendesk_ticket(raw) | {"metric_set": metrics.get(raw["id"])} for raw in page["tickets"]]
+    return {"tickets": tickets}
 
 
 def resources(tables: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[DltResource]:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.api_keys.roles import Role
 from tests import hubspot_payloads, salesforce_payloads, zendesk_payloads
 from tests.conftest import make_key
-from tests.dlt_pipelines import Loader, hubspot_tables, salesforce_tables, zendesk_tables
+from tests.dlt_pipelines import Loader, hubspot_tables, salesforce_tables, zendesk_incremental_tickets, zendesk_tables
 from tests.ingesting import rows, snapshot
 from tests.serve_process import cshub_env, free_port, launch, serving, stop
 
@@ -119,6 +119,13 @@ async def test_zendesk_organizations_users_and_tickets_land(loader: Loader) -> N
     assert [c["email"] for c in acme["contacts"]] == ["ada@acme.example"]  # the agent is no contact
     subjects = sorted(edge["node"]["subject"] for edge in acme["tickets"]["edges"])
     assert subjects == ["Export to CSV times out", "How do I add a seat?"]
+    # The incremental export later, each ticket with its metric set: solved and first-response times, as over REST.
+    loader.run("zendesk", zendesk_incremental_tickets(), name="incremental")
+    acme = loader.account("zendesk", "509974", zendesk_payloads.ACCOUNT_360)
+    export = zendesk_payloads.tickets_of(acme)["Export to CSV times out"]
+    assert (export["status"], export["csat"]) == ("SOLVED", 1)
+    assert export["solvedAt"].startswith("2026-11-05T11:00:00")
+    assert export["firstResponseAt"].startswith("2026-11-02T09:59:51")
 
 
 CSHUB_TABLES: dict[str, list[dict[str, Any]]] = {

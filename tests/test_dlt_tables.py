@@ -88,3 +88,16 @@ def test_a_runs_stages_put_accounts_first_and_unnamed_tables_last() -> None:
     names = ["lead", "opportunity_line_item", "case", "account", "opportunity"]
     assert stages("salesforce", names) == [["account"], ["opportunity", "case"], ["opportunity_line_item"], ["lead"]]
     assert stages("cshub", ["usage_events", "accounts", "contracts"]) == [["accounts"], ["usage_events", "contracts"]]
+
+
+def test_a_zendesk_ticket_rows_metric_set_goes_beside_the_page() -> None:
+    route = route_for("zendesk", "tickets", "dlt")
+    assert route is not None
+    metrics = {"ticket_id": 1, "solved_at": "2026-11-05T11:00:00Z"}
+    assert route.body([{"id": 1, "metric_set": metrics}, {"id": 2}]) == {
+        "tickets": [{"id": 1}, {"id": 2}],
+        "metric_sets": [metrics],
+    }
+    users = route_for("zendesk", "users", "dlt")
+    assert users is not None
+    assert users.body([{"id": 7}]) == {"users": [{"id": 7}]}

@@ -27,7 +27,7 @@ from service.dlt_destination.tables import Route, Row, encode
 
 log = logging.getLogger("cshub.dlt")
 
-_ITEM = re.compile(r"^[A-Za-z_]+\[(\d+)\]")
+_ITEM = re.compile(r"^([A-Za-z_]+)\[(\d+)\]")
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -197,8 +197,8 @@ def _row_index(result: Mapping[str, Any], route: Route) -> int | None:
     if route.items is None:
         index = result.get("index")
         return index if isinstance(index, int) else None
-    match = _ITEM.match(str(result.get("item", "")))
-    return int(match.group(1)) if match else None
+    match = _ITEM.match(str(result.get("item", "")))  # records[3], results[0]; not a deal's line_items[2]
+    return int(match.group(2)) if match and match.group(1) == route.items else None
 
 
 def _reasons(result: Mapping[str, Any]) -> str:

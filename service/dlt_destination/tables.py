@@ -11,7 +11,8 @@ the destination's ``direct`` naming keeps it):
   returns them (``{"id", "properties": {...}, "associations": {...}}``) → ``POST /hubspot/v1/objects/{type}`` as a
   list page; a deal row may carry its line items as ``line_items``, sent beside the page;
 - ``zendesk``: dlt's verified Zendesk Support source (``tickets``, ``users``, ``organizations``) →
-  ``POST /zendesk/v1/tickets`` as a page of the incremental export;
+  ``POST /zendesk/v1/tickets`` as a page of the incremental export; a ticket row may carry its metric set as
+  ``metric_set`` (the source exports none), sent as the page's ``metric_sets``;
 - ``cshub``: any pipeline whose tables are named like cshub's entities (``accounts``, ``contacts``,
   ``contracts``, ``tickets``, ``usage_events``, ``survey_responses``, ``timeline_events``) and whose rows are
   cshub records → ``POST /v1/ingest/{entity}``.
@@ -100,7 +101,7 @@ def route_for(kind: str, table: str, source: str) -> Route | None:
     if kind == "zendesk":
         if table not in ZENDESK:
             return None
-        return Route("/zendesk/v1/tickets", lambda rows: {table: list(rows)}, table, "id")
+        return Route("/zendesk/v1/tickets", _zendesk_page(table), table, "id")
     entity = CSHUB.get(table)
     if entity is None:
         return None
@@ -114,6 +115,19 @@ def _hubspot_page(object_type: str) -> Callable[[Sequence[Row]], dict[str, Any]]
         if object_type == "deals":
             lines = [row["line_items"] for row in rows if isinstance(row.get("line_items"), list)]
             page["line_items"] = [hubspot_object(line) for group in lines for line in group]
+        return page
+
+    return body
+
+
+def _zendesk_page(table: str) -> Callable[[Sequence[Row]], dict[str, Any]]:
+    def body(rows: Sequence[Row]) -> dict[str, Any]:
+        if table != "tickets":
+            return {table: list(rows)}
+        page: dict[str, Any] = {"tickets": [{k: v for k, v in row.items() if k != "metric_set"} for row in rows]}
+        metric_sets = [row["metric_set"] for row in rows if isinstance(row.get("metric_set"), Mapping)]
+        if metric_sets:
+            page["metric_sets"] = metric_sets
         return page
 
     return body
