@@ -4,8 +4,10 @@ cshub-shaped rows — loading into a real ``cshub serve`` through its adapter an
 read back over GraphQL, replays, rejections, retries and the routes' limits."""
 
 import ast
+import asyncio
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,19 @@ def hub_env(database_url: str, tmp_path: Path, **overrides: str) -> dict[str, st
 def loader(database_url: str, keys: tuple[str, str], tmp_path: Path) -> Iterator[Loader]:
     with serving(env=hub_env(database_url, tmp_path), workdir=tmp_path) as server:
         yield Loader(server.base_url, *keys, tmp_path)
+
+
+class Seen(logging.Handler):
+    """Sets ``event`` when a message containing ``text`` is logged (from any thread)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.event = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.event.set()
 
 
 def statuses(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -156,7 +171,7 @@ CSHUB_TABLES: dict[str, list[dict[str, Any]]] = {
 
 
 async def test_a_rejected_record_fails_the_load_naming_it_and_the_good_ones_are_kept(
-    loader: Loader, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    loader: Loader, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     with pytest.raises(PipelineStepFailed) as failed:
         loader.run("cshub", {"accounts": CSHUB_TABLES["accounts"]}, source="billing")
@@ -175,11 +190,17 @@ async def test_a_rejected_record_fails_the_load_naming_it_and_the_good_ones_are_
 
     # With dlt's load.raise_on_failed_jobs off, the other tables load too and the load info names the failure.
     monkeypatch.setenv("LOAD__RAISE_ON_FAILED_JOBS", "false")
-    info = loader.run("cshub", CSHUB_TABLES, name="all_tables", source="billing")
+    caplog.set_level(logging.INFO, logger="cshub.dlt")
+    bad = {"external_id": "a-4", "domain": "wayne.example"}  # no name again, a new account
+    tables = {**CSHUB_TABLES, "accounts": [*CSHUB_TABLES["accounts"], bad]}
+    info = loader.run("cshub", tables, name="all_tables", source="billing")
+    # The accounts sent again in a new run are answered afresh (the Idempotency-Key is the load job's, not the rows').
+    reports = [line for line in statuses(caplog) if line.startswith("cshub destination: accounts:")]
+    assert [ast.literal_eval(line.split("requests: ")[1]) for line in reports] == [{"unchanged": 3, "rejected": 1}]
     assert info.has_failed_jobs
     failures = [job.failed_message for package in info.load_packages for job in package.jobs["failed_jobs"]]
     assert len(failures) == 1
-    assert "accounts row 1 (external_id a-2): name: required" in str(failures[0])
+    assert "accounts row 3 (external_id a-4): name: required" in str(failures[0])
     assert await rows(engine, "SELECT count(*) FROM contract_lines") == [(1,)]
     assert await rows(engine, "SELECT count(*) FROM usage_events") == [(1,)]
 
@@ -203,13 +224,29 @@ async def test_a_hub_that_is_not_up_yet_is_retried_and_batches_over_its_limit_ar
     caplog.set_level(logging.INFO, logger="cshub.dlt")
     port = free_port()
     accounts = [{"external_id": f"a-{i}", "name": f"Account {i}"} for i in range(7)]
-    # The hub starts after the pipeline does (connection refused at first), and takes 2 records per request.
+    loader = Loader(f"http://127.0.0.1:{port}", *keys, tmp_path)
+    failures: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            loader.run("cshub", {"accounts": accounts}, max_records=5, retries=8, backoff_seconds=0.5)
+        except BaseException as error:
+            failures.append(error)
+
+    watch = Seen("ConnectError")
+    logging.getLogger("cshub.dlt").addHandler(watch)
+    pipeline = threading.Thread(target=load)
+    pipeline.start()
+    # The hub starts once the pipeline has found it down, and takes 2 records per request.
+    assert await asyncio.to_thread(watch.event.wait, 60)
     server = launch(env=hub_env(database_url, tmp_path, CSHUB_INGEST_MAX_RECORDS="2"), workdir=tmp_path, port=port)
     try:
-        loader = Loader(server.base_url, *keys, tmp_path)
-        loader.run("cshub", {"accounts": accounts}, max_records=5, retries=8, backoff_seconds=0.5)
+        pipeline.join(timeout=120)
     finally:
         stop(server.process)
+        logging.getLogger("cshub.dlt").removeHandler(watch)
+    assert not pipeline.is_alive()
+    assert failures == []
     assert await rows(engine, "SELECT count(*) FROM accounts") == [(7,)]
     logged = statuses(caplog)
     assert any("ConnectError" in line for line in logged), logged  # refused connections, retried

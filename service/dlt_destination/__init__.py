@@ -28,6 +28,7 @@ import logging
 import dlt
 from dlt.common.destination.exceptions import DestinationTerminalException, DestinationTransientException
 from dlt.common.schema import TTableSchema
+from dlt.common.storages.load_package import ParsedLoadJobFileName
 from dlt.common.typing import TDataItems
 from dlt.destinations.file_batching import JsonlFileBatchIterator
 
@@ -79,7 +80,7 @@ def cshub(
     rows = (row for batch in JsonlFileBatchIterator(items, max_records, 0, list(table["columns"])) for row in batch)
     try:
         with Hub(url, ingest_key, limits) as hub:
-            report = send(hub, route, name, rows)
+            report = send(hub, route, name, rows, job=_job(items))
     except Refused as refused:
         raise DestinationTerminalException(str(refused)) from None
     except Unavailable as unavailable:
@@ -95,3 +96,9 @@ def cshub(
             + shown
             + (f"\n… and {more} more (logged)" if more > 0 else "")
         )
+
+
+def _job(file_path: str) -> str:
+    """The load job, the same on each of dlt's retries of it: its package's load id and its file's id."""
+    parsed = ParsedLoadJobFileName.parse(file_path)
+    return f"{dlt.current.load_package_state()['load_id']}.{parsed.table_name}.{parsed.file_id}"

@@ -5,8 +5,9 @@ A batch is at most ``max_records`` rows and ``max_body_bytes`` of JSON (the inge
 records, 5 MiB); one that is still too large for the hub (413: its limits were set lower) is halved and sent
 again. A connection error, a 429 or a 5xx is retried with exponential backoff (at least the ``Retry-After`` the
 hub asks for) — safe, as a batch is one transaction on the hub and a replay is a no-op (the generic route also
-gets an ``Idempotency-Key`` made from the body). Any other refusal of a whole batch (401, 403, 400, 422…) is
-terminal: retrying would not change it.
+gets an ``Idempotency-Key`` of the load job and the batch, so a retried batch is answered as it was the first
+time, while a later run's same rows are answered afresh: ``unchanged``). Any other refusal of a whole batch (401,
+403, 400, 422…) is terminal: retrying would not change it.
 
 A record the hub answers ``rejected`` does not stop the table: the other batches are still sent (the hub wrote
 the good records of each), and the rejections are listed at the end, each naming the table, the row (its place
@@ -79,9 +80,9 @@ class Hub:
     def __exit__(self, *_: object) -> None:
         self.client.close()
 
-    def post(self, path: str, body: bytes, idempotent: bool) -> httpx.Response:
+    def post(self, path: str, body: bytes, idempotency_key: str | None) -> httpx.Response:
         """The hub's answer (200, or a refusal that retrying cannot help); ``Unavailable`` after the retries."""
-        headers = {"Idempotency-Key": "dlt-" + hashlib.sha256(body).hexdigest()[:40]} if idempotent else {}
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key is not None else {}
         problem, asked = "", 0.0
         for attempt in range(self.limits.retries + 1):
             if attempt:  # exponential backoff, at least what the hub asked for (Retry-After), at most a minute
@@ -141,26 +142,30 @@ def batches(rows: Iterable[Row], route: Route, max_records: int) -> Iterator[lis
         yield batch
 
 
-def send(hub: Hub, route: Route, table: str, rows: Iterable[Row]) -> Report:
-    """Send ``rows`` of ``table`` along ``route``; the report of what the hub answered."""
+def send(hub: Hub, route: Route, table: str, rows: Iterable[Row], job: str) -> Report:
+    """Send ``rows`` of ``table`` along ``route``; the report of what the hub answered. ``job`` names dlt's load
+    job (its file): a batch sent again for the same job — a retry — is the same request to the hub."""
     report = Report(table)
     offset = 0
     for batch in batches(rows, route, hub.limits.max_records):
-        _send_batch(hub, route, report, batch, offset)
+        _send_batch(hub, route, report, batch, offset, job)
         offset += len(batch)
     return report
 
 
-def _send_batch(hub: Hub, route: Route, report: Report, rows: Sequence[Row], offset: int) -> None:
+def _send_batch(hub: Hub, route: Route, report: Report, rows: Sequence[Row], offset: int, job: str) -> None:
     body = encode(route.body(rows))
     splittable = len(rows) > 1 and route.group_by is None
     if len(body) > hub.limits.max_body_bytes and splittable:
-        _halves(hub, route, report, rows, offset)
+        _halves(hub, route, report, rows, offset, job)
         return
-    response = hub.post(route.path, body, idempotent=route.items is None)
+    key = None
+    if route.items is None:  # the generic route answers a retried request (same job, rows and body) as it did first
+        key = "dlt-" + hashlib.sha256(f"{job}:{offset}:{len(rows)}:".encode() + body).hexdigest()[:40]
+    response = hub.post(route.path, body, key)
     report.requests += 1
     if response.status_code == 413 and splittable:
-        _halves(hub, route, report, rows, offset)
+        _halves(hub, route, report, rows, offset, job)
         return
     if response.status_code != 200:
         raise Refused(
@@ -171,10 +176,10 @@ def _send_batch(hub: Hub, route: Route, report: Report, rows: Sequence[Row], off
     _read_answer(response.json(), route, report, rows, offset)
 
 
-def _halves(hub: Hub, route: Route, report: Report, rows: Sequence[Row], offset: int) -> None:
+def _halves(hub: Hub, route: Route, report: Report, rows: Sequence[Row], offset: int, job: str) -> None:
     middle = len(rows) // 2
-    _send_batch(hub, route, report, rows[:middle], offset)
-    _send_batch(hub, route, report, rows[middle:], offset + middle)
+    _send_batch(hub, route, report, rows[:middle], offset, job)
+    _send_batch(hub, route, report, rows[middle:], offset + middle, job)
 
 
 def _read_answer(answer: Any, route: Route, report: Report, rows: Sequence[Row], offset: int) -> None:
