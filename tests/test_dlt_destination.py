@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dlt
 import pytest
 import pytest_asyncio
+from dlt.extract import DltResource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -108,6 +110,35 @@ async def test_the_verified_salesforce_sources_tables_land_and_a_replay_writes_n
     reports = [ast.literal_eval(line.split("requests: ")[1]) for line in statuses(caplog) if "rows in" in line]
     assert len(reports) == 5, reports  # account, contact, opportunity, case, opportunity_line_item
     assert {status for report in reports for status in report} == {"unchanged", "skipped"}, reports
+
+
+async def test_incremental_line_items_reloaded_in_full_keep_every_line_of_the_contract(loader: Loader) -> None:
+    tables = salesforce_tables()
+    lines = tables.pop("opportunity_line_item")
+    loader.run_in_order("salesforce", tables)
+
+    def line_items(seats: int) -> DltResource:
+        """The verified source's resource: incremental on SystemModstamp; one line changed when ``seats`` do."""
+        changed = [
+            {**line, "Quantity": seats, "TotalPrice": seats * 1200.0, "SystemModstamp": "2026-12-01T00:00:00.000000Z"}
+            if line["Id"] == "00kDn00000LnNw1AAC" and seats != 10
+            else line
+            for line in lines
+        ]
+
+        incremental: dlt.sources.incremental[str] = dlt.sources.incremental("SystemModstamp")
+        return dlt.resource(changed, name="opportunity_line_item", incremental=incremental)
+
+    pipeline = loader.pipeline("line_items", loader.destination("salesforce"))
+    pipeline.run(line_items(10))
+    # One line changed: the incremental resource would yield it alone, which cshub would take as the full set;
+    # loaded in full (its state dropped), every line of the opportunity goes.
+    pipeline.run(line_items(12), refresh="drop_resources")
+    acme = loader.account("salesforce", salesforce_payloads.ACME, salesforce_payloads.ACCOUNT_360)
+    assert salesforce_payloads.lines_of(salesforce_payloads.contracts_of(acme)["2026-01-15"]) == [
+        ("Platform", 12, "100.00", "1200.00"),
+        ("Premium Support", 1, "200.00", "200.00"),
+    ]
 
 
 async def test_hubspot_companies_contacts_and_deals_land_in_one_run(loader: Loader, engine: AsyncEngine) -> None:
