@@ -8,12 +8,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from service.app import create_app
 from service.settings import Settings
+from service.subscriptions.hub import APPLICATION_NAME
 from tests.serve_process import free_port
 
 PROTOCOL = "graphql-transport-ws"
@@ -97,3 +100,16 @@ async def client(ws_url: str, key: str | None = None) -> AsyncIterator[Client]:
             ack = await speaking.receive()
             assert ack["type"] == "connection_ack", ack
         yield speaking
+
+
+async def kill_listener(engine: AsyncEngine) -> int:
+    """End the hub's LISTEN connection (as a failover or an idle-session kill would); the number of backends ended."""
+    async with engine.begin() as conn:
+        killed = await conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"
+                " AND datname = current_database()"
+            ),
+            {"name": APPLICATION_NAME},
+        )
+        return sum(1 for ended in killed.scalars() if ended)

@@ -18,11 +18,10 @@ from service.api_keys.roles import Role
 from service.events.commit_order import START, horizon
 from service.events.outbox import append_event
 from service.settings import Settings
-from service.subscriptions.hub import APPLICATION_NAME
 from service.subscriptions.queries import events_after
 from tests.conftest import make_key
 from tests.factories import insert_accounts
-from tests.subscription_client import Client, client, served
+from tests.subscription_client import Client, client, kill_listener, served
 
 HANDOFFS = """
 subscription($after: EventSequence) {
@@ -143,12 +142,7 @@ async def test_the_hub_catching_up_after_a_lost_listener_misses_nothing_committe
             await _append(t1, account_id, "T1")
             await _committed(engine, account_id, "T2")
             await asyncio.sleep(0.3)  # heard by the hub
-            async with engine.begin() as conn:  # the listener's connection dies…
-                await conn.execute(
-                    sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name "
-                            "AND datname = current_database()"),
-                    {"name": APPLICATION_NAME},
-                )  # fmt: skip
+            await kill_listener(engine)  # the listener's connection dies…
             await t1.commit()  # …and T1 commits before it is back: nobody hears it
         assert [item["comment"] for item in await _drain(ws)] == ["T1", "T2"]
 

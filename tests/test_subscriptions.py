@@ -16,11 +16,10 @@ from service.graphql.relay import encode_global_id
 from service.handoffs import service as handoffs
 from service.handoffs.workflow import Action
 from service.settings import Settings
-from service.subscriptions.hub import APPLICATION_NAME
 from tests.conftest import make_key
 from tests.factories import insert_accounts
 from tests.handoff_factories import T0, create, principal
-from tests.subscription_client import client, served
+from tests.subscription_client import client, kill_listener, served
 
 HANDOFFS = """
 subscription($accountId: ID, $csmOwner: String, $after: EventSequence) {
@@ -264,13 +263,7 @@ async def test_a_lost_listener_connection_comes_back_and_misses_nothing(
     (account_id,) = await insert_accounts(engine, "Acme")
     async with served(settings) as app, client(app.ws_url, csm_key) as ws:
         await ws.subscribe("1", HANDOFFS)
-        async with engine.begin() as conn:  # the listener's connection dies (a failover, an idle-session kill)…
-            killed = await conn.execute(
-                sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name "
-                        "AND datname = current_database()"),
-                {"name": APPLICATION_NAME},
-            )  # fmt: skip
-            assert killed.scalars().all() == [True]
+        assert await kill_listener(engine) == 1  # the listener's connection dies (a failover, an idle-session kill)…
         await _handoff_events(engine, account_id, 2)  # …and events are committed before it is back
         items = [(await ws.next_data("1"))["handoffChanged"] for _ in range(2)]
         assert [item["type"] for item in items] == ["handoff.submitted"] * 2
