@@ -15,8 +15,11 @@ from service.ingest import account_records, facts
 from service.ingest import service as ingest_service
 from service.ingest.results import BatchResult
 
-# Per table, the columns whose values are the clock's, not the records' (resolved_at is kept as a yes/no).
-CLOCK_COLUMNS = frozenset({"created_at", "updated_at", "first_seen_at", "last_synced_at", "last_seen_at", "sequence"})
+# Per table, the columns whose values are the clock's, not the records' (resolved_at is kept as a yes/no): times,
+# the outbox sequence and the id of the transaction that wrote the row.
+CLOCK_COLUMNS = frozenset(
+    {"created_at", "updated_at", "first_seen_at", "last_synced_at", "last_seen_at", "sequence", "tx_id"}
+)
 TABLES = (
     "accounts",
     "source_links",

@@ -105,6 +105,7 @@ async def test_the_verified_salesforce_sources_tables_land_and_a_replay_writes_n
 
     before = await snapshot(engine)
     caplog.set_level(logging.INFO, logger="cshub.dlt")
+    caplog.clear()  # what this run logs only (an earlier test in the process may have set the level already)
     loader.run_in_order("salesforce", salesforce_tables())  # the same rows again
     assert await snapshot(engine) == before
     reports = [ast.literal_eval(line.split("requests: ")[1]) for line in statuses(caplog) if "rows in" in line]
@@ -222,6 +223,7 @@ async def test_a_rejected_record_fails_the_load_naming_it_and_the_good_ones_are_
     # With dlt's load.raise_on_failed_jobs off, the other tables load too and the load info names the failure.
     monkeypatch.setenv("LOAD__RAISE_ON_FAILED_JOBS", "false")
     caplog.set_level(logging.INFO, logger="cshub.dlt")
+    caplog.clear()  # what this run logs only (an earlier test in the process may have set the level already)
     bad = {"external_id": "a-4", "domain": "wayne.example"}  # no name again, a new account
     tables = {**CSHUB_TABLES, "accounts": [*CSHUB_TABLES["accounts"], bad]}
     info = loader.run("cshub", tables, name="all_tables", source="billing")
@@ -253,6 +255,7 @@ async def test_a_hub_that_is_not_up_yet_is_retried_and_batches_over_its_limit_ar
     database_url: str, keys: tuple[str, str], tmp_path: Path, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="cshub.dlt")
+    caplog.clear()  # what this run logs only (an earlier test in the process may have set the level already)
     port = free_port()
     accounts = [{"external_id": f"a-{i}", "name": f"Account {i}"} for i in range(7)]
     loader = Loader(f"http://127.0.0.1:{port}", *keys, tmp_path)
