@@ -4,8 +4,8 @@ The column stays (revenue reads lines by account without joining contracts), but
 checked, row by row, what the line's contract already guarantees: ingest writes every line with the account its
 contract is written with, in the same transaction (``contracts.account_id`` has the foreign key); deleting an
 account deletes its contracts and with them their lines (both ON DELETE CASCADE); and a merge moves every
-``account_id`` column onto the surviving account before it deletes the merged one. The check was a third of the cost of storing a line
-(a batch of 1,000 contracts writes 2,000 lines).
+``account_id`` column onto the surviving account before it deletes the merged one. The check was about a quarter
+of the time to store a line (a batch of 1,000 contracts writes 2,000 lines).
 
 Revision ID: 0015_line_account_by_contract
 Revises: 0014_contract_kinds
