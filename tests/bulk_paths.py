@@ -79,7 +79,8 @@ def _named(value: Any, known: dict[uuid.UUID, str]) -> Any:
 
 
 async def hub_state(engine: AsyncEngine) -> dict[str, list[str]]:
-    """Every row of every table ingest writes, ids named, clock columns left out, sorted."""
+    """Every row of every table ingest writes, ids named, clock columns (and the events' transaction ids) left
+    out, sorted."""
     known = await names(engine)
     state: dict[str, list[str]] = {}
     async with engine.connect() as conn:
@@ -90,7 +91,7 @@ async def hub_state(engine: AsyncEngine) -> dict[str, list[str]]:
                     column: (value is not None) if column == "resolved_at" else _named(value, known)
                     for column, value in row._mapping.items()
                     if column not in CLOCK_COLUMNS
-                    and not (table == "events" and column == "occurred_at")
+                    and not (table == "events" and column in ("occurred_at", "tx_id"))
                     and not (table in ("contract_lines", "webhook_deliveries") and column == "id")
                 }
                 rows.append(repr(sorted(values.items())))

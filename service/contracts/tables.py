@@ -54,7 +54,8 @@ contract_lines = sa.Table(
     metadata,
     uuid_pk(),
     sa.Column("contract_id", sa.Uuid, sa.ForeignKey("contracts.id", ondelete="CASCADE"), nullable=False),
-    account_fk(),
+    # Always the contract's account, which the contract's foreign key guarantees (migration 0015).
+    sa.Column("account_id", sa.Uuid, nullable=False),
     sa.Column("product_id", sa.Uuid, sa.ForeignKey("products.id", ondelete="RESTRICT"), nullable=False),
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("unit_price", MONEY),

@@ -241,6 +241,9 @@ async def set_parents(conn: AsyncConnection, source: str, written: Sequence[tupl
             " DELETE FROM pending_parent_links AS p USING source_links AS l"
             " WHERE p.source = :source AND l.source = p.source AND l.object_type = 'account'"
             " AND l.external_id = p.parent_external_id AND l.entity_id <> p.account_id"
+            # Nothing to join when the source has no pending parent (the common case): the planner, which
+            # takes an empty table for a few pages of rows, would otherwise scan the links to find out.
+            " AND EXISTS (SELECT FROM pending_parent_links WHERE source = :source)"
             " RETURNING p.account_id, l.entity_id AS parent_id)"
             " UPDATE accounts AS a SET parent_account_id = r.parent_id, updated_at = now()"
             " FROM resolved AS r WHERE a.id = r.account_id"

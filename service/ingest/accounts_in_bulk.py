@@ -20,6 +20,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -27,11 +28,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.queries import lock_account_writes
 from service.accounts.tables import accounts
-from service.ingest.account_records import OBJECT_TYPE, REMEMBERED, set_parents, write_accounts
+from service.ingest.account_records import (
+    OBJECT_TYPE,
+    PROFILE_FIELDS,
+    REMEMBERED,
+    merged_profile,
+    set_parents,
+    write_accounts,
+)
 from service.ingest.facts import Item, RecordRejected, complete
 from service.ingest.identity import Link, domain_candidates, payload_hash
 from service.ingest.links_in_bulk import LinkWrite, find_links, save_links, touch_links
-from service.ingest.profiles_in_bulk import recompute_profiles
+from service.ingest.profiles_in_bulk import recompute_profiles, without_taken_domains
 from service.ingest.records import AccountRecord
 from service.ingest.results import RecordResult, Status, rejected
 from service.ingest.rows_in_bulk import insert_rows
@@ -207,6 +215,12 @@ async def _refuse_taken_domains(
     return kept
 
 
+def _new_account(record: AccountRecord, account_id: uuid.UUID, profile: dict[str, Any]) -> dict[str, Any]:
+    """The row of a new account: its profile, as ``recompute_profiles`` would set it."""
+    row = {name: profile.get(name) for name in PROFILE_FIELDS}
+    return {"id": account_id, **row, "name": row["name"] or record.name}
+
+
 async def _apply(
     conn: AsyncConnection,
     source: str,
@@ -214,36 +228,33 @@ async def _apply(
     touches: Sequence[tuple[str, dt.datetime | None]],
     priority: Sequence[str],
 ) -> list[tuple[uuid.UUID, bool]]:
-    """Create the new accounts, save the links, recompute the profiles, set the parents; each write's account
-    and whether it was created."""
+    """Create the new accounts with their profiles, save the links, recompute the other profiles, set the
+    parents; each write's account and whether it was created.
+
+    A new account has one link, the one saved here, so its profile is that link's payload (``merged_profile``
+    of it alone): it is inserted whole instead of inserted bare and updated."""
     written = [(w.account_id or uuid.uuid4(), w.account_id is None) for w in writes]
+    links = [
+        LinkWrite(
+            w.item.record.external_id,
+            account_id,
+            account_id,
+            w.item.record.updated_at,
+            w.digest,
+            w.whole.model_dump(mode="json", include=set(REMEMBERED), exclude_unset=True),
+        )
+        for w, (account_id, _) in zip(writes, written, strict=True)
+    ]
+    created = [(w, link) for w, link, (_, new) in zip(writes, links, written, strict=True) if new]
+    profiles = await without_taken_domains(
+        conn, {link.entity_id: merged_profile([(source, link.payload or {})], priority) for _, link in created}
+    )
     await insert_rows(
-        conn,
-        accounts,
-        [
-            {"id": account_id, "name": w.item.record.name}
-            for w, (account_id, new) in zip(writes, written, strict=True)
-            if new
-        ],
+        conn, accounts, [_new_account(w.item.record, link.entity_id, profiles[link.entity_id]) for w, link in created]
     )
-    await save_links(
-        conn,
-        source,
-        OBJECT_TYPE,
-        [
-            LinkWrite(
-                w.item.record.external_id,
-                account_id,
-                account_id,
-                w.item.record.updated_at,
-                w.digest,
-                w.whole.model_dump(mode="json", include=set(REMEMBERED), exclude_unset=True),
-            )
-            for w, (account_id, _) in zip(writes, written, strict=True)
-        ],
-    )
+    await save_links(conn, source, OBJECT_TYPE, links)
     await touch_links(conn, source, OBJECT_TYPE, touches)
-    await recompute_profiles(conn, [account_id for account_id, _ in written], priority)
+    await recompute_profiles(conn, [account_id for account_id, new in written if not new], priority)
     parents = [(w.item.record, account_id) for w, (account_id, _) in zip(writes, written, strict=True)]
     await set_parents(conn, source, parents)
     return written

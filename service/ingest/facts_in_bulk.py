@@ -30,9 +30,9 @@ from service.ingest.facts import (
     write_facts,
     write_one,
 )
-from service.ingest.identity import payload_hash, resolve_accounts
+from service.ingest.identity import digest_of, resolve_accounts
 from service.ingest.links_in_bulk import LinkWrite, find_links, insert_new_links, save_links, touch_links
-from service.ingest.partial import remembered
+from service.ingest.partial import NOT_CARRIED
 from service.ingest.records import AccountReference
 from service.ingest.results import RecordResult, Status
 from service.ingest.rows_in_bulk import upsert_rows
@@ -86,7 +86,7 @@ class _Write:
     record: Any  # completed from the stored record
     entity_id: uuid.UUID
     account_id: uuid.UUID
-    digest: str
+    said: tuple[str, dict[str, Any]]  # its digest and what its link keeps (``_said``)
     created: bool
 
 
@@ -95,10 +95,16 @@ class _LinkVanished(Exception):
     record by record, where ``identity.claim_link`` retries."""
 
 
-def _link(record: Any, entity_id: uuid.UUID, account_id: uuid.UUID, digest: str) -> LinkWrite:
-    return LinkWrite(
-        record.external_id, entity_id, account_id, getattr(record, "updated_at", None), digest, remembered(record)
-    )
+def _said(record: Any) -> tuple[str, dict[str, Any]]:
+    """The record's digest (``identity.payload_hash``) and what its link keeps (``partial.remembered``), from one
+    dump of it."""
+    said = record.model_dump(mode="json", exclude={"updated_at"})
+    return digest_of(said), {name: value for name, value in said.items() if name not in NOT_CARRIED}
+
+
+def _link(record: Any, entity_id: uuid.UUID, account_id: uuid.UUID, said: tuple[str, dict[str, Any]]) -> LinkWrite:
+    digest, payload = said
+    return LinkWrite(record.external_id, entity_id, account_id, getattr(record, "updated_at", None), digest, payload)
 
 
 async def _write_matched(
@@ -120,7 +126,7 @@ async def _write_matched(
         if item.record.external_id not in links
     }
     claims = {
-        external_id: _link(item.record, uuid.uuid4(), account_id, payload_hash(item.record))
+        external_id: _link(item.record, uuid.uuid4(), account_id, _said(item.record))
         for external_id, (item, account_id) in fresh.items()
     }
     inserted = await insert_new_links(conn, source, object_type, list(claims.values()))
@@ -136,7 +142,8 @@ async def _write_matched(
         record = item.record
         if record.external_id in inserted:
             claim = claims[record.external_id]
-            writes.append(_Write(item.index, record, claim.entity_id, account_id, claim.digest or "", created=True))
+            said = (claim.digest or "", claim.payload or {})
+            writes.append(_Write(item.index, record, claim.entity_id, account_id, said, created=True))
             continue
         link = links[record.external_id]
         updated_at = getattr(record, "updated_at", None)
@@ -151,19 +158,19 @@ async def _write_matched(
         except RecordRejected as exc:
             results[item.index] = RecordResult(item.index, Status.REJECTED, errors=(exc.error,))
             continue
-        digest = payload_hash(record)
-        if link.payload_hash == digest and link.account_id == account_id:
+        said = _said(record)
+        if link.payload_hash == said[0] and link.account_id == account_id:
             touches.append((record.external_id, updated_at))
             results[item.index] = RecordResult(item.index, Status.UNCHANGED, link.entity_id)
             continue
-        writes.append(_Write(item.index, record, link.entity_id, account_id, digest, created=False))
+        writes.append(_Write(item.index, record, link.entity_id, account_id, said, created=False))
     # An updated entity the hub deleted comes back under the same id: the upsert inserts it.
     await upsert_rows(
         conn, kind.table, [{"id": w.entity_id, **await kind.values(conn, w.record, w.account_id)} for w in writes]
     )
     if kind.after_write is not None and writes:
         await kind.after_write(conn, [Written(w.record, w.entity_id, w.account_id) for w in writes])
-    updated = [_link(w.record, w.entity_id, w.account_id, w.digest) for w in writes if not w.created]
+    updated = [_link(w.record, w.entity_id, w.account_id, w.said) for w in writes if not w.created]
     await save_links(conn, source, object_type, updated)
     await touch_links(conn, source, object_type, touches)
     for w in writes:

@@ -34,10 +34,18 @@ class Link:
     payload: dict[str, Any] | None = None  # the last accepted record, what omitted fields fall back to
 
 
+# ``json.dumps`` with options builds an encoder per call; a batch hashes a thousand records.
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
 def payload_hash(record: BaseModel, *, exclude_unset: bool = False) -> str:
     """A stable digest of what a record says, ignoring ``updated_at`` (a re-stamped copy is the same)."""
-    data = record.model_dump(mode="json", exclude={"updated_at"}, exclude_unset=exclude_unset)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return digest_of(record.model_dump(mode="json", exclude={"updated_at"}, exclude_unset=exclude_unset))
+
+
+def digest_of(said: dict[str, Any]) -> str:
+    """``payload_hash`` of a record already dumped (without ``updated_at``)."""
+    return hashlib.sha256(_canonical(said).encode()).hexdigest()
 
 
 async def find_link(

@@ -31,6 +31,8 @@ def completed(record: M, stored: Mapping[str, Any] | None) -> M | tuple[FieldErr
         return record
     fields = type(record).model_fields
     kept = {name: value for name, value in stored.items() if name in fields and name not in NOT_CARRIED}
+    if kept.keys() <= record.model_fields_set:  # it sends every field it would keep: there is nothing to add
+        return record
     return validate_record(type(record), {**kept, **record.model_dump(mode="json", exclude_unset=True)})
 
 

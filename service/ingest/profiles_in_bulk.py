@@ -1,6 +1,7 @@
 """Account profiles recomputed for many accounts at once: ``account_records``' rule (each field from the
 highest-ranked source that sends one; a domain another account holds stays off), one read of the links, one
-read of the domains they claim and one update for the whole batch."""
+read of the domains they claim and one update for the whole batch. A new account's profile is its one link's,
+so it is inserted with it (``without_taken_domains``) rather than recomputed."""
 
 import uuid
 from collections import defaultdict
@@ -27,6 +28,26 @@ _UPDATE = sa.text(
 )
 
 
+async def without_taken_domains(
+    conn: AsyncConnection, profiles: dict[uuid.UUID, dict[str, Any]]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The profiles (account id: profile), each without its domain where another account holds it."""
+    claimed = sorted({p["domain"] for p in profiles.values() if p.get("domain") is not None})
+    holders: dict[str, uuid.UUID] = {}
+    if claimed:
+        held = await conn.execute(
+            sa.select(accounts.c.domain, accounts.c.id).where(
+                accounts.c.domain == sa.any_(sa.bindparam("domains", claimed, type_=sa.ARRAY(sa.Text)))
+            )
+        )
+        holders = {row[0]: row[1] for row in held}
+    for account_id, profile in profiles.items():
+        holder = holders.get(profile.get("domain") or "")
+        if holder is not None and holder != account_id:
+            del profile["domain"]
+    return profiles
+
+
 async def recompute_profiles(conn: AsyncConnection, account_ids: Sequence[uuid.UUID], priority: Sequence[str]) -> None:
     """``account_records._recompute_profile`` for each account; no two of them may claim one domain (the caller
     checks: otherwise which one keeps it would depend on the order)."""
@@ -43,20 +64,9 @@ async def recompute_profiles(conn: AsyncConnection, account_ids: Sequence[uuid.U
     links: dict[uuid.UUID, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for account_id, source, payload in rows:
         links[account_id].append((source, payload))
-    profiles = {account_id: merged_profile(links[account_id], priority) for account_id in ids}
-    claimed = sorted({p["domain"] for p in profiles.values() if p.get("domain") is not None})
-    holders: dict[str, uuid.UUID] = {}
-    if claimed:
-        held = await conn.execute(
-            sa.select(accounts.c.domain, accounts.c.id).where(
-                accounts.c.domain == sa.any_(sa.bindparam("domains", claimed, type_=sa.ARRAY(sa.Text)))
-            )
-        )
-        holders = {row[0]: row[1] for row in held}
-    for account_id, profile in profiles.items():
-        holder = holders.get(profile.get("domain") or "")
-        if holder is not None and holder != account_id:
-            del profile["domain"]
+    profiles = await without_taken_domains(
+        conn, {account_id: merged_profile(links[account_id], priority) for account_id in ids}
+    )
     params: dict[str, Any] = {
         "ids": ids,
         "sets_domain": ["domain" in profiles[account_id] for account_id in ids],

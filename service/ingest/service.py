@@ -200,7 +200,7 @@ async def resolve_waiting(
 ) -> None:
     """Re-ingest unmatched records that name these accounts (by any of their sources' ids or domains): after
     an accounts batch made them known, or a merge made an ambiguous domain name one account."""
-    if not account_ids:
+    if not account_ids or not await unmatched.any_waiting(conn):
         return
     domains = [domain for domain in await domains_of(conn, account_ids) if domain not in shared]
     links = [

@@ -108,6 +108,12 @@ async def waiting_among(conn: AsyncConnection, source: str, entity: str, externa
     return {row[0] for row in rows}
 
 
+async def any_waiting(conn: AsyncConnection) -> bool:
+    """Whether any record is waiting for its account (most of the time none is)."""
+    waiting = sa.exists().where(unmatched_records.c.resolved_at.is_(None))
+    return bool((await conn.execute(sa.select(waiting))).scalar())
+
+
 async def waiting_for(conn: AsyncConnection, links: Sequence[tuple[str, str]], domains: Sequence[str]) -> list[Pending]:
     """Unresolved records that name one of these accounts: by a (source, account external id) of theirs, or
     by domain."""
