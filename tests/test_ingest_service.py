@@ -1,11 +1,14 @@
 """The ingest service on a real PostgreSQL: statuses, identity resolution, provenance, rollups."""
 
 import asyncio
+import datetime as dt
 import random
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.contracts.queries import mrr_of_accounts
 from tests.databases import empty_all_tables
 from tests.ingesting import ingest, rows, snapshot, statuses
 
@@ -159,6 +162,25 @@ async def test_contract_lines_are_replaced_and_mrr_derived(engine: AsyncEngine) 
     fewer = {**contract, "lines": [{"product": "Hub Core", "quantity": 5, "unit_price": "30.00"}]}
     assert statuses(await ingest(engine, "crm", "contracts", [fewer])) == ["updated"]
     assert await rows(engine, "SELECT quantity, mrr FROM contract_lines") == [(5, 150)]
+
+
+async def test_a_contract_moved_to_another_account_takes_its_kept_lines_and_their_revenue_along(
+    engine: AsyncEngine,
+) -> None:
+    globex = {"external_id": "002", "name": "Globex", "domain": "globex.example"}
+    await ingest(engine, "crm", "accounts", [ACME, globex])
+    contract = {"external_id": "k1", "account_external_id": "001", "status": "active", "start_date": "2026-01-01",
+                "lines": [{"product": "Hub Core", "quantity": 10, "unit_price": "30.00"}]}  # fmt: skip
+    assert statuses(await ingest(engine, "crm", "contracts", [contract])) == ["created"]
+    moved = {key: value for key, value in contract.items() if key != "lines"} | {"account_external_id": "002"}
+    assert statuses(await ingest(engine, "crm", "contracts", [moved])) == ["updated"]  # no lines key: lines kept
+    assert await rows(
+        engine, "SELECT a.name, l.quantity FROM contract_lines l JOIN accounts a ON a.id = l.account_id"
+    ) == [("Globex", 10)]
+    acme_id, globex_id = (row[0] for row in await rows(engine, "SELECT id FROM accounts ORDER BY name"))
+    async with engine.connect() as conn:
+        mrr = await mrr_of_accounts(conn, [acme_id, globex_id], dt.date(2026, 6, 1))
+    assert (mrr.get(acme_id), mrr.get(globex_id)) == (None, [("USD", Decimal("300.00"))])
 
 
 async def test_usage_rollups_are_exact_under_replays_and_duplicates(engine: AsyncEngine) -> None:
