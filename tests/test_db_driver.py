@@ -1,5 +1,6 @@
 """A statement run straight through asyncpg (``service.db.driver``) answers, and fails, as through SQLAlchemy."""
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -71,3 +72,15 @@ async def test_a_lost_connection_is_invalidated(engine: AsyncEngine) -> None:
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+async def test_a_connection_left_in_the_middle_of_a_statement_is_dropped(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        running = asyncio.create_task(fetch_value(conn, "SELECT pg_sleep(5)", ()))
+        await asyncio.sleep(0.3)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        assert conn.invalidated
+    async with engine.connect() as conn:
+        assert await fetch_value(conn, "SELECT 1", ()) == 1
