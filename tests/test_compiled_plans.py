@@ -215,3 +215,13 @@ async def test_a_plan_is_kept_as_the_sql_it_sent(portfolio: AsyncEngine, paths: 
     assert [type(plan) for plan in kept] == [Sent]
     assert kept[0].now_at
     assert kept[0].late_at
+    # The plan's own constants are written into the text: its parameters are the request's values (and what
+    # cannot be written as a literal: lists, intervals, instants).
+    # The plan's own constants (about 150: enum values, formats, day counts) are written into the text; what stays
+    # a parameter is the request's time and late id, what the request gave (its date range, the document's page
+    # sizes), and what is not written as a literal (intervals, instants, a text with a backslash).
+    sent = kept[0]
+    given = {start, end, 20, 10}
+    request = {*sent.now_at, *(index for index, _ in sent.late_at)}
+    left = [value for index, value in enumerate(sent.parameters) if index not in request and value not in given]
+    assert all(isinstance(value, dt.timedelta | dt.datetime) or "\\" in value for value in left), left

@@ -23,9 +23,11 @@ from graphql.pyutils import Path
 
 from service.authorization import authorize
 from service.compiled.bindings import directive_variables, key_values
+from service.compiled.literals import document_values, inline_constants, request_values
 from service.compiled.planner import REQUEST_NOW, Call, NotCompiled, Planner, Row, refused_by_resolver
 from service.compiled.roots import CALLER_SHAPES, ROOTS
 from service.compiled.statements import Planned, Sent, Shape, refusal_key, statements
+from service.db.driver import fetch_value
 from service.errors import DatabaseUnavailable, InvalidInput
 from service.graphql.encoding import RawJson
 from service.graphql.response_budget import BudgetedExecutor, ResponseTooLarge
@@ -135,10 +137,8 @@ class CompilingExecutor(BudgetedExecutor):
         context = self.context_value
         with refused_by_resolver():
             parameters = planned.bound(context.loaders.now, self)
-        async with context.read() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")  # one statement, no BEGIN/ROLLBACK
-            result = await conn.exec_driver_sql(planned.sql, parameters)
-            text: str | None = result.scalar_one()
+        async with context.read() as conn:  # one statement, no transaction: straight through the driver
+            text: str | None = await fetch_value(conn, planned.sql, parameters)
             return text
 
     async def answer_directly(self) -> dict[str, Any] | None:
@@ -251,7 +251,21 @@ class CompilingExecutor(BudgetedExecutor):
             log.warning("compiled statement not kept: its parameters are not known by name", extra={"key": str(key)})
             return
         cache = statements(self.context_value.settings.graphql_statement_cache_size)
-        cache.put(key, Sent(sent.statement, parameters, now_at, planned.operations, late_at))
+        cache.put(key, self._inlined(Sent(sent.statement, parameters, now_at, planned.operations, late_at)))
+
+    def _inlined(self, sent: Sent) -> Sent:
+        """``sent`` with the plan's constants written into its text (``literals``): the request's time, its late
+        values and whatever value the request gave stay parameters."""
+        kept = {*sent.now_at, *(index for index, _ in sent.late_at)}
+        nodes = (self.operation, *self.fragment_definitions.values())
+        given = request_values([*self.variable_values.coerced.values(), *document_values(nodes)])
+        inlined = inline_constants(sent.sql, sent.parameters, kept, given)
+        if inlined is None:
+            return sent
+        sql, parameters, moved = inlined
+        now_at = tuple(moved[index] for index in sent.now_at)
+        late_at = tuple((moved[index], late) for index, late in sent.late_at)
+        return Sent(sql, parameters, now_at, sent.operations, late_at)
 
     def _plan(self, at: "RootField", role: Any, today: Any) -> Planned:
         parent_type, field_details_list, name = at.parent_type, at.field_details_list, at.name

@@ -86,6 +86,9 @@ def create_engine(url: str, settings: PoolSettings, *, statement_timeout_seconds
         connect_args={
             "timeout": CONNECT_TIMEOUT_SECONDS,
             "server_settings": server_settings,
+            # asyncpg keeps statements run straight through it (``service.db.driver``: kept compiled reads, a
+            # 360 page's is about 30 KB) prepared per connection only when their text is at most this long.
+            "max_cacheable_statement_size": 256 * 1024,
         },
     )
     _ping_when_idle(engine)

@@ -30,6 +30,7 @@ from service.http.segment_routes import ACTION as SEGMENT_ACTION
 from service.http.zendesk_routes import ACTION as ZENDESK_ACTION
 
 READ_METHODS = frozenset({"GET", "HEAD"})
+KNOWN_PATHS = 1024  # routes found by method and path, remembered (past this, found again each time)
 # The audit action and target of each write route, from its path parameters (as its endpoint records them).
 AUDITED_WRITES: Mapping[str, Callable[[Mapping[str, Any]], tuple[str, str | None]]] = {
     "POST /v1/ingest/{entity}": lambda params: (ingest_action(params["entity"]), params["entity"]),
@@ -57,6 +58,7 @@ class RouteAuthorizationMiddleware:
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         self.app = app
         self.routes = [route for route in routes if isinstance(route, Route)]
+        self._found: dict[tuple[str, str, str], tuple[str | None, Mapping[str, Any]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,11 +80,20 @@ class RouteAuthorizationMiddleware:
         await self.app(scope, receive, send)
 
     def _operation(self, scope: Scope) -> tuple[str | None, Mapping[str, Any]]:
+        # The route a method and path go to never changes: found once per path (a few, bounded), not by trying
+        # every route's pattern on every request.
+        key = (scope["method"], scope.get("root_path", ""), scope["path"])
+        if (found := self._found.get(key)) is not None:
+            return found
+        found = None, {}
         for route in self.routes:
             match, child = route.matches(scope)
             if match is Match.FULL:
-                return route_operation(route, scope["method"]), child.get("path_params", {})
-        return None, {}
+                found = route_operation(route, scope["method"]), child.get("path_params", {})
+                break
+        if len(self._found) < KNOWN_PATHS:
+            self._found[key] = found
+        return found
 
 
 async def _record_refusal(
