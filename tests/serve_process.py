@@ -1,5 +1,6 @@
 """Running the real ``cshub`` command as a subprocess and talking to it over HTTP."""
 
+import asyncio
 import os
 import signal
 import socket
@@ -12,6 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from service.api_keys import service as api_keys
+from service.api_keys.roles import Role
 
 START_TIMEOUT_SECONDS = 60
 
@@ -33,6 +38,21 @@ def run_cshub(*args: str, env: dict[str, str], timeout: float = 60) -> subproces
     return subprocess.run(
         [sys.executable, "-m", "service", *args], env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def new_key(database_url: str, role: Role) -> str:
+    """A new API key's secret, made in this process: what ``cshub keys create --role ROLE`` does (tests/test_cli_keys.py
+    runs the command), without importing the service in another Python for a key (1-2 s of CPU)."""
+
+    async def create() -> str:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.begin() as connection:
+                return (await api_keys.create_key(connection, role=role, name="test")).secret
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(create())
 
 
 @dataclass
