@@ -129,12 +129,14 @@ async def conn(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         yield connection
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+@pytest.fixture(scope="session")
+def suite_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The suite's settings, read (environment included) once per test process: building Settings reads and
+    validates every source, ~15 ms, and most tests ask for them."""
     # No background health recomputes in tests unless a test asks for them (tests/test_health_refresher.py).
     return Settings(
         database_url=database_url,
-        data_dir=tmp_path / "data",
+        data_dir=tmp_path_factory.mktemp("settings") / "data",
         migrate_on_start=False,
         health_recompute_interval_seconds=0,
         health_recompute_after_ingest_seconds=0,
@@ -142,6 +144,12 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         clock_sweep=False,  # tests of the clock sweep at the times they choose (tests/test_clock_events.py)
         webhook_allow_loopback=True,  # receivers in tests listen on 127.0.0.1
     )
+
+
+@pytest.fixture
+def settings(suite_settings: Settings, tmp_path: Path) -> Settings:
+    """The suite's settings with a data directory of the test's own."""
+    return suite_settings.model_copy(update={"data_dir": tmp_path / "data"})
 
 
 class LifespanApp:

@@ -109,7 +109,8 @@ def running_issuer() -> Iterator[Issuer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     issuer = Issuer(url=f"http://127.0.0.1:{server.server_address[1]}")
     issuer.add_key("key-1")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for serve_forever to look again: every 0.5 s by default, 0.05 s here (per test, it adds up)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield issuer

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.api_keys.roles import Role
 from service.graphql.relay import encode_global_id
-from service.seed.loader import seed_demo
 from service.settings import Settings
+from tests.compiled_portfolio import seed_demo_portfolio
 from tests.compiled_reads import BothWays, both_ways, fallbacks
 from tests.conftest import make_key
 from tests.handoff_factories import create, principal
@@ -46,7 +46,7 @@ ACCOUNT = f"""query($id: ID!) {{ account(id: $id) {{ name handoffs {{ {HANDOFF} 
 @pytest_asyncio.fixture
 async def paths(engine: AsyncEngine, settings: Settings) -> AsyncIterator[BothWays]:
     """The demo portfolio (handoffs in every state), a complete record and a bare row (an empty document)."""
-    await seed_demo(engine, accounts=30, seed=5)
+    await seed_demo_portfolio(engine, accounts=30, seed=5)
     await create(engine, principal(Role.SALES, "Sato"))
     partial = {
         "deal": {"arr": "10.50", "pricing_terms": "list"},

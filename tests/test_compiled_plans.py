@@ -18,15 +18,15 @@ from service.api_keys.roles import Role
 from service.compiled.executor import CompilingExecutor
 from service.compiled.statements import Sent, statements
 from service.graphql.relay import encode_global_id
-from service.seed.loader import seed_demo
 from service.settings import Settings
+from tests.compiled_portfolio import seed_demo_portfolio
 from tests.compiled_reads import BothWays, both_ways, fallbacks
 from tests.conftest import make_key
 
 
 @pytest_asyncio.fixture
 async def portfolio(engine: AsyncEngine) -> AsyncEngine:
-    await seed_demo(engine, accounts=12, seed=9)
+    await seed_demo_portfolio(engine, accounts=12, seed=9)
     return engine
 
 

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.graphql_360.pages import ACCOUNT_360_QUERY, PORTFOLIO_QUERY, TIMELINE_QUERY, usage_range
 from service.api_keys.roles import Role
 from service.graphql.relay import encode_global_id
-from service.seed.loader import seed_demo
 from service.settings import Settings
 from tests.app_client import app_client
+from tests.compiled_portfolio import seed_demo_portfolio
 from tests.compiled_reads import BothWays, both_ways, fallbacks
 from tests.conftest import make_key
 from tests.graphql_client import gql
@@ -22,7 +22,7 @@ from tests.test_graphql_360 import counting_statements
 
 @pytest_asyncio.fixture
 async def portfolio(engine: AsyncEngine) -> AsyncEngine:
-    await seed_demo(engine, accounts=30, seed=5)
+    await seed_demo_portfolio(engine, accounts=30, seed=5)
     return engine
 
 

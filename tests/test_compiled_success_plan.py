@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.api_keys.roles import Role
 from service.graphql.relay import encode_global_id
-from service.seed.loader import seed_demo
 from service.settings import Settings
+from tests.compiled_portfolio import seed_demo_portfolio
 from tests.compiled_reads import BothWays, both_ways, fallbacks
 from tests.conftest import make_key
 from tests.success_plan import CREATE_ITEM, RECORD, SET_STATUS, add_goal, mutate
@@ -32,7 +32,7 @@ NODE = f"""query($id: ID!) {{ node(id: $id) {{ __typename id
 @pytest_asyncio.fixture
 async def plan(engine: AsyncEngine, settings: Settings) -> AsyncIterator[BothWays]:
     """The demo portfolio (accepted handoffs made goals and action items) and a plan written by hand."""
-    await seed_demo(engine, accounts=30, seed=5)
+    await seed_demo_portfolio(engine, accounts=30, seed=5)
     async with engine.connect() as conn:
         account_id = (await conn.execute(sa.text("SELECT id FROM accounts ORDER BY name LIMIT 1"))).scalar_one()
     async with both_ways(settings) as found:

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.api_keys.roles import Role
 from service.graphql.relay import encode_global_id
-from service.seed.loader import seed_demo
 from service.settings import Settings
 from service.surveys.queries import nps_score, nps_score_sql
 from service.usage.queries import utilization, utilization_sql
+from tests.compiled_portfolio import seed_demo_portfolio
 from tests.compiled_reads import BothWays, both_ways, fallbacks
 from tests.conftest import make_key
 from tests.test_graphql_360 import counting_statements
@@ -60,7 +60,7 @@ ROLES = [Role.ADMIN, Role.CSM, Role.BI]
 
 @pytest_asyncio.fixture
 async def portfolio(engine: AsyncEngine) -> AsyncEngine:
-    await seed_demo(engine, accounts=30, seed=5)
+    await seed_demo_portfolio(engine, accounts=30, seed=5)
     async with engine.begin() as conn:  # an account with no usage, no contracts (no seats) and no surveys
         await conn.execute(sa.text("INSERT INTO accounts (id, name) VALUES (:id, 'Bare account')"), {"id": BARE})
     return engine

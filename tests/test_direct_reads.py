@@ -14,16 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.api_keys.roles import Role
 from service.graphql.relay import encode_global_id
-from service.seed.loader import seed_demo
 from service.settings import Settings
 from tests.app_client import app_client
+from tests.compiled_portfolio import seed_demo_portfolio
 from tests.compiled_reads import direct_answers
 from tests.conftest import make_key
 
 
 @pytest_asyncio.fixture
 async def portfolio(engine: AsyncEngine) -> AsyncEngine:
-    await seed_demo(engine, accounts=8, seed=5)
+    await seed_demo_portfolio(engine, accounts=8, seed=5)
     return engine
 
 

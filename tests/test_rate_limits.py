@@ -20,7 +20,7 @@ from service.rate_limits.tables import rate_limit_buckets
 from service.settings import Settings
 from tests.app_client import app_client
 from tests.conftest import LifespanApp, make_key
-from tests.serve_process import cshub_env, run_cshub, serving
+from tests.serve_process import cshub_env, new_key, serving
 from tests.test_graphql_360 import counting_statements
 
 QUERY = {"query": "{ __typename }"}
@@ -258,9 +258,7 @@ def test_two_server_processes_share_buckets_and_idempotency_keys(
         CSHUB_RATE_LIMIT_GRAPHQL_PER_MINUTE="1",  # a token a minute: no refill during the test
         CSHUB_RATE_LIMIT_GRAPHQL_BURST="5",
     )
-    created = run_cshub("keys", "create", "--role", "admin", env=env)
-    assert created.returncode == 0, created.stderr
-    auth = {"Authorization": f"Bearer {created.stdout.strip().splitlines()[-1]}"}
+    auth = {"Authorization": f"Bearer {new_key(database_url, Role.ADMIN)}"}
     with serving(env=env, workdir=tmp_path) as first, serving(env=env, workdir=tmp_path) as second:
         replicas = [first.base_url, second.base_url]
         statuses = [

@@ -4,7 +4,6 @@ a cshub ingest key as the write key — then the customer 360 read back over Gra
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -56,16 +55,23 @@ async def keys(engine: AsyncEngine) -> tuple[str, str]:
     return await make_key(engine, Role.INGEST, "segment"), await make_key(engine, Role.ADMIN, "reader")
 
 
-@pytest.fixture
-def hub(database_url: str, keys: tuple[str, str], tmp_path: Path) -> Iterator[Hub]:
+@pytest.fixture(scope="module")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One ``cshub serve`` for the module's tests: each brings its own keys to an emptied database."""
+    workdir = tmp_path_factory.mktemp("segment-sdk")
     env = cshub_env(
         CSHUB_DATABASE_URL=database_url,
-        CSHUB_DATA_DIR=str(tmp_path / "data"),
+        CSHUB_DATA_DIR=str(workdir / "data"),
         CSHUB_HEALTH_RECOMPUTE_INTERVAL_SECONDS="0",
         CSHUB_HEALTH_RECOMPUTE_AFTER_INGEST_SECONDS="0",
     )
-    with serving(env=env, workdir=tmp_path) as server:
-        yield Hub(server, *keys)
+    with serving(env=env, workdir=workdir) as running:
+        yield running
+
+
+@pytest.fixture
+def hub(server: RunningServer, keys: tuple[str, str]) -> Hub:
+    return Hub(server, *keys)
 
 
 def _send_the_story(sdk: Client, run: str) -> None:
