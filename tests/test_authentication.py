@@ -15,7 +15,7 @@ from service.errors import InvalidInput, NotFound
 from service.settings import Settings
 from tests.app_client import app_client
 from tests.conftest import make_key
-from tests.test_graphql_360 import counting_statements
+from tests.statements import counting_statements
 
 QUERY = {"query": "{ accounts(first: 1) { edges { node { name } } } }"}
 

@@ -17,7 +17,7 @@ from tests.compiled_portfolio import seed_demo_portfolio
 from tests.compiled_reads import BothWays, both_ways, fallbacks
 from tests.conftest import make_key
 from tests.graphql_client import gql
-from tests.test_graphql_360 import counting_statements
+from tests.statements import counting_statements
 
 
 @pytest_asyncio.fixture

@@ -19,7 +19,7 @@ from service.usage.queries import utilization, utilization_sql
 from tests.compiled_portfolio import seed_demo_portfolio
 from tests.compiled_reads import BothWays, both_ways, fallbacks
 from tests.conftest import make_key
-from tests.test_graphql_360 import counting_statements
+from tests.statements import counting_statements
 
 USAGE_QUERY = """
 query Usage($id: ID!, $from: Date!, $to: Date!, $interval: UsageInterval, $event: String, $days: Int!) {

@@ -6,27 +6,12 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.db.driver import fetch_value
 from service.db.pool import _sqlstate
-
-
-@contextmanager
-def watched() -> Iterator[list[str]]:
-    """Statement events listened to (as tracing would): the statement runs through SQLAlchemy."""
-    seen: list[str] = []
-
-    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-        seen.append(statement)
-
-    sa.event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(Engine, "before_cursor_execute", record)
+from tests.statements import counting_statements
 
 
 async def test_the_value_of_a_statement(engine: AsyncEngine) -> None:
@@ -34,7 +19,7 @@ async def test_the_value_of_a_statement(engine: AsyncEngine) -> None:
         assert await fetch_value(conn, "SELECT $1::INTEGER + 1", (41,)) == 42
         assert await fetch_value(conn, "SELECT NULL::TEXT", ()) is None
         assert not conn.in_transaction()  # asyncpg ran it alone: nothing to roll back
-    with watched() as seen:
+    with counting_statements() as seen:
         async with engine.connect() as conn:
             assert await fetch_value(conn, "SELECT $1::INTEGER + 2", (40,)) == 42
     assert seen == ["SELECT $1::INTEGER + 2"]
@@ -42,7 +27,7 @@ async def test_the_value_of_a_statement(engine: AsyncEngine) -> None:
 
 async def test_an_error_is_the_one_sqlalchemy_raises(engine: AsyncEngine) -> None:
     raised: list[DBAPIError] = []
-    for listening in (_nothing(), watched()):
+    for listening in (_nothing(), counting_statements()):
         with listening, pytest.raises(DBAPIError) as error:
             async with engine.connect() as conn:
                 await fetch_value(conn, "SELECT 1 / $1::INTEGER", (0,))

@@ -1,8 +1,6 @@
 """The customer-360 read API: account relations, contacts, contracts with lines, revenue figures, root lookups,
 and batched loading (the number of SQL statements does not grow with the page size)."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -14,6 +12,7 @@ from service.settings import Settings
 from tests.app_client import app_client
 from tests.graphql_client import gql
 from tests.ingesting import ingest, statuses
+from tests.statements import counting_statements
 
 ACME = {"external_id": "001", "name": "Acme", "domain": "acme.example", "segment": "enterprise"}
 ACME_JAPAN = {"external_id": "002", "name": "Acme Japan", "domain": "acme.example.jp", "parent_external_id": "001"}
@@ -191,21 +190,6 @@ async def test_root_lookups_by_source_domain_and_id(
 async def test_an_unauthenticated_360_query_is_refused(client: httpx.AsyncClient) -> None:
     response = await client.post("/graphql", json={"query": '{ accountByDomain(domain: "acme.example") { name } }'})
     assert response.status_code == 401
-
-
-@contextmanager
-def counting_statements() -> Iterator[list[str]]:
-    """Every SQL statement any engine in this process sends while the block runs."""
-    seen: list[str] = []
-
-    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-        seen.append(statement)
-
-    sa.event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(Engine, "before_cursor_execute", record)
 
 
 PORTFOLIO = """

@@ -22,6 +22,7 @@ from service.goals.validation import InvalidField
 from service.graphql.relay import encode_global_id
 from tests.factories import insert_accounts
 from tests.graphql_client import gql
+from tests.statements import counting_statements
 from tests.success_plan import (
     COMPLETE_ITEM,
     CREATE_ITEM,
@@ -33,7 +34,6 @@ from tests.success_plan import (
     keys,
     mutate,
 )
-from tests.test_graphql_360 import counting_statements
 
 ITEMS = """query($id: ID!, $status: [ActionItemStatus!]) { account(id: $id) {
   actionItems(status: $status) { title status } } }"""

@@ -23,6 +23,7 @@ from service.graphql.relay import encode_global_id
 from service.table_map import GOAL
 from tests.factories import insert_accounts
 from tests.graphql_client import gql
+from tests.statements import counting_statements
 from tests.success_plan import (
     ADD_GOAL,
     RECORD,
@@ -34,7 +35,6 @@ from tests.success_plan import (
     keys,
     mutate,
 )
-from tests.test_graphql_360 import counting_statements
 
 PLAN = """query($id: ID!, $status: [GoalStatus!]) { account(id: $id) { goals(status: $status) {
   id outcome status dueOn successCriterion { metric } } } }"""

@@ -14,7 +14,7 @@ from service.handoffs.tables import handoffs
 from service.seed.loader import seed_demo
 from tests.conftest import make_key
 from tests.graphql_client import gql
-from tests.test_graphql_360 import counting_statements
+from tests.statements import counting_statements
 
 CONTEXT = """query($id: ID!) { handoffContext(accountId: $id) {
   account { name csmOwner }

@@ -18,7 +18,8 @@ from service.api.measure import Measurement, TooDeep, measure
 from service.api.schema import schema
 from service.settings import Settings
 from tests.app_client import app_client
-from tests.test_graphql_360 import ACCOUNT_360, PORTFOLIO, counting_statements
+from tests.statements import counting_statements
+from tests.test_graphql_360 import ACCOUNT_360, PORTFOLIO
 from tests.test_graphql_handoff_context import CONTEXT
 
 DEFAULTS = OperationLimits.from_settings(Settings.model_construct())

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_graphql_360 import counting_statements
+from tests.statements import counting_statements
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"

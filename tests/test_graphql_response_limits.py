@@ -20,7 +20,7 @@ from service.settings import Settings
 from tests.app_client import app_client
 from tests.factories import insert_accounts
 from tests.serve_process import cshub_env, serving
-from tests.test_graphql_360 import counting_statements
+from tests.statements import counting_statements
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 DAYS_1000 = 'from: "2023-04-07", to: "2026-01-01", interval: DAY'

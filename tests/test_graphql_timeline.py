@@ -26,7 +26,7 @@ from tests.app_client import app_client
 from tests.conftest import make_key
 from tests.graphql_client import gql
 from tests.ingesting import ingest, statuses
-from tests.test_graphql_360 import counting_statements
+from tests.statements import counting_statements
 
 ACME = "acme.example"
 ENTRY = "id kind occurredAt summary actor source origin"

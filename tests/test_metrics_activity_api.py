@@ -1,19 +1,16 @@
 """The activity metrics' contract around the numbers: argument checks (PRODUCT refused, periods, names,
 currencies), one SQL statement per metric call however grouped, and who may read them."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.api_keys.roles import Role
 from tests.conftest import make_key
 from tests.graphql_client import gql
+from tests.statements import counting_statements
 from tests.test_metrics_activity import JANUARY, accounts_of, load_handoffs, load_responses, load_tickets
 
 EVERY_METRIC = {
@@ -61,20 +58,6 @@ async def test_voice_of_customer_refuses_a_malformed_currency(
 ) -> None:
     body = await gql(client, admin_key, _call("voiceOfCustomer", "arr", JANUARY, ', currency: "usd"'))
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-
-
-@contextmanager
-def counting_statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-        seen.append(statement)
-
-    sa.event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(Engine, "before_cursor_execute", record)
 
 
 @pytest.mark.parametrize("field", sorted(EVERY_METRIC))

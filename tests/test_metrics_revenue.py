@@ -34,7 +34,7 @@ from tests.app_client import app_client
 from tests.conftest import make_key
 from tests.graphql_client import gql
 from tests.revenue_history import Customer, Deal, History, Line, d, load_history, usd
-from tests.test_graphql_360 import counting_statements
+from tests.statements import counting_statements
 
 FROM, TO = d("2025-01-01"), d("2025-04-01")
 PERIOD = Period(FROM, TO)

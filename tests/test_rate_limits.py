@@ -21,7 +21,7 @@ from service.settings import Settings
 from tests.app_client import app_client
 from tests.conftest import LifespanApp, make_key
 from tests.serve_process import cshub_env, new_key, serving
-from tests.test_graphql_360 import counting_statements
+from tests.statements import counting_statements
 
 QUERY = {"query": "{ __typename }"}
 ONE_PER_SECOND = RateLimit(per_minute=60, burst=3)

@@ -39,7 +39,7 @@ from service.ingest.account_records import (
 from service.ingest.facts import Item, RecordRejected, complete
 from service.ingest.identity import Link, domain_candidates, payload_hash
 from service.ingest.links_in_bulk import LinkWrite, find_links, save_links, touch_links
-from service.ingest.profiles_in_bulk import recompute_profiles, without_taken_domains
+from service.ingest.profiles_in_bulk import domain_holders, recompute_profiles, without_taken_domains
 from service.ingest.records import AccountRecord
 from service.ingest.results import RecordResult, Status, rejected
 from service.ingest.rows_in_bulk import insert_rows
@@ -188,17 +188,9 @@ async def _refuse_taken_domains(
 ) -> list[_Write]:
     """``account_records._refuse_taken_domain`` for every update: a domain another account holds is refused,
     unless that account is this source's too. The writes that remain."""
-    sent = sorted(
-        {d for w in writes if w.link is not None and (d := w.item.record.domain) is not None and d not in shared}
+    holders = await domain_holders(
+        conn, {d for w in writes if w.link is not None and (d := w.item.record.domain) is not None and d not in shared}
     )
-    holders: dict[str, uuid.UUID] = {}
-    if sent:
-        rows = await conn.execute(
-            sa.select(accounts.c.domain, accounts.c.id).where(
-                accounts.c.domain == sa.any_(sa.bindparam("domains", sent, type_=sa.ARRAY(sa.Text)))
-            )
-        )
-        holders = {row[0]: row[1] for row in rows}
     ours = await _linked_from(conn, source, set(holders.values()))
     kept: list[_Write] = []
     for w in writes:

@@ -5,7 +5,7 @@ so it is inserted with it (``without_taken_domains``) rather than recomputed."""
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,19 +28,23 @@ _UPDATE = sa.text(
 )
 
 
+async def domain_holders(conn: AsyncConnection, domains: Collection[str]) -> dict[str, uuid.UUID]:
+    """The accounts that hold these domains now (domain: account id); a domain nobody holds is left out."""
+    if not domains:
+        return {}
+    held = await conn.execute(
+        sa.select(accounts.c.domain, accounts.c.id).where(
+            accounts.c.domain == sa.any_(sa.bindparam("domains", sorted(domains), type_=sa.ARRAY(sa.Text)))
+        )
+    )
+    return {row[0]: row[1] for row in held}
+
+
 async def without_taken_domains(
     conn: AsyncConnection, profiles: dict[uuid.UUID, dict[str, Any]]
 ) -> dict[uuid.UUID, dict[str, Any]]:
     """The profiles (account id: profile), each without its domain where another account holds it."""
-    claimed = sorted({p["domain"] for p in profiles.values() if p.get("domain") is not None})
-    holders: dict[str, uuid.UUID] = {}
-    if claimed:
-        held = await conn.execute(
-            sa.select(accounts.c.domain, accounts.c.id).where(
-                accounts.c.domain == sa.any_(sa.bindparam("domains", claimed, type_=sa.ARRAY(sa.Text)))
-            )
-        )
-        holders = {row[0]: row[1] for row in held}
+    holders = await domain_holders(conn, {p["domain"] for p in profiles.values() if p.get("domain") is not None})
     for account_id, profile in profiles.items():
         holder = holders.get(profile.get("domain") or "")
         if holder is not None and holder != account_id:
