@@ -1,10 +1,10 @@
 """The account timeline in SQL: ``Account.timeline`` (recorded and derived entries, a keyset connection newest
 first) and the TimelineEvent type.
 
-The entries are the timeline's own union (``service.timeline.queries.timeline_entries`` over every account,
-the derived rules of ``service.timeline.derived``), narrowed to the account row in the WHERE of a lateral
-select — the union itself never names the outer row — with the same kinds filter, cursor condition and
-order the resolvers' batched statement uses.
+A page is the resolvers' own ``service.timeline.queries.newest_entries`` (each source's newest rows after the
+cursor, the derived rules of ``service.timeline.derived``) for the account row, in a lateral select with the
+same kinds filter, cursor condition and order the resolvers' batched statement uses; ``totalCount`` counts
+the timeline's whole union (``timeline_entries`` over every account) narrowed to the account row.
 """
 
 import datetime as dt
@@ -21,7 +21,7 @@ from service.compiled.planner import Call, ObjectSql, Row, refused_by_resolver
 from service.db.paging import UNPAGED, PageRequest, newest_first
 from service.graphql.relay import decode_time_cursor, page_size
 from service.table_map import TIMELINE_EVENT
-from service.timeline.queries import ALL_ENTRIES, TimelineQuery, entries_over, page_of, selected
+from service.timeline.queries import ALL_ENTRIES, TimelineQuery, entries_over, newest_entries, selected
 
 
 def timeline_query(call: Call) -> TimelineQuery:
@@ -42,8 +42,9 @@ def _entry_row(found: sa.FromClause) -> Row:
 
 @lru_cache(maxsize=256)
 def _entries(today: dt.date, kinds: tuple[str, ...] | None, name: str) -> sa.Subquery:
-    """Every account's entries as of ``today`` (a union over six tables): built once per day, kinds and name
-    and reused by the plans that read it (the statement is immutable; the account is narrowed around it)."""
+    """Every account's entries as of ``today`` (a union over six tables), for ``totalCount``: built once per day,
+    kinds and name and reused by the plans that read it (the statement is immutable; the account is narrowed
+    around it). A page reads ``newest_entries`` instead: only the newest rows of each source."""
     return entries_over(sa.bindparam(None, today, type_=sa.Date), TimelineQuery(UNPAGED, kinds), name)
 
 
@@ -58,15 +59,11 @@ def account_timeline_page(call: Call) -> Page:
     plan = call.planner.plan
 
     def rows() -> sa.FromClause:
-        entries = _entries(call.today, query.kinds, plan.name("entries"))
+        today = sa.bindparam(None, call.today, type_=sa.Date)
+        entries = newest_entries(account_key, today, query, plan.name("entries")).subquery(plan.name("entries"))
         order = newest_first(entries, "occurred_at")
         position = sa.func.row_number().over(order_by=order).label(POSITION)
-        selected_rows = (
-            sa.select(*entries.c, position)
-            .where(entries.c.account_id == account_key, *page_of(entries, query))
-            .order_by(*order)
-            .limit(query.page.limit + 1)
-        )
+        selected_rows = sa.select(*entries.c, position).order_by(*order).limit(query.page.limit + 1)
         return selected_rows.correlate(account_row).lateral(plan.name("page"))
 
     def cursor(found: sa.FromClause) -> sa.ColumnElement[str]:
