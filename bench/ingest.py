@@ -1,14 +1,17 @@
 """Benchmark: usage-event ingest through the real HTTP API next to a raw PostgreSQL COPY of the same rows.
 
 Starts one real ``cshub serve`` process on a scratch database and, per repeat, sends N fresh usage events
-in batches of 1000 (``--batch-size``) from C concurrent clients sharing one queue (real inserts), re-sends those batches
-(replays, all ``unchanged``), then COPYs the same rows with fresh event ids straight into ``usage_events``
-in one connection. The variants interleave, so they see the same (growing) table and the same machine
-noise; prints median events/s per variant and the ratio COPY / HTTP. COPY skips validation, account
-resolution and the usage rollups, so it is a floor for the database's raw write cost, not a rival path.
+in batches of 1000 (``--batch-size``) from C concurrent clients sharing one queue (real inserts) to the generic
+route (``POST /v1/ingest/usage-events``) and re-sends those batches (replays, all ``unchanged``); sends the same
+events as Segment ``batch`` bodies of track calls (``bench.ingest_segment``: fresh message ids, same batch size
+and clients) and re-sends those; then COPYs the same rows with fresh event ids straight into ``usage_events`` in
+one connection. The variants interleave (the two routes take turns going first), so they see the same (growing)
+table and the same machine noise; prints median events/s per variant and its ratio to COPY. COPY skips
+validation, account resolution and the usage rollups, so it is a floor for the database's raw write cost, not a
+rival path. Then the entities (``bench.ingest_entities``; ``--records 0`` skips them).
 Uses BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test); the scratch database is dropped.
-Usage: .venv/bin/python -m bench.ingest [--events N] [--clients C] [--repeats R] [--workers W] [--batch-size B]
-       [--smoke]
+Usage: .venv/bin/python -m bench.ingest [--events N] [--records M] [--clients C] [--repeats R] [--workers W]
+       [--batch-size B] [--smoke]
 """
 
 import argparse
@@ -30,6 +33,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from bench import ingest_entities as entities
+from bench import ingest_segment as segment
 from bench.cli import add_smoke_option, apply_smoke, server_url
 from bench.graphql_360.server import create_api_key
 from bench.ingest_entities import ENTITIES
@@ -55,6 +59,9 @@ EVENT_NAMES = (
 )
 ACCOUNT_IDS = "SELECT external_id, entity_id FROM source_links WHERE source = $1 AND object_type = 'account'"
 HTTP_NEW, HTTP_REPLAY, COPY = "HTTP ingest (new events)", "HTTP ingest (replays)", "COPY"
+SEGMENT_NEW, SEGMENT_REPLAY = "Segment batch (new events)", "Segment batch (replays)"
+TRACK = b'"type": "track"'  # one per track call in a Segment body
+SEGMENT_STORED = "SELECT count(*) FROM usage_events WHERE source = 'segment'"
 ENTITY_NEW, ENTITY_UPDATED, COPY_LINKED = "HTTP new", "HTTP updated", "COPY+links"
 COPY_COLUMNS = ("account_id", "source", "source_event_id", "user_ref", "event_name", "occurred_at", "value")
 
@@ -102,17 +109,15 @@ def http_batches(events: list[Event], prefix: str, batch_size: int) -> list[byte
     ]
 
 
-async def send_all(
-    base_url: str, key: str, bodies: list[bytes], clients: int, expect: str, entity: str = "usage-events"
-) -> float:
-    """POST every body to ``entity``'s ingest route from ``clients`` concurrent clients sharing one queue; return
-    wall seconds. Every answer must be 200 with all records ``expect`` (checked after the clock stops)."""
+async def post_all(
+    base_url: str, path: str, headers: dict[str, str], bodies: list[bytes], clients: int
+) -> tuple[float, list[tuple[bytes, int, bytes]]]:
+    """POST every body to ``path`` from ``clients`` concurrent clients sharing one queue; return wall seconds and
+    each (body, status, answer)."""
     queue: asyncio.Queue[bytes] = asyncio.Queue()
-    counted = b'"event_id"' if entity == "usage-events" else b'"external_id"'  # one per record
     for body in bodies:
         queue.put_nowait(body)
-    answers: list[tuple[int, int, bytes]] = []
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    answers: list[tuple[bytes, int, bytes]] = []
 
     async def client() -> None:
         async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=300) as http:
@@ -121,21 +126,53 @@ async def send_all(
                     body = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                response = await http.post(f"/v1/ingest/{entity}", content=body)
-                answers.append((body.count(counted), response.status_code, response.content))
+                response = await http.post(path, content=body)
+                answers.append((body, response.status_code, response.content))
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - started
-    for sent, status, content in answers:
+    if len(answers) != len(bodies):
+        raise SystemExit(f"bench: {len(bodies)} batches sent, {len(answers)} answered")
+    return elapsed, answers
+
+
+async def send_all(
+    base_url: str, key: str, bodies: list[bytes], clients: int, expect: str, entity: str = "usage-events"
+) -> float:
+    """POST every body to ``entity``'s ingest route (``post_all``); return wall seconds. Every answer must be 200
+    with all records ``expect`` (checked after the clock stops)."""
+    counted = b'"event_id"' if entity == "usage-events" else b'"external_id"'  # one per record
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    elapsed, answers = await post_all(base_url, f"/v1/ingest/{entity}", headers, bodies, clients)
+    for body, status, content in answers:
         if status != 200:
             raise SystemExit(f"bench: ingest answered {status}: {content[:500]!r}")
         totals = json.loads(content)["totals"]
-        if totals.get(expect) != sent:
-            raise SystemExit(f"bench: expected all {sent} records {expect}, got totals {totals}")
-    if len(answers) != len(bodies):
-        raise SystemExit(f"bench: {len(bodies)} batches sent, {len(answers)} answered")
+        if totals.get(expect) != body.count(counted):
+            raise SystemExit(f"bench: expected all {body.count(counted)} records {expect}, got totals {totals}")
     return elapsed
+
+
+async def send_segment(base_url: str, key: str, bodies: list[bytes], clients: int) -> float:
+    """POST every body to Segment's batch route (``post_all``); return wall seconds. Every call must be taken."""
+    elapsed, answers = await post_all(base_url, segment.PATH, segment.headers(key), bodies, clients)
+    for _, status, content in answers:
+        if (refused := segment.refusal(status, content)) is not None:
+            raise SystemExit(f"bench: {refused}")
+    return elapsed
+
+
+async def segment_rate(
+    base_url: str, key: str, conn: asyncpg.Connection, bodies: list[bytes], clients: int, new: int
+) -> float:
+    """Events/s of sending ``bodies`` of ``len(events)`` track calls; ``new`` of them must be stored afresh (Segment
+    answers no per-call status: the table says what was written)."""
+    before = await conn.fetchval(SEGMENT_STORED)
+    seconds = await send_segment(base_url, key, bodies, clients)
+    if (stored := await conn.fetchval(SEGMENT_STORED) - before) != new:
+        raise SystemExit(f"bench: the Segment batches stored {stored} new usage events, expected {new}")
+    return sum(body.count(TRACK) for body in bodies) / seconds
 
 
 async def send_accounts(base_url: str, key: str, body: bytes) -> None:
@@ -150,6 +187,24 @@ async def copy_rows(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> fl
     started = time.perf_counter()
     await conn.copy_records_to_table("usage_events", records=rows, columns=COPY_COLUMNS)
     return time.perf_counter() - started
+
+
+async def generic_route(
+    base_url: str, key: str, bodies: list[bytes], clients: int, rates: dict[str, list[float]]
+) -> None:
+    """New events, then the same batches again (replays), through ``POST /v1/ingest/usage-events``."""
+    count = sum(body.count(b'"event_id"') for body in bodies)
+    rates[HTTP_NEW].append(count / await send_all(base_url, key, bodies, clients, "created"))
+    rates[HTTP_REPLAY].append(count / await send_all(base_url, key, bodies, clients, "unchanged"))
+
+
+async def segment_route(
+    base_url: str, key: str, conn: asyncpg.Connection, bodies: list[bytes], clients: int, rates: dict[str, list[float]]
+) -> None:
+    """The same through Segment's ``POST /segment/v1/batch``."""
+    count = sum(body.count(TRACK) for body in bodies)
+    rates[SEGMENT_NEW].append(await segment_rate(base_url, key, conn, bodies, clients, count))
+    rates[SEGMENT_REPLAY].append(await segment_rate(base_url, key, conn, bodies, clients, 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +260,7 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
     event_count, clients, repeats, batch = plan.events, plan.clients, plan.repeats, plan.batch_size
     rng = random.Random(20240601)
     now = dt.datetime.now(dt.UTC)
-    rates: dict[str, list[float]] = {HTTP_NEW: [], HTTP_REPLAY: [], COPY: []}
+    rates: dict[str, list[float]] = {HTTP_NEW: [], HTTP_REPLAY: [], SEGMENT_NEW: [], SEGMENT_REPLAY: [], COPY: []}
     max_concurrent = max(8, clients)  # the per-process default is 8; more clients would get 429s
     env = cshub_env(
         CSHUB_DATABASE_URL=url,
@@ -221,18 +276,25 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
         with serving("--workers", str(plan.workers), env=env, workdir=workdir) as server:
             accounts = [{"external_id": f"acct-{i:04d}", "name": f"Bench Account {i:04d}"} for i in range(ACCOUNTS)]
             await send_accounts(server.base_url, key, json.dumps({"source": SOURCE, "records": accounts}).encode())
+            await send_segment(server.base_url, key, [segment.group_batch(key, ACCOUNTS)], 1)
             account_ids = {row["external_id"]: row["entity_id"] for row in await conn.fetch(ACCOUNT_IDS, SOURCE)}
             # Warm-up: connections, pools and caches on both sides; not measured.
             warm_count = batch * clients
             warm = http_batches(make_events(warm_count, rng, now), "warm", batch)
             await send_all(server.base_url, key, warm, clients, "created")
+            warm_tracks = segment.track_batches(make_events(warm_count, rng, now), key, batch, rng, now)
+            await segment_rate(server.base_url, key, conn, warm_tracks, clients, warm_count)
             for repeat in range(repeats):
                 events = make_events(event_count, rng, now)
                 bodies = http_batches(events, f"http-{repeat}", batch)
-                rates[HTTP_NEW].append(event_count / await send_all(server.base_url, key, bodies, clients, "created"))
-                rates[HTTP_REPLAY].append(
-                    event_count / await send_all(server.base_url, key, bodies, clients, "unchanged")
-                )
+                tracks = segment.track_batches(events, key, batch, rng, dt.datetime.now(dt.UTC))
+
+                routes = [
+                    generic_route(server.base_url, key, bodies, clients, rates),
+                    segment_route(server.base_url, key, conn, tracks, clients, rates),
+                ]
+                for route in routes if repeat % 2 == 0 else routes[::-1]:  # each goes first every other repeat
+                    await route
                 rows = [
                     (
                         account_ids[f"acct-{e.account:04d}"],
@@ -246,10 +308,12 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
                     for i, e in enumerate(events)
                 ]
                 rates[COPY].append(event_count / await copy_rows(conn, rows))
-            await measure_entities(server.base_url, key, conn, plan, rates)
+            if plan.records:
+                await measure_entities(server.base_url, key, conn, plan, rates)
         stored = await conn.fetchval("SELECT count(*) FROM usage_events")
-        if stored != warm_count + 2 * event_count * repeats:
-            raise SystemExit(f"bench: {stored} usage_events stored, expected {warm_count + 2 * event_count * repeats}")
+        expected = 2 * warm_count + 3 * event_count * repeats  # the generic route, Segment, COPY
+        if stored != expected:
+            raise SystemExit(f"bench: {stored} usage_events stored, expected {expected}")
     finally:
         await conn.close()
     return Measured(rates, max_concurrent, pg_version)
@@ -265,7 +329,7 @@ async def run(server_url: str, plan: Plan) -> None:
                 failure = exc
     if failure is not None:
         raise failure
-    http_median = statistics.median(measured.rates[HTTP_NEW])
+    copy_median = statistics.median(measured.rates[COPY])
     print(
         f"events per repeat: {plan.events}, batch size: {plan.batch_size}, clients: {plan.clients}, "
         f"workers: {plan.workers}, repeats: {plan.repeats}, accounts: {ACCOUNTS}, "
@@ -276,11 +340,13 @@ async def run(server_url: str, plan: Plan) -> None:
     for name, samples in usage.items():
         median = statistics.median(samples)
         spread = f"{min(samples):9.0f} .. {max(samples):9.0f}"
-        print(f"{name:26} median {median:9.0f} events/s   ({spread})   x{median / http_median:6.2f} of HTTP")
-    print(f"ratio COPY / HTTP (new events): {statistics.median(measured.rates[COPY]) / http_median:.2f}")
+        print(f"{name:26} median {median:9.0f} events/s   ({spread})   x{median / copy_median:5.2f} of COPY")
+    ratios = (f"{name} {statistics.median(measured.rates[name]) / copy_median:.2f}" for name in (HTTP_NEW, SEGMENT_NEW))
+    print(f"new events / COPY: {', '.join(ratios)}")
     print("caveat: COPY writes raw usage_events only; it skips validation, account resolution and the rollups")
     print("        (usage_daily, usage_daily_users, user_last_seen) that the HTTP path maintains per batch")
-    print_entities(measured.rates, plan)
+    if plan.records:
+        print_entities(measured.rates, plan)
 
 
 def print_entities(rates: dict[str, list[float]], plan: "Plan") -> None:
@@ -306,7 +372,12 @@ def print_entities(rates: dict[str, list[float]], plan: "Plan") -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--events", type=int, default=40_000, help="events per repeat (default 40000)")
-    parser.add_argument("--records", type=int, default=10_000, help="records of each entity per repeat (default 10000)")
+    parser.add_argument(
+        "--records",
+        type=int,
+        default=10_000,
+        help="records of each entity per repeat (default 10000; 0: usage events only)",
+    )
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients (default 4)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats (default 3)")
     parser.add_argument("--workers", type=int, default=1, help="cshub serve worker processes (default 1)")
@@ -316,9 +387,11 @@ def main(argv: list[str] | None = None) -> None:
     add_smoke_option(parser, SMOKE)
     args = parser.parse_args(argv)
     apply_smoke(args, SMOKE)
-    for name in ("events", "records", "clients", "repeats", "workers", "batch_size"):
+    for name in ("events", "clients", "repeats", "workers", "batch_size"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.records < 0:
+        parser.error("--records must be at least 0")
     if args.batch_size > BATCH_SIZE:
         parser.error(f"--batch-size must be at most {BATCH_SIZE} (the service's ingest_max_records)")
     asyncio.run(
