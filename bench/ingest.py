@@ -37,6 +37,7 @@ from bench import ingest_segment as segment
 from bench.cli import add_smoke_option, apply_smoke, server_url
 from bench.graphql_360.server import create_api_key
 from bench.ingest_entities import ENTITIES
+from bench.process_cpu import CpuMeter
 from service.api_keys.roles import Role
 from tests.databases import scratch_database
 from tests.serve_process import cshub_env, serving
@@ -60,6 +61,7 @@ EVENT_NAMES = (
 ACCOUNT_IDS = "SELECT external_id, entity_id FROM source_links WHERE source = $1 AND object_type = 'account'"
 HTTP_NEW, HTTP_REPLAY, COPY = "HTTP ingest (new events)", "HTTP ingest (replays)", "COPY"
 SEGMENT_NEW, SEGMENT_REPLAY = "Segment batch (new events)", "Segment batch (replays)"
+USAGE_VARIANTS = (HTTP_NEW, HTTP_REPLAY, SEGMENT_NEW, SEGMENT_REPLAY, COPY)
 TRACK = b'"type": "track"'  # one per track call in a Segment body
 SEGMENT_STORED = "SELECT count(*) FROM usage_events WHERE source = 'segment'"
 ENTITY_NEW, ENTITY_UPDATED, COPY_LINKED = "HTTP new", "HTTP updated", "COPY+links"
@@ -164,15 +166,17 @@ async def send_segment(base_url: str, key: str, bodies: list[bytes], clients: in
 
 
 async def segment_rate(
-    base_url: str, key: str, conn: asyncpg.Connection, bodies: list[bytes], clients: int, new: int
+    base_url: str, key: str, meter: CpuMeter, variant: str, bodies: list[bytes], clients: int, new: int
 ) -> float:
-    """Events/s of sending ``bodies`` of ``len(events)`` track calls; ``new`` of them must be stored afresh (Segment
-    answers no per-call status: the table says what was written)."""
-    before = await conn.fetchval(SEGMENT_STORED)
-    seconds = await send_segment(base_url, key, bodies, clients)
-    if (stored := await conn.fetchval(SEGMENT_STORED) - before) != new:
+    """Events/s of sending ``bodies`` of track calls; ``new`` of them must be stored afresh (Segment answers no
+    per-call status: the table says what was written)."""
+    count = sum(body.count(TRACK) for body in bodies)
+    before = await meter.conn.fetchval(SEGMENT_STORED)
+    async with meter.step(variant, count):
+        seconds = await send_segment(base_url, key, bodies, clients)
+    if (stored := await meter.conn.fetchval(SEGMENT_STORED) - before) != new:
         raise SystemExit(f"bench: the Segment batches stored {stored} new usage events, expected {new}")
-    return sum(body.count(TRACK) for body in bodies) / seconds
+    return count / seconds
 
 
 async def send_accounts(base_url: str, key: str, body: bytes) -> None:
@@ -190,26 +194,29 @@ async def copy_rows(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> fl
 
 
 async def generic_route(
-    base_url: str, key: str, bodies: list[bytes], clients: int, rates: dict[str, list[float]]
+    base_url: str, key: str, meter: CpuMeter, bodies: list[bytes], clients: int, rates: dict[str, list[float]]
 ) -> None:
     """New events, then the same batches again (replays), through ``POST /v1/ingest/usage-events``."""
     count = sum(body.count(b'"event_id"') for body in bodies)
-    rates[HTTP_NEW].append(count / await send_all(base_url, key, bodies, clients, "created"))
-    rates[HTTP_REPLAY].append(count / await send_all(base_url, key, bodies, clients, "unchanged"))
+    for variant, expect in ((HTTP_NEW, "created"), (HTTP_REPLAY, "unchanged")):
+        async with meter.step(variant, count):
+            seconds = await send_all(base_url, key, bodies, clients, expect)
+        rates[variant].append(count / seconds)
 
 
 async def segment_route(
-    base_url: str, key: str, conn: asyncpg.Connection, bodies: list[bytes], clients: int, rates: dict[str, list[float]]
+    base_url: str, key: str, meter: CpuMeter, bodies: list[bytes], clients: int, rates: dict[str, list[float]]
 ) -> None:
     """The same through Segment's ``POST /segment/v1/batch``."""
     count = sum(body.count(TRACK) for body in bodies)
-    rates[SEGMENT_NEW].append(await segment_rate(base_url, key, conn, bodies, clients, count))
-    rates[SEGMENT_REPLAY].append(await segment_rate(base_url, key, conn, bodies, clients, 0))
+    rates[SEGMENT_NEW].append(await segment_rate(base_url, key, meter, SEGMENT_NEW, bodies, clients, count))
+    rates[SEGMENT_REPLAY].append(await segment_rate(base_url, key, meter, SEGMENT_REPLAY, bodies, clients, 0))
 
 
 @dataclass(frozen=True, slots=True)
 class Measured:
     rates: dict[str, list[float]]
+    cpu: CpuMeter
     max_concurrent: int
     pg_version: str
 
@@ -260,7 +267,7 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
     event_count, clients, repeats, batch = plan.events, plan.clients, plan.repeats, plan.batch_size
     rng = random.Random(20240601)
     now = dt.datetime.now(dt.UTC)
-    rates: dict[str, list[float]] = {HTTP_NEW: [], HTTP_REPLAY: [], SEGMENT_NEW: [], SEGMENT_REPLAY: [], COPY: []}
+    rates: dict[str, list[float]] = {name: [] for name in USAGE_VARIANTS}
     max_concurrent = max(8, clients)  # the per-process default is 8; more clients would get 429s
     env = cshub_env(
         CSHUB_DATABASE_URL=url,
@@ -278,20 +285,21 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
             await send_accounts(server.base_url, key, json.dumps({"source": SOURCE, "records": accounts}).encode())
             await send_segment(server.base_url, key, [segment.group_batch(key, ACCOUNTS)], 1)
             account_ids = {row["external_id"]: row["entity_id"] for row in await conn.fetch(ACCOUNT_IDS, SOURCE)}
+            meter = CpuMeter(server.process.pid, conn)
             # Warm-up: connections, pools and caches on both sides; not measured.
             warm_count = batch * clients
             warm = http_batches(make_events(warm_count, rng, now), "warm", batch)
             await send_all(server.base_url, key, warm, clients, "created")
             warm_tracks = segment.track_batches(make_events(warm_count, rng, now), key, batch, rng, now)
-            await segment_rate(server.base_url, key, conn, warm_tracks, clients, warm_count)
+            await segment_rate(server.base_url, key, meter, "warm-up", warm_tracks, clients, warm_count)
             for repeat in range(repeats):
                 events = make_events(event_count, rng, now)
                 bodies = http_batches(events, f"http-{repeat}", batch)
                 tracks = segment.track_batches(events, key, batch, rng, dt.datetime.now(dt.UTC))
 
                 routes = [
-                    generic_route(server.base_url, key, bodies, clients, rates),
-                    segment_route(server.base_url, key, conn, tracks, clients, rates),
+                    generic_route(server.base_url, key, meter, bodies, clients, rates),
+                    segment_route(server.base_url, key, meter, tracks, clients, rates),
                 ]
                 for route in routes if repeat % 2 == 0 else routes[::-1]:  # each goes first every other repeat
                     await route
@@ -307,7 +315,8 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
                     )
                     for i, e in enumerate(events)
                 ]
-                rates[COPY].append(event_count / await copy_rows(conn, rows))
+                async with meter.step(COPY, event_count):
+                    rates[COPY].append(event_count / await copy_rows(conn, rows))
             if plan.records:
                 await measure_entities(server.base_url, key, conn, plan, rates)
         stored = await conn.fetchval("SELECT count(*) FROM usage_events")
@@ -316,7 +325,7 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
             raise SystemExit(f"bench: {stored} usage_events stored, expected {expected}")
     finally:
         await conn.close()
-    return Measured(rates, max_concurrent, pg_version)
+    return Measured(rates, meter, max_concurrent, pg_version)
 
 
 async def run(server_url: str, plan: Plan) -> None:
@@ -336,11 +345,14 @@ async def run(server_url: str, plan: Plan) -> None:
         f"ingest_max_concurrent: {measured.max_concurrent}"
     )
     print(f"python {platform.python_version()}, PostgreSQL {measured.pg_version}")
-    usage = {name: samples for name, samples in measured.rates.items() if ": " not in name}
-    for name, samples in usage.items():
+    cpu = measured.cpu
+    print(f"{'':26} {'median':>9} {'events/s':>21} {'of COPY':>8}   CPU ms per 1000 events: server, database")
+    for name in USAGE_VARIANTS:
+        samples = measured.rates[name]
         median = statistics.median(samples)
         spread = f"{min(samples):9.0f} .. {max(samples):9.0f}"
-        print(f"{name:26} median {median:9.0f} events/s   ({spread})   x{median / copy_median:5.2f} of COPY")
+        used = f"{statistics.median(cpu.server[name]):6.0f} {statistics.median(cpu.database[name]):9.0f}"
+        print(f"{name:26} {median:9.0f} ({spread}) {median / copy_median:8.2f}   {used:>39}")
     ratios = (f"{name} {statistics.median(measured.rates[name]) / copy_median:.2f}" for name in (HTTP_NEW, SEGMENT_NEW))
     print(f"new events / COPY: {', '.join(ratios)}")
     print("caveat: COPY writes raw usage_events only; it skips validation, account resolution and the rollups")
