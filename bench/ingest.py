@@ -346,13 +346,16 @@ async def run(server_url: str, plan: Plan) -> None:
     )
     print(f"python {platform.python_version()}, PostgreSQL {measured.pg_version}")
     cpu = measured.cpu
-    print(f"{'':26} {'median':>9} {'events/s':>21} {'of COPY':>8}   CPU ms per 1000 events: server, database")
+    print(f"{'':26} {'median':>9} {'events/s':>21} {'of COPY':>8}   CPU ms / 1000 events: server database client")
     for name in USAGE_VARIANTS:
         samples = measured.rates[name]
         median = statistics.median(samples)
         spread = f"{min(samples):9.0f} .. {max(samples):9.0f}"
-        used = f"{statistics.median(cpu.server[name]):6.0f} {statistics.median(cpu.database[name]):9.0f}"
-        print(f"{name:26} {median:9.0f} ({spread}) {median / copy_median:8.2f}   {used:>39}")
+        server, database, client = (
+            statistics.median(samples[name]) for samples in (cpu.server, cpu.database, cpu.client)
+        )
+        used = f"{server:6.0f} {database:8.0f} {client:6.0f}"
+        print(f"{name:26} {median:9.0f} ({spread}) {median / copy_median:8.2f}   {used:>42}")
     ratios = (f"{name} {statistics.median(measured.rates[name]) / copy_median:.2f}" for name in (HTTP_NEW, SEGMENT_NEW))
     print(f"new events / COPY: {', '.join(ratios)}")
     print("caveat: COPY writes raw usage_events only; it skips validation, account resolution and the rollups")

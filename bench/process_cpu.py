@@ -1,13 +1,15 @@
 """CPU time a bench step cost the server process and the database's backends, for figures that machine noise
 (another process on the same cores) moves far less than wall time.
 
-Read from ``/proc/<pid>/stat`` (Linux; elsewhere every figure is 0): the server process (all its threads) with
-its worker processes (``--workers N``), and every backend connected to the bench's database (``pg_stat_activity``),
-the bench's own connection included, so a COPY step is counted too. The database must run on this machine, as the
-benches' default server does.
+The bench's own process (its HTTP clients, or the COPY) is counted apart. Read from ``/proc/<pid>/stat``
+(Linux; elsewhere every figure is 0): the server process (all its threads) with its worker processes
+(``--workers N``), and every backend connected to the bench's database (``pg_stat_activity``), the bench's own
+connection included, so a COPY step is counted too. The database must run on this machine, as the benches'
+default server does.
 """
 
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -53,17 +55,19 @@ class CpuMeter:
     conn: asyncpg.Connection
     server: dict[str, list[float]] = field(default_factory=dict)
     database: dict[str, list[float]] = field(default_factory=dict)
+    client: dict[str, list[float]] = field(default_factory=dict)  # this process: the bench's HTTP clients or COPY
 
     async def _backends(self) -> dict[int, float]:
         return {row["pid"]: cpu_seconds(row["pid"]) for row in await self.conn.fetch(BACKENDS)}
 
     @asynccontextmanager
     async def step(self, name: str, units: int) -> AsyncIterator[None]:
-        backends, server = await self._backends(), tree_seconds(self.server_pid)
+        backends, server, client = await self._backends(), tree_seconds(self.server_pid), time.process_time()
         yield
-        server = tree_seconds(self.server_pid) - server
+        server, client = tree_seconds(self.server_pid) - server, time.process_time() - client
         after = await self._backends()
         # A backend that left during the step is not counted; one that came counts from 0.
         database = sum(seconds - backends.get(pid, 0.0) for pid, seconds in after.items())
         self.server.setdefault(name, []).append(1e6 * server / units)
         self.database.setdefault(name, []).append(1e6 * database / units)
+        self.client.setdefault(name, []).append(1e6 * client / units)
