@@ -32,6 +32,8 @@ Dated = TypeVar("Dated", bound=dt.date)
 
 def outside_calendar(value: dt.date) -> str | None:
     """Why a date or time (a ``datetime`` is a ``date``) is refused, or None when it is in the range."""
+    if FIRST_DAY.year < value.year < LAST_DAY.year:
+        return None  # in whatever offset: no offset moves an instant a whole year (and comparing times costs more)
     if isinstance(value, dt.datetime):
         # Aware datetimes in different offsets compare without converting, so this cannot overflow.
         if FIRST_MOMENT <= (value if value.tzinfo else value.replace(tzinfo=dt.UTC)) < END_MOMENT:

@@ -141,6 +141,8 @@ async def test_merge_moves_every_fact_and_link_and_keeps_usage_rollups_exact(
     assert result["moved"]["usage_events"] == 2
     assert await rows(engine, "SELECT count(*) FROM accounts WHERE id = :id", id=duplicate_id) == [(0,)]
     assert await rows(engine, "SELECT account_id, events, active_users FROM usage_daily") == [(acme_id, 3, 2)]
+    # Every rollup row of the merged account went with it (usage_daily_users has no cascade to do it: 0017).
+    assert await rows(engine, "SELECT DISTINCT account_id FROM usage_daily_users") == [(acme_id,)]
     assert await rows(engine, "SELECT merged_account_name, into_account_id FROM account_merges") == [
         ("Acme Inc", acme_id)
     ]

@@ -24,6 +24,7 @@ from service.errors import InvalidInput, NotFound
 from service.events import emit
 from service.ingest.service import resolve_waiting
 from service.ingest.shared_domains import SHARED_DOMAINS
+from service.usage.tables import usage_daily_users
 
 # Tables whose primary key includes account_id: merged by the statements below, not by a plain UPDATE.
 _ROLLUPS = ("usage_daily", "usage_daily_users", "user_last_seen", "pending_parent_links")
@@ -117,6 +118,8 @@ async def merge_accounts(
         name: merged[name] for name in _PROFILE if into[name] is None and merged[name] is not None
     }
     await conn.execute(sa.update(accounts).where(accounts.c.id == into_id).values(**filled, updated_at=sa.func.now()))
+    # usage_daily_users has no foreign key to cascade along (migration 0017): its merged rows go here.
+    await conn.execute(sa.delete(usage_daily_users).where(usage_daily_users.c.account_id == merged_id))
     await conn.execute(sa.delete(accounts).where(accounts.c.id == merged_id))
     merge_id: uuid.UUID = (
         await conn.execute(

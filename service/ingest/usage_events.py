@@ -1,10 +1,12 @@
-"""Usage events: the high-volume path, written set-based in one statement per batch.
+"""Usage events: the high-volume path, written set-based in two statements per batch.
 
-Raw events are kept (deduplicated on the source's event id) and, in the same statement, the rollups
+Raw events are kept (deduplicated on the source's event id) and, in a second statement, the rollups
 are maintained from exactly the rows that were new: ``usage_daily`` (events and distinct active users
 per account, UTC day and feature) and ``user_last_seen``. Distinct users are decided by the primary
 key of ``usage_daily_users`` (insert-if-absent), so replays and concurrent batches count each user
-once. Rollup rows are touched in key order, so concurrent batches cannot deadlock on them.
+once. Rollup rows are touched in key order, so concurrent batches cannot deadlock on them. The rollups
+are written last: concurrent batches wait for each other's rollup rows until commit, so the events' own
+write (and its foreign-key check, row by row) stays out of that wait.
 
 An event dated more than ``UsagePolicy.max_future_skew`` ahead of the server clock is rejected: it would
 count as activity "in the last 30 days" for as long as its date lies ahead. A user id is compared as sent,
@@ -64,19 +66,22 @@ class UsagePolicy:
 DEFAULT_USAGE = UsagePolicy()
 
 
-_WRITE = sa.text("""
-WITH input AS (
-    SELECT * FROM unnest(
-        CAST(:account_ids AS uuid[]), CAST(:event_ids AS text[]), CAST(:user_refs AS text[]),
-        CAST(:events AS text[]), CAST(:occurred_at AS timestamptz[]), CAST(:amounts AS numeric[])
-    ) AS t(account_id, source_event_id, user_ref, event_name, occurred_at, value)
-),
-inserted AS (
-    INSERT INTO usage_events (account_id, source, source_event_id, user_ref, event_name, occurred_at, value)
-    SELECT account_id, :source, source_event_id, user_ref, event_name, occurred_at, value FROM input
-    ORDER BY source_event_id
-    ON CONFLICT (source, source_event_id) DO NOTHING
-    RETURNING id, account_id, source_event_id, user_ref, event_name, occurred_at
+_INSERT = sa.text("""
+INSERT INTO usage_events (account_id, source, source_event_id, user_ref, event_name, occurred_at, value)
+SELECT account_id, :source, source_event_id, user_ref, event_name, occurred_at, value FROM unnest(
+    CAST(:account_ids AS uuid[]), CAST(:event_ids AS text[]), CAST(:user_refs AS text[]),
+    CAST(:events AS text[]), CAST(:occurred_at AS timestamptz[]), CAST(:amounts AS numeric[])
+) AS t(account_id, source_event_id, user_ref, event_name, occurred_at, value)
+ORDER BY source_event_id
+ON CONFLICT (source, source_event_id) DO NOTHING
+RETURNING source_event_id, id
+""")
+
+# The rollups of the events ``_INSERT`` stored, by their ids: run last before the batch's audit entry and commit,
+# because the rollup rows it locks are the ones concurrent batches wait for (an account's users, days and features).
+_ROLL_UP = sa.text("""
+WITH inserted AS (
+    SELECT account_id, user_ref, event_name, occurred_at FROM usage_events WHERE id = ANY(CAST(:ids AS uuid[]))
 ),
 new_users AS (
     INSERT INTO usage_daily_users (account_id, day, feature, user_ref)
@@ -99,17 +104,14 @@ daily AS (
     ON CONFLICT (account_id, day, feature) DO UPDATE
     SET events = usage_daily.events + excluded.events,
         active_users = usage_daily.active_users + excluded.active_users
-),
-seen AS (
-    INSERT INTO user_last_seen (account_id, user_ref, first_seen_at, last_seen_at)
-    SELECT account_id, user_ref, min(occurred_at), max(occurred_at)
-    FROM inserted WHERE user_ref IS NOT NULL
-    GROUP BY 1, 2 ORDER BY 1, 2
-    ON CONFLICT (account_id, user_ref) DO UPDATE
-    SET first_seen_at = least(user_last_seen.first_seen_at, excluded.first_seen_at),
-        last_seen_at = greatest(user_last_seen.last_seen_at, excluded.last_seen_at)
 )
-SELECT source_event_id, id FROM inserted
+INSERT INTO user_last_seen (account_id, user_ref, first_seen_at, last_seen_at)
+SELECT account_id, user_ref, min(occurred_at), max(occurred_at)
+FROM inserted WHERE user_ref IS NOT NULL
+GROUP BY 1, 2 ORDER BY 1, 2
+ON CONFLICT (account_id, user_ref) DO UPDATE
+SET first_seen_at = least(user_last_seen.first_seen_at, excluded.first_seen_at),
+    last_seen_at = greatest(user_last_seen.last_seen_at, excluded.last_seen_at)
 """)
 
 _STORED = sa.text("""
@@ -184,7 +186,7 @@ async def write_usage_events(
     inserted: dict[str, uuid.UUID] = {}
     if firsts:
         rows = await conn.execute(
-            _WRITE,
+            _INSERT,
             {
                 "source": source,
                 "account_ids": [account_id for _, account_id in firsts],
@@ -224,4 +226,6 @@ async def write_usage_events(
         )
     resolved = [(item.record.event_id, account_id) for item, account_id in firsts if item.record.event_id in pending]
     await unmatched.mark_resolved(conn, source, ENTITY, resolved)
+    if inserted:
+        await conn.execute(_ROLL_UP, {"ids": list(inserted.values())})
     return [results[item.index] for item in all_items]

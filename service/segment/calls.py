@@ -27,6 +27,9 @@ CALL_TYPES = ("track", "identify", "group", "page", "screen", "alias")
 MAX_CALL_BYTES = 32 * 1024  # Segment's limit per call
 MAX_BATCH_BYTES = 500 * 1024  # and per batch request
 MAX_ID_LENGTH = 255  # as long as an ingest external id may be
+# A call's size as Segment counts it (compact UTF-8). One encoder for every call: json.dumps with options builds
+# a new one per call, which costs more than encoding a small call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,7 @@ def read_call(
     try:
         if not isinstance(raw, dict):
             raise _Refused("", f"each call must be a JSON object, not {type(raw).__name__}")
-        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode(errors="surrogatepass"))
+        size = len(_COMPACT.encode(raw).encode(errors="surrogatepass"))
         if size > MAX_CALL_BYTES:
             raise _Refused("", f"the call is {size} bytes, over Segment's limit of {MAX_CALL_BYTES} bytes per call")
         return _read(raw, index, received_at, call_type, batch_sent_at)

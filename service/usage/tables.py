@@ -45,11 +45,12 @@ user_last_seen = sa.Table(
 )
 
 # Who was active per account, day and feature: makes usage_daily.active_users exact under replays and
-# concurrent batches (a user counts once, decided by this primary key, not by a racing read).
+# concurrent batches (a user counts once, decided by this primary key, not by a racing read). No foreign key:
+# each row is written with the usage event that names it, whose key checks the account (migration 0017).
 usage_daily_users = sa.Table(
     "usage_daily_users",
     metadata,
-    sa.Column("account_id", sa.Uuid, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("account_id", sa.Uuid, primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("feature", sa.Text, primary_key=True),
     sa.Column("user_ref", sa.Text, primary_key=True),
