@@ -22,6 +22,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.db.pool import plans_kept_for_checks
 from service.ingest import unmatched
 from service.ingest.facts import Item
 from service.ingest.identity import resolve_accounts
@@ -185,18 +186,19 @@ async def write_usage_events(
     firsts = list(first.values())
     inserted: dict[str, uuid.UUID] = {}
     if firsts:
-        rows = await conn.execute(
-            _INSERT,
-            {
-                "source": source,
-                "account_ids": [account_id for _, account_id in firsts],
-                "event_ids": [item.record.event_id for item, _ in firsts],
-                "user_refs": [policy.user_ref(item.record.user_id) for item, _ in firsts],
-                "events": [item.record.event for item, _ in firsts],
-                "occurred_at": [item.record.occurred_at for item, _ in firsts],
-                "amounts": [item.record.value for item, _ in firsts],
-            },
-        )
+        async with plans_kept_for_checks(conn):  # each event's account is checked: a kept plan, not one per row
+            rows = await conn.execute(
+                _INSERT,
+                {
+                    "source": source,
+                    "account_ids": [account_id for _, account_id in firsts],
+                    "event_ids": [item.record.event_id for item, _ in firsts],
+                    "user_refs": [policy.user_ref(item.record.user_id) for item, _ in firsts],
+                    "events": [item.record.event for item, _ in firsts],
+                    "occurred_at": [item.record.occurred_at for item, _ in firsts],
+                    "amounts": [item.record.value for item, _ in firsts],
+                },
+            )
         inserted = {row[0]: row[1] for row in rows}
     already = [event_id for event_id in first if event_id not in inserted]
     stored: dict[str, tuple[uuid.UUID, _Fingerprint]] = {}
