@@ -24,7 +24,7 @@ _UPDATE = sa.text(
     " CAST(:domain AS text[]), CAST(:industry AS text[]), CAST(:segment AS text[]), CAST(:lifecycle_stage AS text[]),"
     " CAST(:touch_model AS text[]), CAST(:csm_owner AS text[]), CAST(:sales_owner AS text[]))"
     " AS u(id, sets_domain, name, domain, industry, segment, lifecycle_stage, touch_model, csm_owner, sales_owner)"
-    " WHERE a.id = u.id"
+    " WHERE a.id = u.id AND a.id = ANY(CAST(:ids AS uuid[]))"  # found by key, not by hashing the whole table
 )
 
 
