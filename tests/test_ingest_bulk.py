@@ -55,6 +55,13 @@ MIXED: list[Delivery] = [
         "accounts",
         [account(8, external_id="b8", domain="shared.example"), account(9, external_id="b9", domain="shared.example")],
     ),
+    # Updates of accounts another source also sends (a1, with billing's b1): each profile is recomputed from both
+    # sources' links, this batch's laid over what was stored; a1 is partial (its domain comes from the stored record).
+    (
+        "crm",
+        "accounts",
+        [{"external_id": "a1", "segment": "smb", "updated_at": at(2)}, account(2, industry="Media")],
+    ),
     (
         "support",
         "survey-responses",

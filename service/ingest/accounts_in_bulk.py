@@ -76,10 +76,11 @@ async def write_accounts_in_bulk(
     try:
         writes, touches = await _decide(conn, source, items, results)
         await _match_new(conn, source, writes, shared)
-        await _check_independent(conn, writes)
+        known = await _known(conn, {w.account_id for w in writes if w.account_id is not None})
+        _check_independent(writes, known)
         writes = await _refuse_taken_domains(conn, source, writes, shared, results)
         async with conn.begin_nested():
-            written = await _apply(conn, source, writes, touches, priority)
+            written = await _apply(conn, source, writes, touches, priority, known)
     except (_Dependent, IntegrityError):
         return await write_accounts(conn, source, items, priority, shared)
     for write, (account_id, created) in zip(writes, written, strict=True):
@@ -146,38 +147,49 @@ async def _match_new(conn: AsyncConnection, source: str, writes: list[_Write], s
             w.account_id = next(iter(candidates))
 
 
-async def _domains_named(conn: AsyncConnection, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
-    """Each account's domains: its own, and every domain any source's link sends for it."""
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What the accounts the batch updates hold now: every domain that names each (its own, and any source's link's),
+    and each one's links (source and external id: the payload), which recompute its profile once the batch's are
+    saved."""
+
+    domains: dict[uuid.UUID, set[str]]
+    links: dict[uuid.UUID, dict[tuple[str, str], dict[str, Any]]]
+
+
+async def _known(conn: AsyncConnection, account_ids: Collection[uuid.UUID]) -> _Known:
+    """One read of the accounts and their links (the account-writes lock keeps them as read until the batch
+    commits)."""
+    known = _Known(defaultdict(set), defaultdict(dict))
     if not account_ids:
-        return {}
+        return known
     ids = sa.bindparam("ids", sorted(account_ids), type_=sa.ARRAY(sa.Uuid))
-    sent = sa.literal_column("source_links.payload ->> 'domain'", sa.Text)
+    c = source_links.c
     rows = await conn.execute(
-        sa.union(
-            sa.select(accounts.c.id, accounts.c.domain).where(accounts.c.id == sa.any_(ids)),
-            sa.select(source_links.c.entity_id, sent).where(
-                source_links.c.object_type == OBJECT_TYPE, source_links.c.entity_id == sa.any_(ids)
-            ),
+        sa.select(accounts.c.id, accounts.c.domain, c.source, c.external_id, c.payload)
+        .select_from(
+            accounts.outerjoin(source_links, sa.and_(c.object_type == OBJECT_TYPE, c.entity_id == accounts.c.id))
         )
+        .where(accounts.c.id == sa.any_(ids))
     )
-    found: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for account_id, domain in rows:
-        if domain is not None:
-            found[account_id].add(domain)
-    return found
+    for account_id, domain, source, external_id, payload in rows:
+        named = {domain, payload.get("domain") if payload is not None else None} - {None}
+        known.domains[account_id] |= named
+        if payload is not None:
+            known.links[account_id][(source, external_id)] = payload
+    return known
 
 
-async def _check_independent(conn: AsyncConnection, writes: Sequence[_Write]) -> None:
+def _check_independent(writes: Sequence[_Write], known: _Known) -> None:
     """Raise ``_Dependent`` when two records write one account, or two written accounts share a domain."""
     existing = [w.account_id for w in writes if w.account_id is not None]
     if len(set(existing)) != len(existing):
         raise _Dependent
-    named = await _domains_named(conn, existing)
     counts: Counter[str] = Counter()
     for w in writes:
         domains = {w.item.record.domain, w.whole.domain}
         if w.account_id is not None:
-            domains |= named.get(w.account_id, set())
+            domains |= known.domains.get(w.account_id, set())
         counts.update(domain for domain in domains if domain is not None)
     if any(count > 1 for count in counts.values()):
         raise _Dependent
@@ -191,12 +203,18 @@ async def _refuse_taken_domains(
     holders = await domain_holders(
         conn, {d for w in writes if w.link is not None and (d := w.item.record.domain) is not None and d not in shared}
     )
-    ours = await _linked_from(conn, source, set(holders.values()))
+    holder_of = {
+        w.item.index: holder
+        for w in writes
+        if w.link is not None and w.item.record.domain not in shared
+        and (holder := holders.get(w.item.record.domain or "")) is not None and holder != w.account_id
+    }  # fmt: skip
+    ours = await _linked_from(conn, source, set(holder_of.values()))  # an account holding its own domain: no read
     kept: list[_Write] = []
     for w in writes:
         domain = w.item.record.domain
-        holder = holders.get(domain or "") if w.link is not None and domain not in shared else None
-        if holder is not None and holder != w.account_id and holder not in ours:
+        holder = holder_of.get(w.item.index)
+        if holder is not None and holder not in ours:
             message = (
                 f"domain {domain!r} already belongs to another account ({holder}); "
                 "merge the two accounts (GraphQL mutation mergeAccounts) to combine them"
@@ -219,9 +237,11 @@ async def _apply(
     writes: Sequence[_Write],
     touches: Sequence[tuple[str, dt.datetime | None]],
     priority: Sequence[str],
+    known: _Known,
 ) -> list[tuple[uuid.UUID, bool]]:
-    """Create the new accounts with their profiles, save the links, recompute the other profiles, set the
-    parents; each write's account and whether it was created.
+    """Create the new accounts with their profiles, save the links, recompute the other profiles (from the links
+    ``known`` read, with the batch's laid over them, as saved), set the parents; each write's account and whether
+    it was created.
 
     A new account has one link, the one saved here, so its profile is that link's payload (``merged_profile``
     of it alone): it is inserted whole instead of inserted bare and updated."""
@@ -246,7 +266,15 @@ async def _apply(
     )
     await save_links(conn, source, OBJECT_TYPE, links)
     await touch_links(conn, source, OBJECT_TYPE, touches)
-    await recompute_profiles(conn, [account_id for account_id, new in written if not new], priority)
+    updated = {account_id: known.links[account_id] for account_id, new in written if not new}
+    for link in links:
+        if link.entity_id in updated:
+            updated[link.entity_id][(source, link.external_id)] = link.payload or {}
+    await recompute_profiles(
+        conn,
+        {account_id: [(s, payload) for (s, _), payload in held.items()] for account_id, held in updated.items()},
+        priority,
+    )
     parents = [(w.item.record, account_id) for w, (account_id, _) in zip(writes, written, strict=True)]
     await set_parents(conn, source, parents)
     return written

@@ -35,7 +35,7 @@ from service.ingest.links_in_bulk import LinkWrite, find_links, insert_new_links
 from service.ingest.partial import NOT_CARRIED
 from service.ingest.records import AccountReference
 from service.ingest.results import RecordResult, Status
-from service.ingest.rows_in_bulk import upsert_rows
+from service.ingest.rows_in_bulk import insert_rows, upsert_rows
 
 
 def can_write_in_bulk(kind: FactKind, items: Sequence[Item]) -> bool:
@@ -164,10 +164,11 @@ async def _write_matched(
             results[item.index] = RecordResult(item.index, Status.UNCHANGED, link.entity_id)
             continue
         writes.append(_Write(item.index, record, link.entity_id, account_id, said, created=False))
-    # An updated entity the hub deleted comes back under the same id: the upsert inserts it.
-    await upsert_rows(
-        conn, kind.table, [{"id": w.entity_id, **await kind.values(conn, w.record, w.account_id)} for w in writes]
-    )
+    rows = [{"id": w.entity_id, **await kind.values(conn, w.record, w.account_id)} for w in writes]
+    # A created entity's id is new (its link was inserted just now): a plain insert, without the upsert's conflict
+    # check per row. An updated entity the hub deleted comes back under the same id: the upsert inserts it.
+    await insert_rows(conn, kind.table, [row for row, w in zip(rows, writes, strict=True) if w.created])
+    await upsert_rows(conn, kind.table, [row for row, w in zip(rows, writes, strict=True) if not w.created])
     if kind.after_write is not None and writes:
         await kind.after_write(conn, [Written(w.record, w.entity_id, w.account_id) for w in writes])
     updated = [_link(w.record, w.entity_id, w.account_id, w.said) for w in writes if not w.created]

@@ -31,8 +31,15 @@ def completed(record: M, stored: Mapping[str, Any] | None) -> M | tuple[FieldErr
         return record
     fields = type(record).model_fields
     kept = {name: value for name, value in stored.items() if name in fields and name not in NOT_CARRIED}
-    if kept.keys() <= record.model_fields_set:  # it sends every field it would keep: there is nothing to add
+    omitted = kept.keys() - record.model_fields_set
+    if not omitted:  # it sends every field it would keep: there is nothing to add
         return record
+    if record.model_dump(mode="json", include=omitted) == {name: kept[name] for name in omitted}:
+        # What it omits, it already holds (the defaults a full delivery stored): the combination is this record,
+        # with those fields taken as sent — no second validation of what was valid already.
+        whole = record.model_copy()
+        whole.__pydantic_fields_set__ |= omitted
+        return whole
     return validate_record(type(record), {**kept, **record.model_dump(mode="json", exclude_unset=True)})
 
 

@@ -1,19 +1,17 @@
 """Account profiles recomputed for many accounts at once: ``account_records``' rule (each field from the
-highest-ranked source that sends one; a domain another account holds stays off), one read of the links, one
-read of the domains they claim and one update for the whole batch. A new account's profile is its one link's,
+highest-ranked source that sends one; a domain another account holds stays off) from links the caller read,
+one read of the domains they claim and one update for the whole batch. A new account's profile is its one link's,
 so it is inserted with it (``without_taken_domains``) rather than recomputed."""
 
 import uuid
-from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.accounts.tables import accounts
-from service.ingest.account_records import OBJECT_TYPE, PROFILE_FIELDS, merged_profile
-from service.sources.tables import source_links
+from service.ingest.account_records import PROFILE_FIELDS, merged_profile
 
 _UPDATE = sa.text(
     "UPDATE accounts AS a SET name = coalesce(u.name, a.name),"
@@ -24,7 +22,7 @@ _UPDATE = sa.text(
     " CAST(:domain AS text[]), CAST(:industry AS text[]), CAST(:segment AS text[]), CAST(:lifecycle_stage AS text[]),"
     " CAST(:touch_model AS text[]), CAST(:csm_owner AS text[]), CAST(:sales_owner AS text[]))"
     " AS u(id, sets_domain, name, domain, industry, segment, lifecycle_stage, touch_model, csm_owner, sales_owner)"
-    " WHERE a.id = u.id"
+    " WHERE a.id = u.id AND a.id = ANY(CAST(:ids AS uuid[]))"  # found by key, not by hashing the whole table
 )
 
 
@@ -52,22 +50,15 @@ async def without_taken_domains(
     return profiles
 
 
-async def recompute_profiles(conn: AsyncConnection, account_ids: Sequence[uuid.UUID], priority: Sequence[str]) -> None:
-    """``account_records._recompute_profile`` for each account; no two of them may claim one domain (the caller
-    checks: otherwise which one keeps it would depend on the order)."""
-    if not account_ids:
+async def recompute_profiles(
+    conn: AsyncConnection, links: Mapping[uuid.UUID, Sequence[tuple[str, dict[str, Any]]]], priority: Sequence[str]
+) -> None:
+    """``account_records._recompute_profile`` for each account, from its links as saved (account id: each link's
+    source and payload); no two of the accounts may claim one domain (the caller checks: otherwise which one keeps
+    it would depend on the order)."""
+    if not links:
         return
-    ids = sorted(set(account_ids))
-    rows = await conn.execute(
-        sa.select(source_links.c.entity_id, source_links.c.source, source_links.c.payload).where(
-            source_links.c.object_type == OBJECT_TYPE,
-            source_links.c.entity_id == sa.any_(sa.bindparam("ids", ids, type_=sa.ARRAY(sa.Uuid))),
-            source_links.c.payload.is_not(None),
-        )
-    )
-    links: dict[uuid.UUID, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
-    for account_id, source, payload in rows:
-        links[account_id].append((source, payload))
+    ids = sorted(links)
     profiles = await without_taken_domains(
         conn, {account_id: merged_profile(links[account_id], priority) for account_id in ids}
     )
