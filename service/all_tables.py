@@ -14,7 +14,7 @@ from service.health_scores.tables import alerts, health_overrides, health_scores
 from service.ingest.tables import ingest_requests
 from service.people.tables import people
 from service.rate_limits.tables import rate_limit_buckets
-from service.sources.tables import pending_parent_links, source_links, unmatched_records
+from service.sources.tables import pending_parent_links, source_associations, source_links, unmatched_records
 from service.surveys.tables import survey_responses
 from service.tickets.tables import tickets
 from service.timeline.tables import timeline_events
@@ -45,6 +45,7 @@ __all__ = [
     "products",
     "rate_limit_buckets",
     "scorecards",
+    "source_associations",
     "source_links",
     "survey_responses",
     "tickets",

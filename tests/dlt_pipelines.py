@@ -62,29 +62,57 @@ def salesforce_tables() -> dict[str, list[dict[str, Any]]]:
     return tables
 
 
-def hubspot_flat(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """A CRM v3 object as the verified HubSpot source yields it."""
+def hubspot_flat(raw: Mapping[str, Any], named: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    """A CRM v3 object as the verified HubSpot source yields it: its properties with its ``id``, and per association
+    it asked for (``named``: kind → ids) a list of ``{"value": <its hs_object_id>, "<kind>_id": id}``."""
     row: dict[str, Any] = {**raw["properties"], "id": raw["id"]}
-    for kind, group in (raw.get("associations") or {}).items():
-        own = raw["properties"].get("hs_object_id")
-        row[kind] = [{"value": own, f"{kind}_id": entry["id"]} for entry in group["results"]]
+    own = raw["properties"].get("hs_object_id")
+    for kind, ids in (named or {}).items():
+        row[kind] = [{"value": own, f"{kind}_id": one} for one in ids]
     return row
 
 
+def _companies_of(objects: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Company id → the ids of the objects whose associations name it (what HubSpot lists on the company)."""
+    listed: dict[str, list[str]] = {}
+    for raw in objects:
+        for entry in ((raw.get("associations") or {}).get("companies") or {}).get("results", []):
+            if raw["id"] not in listed.setdefault(entry["id"], []):
+                listed[entry["id"]].append(raw["id"])
+    return listed
+
+
 def hubspot_tables() -> dict[str, list[dict[str, Any]]]:
-    """Companies and contacts as the verified source yields them; deals as HubSpot returns them, each carrying
-    the line items its associations name (a pipeline of one's own: the verified source reads no line items)."""
+    """The verified source's tables, as its code reads HubSpot (dlt-hub/verified-sources, ``sources/hubspot``):
+    companies asked with ``associations=contacts,deals,…`` (so each lists its contacts and deals), contacts with
+    ``associations=deals,…`` (no company: ``associatedcompanyid`` is one of their properties), deals with none, and
+    no line items."""
+    contacts = hubspot_payloads.payload("contacts_page")["results"]
+    deals = hubspot_payloads.payload("deals_page")["results"]
+    listed = {"contacts": _companies_of(contacts), "deals": _companies_of(deals)}
+    companies = [
+        hubspot_flat(
+            raw, {kind: by_company[raw["id"]] for kind, by_company in listed.items() if raw["id"] in by_company}
+        )
+        for raw in hubspot_payloads.payload("companies_page")["results"]
+    ]
+    return {
+        "companies": companies,
+        "contacts": [hubspot_flat(raw) for raw in contacts],
+        "deals": [hubspot_flat(raw) for raw in deals],
+    }
+
+
+def hubspot_deals_with_line_items() -> dict[str, list[dict[str, Any]]]:
+    """Deals as HubSpot returns them, each carrying the line items its associations name (a batch read): a pipeline
+    of one's own, for the contracts' lines (the verified source reads no line items)."""
     deals_page = hubspot_payloads.payload("deals_page")
-    line_items = {item["id"]: item for item in deals_page["line_items"]["results"]}  # a batch read
+    line_items = {item["id"]: item for item in deals_page["line_items"]["results"]}
     deals = []
     for deal in deals_page["results"]:
         named = (deal.get("associations") or {}).get("line items", {}).get("results", [])
         deals.append({**deal, "line_items": [line_items[entry["id"]] for entry in named]})
-    return {
-        "companies": [hubspot_flat(raw) for raw in hubspot_payloads.payload("companies_page")["results"]],
-        "contacts": [hubspot_flat(raw) for raw in hubspot_payloads.payload("contacts_page")["results"]],
-        "deals": deals,
-    }
+    return {"deals": deals}
 
 
 def _zendesk_ticket(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.api_keys.roles import Role
 from tests import hubspot_payloads, salesforce_payloads, zendesk_payloads
 from tests.conftest import make_key
-from tests.dlt_pipelines import Loader, hubspot_tables, salesforce_tables, zendesk_incremental_tickets, zendesk_tables
+from tests.dlt_pipelines import (
+    Loader,
+    hubspot_deals_with_line_items,
+    hubspot_tables,
+    salesforce_tables,
+    zendesk_incremental_tickets,
+    zendesk_tables,
+)
 from tests.ingesting import rows, snapshot
 from tests.serve_process import cshub_env, free_port, launch, serving, stop
 
@@ -142,20 +149,28 @@ async def test_incremental_line_items_reloaded_in_full_keep_every_line_of_the_co
     ]
 
 
-async def test_hubspot_companies_contacts_and_deals_land_in_one_run(loader: Loader, engine: AsyncEngine) -> None:
-    loader.run("hubspot", hubspot_tables())  # dlt loads the tables in any order: the unmatched queue waits
+async def test_hubspot_companies_contacts_and_deals_land_stage_by_stage(loader: Loader, engine: AsyncEngine) -> None:
+    loader.run_in_order("hubspot", hubspot_tables())
     acme = loader.account("hubspot", "9834512001", hubspot_payloads.ACCOUNT_360)
     assert (acme["name"], acme["domain"], acme["industry"]) == ("Acme Corporation", "acme.example", "Computer Software")
     assert ("Ada Lovelace", "ada@acme.example", "VP Engineering") in [
         (c["name"], c["email"], c["title"]) for c in acme["contacts"]
     ]
-    assert acme["mrr"] == [{"amount": "1300.00", "currency": "USD"}]  # the two won deals' lines, as over REST
-    # Only the contact of a company HubSpot does not have waits (linus@initech.example: no association, and no
-    # account on its domain); the contacts and deals dlt loaded before their companies landed once they came.
+    # The deals name no company: Acme lists them. The verified source reads no line items: contracts, no lines yet.
+    assert sorted((c["kind"], c["lines"]) for c in acme["contracts"]) == [("EXPANSION", []), ("NEW", [])]
+    # ACME Corp. lists Wile. Linus names no company, his company is not in HubSpot's page and
+    # initech.example is no account: he waits for it.
+    corp = loader.account("hubspot", "9834512004", hubspot_payloads.ACCOUNT_360)
+    assert [c["email"] for c in corp["contacts"]] == ["wile@acme-corp.example"]
     waiting = await rows(engine, "SELECT entity, external_id FROM unmatched_records WHERE resolved_at IS NULL")
     assert waiting == [("contacts", "53")]
+    # The line items by a pipeline of one's own: the deals as HubSpot returns them, each with its line items.
+    loader.run("hubspot", hubspot_deals_with_line_items(), name="lines")
+    acme = loader.account("hubspot", "9834512001", hubspot_payloads.ACCOUNT_360)
+    assert acme["mrr"] == [{"amount": "1300.00", "currency": "USD"}]  # the two won deals' lines, as over REST
     before = await snapshot(engine)
-    loader.run("hubspot", hubspot_tables())
+    loader.run_in_order("hubspot", hubspot_tables())
+    loader.run("hubspot", hubspot_deals_with_line_items(), name="lines")
     assert await snapshot(engine) == before
 
 

@@ -4,6 +4,7 @@ signatures, malformed items, and the mapping file."""
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -361,3 +362,66 @@ async def test_a_deal_without_its_line_items_is_refused_and_keeps_its_lines(
     assert "4401, 4402" in results["results[0]"]["errors"][0]["message"]
     acme = await account_360(hubspot, admin_key, "9834512001")
     assert acme["mrr"] == [{"amount": "1300.00", "currency": "USD"}]
+
+
+def listing(company: dict[str, Any], contacts: list[str], deals: list[str]) -> dict[str, Any]:
+    """``company`` as HubSpot returns it asked for ``associations=contacts,deals``."""
+    kinds = {"contacts": contacts, "deals": deals}
+    associations = {
+        kind: {"results": [{"id": one, "type": f"company_to_{kind[:-1]}"} for one in ids]}
+        for kind, ids in kinds.items()
+        if ids
+    }
+    return {**company, "associations": associations}
+
+
+async def test_contacts_and_deals_that_name_no_company_land_in_the_company_that_lists_them(
+    hubspot: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str, admin_key: str
+) -> None:
+    # As dlt's verified HubSpot source reads them: associations asked for on companies only.
+    companies = payload("companies_page")
+    acme, globex = companies["results"][0], companies["results"][1]
+    companies["results"][0] = listing(acme, ["51"], ["17250001"])
+    companies["results"][1] = listing(globex, ["52"], ["17250003"])
+    assert (await send_objects(hubspot, ingest_key, "companies", companies)).status_code == 200
+    contacts = payload("contacts_page")
+    for contact in contacts["results"]:
+        contact.pop("associations", None)
+        contact["properties"].pop("associatedcompanyid", None)
+    contacts["results"][0]["properties"]["email"] = "ada.lovelace@gmail.example"  # no company's domain
+    placed = by_item((await send_objects(hubspot, ingest_key, "contacts", contacts)).json())
+    assert placed["results[0]"]["status"] == "created"
+    deals = payload("deals_page")
+    for deal in deals["results"]:
+        deal["associations"].pop("companies")
+    written = by_item((await send_objects(hubspot, ingest_key, "deals", deals)).json())
+    assert written["results[0]"]["status"] == written["results[2]"]["status"] == "created"
+    assert [c["email"] for c in (await account_360(hubspot, admin_key, "9834512001"))["contacts"]] == [
+        "ada.lovelace@gmail.example"
+    ]
+    assert (await account_360(hubspot, admin_key, "9834512001"))["mrr"] == [{"amount": "1000.00", "currency": "USD"}]
+    assert (await account_360(hubspot, admin_key, "9834512002"))["mrr"] == [{"amount": "300.00", "currency": "USD"}]
+
+    # The deal moves: Acme lists it now. The newest naming wins for a deal cshub does not have yet; one it has
+    # stays in its account (a deal's own associations.companies moves it).
+    companies["results"][0] = listing(acme, ["51"], ["17250001", "17250003", "17250009"])
+    companies["results"][0]["updatedAt"] = "2026-11-03T10:00:00.000Z"
+    companies["results"][1] = listing(globex, ["52"], [])
+    assert (await send_objects(hubspot, ingest_key, "companies", companies)).status_code == 200
+    again = by_item((await send_objects(hubspot, ingest_key, "deals", deals)).json())
+    assert again["results[2]"]["status"] == "unchanged"
+    named = await rows(
+        engine,
+        "SELECT external_id, account_external_id FROM source_associations WHERE object_type = 'contract' ORDER BY 1",
+    )
+    assert named == [("17250001", "9834512001"), ("17250003", "9834512001"), ("17250009", "9834512001")]
+    before = await snapshot(engine)
+    assert (await send_objects(hubspot, ingest_key, "companies", companies)).json()["totals"]["updated"] == 0
+    assert await snapshot(engine) == before
+
+    # A deal no company lists and that names none has no account.
+    orphan = {"results": [{**deals["results"][2], "id": "17250077"}], "line_items": deals["line_items"]}
+    orphan["results"][0]["properties"] = {**orphan["results"][0]["properties"], "hs_object_id": "17250077"}
+    refused = by_item((await send_objects(hubspot, ingest_key, "deals", orphan)).json())["results[0]"]
+    assert refused["status"] == "rejected"
+    assert "no company cshub has lists it" in refused["errors"][0]["message"]

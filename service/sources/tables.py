@@ -82,3 +82,18 @@ pending_parent_links = sa.Table(
     sa.Column("parent_external_id", sa.Text, nullable=False),
     sa.Index("ix_pending_parent_links_source_parent_external_id", "source", "parent_external_id"),
 )
+
+# What a source's account object said it holds: a HubSpot company lists its contacts and deals in its associations
+# (dlt's verified HubSpot source asks for no company on a contact or a deal, only on the company). A contact or a
+# deal that names no account itself is placed in the account of the one that names it, by the source's id for that
+# account; the newest naming wins.
+source_associations = sa.Table(
+    "source_associations",
+    metadata,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("object_type", sa.Text, primary_key=True),
+    sa.Column("external_id", sa.Text, primary_key=True),
+    sa.Column("account_external_id", sa.Text, nullable=False),
+    sa.Column("named_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    one_of("object_type", ("contact", "contract")),
+)

@@ -26,6 +26,8 @@ class ObjectItem:
 
     pending: Pending
     archived: bool = False
+    # A company's: the contacts and deals its associations list, as (cshub object type, HubSpot id).
+    names: tuple[tuple[str, str], ...] = ()
 
 
 def object_id(value: Any) -> str | None:
@@ -71,6 +73,25 @@ def associated(raw: Mapping[str, Any], kind: str, primary: str) -> str | None:
     return object_id(chosen.get("id")) if chosen is not None else None
 
 
+# A company's association lists (``?associations=contacts,deals``) → the object type cshub links them as.
+NAMED_BY_COMPANY = {"contacts": "contact", "deals": "contract"}
+
+
+def named_by(raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The contacts and deals a company's associations list, each once."""
+    associations = raw.get("associations")
+    if not isinstance(associations, Mapping):
+        return ()
+    named: dict[tuple[str, str], None] = {}
+    for kind, object_type in NAMED_BY_COMPANY.items():
+        group = associations.get(kind)
+        results = group.get("results") if isinstance(group, Mapping) else None
+        for entry in results if isinstance(results, list) else ():
+            if isinstance(entry, Mapping) and (named_id := object_id(entry.get("id"))) is not None:
+                named[(object_type, named_id)] = None
+    return tuple(named)
+
+
 def _blank(value: Any) -> Any:
     return None if value == "" else value
 
@@ -107,7 +128,8 @@ def read_company(item: str, raw: Mapping[str, Any], mapping: HubSpotMapping) -> 
     if (when := updated_at(raw, "hs_lastmodifieddate")) is not None:
         record["updated_at"] = when
         paths["updated_at"] = "updatedAt"
-    return ObjectItem(Pending(item, company_id, "accounts", record, paths), archived=raw.get("archived") is True)
+    pending = Pending(item, company_id, "accounts", record, paths)
+    return ObjectItem(pending, archived=raw.get("archived") is True, names=named_by(raw) if company_id else ())
 
 
 def read_contact(item: str, raw: Mapping[str, Any], mapping: HubSpotMapping) -> ObjectItem:

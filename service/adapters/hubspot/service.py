@@ -9,11 +9,12 @@ payload is written in rounds, so later rounds find what earlier ones made known:
 
 1. companies → ``accounts`` (an archived company is skipped: cshub keeps the account);
 2. company merges → the merged companies' accounts merged into the primary's;
-3. contacts → ``contacts``; one that names no company (a property change) is placed in the account cshub has it
-   in, and skipped when cshub does not know it;
-4. deals in a mapped stage → ``contracts``; a deal that names no company is placed in the account cshub has it
-   in. A deal whose stage maps to ``ended`` or ``cancelled`` (a lost or deleted deal) is skipped when cshub never
-   had it.
+3. contacts → ``contacts``; one that names no company is placed in the account cshub has it in, else in the
+   account of the company that lists it in its associations (kept from each company written, ``source_associations``:
+   dlt's verified HubSpot source asks for associations on companies only). A property change of a contact cshub
+   does not know is skipped;
+4. deals in a mapped stage → ``contracts``; a deal that names no company is placed as a contact is. A deal whose
+   stage maps to ``ended`` or ``cancelled`` (a lost or deleted deal) is skipped when cshub never had it.
 """
 
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.adapters.hubspot import queries
 from service.adapters.hubspot.deals import DealItem
+from service.adapters.hubspot.objects import ObjectItem
 from service.adapters.hubspot.payloads import Merge, Translated
 from service.adapters.writing import ItemResult, Pending, Target, Written, kept, refused, skipped, write
 from service.customer360.merge import merge_accounts
@@ -41,7 +43,9 @@ async def write_payload(conn: AsyncConnection, translated: Translated, target: T
         "cshub keeps the account of an archived company",
     )
     results += answered
-    results += await write(conn, target, "accounts", companies)
+    written = await write(conn, target, "accounts", companies)
+    results += written
+    await queries.name_in_companies(conn, target.source, _named(translated.companies, written))
     for merge in translated.merges:
         results.append(await _merge(conn, target, merge))
     contacts, answered = kept(
@@ -58,29 +62,55 @@ async def write_payload(conn: AsyncConnection, translated: Translated, target: T
     return Written.of(results)
 
 
+def _event(pending: Pending) -> bool:
+    return pending.item.startswith("events")
+
+
 def _reference(pending: Pending) -> dict[str, str]:
     return {name: pending.record[name] for name in REFERENCE_FIELDS if pending.record.get(name) is not None}
+
+
+def _named(companies: Sequence[ObjectItem], written: Sequence[ItemResult]) -> list[tuple[str, str, str]]:
+    """What the companies cshub took (written, or unchanged) list in their associations."""
+    taken = {result.item for result in written if not result.rejected}
+    return [
+        (object_type, named_id, company.pending.vendor_id)
+        for company in companies
+        if company.pending.item in taken and company.pending.vendor_id is not None
+        for object_type, named_id in company.names
+    ]
 
 
 async def _placed(
     conn: AsyncConnection, source: str, kind: tuple[str, str], items: Sequence[Pending]
 ) -> tuple[list[Pending], list[ItemResult]]:
-    """The records to write, each naming an account (theirs, else the one cshub has them in); the others
-    answered. ``kind``: the records' object type in cshub's identity map, and what HubSpot calls them."""
+    """The records to write, each naming an account; the others answered. ``kind``: the records' object type in
+    cshub's identity map, and what HubSpot calls them. A record that names no company goes to the account cshub has
+    it in, else to the company that lists it in its associations; that company also comes before a contact's
+    e-mail domain (a guess). A property change is never placed by a company's list (one property makes no record)."""
     link_type, object_type = kind
+    unnamed = [
+        item.vendor_id
+        for item in items
+        if item.vendor_id is not None and "account_external_id" not in _reference(item) and not _event(item)
+    ]
+    naming = await queries.naming_companies(conn, source, link_type, unnamed)
     unplaced = [item.vendor_id for item in items if not _reference(item) and item.vendor_id is not None]
     known = await accounts_of(conn, source, link_type, unplaced)
     placed: list[Pending] = []
     answered: list[ItemResult] = []
     for item in items:
-        if _reference(item):
-            placed.append(item)
-            continue
+        reference = _reference(item)
         account = known.get(item.vendor_id or "")
-        reference = account.by_id() if account is not None else {}
-        if reference:
-            placed.append(replace(item, record={**item.record, **reference}))
-        elif item.item.startswith("events"):
+        company = naming.get(item.vendor_id or "") if "account_external_id" not in reference else None
+        if company is not None and (reference or account is None):
+            record = {name: value for name, value in item.record.items() if name != "account_domain"}
+            placed.append(replace(item, record={**record, "account_external_id": company}))
+        elif reference:
+            placed.append(item)
+        elif account is not None and (by_id := account.by_id()):
+            placed.append(replace(item, record={**item.record, **by_id}))
+        elif _event(item):
             answered.append(
                 skipped(
                     item.item,
@@ -98,8 +128,8 @@ async def _placed(
                     item.entity,
                     f"{item.item}.associations.companies",
                     f"the {object_type} names no company (associations.companies"
-                    f"{', associatedcompanyid or an e-mail' if object_type == 'contact' else ''}): no account to "
-                    "place it in",
+                    f"{', associatedcompanyid or an e-mail' if object_type == 'contact' else ''}) and no company "
+                    "cshub has lists it in its associations: no account to place it in",
                 )
             )
     return placed, answered
