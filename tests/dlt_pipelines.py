@@ -2,9 +2,10 @@
 verified sources make of them, and real dlt pipelines that load them into a running ``cshub serve``.
 
 The verified sources' row shapes (dlt-hub/verified-sources): Salesforce yields each object's own fields, flat (no
-``attributes``, no relationship objects or sub-queries; datetimes as ``%Y-%m-%dT%H:%M:%S.%fZ``), one table per
-object (``account``, ``contact``, ``opportunity``, ``opportunity_line_item``); HubSpot yields each object's
-properties with its ``id`` and, per association, a list of ``{"value": <its hs_object_id>, "<kind>_id": id}``;
+``attributes``, no relationship objects or sub-queries; datetimes as ``%Y-%m-%dT%H:%M:%S.%fZ``, dates as the Bulk
+API's epoch milliseconds), one table per object (``account``, ``contact``, ``opportunity``,
+``opportunity_line_item``); HubSpot yields each object's properties with its ``id`` and, per association it asked
+for, a list of ``{"value": <its hs_object_id>, "<kind>_id": id}``;
 Zendesk yields tickets as the incremental export returns them without ``fields`` (custom fields pivoted), and users
 and organizations as the REST API does.
 """
@@ -25,15 +26,20 @@ from service.dlt_destination import cshub, run_in_order
 from tests import hubspot_payloads, salesforce_payloads, zendesk_payloads
 
 _SALESFORCE_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
+_SALESFORCE_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _salesforce_flat(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record as the verified source reads it through the Bulk API (JSON): its own fields, datetimes turned back
+    into ``%Y-%m-%dT%H:%M:%S.%fZ`` text, dates left as the Bulk API gives them (epoch milliseconds, midnight UTC)."""
     flat: dict[str, Any] = {}
     for name, value in record.items():
         if name == "attributes" or isinstance(value, Mapping):
             continue
         if isinstance(value, str) and _SALESFORCE_STAMP.match(value):
             value = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        elif isinstance(value, str) and _SALESFORCE_DAY.match(value):
+            value = int(dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC).timestamp() * 1000)
         flat[name] = value
     return flat
 

@@ -322,3 +322,21 @@ async def test_the_revenue_metrics_see_new_business_upsell_and_renewal(
     assert movements["2026-04-01"] == (0, 500, 0, 0, 1700)  # the upsell
     assert movements["2026-10-01"] == (0, 0, 0, 0, 1700)  # the renewal, closed in December, does not overlap
     assert movements["2027-01-01"] == (0, 0, 200, 0, 1500)  # renewed at 15 seats: no churn, 200 contraction
+
+
+async def test_bulk_json_dates_in_epoch_milliseconds_and_a_won_opportunity_without_its_close_date(
+    salesforce: httpx.AsyncClient, ingest_key: str, admin_key: str
+) -> None:
+    await send_records(salesforce, ingest_key, payload("query_accounts"))
+    won = payload("query_opportunities")["records"][0]  # CloseDate 2026-01-15, two lines
+    as_bulk_json = {**won, "CloseDate": 1768435200000}  # what Bulk API JSON (and dlt's verified source) gives
+    undated = {key: value for key, value in won.items() if key not in ("CloseDate", "OpportunityLineItems")}
+    undated |= {"Id": "006Dn00000OppNdQAC"}
+    answer = (await send_records(salesforce, ingest_key, {"done": True, "records": [as_bulk_json, undated]})).json()
+    results = by_item(answer)
+    assert results[("records[0]", "contracts")]["status"] == "created", results
+    undated_result = results[("records[1]", "contracts")]
+    assert undated_result["status"] == "rejected"
+    assert undated_result["errors"][0]["path"] == "records[1].CloseDate"  # not the status it would give
+    contract = contracts_of(await account_360(salesforce, admin_key, ACME))["2026-01-15"]
+    assert contract["endDate"] == "2027-01-15"

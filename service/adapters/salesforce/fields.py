@@ -57,6 +57,13 @@ def latest(*stamps: Any) -> Any:
 
 
 def day(raw: Any) -> dt.date | None:
+    """A date field: ``2026-01-15`` as the REST API and Bulk CSV write it, or epoch milliseconds (midnight UTC) as
+    Bulk API JSON does — what dlt's verified Salesforce source passes on for ``date`` fields."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        try:
+            return dt.datetime.fromtimestamp(raw / 1000, dt.UTC).date()
+        except (OverflowError, OSError, ValueError):
+            return None
     if not isinstance(raw, str):
         return None
     try:

@@ -60,7 +60,13 @@ def read_opportunity(
     terms = mapping.contract
     record_id = salesforce_id(record.get("Id"))
     fields: dict[str, Any] = {"external_id": record_id if record_id is not None else record.get("Id")}
-    paths = {"external_id": "Id", "start_date": terms.start_field, "updated_at": "LastModifiedDate"}
+    # The status comes of the start's date: a contract with none is refused naming the start field.
+    paths = {
+        "external_id": "Id",
+        "start_date": terms.start_field,
+        "status": terms.start_field,
+        "updated_at": "LastModifiedDate",
+    }
     stamp = updated_at(record, commit)
     if stamp is not None:
         fields["updated_at"] = stamp
