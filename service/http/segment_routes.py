@@ -41,7 +41,15 @@ from service.http.bodies import parse_json, read_limited
 from service.ingest.shared_domains import shared_domains
 from service.ingest.usage_events import UsagePolicy
 from service.segment import signature
-from service.segment.calls import CALL_TYPES, MAX_BATCH_BYTES, MAX_CALL_BYTES, Call, Rejection, read_call
+from service.segment.calls import (
+    CALL_TYPES,
+    MAX_BATCH_BYTES,
+    MAX_CALL_BYTES,
+    Call,
+    Rejection,
+    read_batch,
+    read_call,
+)
 from service.segment.mapping import load_mapping
 from service.segment.service import CallsWritten, Target, ingest_calls
 from service.settings import Settings
@@ -138,35 +146,17 @@ class SegmentEndpoint:
 def _calls(route: str, body: Any, received_at: dt.datetime) -> tuple[list[Call], list[Rejection]]:
     """The request's calls read, and those that could not be; a body that is no batch at all is refused."""
     if route == "webhook" and isinstance(body, list):
-        return _read_all(body, None, None, received_at)
+        return read_batch(body, None, None, received_at=received_at)
     if not isinstance(body, dict):
         raise BadRequest(f"the body must be a JSON object (a Segment {route} call), not {type(body).__name__}")
     if route == "batch":
         raw_calls = body.get("batch")
         if not isinstance(raw_calls, list):
             raise BadRequest("a batch body is {\"batch\": [calls...]}: 'batch' must be an array of calls")
-        return _read_all(raw_calls, body.get("context"), body.get("sentAt"), received_at)
+        return read_batch(raw_calls, body.get("context"), body.get("sentAt"), received_at=received_at)
     own_type = None if route == "webhook" else route  # the route's type wins, as on Segment's /v1/track
     read = read_call(body, 0, received_at=received_at, call_type=own_type)
     return ([read], []) if isinstance(read, Call) else ([], [read])
-
-
-def _read_all(
-    raw_calls: list[Any], shared: Any, sent_at: Any, received_at: dt.datetime
-) -> tuple[list[Call], list[Rejection]]:
-    read = [
-        read_call(_with_context(raw, shared), index, received_at=received_at, batch_sent_at=sent_at)
-        for index, raw in enumerate(raw_calls)
-    ]
-    calls = [call for call in read if isinstance(call, Call)]
-    return calls, [call for call in read if isinstance(call, Rejection)]
-
-
-def _with_context(raw: Any, shared: Any) -> Any:
-    """A batch's own ``context`` (Segment allows one beside ``batch``) under each call's, which wins."""
-    if not isinstance(shared, dict) or not isinstance(raw, dict) or not isinstance(raw.get("context") or {}, dict):
-        return raw
-    return {**raw, "context": {**shared, **(raw.get("context") or {})}}
 
 
 def _reasons(rejection: Rejection) -> str:
