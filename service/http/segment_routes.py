@@ -38,6 +38,7 @@ from service.errors import (
     UnsupportedMediaType,
 )
 from service.http.bodies import parse_json, read_limited
+from service.http.segment_body import parse_batch
 from service.ingest.shared_domains import shared_domains
 from service.ingest.usage_events import UsagePolicy
 from service.segment import signature
@@ -90,9 +91,9 @@ class SegmentEndpoint:
                     "X-Signature is missing or is not the HMAC-SHA1 of the body under the shared secret "
                     "(CSHUB_SEGMENT_WEBHOOK_SECRET)"
                 )
-            parsed = parse_json(body)
+            parsed, lengths = parse_batch(body) if route == "batch" else (parse_json(body), None)
             single = not (route == "batch" or (route == "webhook" and isinstance(parsed, list)))
-            calls, rejected = _calls(route, parsed, received_at)
+            calls, rejected = _calls(route, parsed, received_at, lengths)
             if single and rejected:
                 raise BadRequest(_reasons(rejected[0]))
         except CshubError as error:
@@ -143,8 +144,11 @@ class SegmentEndpoint:
         await write.settle(request.state.engine, outcome, code)
 
 
-def _calls(route: str, body: Any, received_at: dt.datetime) -> tuple[list[Call], list[Rejection]]:
-    """The request's calls read, and those that could not be; a body that is no batch at all is refused."""
+def _calls(
+    route: str, body: Any, received_at: dt.datetime, lengths: list[int] | None = None
+) -> tuple[list[Call], list[Rejection]]:
+    """The request's calls read, and those that could not be; a body that is no batch at all is refused.
+    ``lengths``: those of a batch's calls in the body (``service.http.segment_body``), when measured."""
     if route == "webhook" and isinstance(body, list):
         return read_batch(body, None, None, received_at=received_at)
     if not isinstance(body, dict):
@@ -153,7 +157,7 @@ def _calls(route: str, body: Any, received_at: dt.datetime) -> tuple[list[Call],
         raw_calls = body.get("batch")
         if not isinstance(raw_calls, list):
             raise BadRequest("a batch body is {\"batch\": [calls...]}: 'batch' must be an array of calls")
-        return read_batch(raw_calls, body.get("context"), body.get("sentAt"), received_at=received_at)
+        return read_batch(raw_calls, body.get("context"), body.get("sentAt"), received_at=received_at, lengths=lengths)
     own_type = None if route == "webhook" else route  # the route's type wins, as on Segment's /v1/track
     read = read_call(body, 0, received_at=received_at, call_type=own_type)
     return ([read], []) if isinstance(read, Call) else ([], [read])
