@@ -167,6 +167,28 @@ async def test_segment_sizes_are_enforced(client: httpx.AsyncClient, engine: Asy
     assert set((await written(engine)).values()) == {0}
 
 
+async def test_a_call_is_measured_as_compact_json_not_as_sent(
+    client: httpx.AsyncClient, engine: AsyncEngine, write_key: str
+) -> None:
+    """A number in exponent form grows when written back (`1e15` -> `1000000000000000.0`): a call of 10 KB as sent
+    is over the limit of 32 KB as Segment counts it, however it was measured in the body; one whose compact JSON
+    is under the limit is taken, spaces and escapes in the body notwithstanding."""
+    grown = track("u1", "Grown", group_id="g1")
+    padded = track("u1", "Padded", group_id="g1", properties={"pad": "é" * 9_000})
+    text = json.dumps(batch(grown, padded), ensure_ascii=True, indent=4)
+    text = text.replace('"properties": {}', '"properties": {"many": [' + ",".join(["1e15"] * 2_000) + "]}", 1)
+    assert 10_000 < len(text) < 80_000
+    response = await client.post(
+        "/segment/v1/batch", content=text, headers={**basic(write_key), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    rejected = response.json()["rejected"]
+    assert [(entry["index"], entry["errors"][0]["path"]) for entry in rejected] == [(0, "")]
+    assert "over Segment's limit of 32768 bytes per call" in rejected[0]["errors"][0]["message"]
+    counts = await written(engine)
+    assert (counts["usage_events"], counts["unmatched_records"]) == (0, 1)  # no account g1: the taken call waits
+
+
 async def test_single_calls_answer_success_or_a_400_with_the_reason(
     client: httpx.AsyncClient, engine: AsyncEngine, write_key: str
 ) -> None:

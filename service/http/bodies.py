@@ -24,7 +24,8 @@ async def read_limited(request: Request, limit: int, too_large: PayloadTooLarge)
     return b"".join(chunks)
 
 
-def _no_constants(name: str) -> Any:
+def refuse_constant(name: str) -> Any:
+    """``parse_constant`` for strict JSON: NaN and Infinity are not numbers JSON has."""
     raise ValueError(f"{name} is not a JSON number")
 
 
@@ -34,7 +35,7 @@ def parse_json(raw: bytes) -> Any:
         text = raw.decode("utf-8")
         if "\\u0000" in text or "\x00" in text:
             raise BadRequest("the body contains NUL characters (\\u0000), which cannot be stored")
-        return json_input.loads(text, parse_constant=_no_constants)
+        return json_input.loads(text, parse_constant=refuse_constant)
     except UnicodeDecodeError:
         raise BadRequest("the body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:

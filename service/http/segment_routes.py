@@ -38,10 +38,19 @@ from service.errors import (
     UnsupportedMediaType,
 )
 from service.http.bodies import parse_json, read_limited
+from service.http.segment_body import parse_batch
 from service.ingest.shared_domains import shared_domains
 from service.ingest.usage_events import UsagePolicy
 from service.segment import signature
-from service.segment.calls import CALL_TYPES, MAX_BATCH_BYTES, MAX_CALL_BYTES, Call, Rejection, read_call
+from service.segment.calls import (
+    CALL_TYPES,
+    MAX_BATCH_BYTES,
+    MAX_CALL_BYTES,
+    Call,
+    Rejection,
+    read_batch,
+    read_call,
+)
 from service.segment.mapping import load_mapping
 from service.segment.service import CallsWritten, Target, ingest_calls
 from service.settings import Settings
@@ -82,9 +91,9 @@ class SegmentEndpoint:
                     "X-Signature is missing or is not the HMAC-SHA1 of the body under the shared secret "
                     "(CSHUB_SEGMENT_WEBHOOK_SECRET)"
                 )
-            parsed = parse_json(body)
+            parsed, lengths = parse_batch(body) if route == "batch" else (parse_json(body), None)
             single = not (route == "batch" or (route == "webhook" and isinstance(parsed, list)))
-            calls, rejected = _calls(route, parsed, received_at)
+            calls, rejected = _calls(route, parsed, received_at, lengths)
             if single and rejected:
                 raise BadRequest(_reasons(rejected[0]))
         except CshubError as error:
@@ -135,38 +144,23 @@ class SegmentEndpoint:
         await write.settle(request.state.engine, outcome, code)
 
 
-def _calls(route: str, body: Any, received_at: dt.datetime) -> tuple[list[Call], list[Rejection]]:
-    """The request's calls read, and those that could not be; a body that is no batch at all is refused."""
+def _calls(
+    route: str, body: Any, received_at: dt.datetime, lengths: list[int] | None = None
+) -> tuple[list[Call], list[Rejection]]:
+    """The request's calls read, and those that could not be; a body that is no batch at all is refused.
+    ``lengths``: those of a batch's calls in the body (``service.http.segment_body``), when measured."""
     if route == "webhook" and isinstance(body, list):
-        return _read_all(body, None, None, received_at)
+        return read_batch(body, None, None, received_at=received_at)
     if not isinstance(body, dict):
         raise BadRequest(f"the body must be a JSON object (a Segment {route} call), not {type(body).__name__}")
     if route == "batch":
         raw_calls = body.get("batch")
         if not isinstance(raw_calls, list):
             raise BadRequest("a batch body is {\"batch\": [calls...]}: 'batch' must be an array of calls")
-        return _read_all(raw_calls, body.get("context"), body.get("sentAt"), received_at)
+        return read_batch(raw_calls, body.get("context"), body.get("sentAt"), received_at=received_at, lengths=lengths)
     own_type = None if route == "webhook" else route  # the route's type wins, as on Segment's /v1/track
     read = read_call(body, 0, received_at=received_at, call_type=own_type)
     return ([read], []) if isinstance(read, Call) else ([], [read])
-
-
-def _read_all(
-    raw_calls: list[Any], shared: Any, sent_at: Any, received_at: dt.datetime
-) -> tuple[list[Call], list[Rejection]]:
-    read = [
-        read_call(_with_context(raw, shared), index, received_at=received_at, batch_sent_at=sent_at)
-        for index, raw in enumerate(raw_calls)
-    ]
-    calls = [call for call in read if isinstance(call, Call)]
-    return calls, [call for call in read if isinstance(call, Rejection)]
-
-
-def _with_context(raw: Any, shared: Any) -> Any:
-    """A batch's own ``context`` (Segment allows one beside ``batch``) under each call's, which wins."""
-    if not isinstance(shared, dict) or not isinstance(raw, dict) or not isinstance(raw.get("context") or {}, dict):
-        return raw
-    return {**raw, "context": {**shared, **(raw.get("context") or {})}}
 
 
 def _reasons(rejection: Rejection) -> str:

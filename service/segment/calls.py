@@ -17,7 +17,7 @@ the account is the one the user was last placed in (``service``).
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,11 @@ MAX_ID_LENGTH = 255  # as long as an ingest external id may be
 # A call's size as Segment counts it (compact UTF-8). One encoder for every call: json.dumps with options builds
 # a new one per call, which costs more than encoding a small call.
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# The most a call's JSON grows when it is read and written compactly: whitespace, escapes and repeated keys only
+# shrink it, and the one thing that grows is a number in exponent form (`1e15`, 4 bytes, comes back as
+# `1000000000000000.0`, 18). A call whose text was no longer than MAX_CALL_BYTES / MOST_GROWTH bytes is under the
+# limit without being encoded again.
+MOST_GROWTH = 4.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,20 +78,67 @@ class _Refused(Exception):
         self.error = FieldError(path, message)
 
 
+def read_batch(
+    raw_calls: list[Any],
+    shared_context: Any,
+    sent_at: Any,
+    *,
+    received_at: dt.datetime,
+    lengths: Sequence[int] | None = None,
+) -> tuple[list[Call], list[Rejection]]:
+    """A batch's calls read, and those that could not be. ``shared_context``: the batch's own ``context`` (Segment
+    allows one beside ``batch``), under each call's, which wins; ``sent_at``: the batch's, for calls without their
+    own. The batch's ``sentAt`` is read once: a bad one refuses each call that relies on it. ``lengths``: each
+    call's length in bytes in the body it came from, when known (``service.http.segment_body``)."""
+    batch_sent_at: dt.datetime | FieldError | None
+    try:
+        batch_sent_at = _time({"sentAt": sent_at}, "sentAt")
+    except _Refused as refused:
+        batch_sent_at = refused.error
+    calls: list[Call] = []
+    rejected: list[Rejection] = []
+    if isinstance(shared_context, dict):
+        lengths = None  # each call's context takes the batch's in: longer than its text
+    for index, raw in enumerate(raw_calls):
+        read = read_call(
+            _with_context(raw, shared_context),
+            index,
+            received_at=received_at,
+            batch_sent_at=batch_sent_at,
+            length=None if lengths is None else lengths[index],
+        )
+        if isinstance(read, Call):
+            calls.append(read)
+        else:
+            rejected.append(read)
+    return calls, rejected
+
+
+def _with_context(raw: Any, shared: Any) -> Any:
+    if not isinstance(shared, dict) or not isinstance(raw, dict) or not isinstance(raw.get("context") or {}, dict):
+        return raw
+    return {**raw, "context": {**shared, **(raw.get("context") or {})}}
+
+
 def read_call(
     raw: Any,
     index: int,
     *,
     received_at: dt.datetime,
     call_type: str | None = None,
-    batch_sent_at: Any = None,
+    batch_sent_at: dt.datetime | FieldError | None = None,
+    length: int | None = None,
 ) -> Call | Rejection:
-    """``raw`` as a ``Call``; ``call_type`` is the route's (``/v1/track``), else the call's own ``type``."""
+    """``raw`` as a ``Call``; ``call_type`` is the route's (``/v1/track``), else the call's own ``type``;
+    ``batch_sent_at``: the batch's ``sentAt`` as ``read_batch`` read it; ``length``: the call's length in bytes in
+    the body, when known."""
     message_id = raw.get("messageId") if isinstance(raw, dict) else None
     shown_id = message_id if isinstance(message_id, str) else None
     try:
         if not isinstance(raw, dict):
             raise _Refused("", f"each call must be a JSON object, not {type(raw).__name__}")
+        if length is not None and length * MOST_GROWTH <= MAX_CALL_BYTES:
+            return _read(raw, index, received_at, call_type, batch_sent_at)
         size = len(_COMPACT.encode(raw).encode(errors="surrogatepass"))
         if size > MAX_CALL_BYTES:
             raise _Refused("", f"the call is {size} bytes, over Segment's limit of {MAX_CALL_BYTES} bytes per call")
@@ -95,11 +147,16 @@ def read_call(
         return Rejection(index, shown_id, (refused.error,))
 
 
-def _read(raw: dict[str, Any], index: int, received_at: dt.datetime, route: str | None, batch_sent_at: Any) -> Call:
+def _read(
+    raw: dict[str, Any],
+    index: int,
+    received_at: dt.datetime,
+    route: str | None,
+    batch_sent_at: dt.datetime | FieldError | None,
+) -> Call:
     kind = route or raw.get("type")
-    if not isinstance(kind, str) or kind.strip().lower() not in CALL_TYPES:
+    if not isinstance(kind, str) or (kind := kind.strip().lower()) not in CALL_TYPES:
         raise _Refused("type", f"must be one of {', '.join(CALL_TYPES)}")
-    kind = kind.strip().lower()
     context = _object(raw, "context")
     traits = _object(raw, "traits")
     properties = _object(raw, "properties")
@@ -112,14 +169,7 @@ def _read(raw: dict[str, Any], index: int, received_at: dt.datetime, route: str 
         if group_id is None:
             raise _Refused("groupId", "required: the group (account) the traits describe")
     else:
-        context_traits: dict[str, Any] = context["traits"] if isinstance(context.get("traits"), dict) else {}
-        candidates: list[tuple[str, Mapping[str, Any]]] = [
-            ("context.groupId", context),
-            ("context.traits.groupId", context_traits),
-        ]
-        candidates += [("traits.groupId", traits)] if kind == "identify" else []
-        candidates += [("properties.groupId", properties)]
-        group_id = next((found for path, where in candidates if (found := _id(where, "groupId", path))), None)
+        group_id = _named_group(kind, context, traits, properties)
     event = None
     if kind == "track":
         event = raw.get("event")
@@ -147,6 +197,18 @@ def _read(raw: dict[str, Any], index: int, received_at: dt.datetime, route: str 
     )
 
 
+def _named_group(
+    kind: str, context: Mapping[str, Any], traits: Mapping[str, Any], properties: Mapping[str, Any]
+) -> str | None:
+    """The account a call other than group names: the first place (in the module's order) that holds one."""
+    found = _id(context, "groupId", "context.groupId")
+    if found is None and isinstance(context_traits := context.get("traits"), dict):
+        found = _id(context_traits, "groupId", "context.traits.groupId")
+    if found is None and kind == "identify":
+        found = _id(traits, "groupId", "traits.groupId")
+    return found if found is not None else _id(properties, "groupId", "properties.groupId")
+
+
 def _object(raw: Mapping[str, Any], name: str) -> dict[str, Any]:
     value = raw.get(name)
     if value is None:
@@ -159,13 +221,15 @@ def _object(raw: Mapping[str, Any], name: str) -> dict[str, Any]:
 def _id(raw: Mapping[str, Any], name: str, path: str | None = None) -> str | None:
     """An id as Segment takes it: a string or a number, trimmed; blank is absent."""
     value = raw.get(name)
-    if value is None or isinstance(value, bool):
-        if isinstance(value, bool):
-            raise _Refused(path or name, "must be a string or a number")
+    if isinstance(value, str):
+        pass
+    elif value is None:
         return None
-    if isinstance(value, int | float):
+    elif isinstance(value, bool):
+        raise _Refused(path or name, "must be a string or a number")
+    elif isinstance(value, int | float):
         value = str(value)
-    if not isinstance(value, str):
+    else:
         raise _Refused(path or name, f"must be a string or a number, not {type(value).__name__}")
     value = _text(value.strip(), path or name)
     if len(value) > MAX_ID_LENGTH:
@@ -175,6 +239,8 @@ def _id(raw: Mapping[str, Any], name: str, path: str | None = None) -> str | Non
 
 def _text(value: str, path: str) -> str:
     """Text PostgreSQL can store: a lone UTF-16 surrogate (``"\\ud800"`` is valid JSON) is not."""
+    if value.isascii():  # (a constant-time check): only other text can hold one
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -204,9 +270,15 @@ def _time(raw: Mapping[str, Any], name: str) -> dt.datetime | None:
     return moment
 
 
-def _occurred_at(raw: Mapping[str, Any], received_at: dt.datetime, batch_sent_at: Any) -> dt.datetime:
+def _occurred_at(
+    raw: Mapping[str, Any], received_at: dt.datetime, batch_sent_at: dt.datetime | FieldError | None
+) -> dt.datetime:
     stamped = _time(raw, "timestamp") or _time(raw, "originalTimestamp")
-    sent_at = _time(raw, "sentAt") or _time({"sentAt": batch_sent_at}, "sentAt")
+    sent_at = _time(raw, "sentAt")
+    if sent_at is None:
+        if isinstance(batch_sent_at, FieldError):
+            raise _Refused(batch_sent_at.path, batch_sent_at.message)
+        sent_at = batch_sent_at
     if stamped is None:
         return received_at
     try:

@@ -225,20 +225,29 @@ def _usage_event(call: Call, reference: dict[str, str]) -> _Pending:
     value = call.properties.get("value")
     if isinstance(value, int | float) and not isinstance(value, bool):
         record["value"] = _amount(value)
-    paths = {
+    return _Pending(call, record, _USAGE_PATHS[call.type == "track", call.user_id is not None])
+
+
+# Record field → the call's field of a usage call, by (track rather than page/screen, has a userId): one mapping per
+# kind of call, shared by its calls.
+_USAGE_PATHS = {
+    (track, identified): {
         **_REFERENCE_PATHS,
         "event_id": "messageId",
-        "user_id": "userId" if call.user_id else "anonymousId",
-        "event": "event" if call.type == "track" else "name",
+        "user_id": "userId" if identified else "anonymousId",
+        "event": "event" if track else "name",
         "occurred_at": "timestamp",
         "value": "properties.value",
     }
-    return _Pending(call, record, paths)
+    for track in (True, False)
+    for identified in (True, False)
+}
+_FOUR_PLACES = Decimal("0.0001")
 
 
 def _amount(value: float) -> str | float:
     """To the column's four decimals (0.1 + 0.2 is not refused for its binary tail), as text: records are JSON."""
     try:
-        return str(Decimal(str(value)).quantize(Decimal("0.0001")))
+        return str(Decimal(str(value)).quantize(_FOUR_PLACES))
     except InvalidOperation:
         return value  # NaN, infinity, too large: the record model refuses it with its reason
