@@ -233,7 +233,7 @@ def record_batches(records: list[dict[str, Any]], batch_size: int) -> list[bytes
 
 
 async def measure_entities(
-    base_url: str, key: str, conn: asyncpg.Connection, plan: "Plan", rates: dict[str, list[float]]
+    base_url: str, key: str, meter: CpuMeter, plan: "Plan", rates: dict[str, list[float]]
 ) -> None:
     """Per repeat and entity: new records, the same records changed, and a COPY of as many rows."""
     for entity in ENTITIES:  # warm-up, not measured (it also creates the contracts' products)
@@ -245,11 +245,13 @@ async def measure_entities(
             for version, (variant, expect) in enumerate(((ENTITY_NEW, "created"), (ENTITY_UPDATED, "updated"))):
                 made = entities.records(entity, f"r{repeat}", count, version, ACCOUNTS)
                 bodies = record_batches(made, plan.batch_size)
-                seconds = await send_all(base_url, key, bodies, plan.clients, expect, entity)
+                async with meter.step(entity_rate(entity, variant), count):
+                    seconds = await send_all(base_url, key, bodies, plan.clients, expect, entity)
                 rates.setdefault(entity_rate(entity, variant), []).append(count / seconds)
             for variant, links in ((COPY, False), (COPY_LINKED, True)):
                 copied = entities.records(entity, f"{variant[:6].lower()}{repeat}", count, 0, ACCOUNTS)
-                seconds = await entities.copy(conn, entity, copied, links=links)
+                async with meter.step(entity_rate(entity, variant), count):
+                    seconds = await entities.copy(meter.conn, entity, copied, links=links)
                 rates.setdefault(entity_rate(entity, variant), []).append(count / seconds)
 
 
@@ -275,6 +277,10 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
         CSHUB_MIGRATE_ON_START="false",
         CSHUB_INGEST_MAX_CONCURRENT=str(max_concurrent),
         CSHUB_CLOCK_SWEEP="false",  # no sweep writing events while the bench writes
+        # No health recompute 30 s after the first batches (nor hourly): it ran, unmeasured, beside whichever
+        # entity's batches were being timed then.
+        CSHUB_HEALTH_RECOMPUTE_AFTER_INGEST_SECONDS="0",
+        CSHUB_HEALTH_RECOMPUTE_INTERVAL_SECONDS="0",
         # The bench sends more batches a minute than one source key may by default: it measures, it is not a tenant.
         CSHUB_RATE_LIMIT_INGEST_PER_MINUTE="0",
     )
@@ -320,7 +326,7 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
                 async with meter.step(COPY, event_count):
                     rates[COPY].append(event_count / await copy_rows(conn, rows))
             if plan.records:
-                await measure_entities(server.base_url, key, conn, plan, rates)
+                await measure_entities(server.base_url, key, meter, plan, rates)
         stored = await conn.fetchval("SELECT count(*) FROM usage_events")
         expected = 2 * warm_count + 3 * event_count * repeats  # the generic route, Segment, COPY
         if stored != expected:
@@ -363,10 +369,10 @@ async def run(server_url: str, plan: Plan) -> None:
     print("caveat: COPY writes raw usage_events only; it skips validation, account resolution and the rollups")
     print("        (usage_daily, usage_daily_users, user_last_seen) that the HTTP path maintains per batch")
     if plan.records:
-        print_entities(measured.rates, plan)
+        print_entities(measured.rates, cpu, plan)
 
 
-def print_entities(rates: dict[str, list[float]], plan: "Plan") -> None:
+def print_entities(rates: dict[str, list[float]], cpu: CpuMeter, plan: "Plan") -> None:
     print(f"\nentities: {plan.records} records per entity and repeat, batches of {plan.batch_size}, median records/s:")
     print(
         f"{'entity':10} {'HTTP new':>9} {'updated':>9} {'COPY':>9} {'COPY+links':>11}"
@@ -381,6 +387,17 @@ def print_entities(rates: dict[str, list[float]], plan: "Plan") -> None:
             f"{entity:10} {new:9.0f} {updated:9.0f} {copied:9.0f} {linked:11.0f}"
             f"   {new / copied:8.2f} {updated / copied:8.2f} {new / linked:14.2f} {updated / linked:14.2f}"
         )
+    print("\nCPU ms / 1000 records (server database bench), median:")
+    print(f"{'entity':10} {'HTTP new':>17} {'updated':>17} {'COPY+links':>17}")
+    for entity in ENTITIES:
+        used = (
+            " ".join(
+                f"{statistics.median(samples[entity_rate(entity, variant)]):5.0f}"
+                for samples in (cpu.server, cpu.database, cpu.client)
+            )
+            for variant in (ENTITY_NEW, ENTITY_UPDATED, COPY_LINKED)
+        )
+        print(f"{entity:10} " + " ".join(f"{column:>17}" for column in used))
     print("caveat: COPY writes the entity rows only (contracts: and their lines); COPY+links also the source link each")
     print("        record gets. HTTP also validates, resolves accounts, completes partial records, decides")
     print("        stale/unchanged, appends outbox events and answers per record, in one transaction per batch")

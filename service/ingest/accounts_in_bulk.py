@@ -18,7 +18,7 @@ see each other's writes, so the batch falls back to ``write_accounts`` when:
 import datetime as dt
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,9 +78,12 @@ async def write_accounts_in_bulk(
         await _match_new(conn, source, writes, shared)
         known = await _known(conn, {w.account_id for w in writes if w.account_id is not None})
         _check_independent(writes, known)
-        writes = await _refuse_taken_domains(conn, source, writes, shared, results)
+        # Who holds every domain the writes name, read once: the batch's own writes cannot change the answers it
+        # asks of it (no two of its accounts share a domain, and the account-writes lock keeps out the others).
+        holders = await domain_holders(conn, {domain for w in writes for domain in _named_domains(w, known)})
+        writes = await _refuse_taken_domains(conn, source, writes, shared, results, holders)
         async with conn.begin_nested():
-            written = await _apply(conn, source, writes, touches, priority, known)
+            written = await _apply(conn, source, writes, touches, priority, known, holders)
     except (_Dependent, IntegrityError):
         return await write_accounts(conn, source, items, priority, shared)
     for write, (account_id, created) in zip(writes, written, strict=True):
@@ -180,6 +183,15 @@ async def _known(conn: AsyncConnection, account_ids: Collection[uuid.UUID]) -> _
     return known
 
 
+def _named_domains(w: _Write, known: _Known) -> set[str]:
+    """Every domain a write may give its account: sent, completed, or named by the account or any of its links (an
+    updated account's profile takes its domain from one of them)."""
+    domains = {w.item.record.domain, w.whole.domain}
+    if w.account_id is not None:
+        domains |= known.domains.get(w.account_id, set())
+    return {domain for domain in domains if domain is not None}
+
+
 def _check_independent(writes: Sequence[_Write], known: _Known) -> None:
     """Raise ``_Dependent`` when two records write one account, or two written accounts share a domain."""
     existing = [w.account_id for w in writes if w.account_id is not None]
@@ -187,22 +199,21 @@ def _check_independent(writes: Sequence[_Write], known: _Known) -> None:
         raise _Dependent
     counts: Counter[str] = Counter()
     for w in writes:
-        domains = {w.item.record.domain, w.whole.domain}
-        if w.account_id is not None:
-            domains |= known.domains.get(w.account_id, set())
-        counts.update(domain for domain in domains if domain is not None)
+        counts.update(_named_domains(w, known))
     if any(count > 1 for count in counts.values()):
         raise _Dependent
 
 
 async def _refuse_taken_domains(
-    conn: AsyncConnection, source: str, writes: list[_Write], shared: Collection[str], results: dict[int, RecordResult]
+    conn: AsyncConnection,
+    source: str,
+    writes: list[_Write],
+    shared: Collection[str],
+    results: dict[int, RecordResult],
+    holders: Mapping[str, uuid.UUID],
 ) -> list[_Write]:
-    """``account_records._refuse_taken_domain`` for every update: a domain another account holds is refused,
-    unless that account is this source's too. The writes that remain."""
-    holders = await domain_holders(
-        conn, {d for w in writes if w.link is not None and (d := w.item.record.domain) is not None and d not in shared}
-    )
+    """``account_records._refuse_taken_domain`` for every update: a domain another account holds (``holders``) is
+    refused, unless that account is this source's too. The writes that remain."""
     holder_of = {
         w.item.index: holder
         for w in writes
@@ -238,6 +249,7 @@ async def _apply(
     touches: Sequence[tuple[str, dt.datetime | None]],
     priority: Sequence[str],
     known: _Known,
+    holders: Mapping[str, uuid.UUID],
 ) -> list[tuple[uuid.UUID, bool]]:
     """Create the new accounts with their profiles, save the links, recompute the other profiles (from the links
     ``known`` read, with the batch's laid over them, as saved), set the parents; each write's account and whether
@@ -258,8 +270,8 @@ async def _apply(
         for w, (account_id, _) in zip(writes, written, strict=True)
     ]
     created = [(w, link) for w, link, (_, new) in zip(writes, links, written, strict=True) if new]
-    profiles = await without_taken_domains(
-        conn, {link.entity_id: merged_profile([(source, link.payload or {})], priority) for _, link in created}
+    profiles = without_taken_domains(
+        {link.entity_id: merged_profile([(source, link.payload or {})], priority) for _, link in created}, holders
     )
     await insert_rows(
         conn, accounts, [_new_account(w.item.record, link.entity_id, profiles[link.entity_id]) for w, link in created]
@@ -274,6 +286,7 @@ async def _apply(
         conn,
         {account_id: [(s, payload) for (s, _), payload in held.items()] for account_id, held in updated.items()},
         priority,
+        holders,
     )
     parents = [(w.item.record, account_id) for w, (account_id, _) in zip(writes, written, strict=True)]
     await set_parents(conn, source, parents)

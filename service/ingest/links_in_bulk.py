@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.db.pool import plans_kept_for_checks
 from service.ingest.identity import Link
 from service.sources.tables import source_links
 
@@ -70,7 +71,8 @@ async def save_links(conn: AsyncConnection, source: str, object_type: str, write
     moves forward."""
     if not writes:
         return
-    await conn.execute(_SAVE.bindparams(*_link_columns(writes)), _where(source, object_type))
+    async with plans_kept_for_checks(conn):  # from parameters, by the conflict index: each row's check plan kept
+        await conn.execute(_SAVE.bindparams(*_link_columns(writes)), _where(source, object_type))
 
 
 def _where(source: str, object_type: str) -> dict[str, str]:
@@ -109,7 +111,8 @@ async def insert_new_links(
     (``find_links``) and decides again, as ``identity.claim_link`` does for one record."""
     if not writes:
         return set()
-    inserted = await conn.execute(_INSERT_NEW.bindparams(*_link_columns(writes)), _where(source, object_type))
+    async with plans_kept_for_checks(conn):  # from parameters, by the conflict index: each row's check plan kept
+        inserted = await conn.execute(_INSERT_NEW.bindparams(*_link_columns(writes)), _where(source, object_type))
     return {row[0] for row in inserted}
 
 

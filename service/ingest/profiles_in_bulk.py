@@ -1,7 +1,7 @@
 """Account profiles recomputed for many accounts at once: ``account_records``' rule (each field from the
-highest-ranked source that sends one; a domain another account holds stays off) from links the caller read,
-one read of the domains they claim and one update for the whole batch. A new account's profile is its one link's,
-so it is inserted with it (``without_taken_domains``) rather than recomputed."""
+highest-ranked source that sends one; a domain another account holds stays off) from links and domain holders the
+caller read, and one update for the whole batch. A new account's profile is its one link's, so it is inserted with
+it (``without_taken_domains``) rather than recomputed."""
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
@@ -38,11 +38,11 @@ async def domain_holders(conn: AsyncConnection, domains: Collection[str]) -> dic
     return {row[0]: row[1] for row in held}
 
 
-async def without_taken_domains(
-    conn: AsyncConnection, profiles: dict[uuid.UUID, dict[str, Any]]
+def without_taken_domains(
+    profiles: dict[uuid.UUID, dict[str, Any]], holders: Mapping[str, uuid.UUID]
 ) -> dict[uuid.UUID, dict[str, Any]]:
-    """The profiles (account id: profile), each without its domain where another account holds it."""
-    holders = await domain_holders(conn, {p["domain"] for p in profiles.values() if p.get("domain") is not None})
+    """The profiles (account id: profile), each without its domain where another account holds it (``holders``:
+    ``domain_holders`` of at least the profiles' domains)."""
     for account_id, profile in profiles.items():
         holder = holders.get(profile.get("domain") or "")
         if holder is not None and holder != account_id:
@@ -51,16 +51,19 @@ async def without_taken_domains(
 
 
 async def recompute_profiles(
-    conn: AsyncConnection, links: Mapping[uuid.UUID, Sequence[tuple[str, dict[str, Any]]]], priority: Sequence[str]
+    conn: AsyncConnection,
+    links: Mapping[uuid.UUID, Sequence[tuple[str, dict[str, Any]]]],
+    priority: Sequence[str],
+    holders: Mapping[str, uuid.UUID],
 ) -> None:
     """``account_records._recompute_profile`` for each account, from its links as saved (account id: each link's
-    source and payload); no two of the accounts may claim one domain (the caller checks: otherwise which one keeps
-    it would depend on the order)."""
+    source and payload) and who holds the domains they name (``without_taken_domains``); no two of the accounts may
+    claim one domain (the caller checks: otherwise which one keeps it would depend on the order)."""
     if not links:
         return
     ids = sorted(links)
-    profiles = await without_taken_domains(
-        conn, {account_id: merged_profile(links[account_id], priority) for account_id in ids}
+    profiles = without_taken_domains(
+        {account_id: merged_profile(links[account_id], priority) for account_id in ids}, holders
     )
     params: dict[str, Any] = {
         "ids": ids,
