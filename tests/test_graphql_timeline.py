@@ -125,18 +125,18 @@ async def load_sources(engine: AsyncEngine) -> uuid.UUID:
         for old, new, actor, role, comment, moment in steps
     ))  # fmt: skip
     [scorecard] = await insert(engine, scorecards, {"name": "overall", "version": 1, "config": {}})
-    history = [
-        ("overall", "80.00", "green", "2025-06-01T06:00:00Z"),
-        ("overall", None, None, "2025-06-02T06:00:00Z"),  # too little data: no band, skipped
-        ("overall", "38.50", "red", "2025-06-03T06:00:00Z"),  # green → red (across the unbanded row)
-        ("overall", "35.00", "red", "2025-06-04T06:00:00Z"),  # no change
-        ("overall", "55.00", "yellow", "2025-06-05T06:00:00Z"),  # red → yellow
-        ("adoption", "20.00", "red", "2025-06-05T06:00:00Z"),  # the first adoption score: nothing to change from
+    history = [  # each with the band of the last banded score before it, as the recompute writes it
+        ("overall", "80.00", "green", None, "2025-06-01T06:00:00Z"),
+        ("overall", None, None, "green", "2025-06-02T06:00:00Z"),  # too little data: no band, skipped
+        ("overall", "38.50", "red", "green", "2025-06-03T06:00:00Z"),  # green → red (across the unbanded row)
+        ("overall", "35.00", "red", "red", "2025-06-04T06:00:00Z"),  # no change
+        ("overall", "55.00", "yellow", "red", "2025-06-05T06:00:00Z"),  # red → yellow
+        ("adoption", "20.00", "red", None, "2025-06-05T06:00:00Z"),  # the first adoption score: nothing to change from
     ]
     await insert(engine, health_scores, *(
-        {"account_id": acme, "scorecard_id": scorecard, "score_name": name, "band": band,
+        {"account_id": acme, "scorecard_id": scorecard, "score_name": name, "band": band, "previous_band": previous,
          "coverage": 1, "computed_at": at(moment), "score": None if score is None else Decimal(score)}
-        for name, score, band, moment in history
+        for name, score, band, previous, moment in history
     ))  # fmt: skip
     note = {"external_id": "n1", "account_domain": ACME, "kind": "qbr", "summary": "QBR: renewal looks safe",
             "occurred_at": "2025-06-10T15:00:00Z", "actor": "Casey CSM"}  # fmt: skip

@@ -75,12 +75,24 @@ async def run(engine: AsyncEngine, now: dt.datetime = NOW) -> Recomputed:
 async def latest(engine: AsyncEngine, name: str) -> dict[str, Any]:
     (row,) = await rows(
         engine,
-        "SELECT h.score, h.band, h.tier, h.touch_model, h.trend, h.coverage, h.measures, s.version, s.segment "
+        "SELECT h.score, h.band, h.previous_band, h.tier, h.touch_model, h.trend, h.coverage, h.measures, s.version,"
+        " s.segment "
         "FROM health_scores h JOIN accounts a ON a.id = h.account_id JOIN scorecards s ON s.id = h.scorecard_id "
         "WHERE a.name = :name AND h.score_name = 'overall' ORDER BY h.computed_at DESC LIMIT 1",
         name=name,
     )
-    keys = ("score", "band", "tier", "touch_model", "trend", "coverage", "measures", "version", "segment")
+    keys = (
+        "score",
+        "band",
+        "previous_band",
+        "tier",
+        "touch_model",
+        "trend",
+        "coverage",
+        "measures",
+        "version",
+        "segment",
+    )
     return dict(zip(keys, row, strict=True))
 
 
@@ -186,12 +198,15 @@ async def test_a_segment_scorecard_wins_over_the_default_and_trend_follows_the_p
     await ingest(engine, "crm", "survey-responses", [detractor])
     await run(engine, NOW + dt.timedelta(hours=1))
     beta = await latest(engine, "Beta")
-    assert (beta["score"], beta["trend"], beta["band"], beta["tier"]) == (
+    assert (beta["score"], beta["trend"], beta["band"], beta["previous_band"], beta["tier"]) == (
         Decimal("50.00"),
         Decimal("-50.00"),
         "yellow",
+        "green",  # the band change the timeline shows
         "rest",
     )
+    await run(engine, NOW + dt.timedelta(hours=2))
+    assert (await latest(engine, "Beta"))["previous_band"] == "yellow"  # no change: not a band change
 
 
 async def test_a_newer_version_replaces_the_scorecard_and_an_inactive_one_scores_nothing(engine: AsyncEngine) -> None:

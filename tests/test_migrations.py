@@ -64,3 +64,43 @@ async def test_upgrading_twice_is_a_no_op(server_url: str) -> None:
             assert await migrate.current_revision(engine) == migrate.head_revision()
         finally:
             await engine.dispose()
+
+
+async def test_the_previous_band_of_scores_stored_before_it_is_filled_in(server_url: str) -> None:
+    """0019 writes each stored score's previous band: the last banded score before it of the same account and name."""
+    async with scratch_database(server_url, migrated=False) as url:
+        engine = create_async_engine(url)
+        try:
+            await migrate.upgrade(engine, "0018_source_associations")
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("INSERT INTO accounts (id, name) VALUES (gen_random_uuid(), 'Acme')"))
+                await conn.execute(
+                    sa.text("INSERT INTO scorecards (name, version, config) VALUES ('overall', 1, '{}')")
+                )
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO health_scores (account_id, scorecard_id, score_name, score, band, coverage,"
+                        " computed_at)"
+                        " SELECT a.id, s.id, h.score_name, h.score, h.band, 1,"
+                        " timestamptz '2026-11-01' + h.day * interval '1 day'"
+                        " FROM accounts a, scorecards s, (VALUES ('overall', 80, 'green', 1),"
+                        "   ('overall', NULL, NULL, 2), ('overall', 30, 'red', 3), ('overall', 35, 'red', 4),"
+                        "   ('adoption', 50, 'yellow', 4)) AS h(score_name, score, band, day)"
+                    )
+                )
+            await migrate.upgrade(engine)
+            async with engine.connect() as conn:
+                found = await conn.execute(
+                    sa.text(
+                        "SELECT score_name, band, previous_band FROM health_scores ORDER BY score_name, computed_at"
+                    )
+                )
+                assert [tuple(row) for row in found] == [
+                    ("adoption", "yellow", None),
+                    ("overall", "green", None),
+                    ("overall", None, None),
+                    ("overall", "red", "green"),  # across the unscored one: a band change
+                    ("overall", "red", "red"),
+                ]
+        finally:
+            await engine.dispose()

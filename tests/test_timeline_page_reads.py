@@ -1,6 +1,7 @@
-"""A timeline page reads what it shows: on an account with thousands of tickets, the statement that answers
-``timeline(first: 10)`` — compiled, and through the resolvers — reads a few of the account's tickets (each
-source's newest rows after the cursor, from its account-and-time index), not all of them."""
+"""A timeline page reads what it shows: on an account with thousands of tickets, or of health scores (one per
+recompute), the statement that answers ``timeline(first: 10)`` — compiled, and through the resolvers — reads a few
+of the account's rows (each source's newest rows after the cursor, from its account-and-time index; for health,
+the index of band changes), not all of them."""
 
 import datetime as dt
 import json
@@ -59,21 +60,21 @@ async def paths(settings: Settings) -> AsyncIterator[BothWays]:
         yield found
 
 
-def tickets_read(plan: Any) -> int:
-    """Rows the plan's scans of ``tickets`` returned, over all their loops."""
-    own = plan.get("Actual Rows", 0) * plan.get("Actual Loops", 1) if plan.get("Relation Name") == "tickets" else 0
-    return own + sum(tickets_read(child) for child in plan.get("Plans", []))
+def rows_read(plan: Any, table: str) -> int:
+    """Rows the plan's scans of ``table`` returned, over all their loops."""
+    own = plan.get("Actual Rows", 0) * plan.get("Actual Loops", 1) if plan.get("Relation Name") == table else 0
+    return own + sum(rows_read(child, table) for child in plan.get("Plans", []))
 
 
-async def explained_reads(engine: AsyncEngine, sent: list[tuple[str, Any]]) -> list[int]:
-    """For each statement sent that names ``tickets``: the ticket rows it read, run again under EXPLAIN ANALYZE."""
+async def explained_reads(engine: AsyncEngine, sent: list[tuple[str, Any]], table: str = "tickets") -> list[int]:
+    """For each statement sent that names ``table``: the rows of it it read, run again under EXPLAIN ANALYZE."""
     reads = []
     async with engine.connect() as conn:
         for statement, parameters in sent:
-            if "tickets" in statement:
+            if table in statement:
                 found = await conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters)
                 plan = found.scalar_one()
-                reads.append(tickets_read((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]))
+                reads.append(rows_read((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"], table))
     return reads
 
 
@@ -105,3 +106,56 @@ async def test_a_timeline_page_reads_the_newest_tickets_only(
             assert sum(reads) <= 2 * (PAGE + 2), (path, page, reads)
             variables["after"] = timeline["pageInfo"]["endCursor"]
         variables["after"] = None
+
+
+SCORES = 1500  # hourly recomputes; the band changes every 100th
+
+
+@pytest_asyncio.fixture
+async def scored_account(engine: AsyncEngine) -> uuid.UUID:
+    """An account with SCORES overall scores, one an hour back from NOW, the band alternating green and yellow every
+    100 scores; each with the band before it, as the recompute writes it."""
+    async with engine.begin() as conn:
+        account_id = (
+            await conn.execute(sa.text("INSERT INTO accounts (name) VALUES ('Long History Ltd') RETURNING id"))
+        ).scalar_one()
+        card = (
+            await conn.execute(
+                sa.text("INSERT INTO scorecards (name, version, config) VALUES ('overall', 1, '{}') RETURNING id")
+            )
+        ).scalar_one()
+        await conn.execute(
+            sa.text(
+                "INSERT INTO health_scores (account_id, scorecard_id, score_name, score, band, previous_band,"
+                " coverage, computed_at)"
+                " SELECT :account, :card, 'overall', 50, banded.band, lead(banded.band) OVER (ORDER BY banded.n), 1,"
+                " CAST(:now AS timestamptz) - banded.n * interval '1 hour'"
+                " FROM (SELECT n, CASE WHEN (n / 100) % 2 = 0 THEN 'green' ELSE 'yellow' END AS band"
+                "       FROM generate_series(1, :count) AS n) AS banded"
+            ),
+            {"account": account_id, "card": card, "now": NOW, "count": SCORES},
+        )
+        await conn.execute(sa.text("ANALYZE health_scores"))
+    return uuid.UUID(str(account_id))
+
+
+async def test_a_timeline_page_reads_the_newest_band_changes_only(
+    engine: AsyncEngine, scored_account: uuid.UUID, paths: BothWays
+) -> None:
+    key = await make_key(engine, name="timeline reads")
+    variables = {"id": encode_global_id("Account", scored_account), "first": PAGE, "after": None}
+    for path, client in (("compiled", paths.compiled), ("resolvers", paths.resolvers)):
+        with fallbacks() as fell, sent_statements() as sent:
+            answer = await client.post(
+                "/graphql", json={"query": TIMELINE, "variables": variables}, headers={"authorization": f"Bearer {key}"}
+            )
+        entries = [edge["node"] for edge in answer.json()["data"]["account"]["timeline"]["edges"]]
+        # Newest first: the score 100 hours back went from yellow to green, 200 back from green to yellow…
+        changes = [("green", "yellow") if n % 2 == 0 else ("yellow", "green") for n in range(1, PAGE + 1)]
+        assert [(e["kind"], e["summary"]) for e in entries] == [
+            ("HEALTH_BAND_CHANGED", f"overall health {old} → {new} (score 50)") for old, new in changes
+        ], path
+        assert fell.seen == []
+        reads = await explained_reads(engine, sent, "health_scores")
+        assert reads, f"{path}: no statement read health_scores"
+        assert sum(reads) <= PAGE + 2, (path, reads)  # the whole history would be 1,500

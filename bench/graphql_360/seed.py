@@ -263,6 +263,13 @@ SEED_STATEMENTS = (
         FROM seed_accounts a CROSS JOIN generate_series(0, 8) AS k
         OFFSET 0
     ) AS drawn""",
+    # Each score's previous band, as the recompute writes it.
+    """UPDATE health_scores AS h SET previous_band = banded.previous_band
+    FROM (
+        SELECT id, lag(band) OVER (PARTITION BY account_id, score_name ORDER BY computed_at, id) AS previous_band
+        FROM health_scores WHERE band IS NOT NULL
+    ) AS banded
+    WHERE banded.id = h.id AND banded.previous_band IS NOT NULL""",
     # Usage: per user a daily activity rate; one user in ten went dormant over 30 days ago. A row of
     # seed_usage is one user's events on one feature on one UTC day: what ingest folds events into.
     """CREATE TEMP TABLE seed_users AS

@@ -102,10 +102,7 @@ def entries(account: str) -> str:
                h.score_name || ' health ' || h.previous_band || ' → ' || h.band
                || coalesce(' (score ' || trim_scale(h.score)::text || ')', ''),
                NULL, 'cshub', NULL, h.id
-        FROM (SELECT id, score_name, score, band, computed_at,
-                     lag(band) OVER (PARTITION BY score_name ORDER BY computed_at, id) AS previous_band
-              FROM health_scores WHERE account_id = {account} AND band IS NOT NULL) AS h
-        WHERE h.previous_band IS NOT NULL AND h.previous_band <> h.band"""
+        FROM health_scores h WHERE h.account_id = {account} AND h.band <> h.previous_band"""
 
 
 def entry_source(entry: str) -> str:

@@ -186,7 +186,7 @@ placed AS (
               WHEN s.score < (s.config->'bands'->>'red_below')::numeric THEN 'red'
               WHEN s.score < (s.config->'bands'->>'yellow_below')::numeric THEN 'yellow'
               ELSE 'green' END AS band,
-         tier.name AS tier, tier.touch_model, s.score - previous.score AS trend
+         tier.name AS tier, tier.touch_model, s.score - previous.score AS trend, previous.band AS previous_band
   FROM scored s
   LEFT JOIN arr ON arr.account_id = s.account_id AND arr.currency = s.config->>'currency'
   LEFT JOIN LATERAL (
@@ -197,16 +197,17 @@ placed AS (
     ORDER BY t.position LIMIT 1
   ) AS tier ON true
   LEFT JOIN LATERAL (
-    SELECT h.score FROM health_scores h
+    SELECT h.score, h.band FROM health_scores h
     WHERE h.account_id = s.account_id AND h.score_name = s.score_name AND h.score IS NOT NULL
     ORDER BY h.computed_at DESC LIMIT 1
   ) AS previous ON true
 ),
 inserted AS (
   INSERT INTO health_scores
-    (account_id, scorecard_id, score_name, score, band, tier, touch_model, trend, coverage, measures, computed_at)
-  SELECT account_id, scorecard_id, score_name, score, band, tier, touch_model, trend, round(coverage, 4), measures,
-         CAST(:now AS timestamptz)
+    (account_id, scorecard_id, score_name, score, band, previous_band, tier, touch_model, trend, coverage, measures,
+     computed_at)
+  SELECT account_id, scorecard_id, score_name, score, band, previous_band, tier, touch_model, trend,
+         round(coverage, 4), measures, CAST(:now AS timestamptz)
   FROM placed
   RETURNING account_id, score
 )

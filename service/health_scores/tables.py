@@ -31,6 +31,9 @@ health_scores = sa.Table(
     sa.Column("score_name", sa.Text, nullable=False),
     sa.Column("score", sa.Numeric(5, 2)),  # null: not enough data to score
     sa.Column("band", sa.Text),
+    # The band of the last score before this one with a band (same account and name): a band change is a row whose
+    # band differs from it (the timeline's entries, by ix_health_scores_band_changes).
+    sa.Column("previous_band", sa.Text),
     sa.Column("tier", sa.Text),
     sa.Column("touch_model", sa.Text),  # the tier's suggestion
     sa.Column("trend", sa.Numeric(6, 2)),  # score minus the previous score of the same name
@@ -40,9 +43,13 @@ health_scores = sa.Table(
     sa.CheckConstraint("score BETWEEN 0 AND 100", name="score_range"),
     sa.CheckConstraint("coverage BETWEEN 0 AND 1", name="coverage_range"),
     one_of("band", BANDS),
+    one_of("previous_band", BANDS),
     one_of("touch_model", TOUCH_MODELS),
     sa.Index("ix_health_scores_account_id_score_name_computed_at", "account_id", "score_name", "computed_at"),
     sa.Index("ix_health_scores_scorecard_id", "scorecard_id"),
+    sa.Index(
+        "ix_health_scores_band_changes", "account_id", "computed_at", postgresql_where=sa.text("band <> previous_band")
+    ),
 )
 
 # A CSM's override of a computed score: it applies until it expires or is lifted; the computed score stays.

@@ -277,23 +277,16 @@ def handoff_transition(ids: Ids, today: sa.ColumnElement[Any]) -> sa.Select[Any]
 
 
 def health_band_changed(ids: Ids, today: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """A score whose band differs from the one before it (``previous_band``, written with the score): rows of the
+    partial index ``ix_health_scores_band_changes``, so a page reads the newest changes, not the score history."""
     scores = health_scores.c
-    history = (
-        sa.select(
-            scores.id, scores.account_id, scores.score_name, scores.score, scores.band, scores.computed_at,
-            sa.func.lag(scores.band)
-            .over(partition_by=(scores.account_id, scores.score_name), order_by=(scores.computed_at, scores.id))
-            .label("previous_band"),
-        ).where(scores.band.is_not(None), _of(scores.account_id, ids))
-    ).subquery("banded")  # fmt: skip
-    banded = history.c
     score = sa.func.coalesce(
-        text(" (score ") + sa.cast(sa.func.trim_scale(banded.score), sa.Text) + ")", "", type_=sa.Text
+        text(" (score ") + sa.cast(sa.func.trim_scale(scores.score), sa.Text) + ")", "", type_=sa.Text
     )
-    summary = sa.cast(banded.score_name, sa.Text) + " health " + banded.previous_band + " → " + banded.band + score
+    summary = sa.cast(scores.score_name, sa.Text) + " health " + scores.previous_band + " → " + scores.band + score
     changed = entry(
-        origin=HEALTH, kind=HEALTH_BAND_CHANGED, row_id=banded.id, account_id=banded.account_id,
-        occurred_at=banded.computed_at,
+        origin=HEALTH, kind=HEALTH_BAND_CHANGED, row_id=scores.id, account_id=scores.account_id,
+        occurred_at=scores.computed_at,
         summary=summary,
     )  # fmt: skip
-    return changed.where(banded.previous_band.is_not(None), banded.previous_band != banded.band)
+    return changed.where(scores.band != scores.previous_band, _of(scores.account_id, ids))
