@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 interval=settings.health_recompute_interval_seconds,
                 after_ingest=settings.health_recompute_after_ingest_seconds,
                 thresholds=thresholds_from(settings),
+                history_full_days=settings.health_history_full_days,
             )
             refresher.start()
             event_hub = EventHub(engine, queue_size=settings.subscription_queue_size)

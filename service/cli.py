@@ -229,11 +229,17 @@ def _recompute_health(settings: Settings, accounts: list[str]) -> DatabaseWork:
     async def body(url: str) -> int:
         async with engine_for(url, settings, require_head=True) as engine, engine.begin() as conn:
             started = time.perf_counter()
-            result = await recompute_health(conn, account_ids=account_ids, thresholds=thresholds_from(settings))
+            result = await recompute_health(
+                conn,
+                account_ids=account_ids,
+                thresholds=thresholds_from(settings),
+                history_full_days=settings.health_history_full_days,
+            )
         seconds = time.perf_counter() - started
         print(
             f"health: {result.scores} scores for {result.accounts} accounts ({result.scored} scored, "
             f"{result.scores - result.scored} without enough data), {result.alerts_opened} alerts opened, "
+            f"{result.history_thinned} older scores thinned, "
             f"in {seconds:.1f} s, "
             f"as of {result.computed_at:%Y-%m-%d %H:%M:%S} UTC"
         )

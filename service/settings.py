@@ -170,6 +170,13 @@ class Settings(BaseSettings):
     health_recompute_after_ingest_seconds: float = Field(
         default=30, ge=0, description="Recompute this long after ingest changed score inputs; 0: not after ingest."
     )
+    health_history_full_days: int = Field(
+        default=0,
+        ge=0,
+        le=36500,
+        description="Keep every recompute's score this many days; older ones thin to one per account, score name and"
+        " UTC day (its last) plus every band change. 0: keep every score.",
+    )
     alert_usage_drop_percent: float = Field(
         default=30, gt=0, le=100, description="usage_drop: active users (30 days) down at least this much."
     )

@@ -1,6 +1,7 @@
 """``health_scores.previous_band``: the band of the score before it (same account and score name, the last one
 with a band), written with the score, so that the timeline's band changes are rows found by an index — not a
-window over the account's whole score history, which grows by one row per recompute (hourly by default).
+window over the account's whole score history, which grows by one row per recompute (hourly by default); and an
+index by time, for thinning that history (``service.health_scores.history``).
 
 Revision ID: 0019_health_previous_band
 Revises: 0018_source_associations
@@ -33,6 +34,7 @@ def upgrade() -> None:
         WHERE banded.id = h.id AND banded.previous_band IS NOT NULL
         """
     )
+    op.create_index("ix_health_scores_computed_at", "health_scores", ["computed_at"])
     op.create_index(
         "ix_health_scores_band_changes",
         "health_scores",
@@ -45,5 +47,6 @@ def downgrade() -> None:
     op.drop_index(
         "ix_health_scores_band_changes", table_name="health_scores", postgresql_where=sa.text("band <> previous_band")
     )
+    op.drop_index("ix_health_scores_computed_at", table_name="health_scores")
     op.drop_constraint(op.f("ck_health_scores_previous_band"), "health_scores", type_="check")
     op.drop_column("health_scores", "previous_band")

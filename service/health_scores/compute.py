@@ -222,6 +222,7 @@ class Recomputed:
     scored: int  # of those, rows with a score (the rest had too little data)
     computed_at: dt.datetime
     alerts_opened: int = 0  # set by the alert rules evaluated after the scores
+    history_thinned: int = 0  # older scores deleted by the history thinning after them
 
 
 async def recompute(

@@ -30,9 +30,16 @@ INPUT_ENTITIES = frozenset({"accounts", "contracts", "tickets", "usage-events", 
 
 class HealthRefresher:
     def __init__(
-        self, engine: AsyncEngine, *, interval: float, after_ingest: float, thresholds: AlertThresholds
+        self,
+        engine: AsyncEngine,
+        *,
+        interval: float,
+        after_ingest: float,
+        thresholds: AlertThresholds,
+        history_full_days: int = 0,
     ) -> None:
         self.engine = engine
+        self.history_full_days = history_full_days  # older scores thinned after each run; 0: keep every score
         self.interval = interval  # seconds between periodic runs; 0: none
         self.after_ingest = after_ingest  # debounce after an ingest change; 0: ingest does not trigger runs
         self.thresholds = thresholds
@@ -85,7 +92,9 @@ class HealthRefresher:
                 if not locked.scalar_one():
                     logger.info("health recompute skipped: another process is running one", extra={"reason": reason})
                     return False
-                result = await recompute_health(conn, thresholds=self.thresholds)
+                result = await recompute_health(
+                    conn, thresholds=self.thresholds, history_full_days=self.history_full_days
+                )
         except Exception:
             logger.exception("health recompute failed; the next one will try again", extra={"reason": reason})
             return False
@@ -97,6 +106,7 @@ class HealthRefresher:
                 "accounts": result.accounts,
                 "scored": result.scored,
                 "alerts_opened": result.alerts_opened,
+                "history_thinned": result.history_thinned,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.events.outbox import append_health_events
 from service.health_scores.alert_rules import AlertThresholds, evaluate_alerts
 from service.health_scores.compute import Recomputed, recompute
+from service.health_scores.history import thin_history
 from service.health_scores.scorecards import ensure_default
 from service.settings import Settings
 
@@ -19,15 +20,18 @@ async def recompute_health(
     now: dt.datetime | None = None,
     account_ids: Sequence[uuid.UUID] | None = None,
     thresholds: AlertThresholds | None = None,
+    history_full_days: int = 0,
 ) -> Recomputed:
     """Score every account (or the given ones) as of ``now`` (default: the current time, UTC), then open the
-    alerts the new scores call for — in the caller's transaction."""
+    alerts the new scores call for, and thin their score history older than ``history_full_days`` (0: keep every
+    score; ``service.health_scores.history``) — in the caller's transaction."""
     await ensure_default(conn)
     at = now or dt.datetime.now(dt.UTC)
     result = await recompute(conn, at, account_ids)
     opened = await evaluate_alerts(conn, at, thresholds or AlertThresholds(), account_ids)
     await append_health_events(conn, at, account_ids)  # health.band_changed, alert.opened
-    return dataclasses.replace(result, alerts_opened=opened)
+    thinned = await thin_history(conn, at, history_full_days, account_ids)
+    return dataclasses.replace(result, alerts_opened=opened, history_thinned=thinned)
 
 
 def thresholds_from(settings: Settings) -> AlertThresholds:

@@ -47,6 +47,7 @@ health_scores = sa.Table(
     one_of("touch_model", TOUCH_MODELS),
     sa.Index("ix_health_scores_account_id_score_name_computed_at", "account_id", "score_name", "computed_at"),
     sa.Index("ix_health_scores_scorecard_id", "scorecard_id"),
+    sa.Index("ix_health_scores_computed_at", "computed_at"),  # the days the history thinning reads
     sa.Index(
         "ix_health_scores_band_changes", "account_id", "computed_at", postgresql_where=sa.text("band <> previous_band")
     ),
