@@ -129,9 +129,16 @@ def _zendesk_ticket(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def zendesk_tables() -> dict[str, list[dict[str, Any]]]:
+    """The verified source's tables: organizations, users, tickets and the ticket metric events export."""
     page = zendesk_payloads.payload("tickets_page")
     tickets = [_zendesk_ticket(raw) for raw in page["tickets"]]
-    return {"organizations": page["organizations"], "users": page["users"], "tickets": tickets}
+    events = zendesk_payloads.payload("ticket_metric_events_page")["ticket_metric_events"]
+    return {
+        "organizations": page["organizations"],
+        "users": page["users"],
+        "tickets": tickets,
+        "ticket_metric_events": events,
+    }
 
 
 def zendesk_incremental_tickets() -> dict[str, list[dict[str, Any]]]:

@@ -181,6 +181,9 @@ async def test_zendesk_organizations_users_and_tickets_land(loader: Loader) -> N
     assert [c["email"] for c in acme["contacts"]] == ["ada@acme.example"]  # the agent is no contact
     subjects = sorted(edge["node"]["subject"] for edge in acme["tickets"]["edges"])
     assert subjects == ["Export to CSV times out", "How do I add a seat?"]
+    # The ticket metric events (the verified source's ticket_metric_events): the first reply, after the tickets.
+    export = zendesk_payloads.tickets_of(acme)["Export to CSV times out"]
+    assert export["firstResponseAt"].startswith("2026-11-02T09:59:51")
     # The incremental export later, each ticket with its metric set: solved and first-response times, as over REST.
     loader.run("zendesk", zendesk_incremental_tickets(), name="incremental")
     acme = loader.account("zendesk", "509974", zendesk_payloads.ACCOUNT_360)

@@ -309,3 +309,44 @@ async def test_without_a_signing_secret_the_api_key_alone_admits_events(
 ) -> None:
     response = await client.post("/zendesk/v1/webhook", json=payload("webhook_user_event"), headers=bearer(ingest_key))
     assert response.status_code == 200
+
+
+async def test_ticket_metric_events_give_the_tickets_cshub_has_their_first_response_and_solve(
+    zendesk: httpx.AsyncClient, engine: AsyncEngine, ingest_key: str, admin_key: str
+) -> None:
+    page = payload("tickets_page")
+    assert (await send_tickets(zendesk, ingest_key, page)).status_code == 200  # no metric sets: no times
+    events = payload("ticket_metric_events_page")
+    events["ticket_metric_events"] += [
+        {"id": 1, "metric": "reply_time", "type": "fulfill", "time": "2026-11-03T09:00:00Z"},  # no ticket
+        {"id": 2, "ticket_id": 35438, "metric": "resolution_time", "type": "fulfill", "time": "yesterday"},
+    ]
+    answer = await send_tickets(zendesk, ingest_key, events)
+    assert answer.status_code == 200, answer.text
+    results = by_item(answer.json())
+    assert (
+        results[("ticket_metric_events[5]", "tickets")]["status"] == "updated"
+    )  # 35436, answered under its first timed event
+    assert results[("ticket_metric_events[8]", "tickets")]["status"] == "updated"  # 35438
+    assert results[("ticket_metric_events[11]", "tickets")]["status"] == "skipped"  # 77777: cshub does not have it
+    assert results[("ticket_metric_events[12]", "tickets")]["errors"][0]["path"] == "ticket_metric_events[12].ticket_id"
+    assert results[("ticket_metric_events[13]", "tickets")]["errors"][0]["path"] == "ticket_metric_events[13].time"
+    tickets = tickets_of(await account_360(zendesk, admin_key, "509974"))
+    export = tickets["Export to CSV times out"]
+    assert export["firstResponseAt"].startswith("2026-11-02T09:59:51")  # the first reply, not the second
+    assert export["solvedAt"].startswith("2026-11-05T11:00:00")
+    sso = tickets_of(await account_360(zendesk, admin_key, "509975"))["SSO login loops"]
+    assert (sso["firstResponseAt"][:19], sso["solvedAt"]) == ("2026-11-03T08:20:00", None)
+
+    # Replayed: unchanged. The ticket re-sent later (without metric sets) keeps its times, and is not stale.
+    before = await snapshot(engine)
+    again = (await send_tickets(zendesk, ingest_key, payload("ticket_metric_events_page"))).json()
+    assert again["totals"]["created"] == again["totals"]["updated"] == 0, again
+    assert await snapshot(engine) == before
+    page["tickets"][0] = {**page["tickets"][0], "updated_at": "2026-11-02T10:00:00Z", "priority": "urgent"}
+    assert (
+        by_item((await send_tickets(zendesk, ingest_key, page)).json())[("tickets[0]", "tickets")]["status"]
+        == "updated"
+    )
+    export = tickets_of(await account_360(zendesk, admin_key, "509974"))["Export to CSV times out"]
+    assert (export["priority"], export["solvedAt"][:19]) == ("URGENT", "2026-11-05T11:00:00")

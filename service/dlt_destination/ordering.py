@@ -18,7 +18,7 @@ from dlt.extract import DltSource
 STAGES: dict[str, tuple[tuple[str, ...], ...]] = {
     "salesforce": (("account",), ("contact",), ("opportunity", "case"), ("opportunity_line_item",)),
     "hubspot": (("companies",), ("contacts", "deals")),
-    "zendesk": (("organizations",), ("users",), ("tickets",)),
+    "zendesk": (("organizations",), ("users",), ("tickets",), ("ticket_metric_events",)),
     "cshub": (("accounts",), ("contacts",)),
 }
 

@@ -10,9 +10,10 @@ the destination's ``direct`` naming keeps it):
   properties, flattened, with its ``id`` and association lists) or a pipeline yielding CRM v3 objects as HubSpot
   returns them (``{"id", "properties": {...}, "associations": {...}}``) → ``POST /hubspot/v1/objects/{type}`` as a
   list page; a deal row may carry its line items as ``line_items``, sent beside the page;
-- ``zendesk``: dlt's verified Zendesk Support source (``tickets``, ``users``, ``organizations``) →
-  ``POST /zendesk/v1/tickets`` as a page of the incremental export; a ticket row may carry its metric set as
-  ``metric_set`` (the source exports none), sent as the page's ``metric_sets``;
+- ``zendesk``: dlt's verified Zendesk Support source (``tickets``, ``users``, ``organizations``,
+  ``ticket_metric_events``) → ``POST /zendesk/v1/tickets`` as a page of the incremental export (or of the ticket
+  metric events export, which give the tickets' first response and solved times); a ticket row may carry its
+  metric set as ``metric_set`` (the source exports none), sent as the page's ``metric_sets``;
 - ``cshub``: any pipeline whose tables are named like cshub's entities (``accounts``, ``contacts``,
   ``contracts``, ``tickets``, ``usage_events``, ``survey_responses``, ``timeline_events``) and whose rows are
   cshub records → ``POST /v1/ingest/{entity}``.
@@ -70,7 +71,7 @@ HUBSPOT_ASSOCIATIONS = ("companies", "contacts", "deals", "line_items")
 # What the verified source adds to an object's properties that is no HubSpot property.
 HUBSPOT_NOT_PROPERTIES = frozenset({"id", "is_deleted", "archived", "createdAt", "updatedAt", "line_items"})
 
-ZENDESK = ("tickets", "users", "organizations")
+ZENDESK = ("tickets", "users", "organizations", "ticket_metric_events")
 
 CSHUB = {
     "accounts": "accounts",

@@ -1,7 +1,8 @@
 """What a Zendesk payload holds, read into records: a tickets page of the REST API (``{"tickets": [...]}``,
 ``?include=users,organizations``), a page of the incremental export (the same, with ``after_cursor``,
-``end_of_stream`` and maybe ``metric_sets``), one ticket (``{"ticket": {...}}``), or organizations and users
-alone; and a webhook event (``zen:event-type:ticket.*``, whose ``detail`` is the ticket as it now is).
+``end_of_stream`` and maybe ``metric_sets``), one ticket (``{"ticket": {...}}``), organizations and users
+alone, or a page of ticket metric events (``service.adapters.zendesk.metric_events``); and a webhook event
+(``zen:event-type:ticket.*``, whose ``detail`` is the ticket as it now is).
 
 A body that is none of these is refused as a whole (``BadRequest``); an item that cannot be read is answered as
 rejected, naming it (``tickets[3]``), while the others are written.
@@ -13,6 +14,8 @@ from typing import Any
 
 from service.adapters.writing import ItemResult, Pending, refused, skipped
 from service.adapters.zendesk.mapping import ZendeskMapping
+from service.adapters.zendesk.metric_events import KEY as METRIC_EVENTS
+from service.adapters.zendesk.metric_events import read_metric_events
 from service.adapters.zendesk.people import read_organization, read_user
 from service.adapters.zendesk.tickets import TicketItem, read_ticket, zendesk_id
 from service.errors import BadRequest
@@ -22,7 +25,7 @@ EVENT_PREFIX = "zen:event-type:"
 DELETING_EVENTS = frozenset(
     {"ticket.soft_deleted", "ticket.permanently_deleted", "ticket.marked_as_spam", "ticket.deleted"}
 )
-PAGE_KEYS = ("tickets", "ticket", "organizations", "users")
+PAGE_KEYS = ("tickets", "ticket", "organizations", "users", METRIC_EVENTS)
 
 
 @dataclass(slots=True)
@@ -38,9 +41,10 @@ def read_page(body: Any, mapping: ZendeskMapping) -> Translated:
     if not isinstance(body, dict) or not any(key in body for key in PAGE_KEYS):
         raise BadRequest(
             'the body must be a Zendesk payload: {"tickets": [...]} (a REST or incremental-export page, with '
-            '"users" and "organizations" sideloads if any), {"ticket": {...}}, or {"organizations"|"users": [...]}'
+            '"users" and "organizations" sideloads if any), {"ticket": {...}}, {"organizations"|"users": [...]} or '
+            '{"ticket_metric_events": [...]}'
         )
-    for key in ("tickets", "organizations", "users", "metric_sets"):
+    for key in ("tickets", "organizations", "users", "metric_sets", METRIC_EVENTS):
         if key in body and not isinstance(body[key], list):
             raise BadRequest(f"'{key}' must be an array of Zendesk {key.replace('_', ' ')}")
     if "ticket" in body and not isinstance(body["ticket"], dict):
@@ -70,6 +74,9 @@ def read_page(body: Any, mapping: ZendeskMapping) -> Translated:
         org = zendesk_id(raw.get("organization_id"))
         if read.requester_id is not None and org is not None:
             ticket_orgs.setdefault(read.requester_id, org)
+    timed, refused_events = read_metric_events(body.get(METRIC_EVENTS, []))
+    out.tickets += timed
+    out.answered += refused_events
     for index, raw in enumerate(body.get("users", [])):
         item = f"users[{index}]"
         if not isinstance(raw, dict):

@@ -8,7 +8,8 @@ made known:
 
 1. organizations → ``accounts``;
 2. end users → ``contacts``;
-3. tickets → ``tickets``. A ticket that names no account (a webhook event without organization) is placed in the
+3. tickets → ``tickets`` (and ticket metric events → the first response and solved times of the tickets cshub
+   has; skipped for the others). A ticket that names no account (a webhook event without organization) is placed in the
    account cshub already has it in, else its requester's; with neither it is rejected. A deleted ticket
    (status ``deleted``, or a deleting event) is written with the status the mapping gives ``deleted``
    (``closed``) when cshub knows it, and skipped otherwise;
@@ -69,6 +70,10 @@ async def _placed(
             answered.append(
                 skipped(item.ticket.item, item.ticket.vendor_id, "tickets", "a deleted ticket cshub never had")
             )
+            continue
+        if item.known_only and ticket_id not in known:
+            reason = "cshub does not have this ticket (yet): its metric events land once the ticket was sent"
+            answered.append(skipped(item.ticket.item, item.ticket.vendor_id, "tickets", reason))
             continue
         if _reference(item.ticket):
             placed.append(item)

@@ -26,6 +26,7 @@ class TicketItem:
     survey: Pending | None  # the CSAT response, when the ticket carries a rating
     deleted: bool  # written only when cshub knows the ticket (service)
     requester_id: str | None
+    known_only: bool = False  # only some fields of a ticket (its metric events): written when cshub knows it
 
 
 def zendesk_id(value: Any) -> str | None:
