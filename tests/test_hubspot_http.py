@@ -425,3 +425,39 @@ async def test_contacts_and_deals_that_name_no_company_land_in_the_company_that_
     refused = by_item((await send_objects(hubspot, ingest_key, "deals", orphan)).json())["results[0]"]
     assert refused["status"] == "rejected"
     assert "no company cshub has lists it" in refused["errors"][0]["message"]
+
+
+async def test_a_deal_without_line_items_is_one_line_of_its_amount_when_the_mapping_says_what_it_covers(
+    settings: Settings, tmp_path: Path, ingest_key: str, admin_key: str
+) -> None:
+    mapping = tmp_path / "hubspot.toml"
+    mapping.write_text(OWNERS + '\n[deal.amount]\nper = "year"\nproduct = "Platform"\n')
+    async with app_client(settings, hubspot_app_secret=SECRET, hubspot_mapping_file=mapping) as (client, _):
+        await send_objects(client, ingest_key, "companies", payload("companies_page"))
+        deals = payload("deals_page")
+        del deals["line_items"]
+        for deal in deals["results"]:
+            deal["associations"].pop("line items", None)
+        deals["results"][2]["properties"]["amount"] = ""  # no amount: no line
+        results = by_item((await send_objects(client, ingest_key, "deals", deals)).json())
+        assert results["results[0]"]["status"] == results["results[2]"]["status"] == "created", results
+        acme = await account_360(client, admin_key, "9834512001")
+        contracts = {c["startDate"]: c for c in acme["contracts"]}
+        annual = contracts["2026-10-15"]  # the deal's closedate, for 12 months
+        assert (annual["endDate"], annual["renewalDate"]) == ("2027-10-15", "2027-10-15")
+        assert [
+            (line["product"]["name"], line["quantity"], line["unitPrice"], line["mrr"]) for line in annual["lines"]
+        ] == [("Platform", 1, {"amount": "17000.00"}, {"amount": "1416.67"})]
+        assert [c["lines"] for start, c in contracts.items() if start != "2026-10-15"] == [[]]
+        assert acme["mrr"] == [{"amount": "1416.67", "currency": "USD"}]
+        again = (await send_objects(client, ingest_key, "deals", deals)).json()
+        assert again["totals"]["created"] == again["totals"]["updated"] == 0
+        # A deal that names its line items still has them for lines.
+        with_lines = payload("deals_page")
+        results = by_item((await send_objects(client, ingest_key, "deals", with_lines)).json())
+        assert results["results[0]"]["status"] == "updated"
+        acme = await account_360(client, admin_key, "9834512001")
+        assert acme["mrr"] == [{"amount": "1300.00", "currency": "USD"}]
+    mapping.write_text(OWNERS + '\n[deal.amount]\nper = "week"\n')
+    with pytest.raises(ConfigurationError, match=r'hubspot.toml:6: \[deal.amount\] per: "week" is not one of'):
+        load_mapping(mapping)

@@ -54,12 +54,22 @@ def digits(value: Any) -> str | None:
 @dataclass(frozen=True, slots=True)
 class Table:
     """One table a mapping file may hold: ``name`` is its dotted path (``ticket.status``). With ``nested``, each
-    key names a sub-table (``[ticket.custom_field_values.360001234567]``) whose keys are free text."""
+    key names a sub-table (``[ticket.custom_field_values.360001234567]``) whose keys are free text. A table of
+    settings rather than a map checks each key's value by its own check (``settings``: key → check)."""
 
     name: str
     keys: Check
     values: Check
     nested: bool = False
+    settings: tuple[tuple[str, Check], ...] | None = None  # (key, its check): a table of settings
+
+    def value_check(self, key: str) -> Check:
+        return dict(self.settings).get(key, self.values) if self.settings is not None else self.values
+
+
+def settings_table(name: str, settings: Mapping[str, Check]) -> Table:
+    """A table of named settings (``[deal.amount]``: ``per``, ``term_months``…), each value checked by its own."""
+    return Table(name, one_of(*settings), text, settings=tuple(settings.items()))
 
 
 MappingFile = Mapping[str, Mapping[str, Any]]  # table name → its entries (nested: key → entries)
@@ -147,7 +157,7 @@ def _checked(
                     raise fail((*where, inner), f"[{table.name}.{key}] {inner}: {problem}")
             checked[key] = dict(value)
         else:
-            if (problem := table.values(value)) is not None:
+            if (problem := table.value_check(key)(value)) is not None:
                 raise fail(where, f"[{table.name}] {key}: {problem}")
             checked[key] = value
     return checked

@@ -10,9 +10,10 @@ and its term (``hs_recurring_billing_period``, ISO 8601 ``P12M``/``P1Y``, or ``h
 
 The contract starts when its lines start (the earliest), else on the deal's ``closedate``; it ends when its
 last recurring line does if every recurring line has a term (that is its renewal date), else it is open-ended.
-Its currency is ``deal_currency_code``; its kind (new, renewal, expansion) is its ``dealtype`` through
-``[deal.types]`` (a dealtype not listed: unknown). The kind is recorded, it does not move the contract's dates:
-a renewal deal's lines start when HubSpot says they do.
+A deal that names no line items has no lines, unless the mapping's ``[deal.amount]`` makes its ``amount`` one
+line (``amount_line``). Its currency is ``deal_currency_code``; its kind (new, renewal, expansion) is its
+``dealtype`` through ``[deal.types]`` (a dealtype not listed: unknown). The kind is recorded, it does not move the
+contract's dates: a renewal deal's lines start when HubSpot says they do.
 """
 
 import calendar
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from service.adapters.hubspot.mapping import DELETED, HubSpotMapping
+from service.adapters.hubspot.mapping import DELETED, DealAmount, HubSpotMapping
 from service.adapters.hubspot.objects import associated, object_id, properties_of, updated_at
 from service.adapters.writing import Pending
 
@@ -90,6 +91,9 @@ def read_deal(
             record["start_date"] = start
         if ends and all(ends):
             record["end_date"] = record["renewal_date"] = max(end for end in ends if end)
+    elif mapping.deal_amount is not None and "amount" in props:
+        record |= amount_line(props, mapping.deal_amount)
+        paths["lines"] = "properties.amount"
     elif "closedate" in props:
         record["start_date"] = _day(props.get("closedate")) or props.get("closedate")
     paths["start_date"] = "properties.closedate"
@@ -121,6 +125,29 @@ def read_line(raw: Mapping[str, Any]) -> dict[str, Any]:
         if term:
             line["end_date"] = _add_months(dt.date.fromisoformat(start), term).isoformat()
     return line
+
+
+def amount_line(props: Mapping[str, Any], terms: DealAmount) -> dict[str, Any]:
+    """A deal that names no line items, by ``[deal.amount]``: one line of its amount (none for a blank amount),
+    from its close date for ``term_months``; an amount that is not a number is passed on for validation to
+    refuse."""
+    fields: dict[str, Any] = {}
+    start = _day(props.get("closedate"))
+    fields["start_date"] = start or props.get("closedate")
+    if start is not None:
+        fields["end_date"] = fields["renewal_date"] = _add_months(
+            dt.date.fromisoformat(start), terms.term_months
+        ).isoformat()
+    raw = props.get("amount")
+    if raw is None or raw == "":
+        fields["lines"] = []
+        return fields
+    amount = _number(raw)
+    line: dict[str, Any] = {"product": terms.product, "quantity": 1, "unit_price": raw}
+    if amount is not None:
+        line |= {"unit_price": str(amount.quantize(_CENT)), "mrr": str((amount / terms.months).quantize(_CENT))}
+    fields["lines"] = [line]
+    return fields
 
 
 def _recurring(line_item: Mapping[str, Any]) -> bool:
