@@ -6,11 +6,11 @@ import datetime as dt
 import uuid
 from collections import Counter
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.health_scores.history import THINNED_DAYS, thin_history
 from service.health_scores.service import recompute_health
+from tests.health_histories import hourly_scores
 from tests.ingesting import rows
 
 NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
@@ -19,33 +19,8 @@ TURNED_RED = 800  # hours back: green before, red from then on (2026-10-28 04:00
 
 
 async def history_of(engine: AsyncEngine, name: str) -> uuid.UUID:
-    """An account ``name`` with HOURS hourly overall scores back from NOW, each with the band before it."""
-    async with engine.begin() as conn:
-        account = (
-            await conn.execute(sa.text("INSERT INTO accounts (name) VALUES (:name) RETURNING id"), {"name": name})
-        ).scalar_one()
-        card = (
-            await conn.execute(
-                sa.text(
-                    "INSERT INTO scorecards (name, version, config) VALUES ('overall', 1, '{}')"
-                    " ON CONFLICT DO NOTHING RETURNING id"
-                )
-            )
-        ).scalar_one_or_none() or (
-            await conn.execute(sa.text("SELECT id FROM scorecards WHERE name = 'overall'"))
-        ).scalar_one()
-        await conn.execute(
-            sa.text(
-                "INSERT INTO health_scores (account_id, scorecard_id, score_name, score, band, previous_band,"
-                " coverage, computed_at)"
-                " SELECT :account, :card, 'overall', 50, h.band, lead(h.band) OVER (ORDER BY h.n), 1,"
-                " CAST(:now AS timestamptz) - h.n * interval '1 hour'"
-                " FROM (SELECT n, CASE WHEN n > :turned THEN 'green' ELSE 'red' END AS band"
-                "       FROM generate_series(1, :hours) AS n) AS h"
-            ),
-            {"account": account, "card": card, "now": NOW, "hours": HOURS, "turned": TURNED_RED},
-        )
-    return uuid.UUID(str(account))
+    """An account ``name`` with HOURS hourly scores back from NOW: green, red from TURNED_RED hours back on."""
+    return await hourly_scores(engine, name, NOW, HOURS, f"CASE WHEN n > {TURNED_RED} THEN 'green' ELSE 'red' END")
 
 
 async def per_day(engine: AsyncEngine, account: uuid.UUID) -> Counter[dt.date]:

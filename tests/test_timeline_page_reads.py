@@ -17,6 +17,7 @@ from service.graphql.relay import encode_global_id
 from service.settings import Settings
 from tests.compiled_reads import BothWays, both_ways, fallbacks
 from tests.conftest import make_key
+from tests.health_histories import hourly_scores
 from tests.statements import sent_statements
 
 TICKETS = 1500  # each opened and solved: 3,000 derived entries
@@ -113,30 +114,9 @@ SCORES = 1500  # hourly recomputes; the band changes every 100th
 
 @pytest_asyncio.fixture
 async def scored_account(engine: AsyncEngine) -> uuid.UUID:
-    """An account with SCORES overall scores, one an hour back from NOW, the band alternating green and yellow every
-    100 scores; each with the band before it, as the recompute writes it."""
-    async with engine.begin() as conn:
-        account_id = (
-            await conn.execute(sa.text("INSERT INTO accounts (name) VALUES ('Long History Ltd') RETURNING id"))
-        ).scalar_one()
-        card = (
-            await conn.execute(
-                sa.text("INSERT INTO scorecards (name, version, config) VALUES ('overall', 1, '{}') RETURNING id")
-            )
-        ).scalar_one()
-        await conn.execute(
-            sa.text(
-                "INSERT INTO health_scores (account_id, scorecard_id, score_name, score, band, previous_band,"
-                " coverage, computed_at)"
-                " SELECT :account, :card, 'overall', 50, banded.band, lead(banded.band) OVER (ORDER BY banded.n), 1,"
-                " CAST(:now AS timestamptz) - banded.n * interval '1 hour'"
-                " FROM (SELECT n, CASE WHEN (n / 100) % 2 = 0 THEN 'green' ELSE 'yellow' END AS band"
-                "       FROM generate_series(1, :count) AS n) AS banded"
-            ),
-            {"account": account_id, "card": card, "now": NOW, "count": SCORES},
-        )
-        await conn.execute(sa.text("ANALYZE health_scores"))
-    return uuid.UUID(str(account_id))
+    """An account with SCORES hourly overall scores back from NOW, the band alternating green and yellow every 100."""
+    band = "CASE WHEN (n / 100) % 2 = 0 THEN 'green' ELSE 'yellow' END"
+    return await hourly_scores(engine, "Long History Ltd", NOW, SCORES, band)
 
 
 async def test_a_timeline_page_reads_the_newest_band_changes_only(
