@@ -190,7 +190,7 @@ async def test_ingested_contracts_say_created_and_ended_once_each(engine: AsyncE
     assert statuses(await ingest(engine, "crm", "accounts", [{"external_id": "a", "name": "Acme"}])) == ["created"]
     contract: dict[str, Any] = {
         "external_id": "k1", "account_external_id": "a", "status": "active", "start_date": "2026-01-01",
-        "lines": [{"product": "Hub", "quantity": 5, "mrr": "100"}],
+        "kind": "renewal", "lines": [{"product": "Hub", "quantity": 5, "mrr": "100"}],
     }  # fmt: skip
     assert statuses(await ingest(engine, "crm", "contracts", [contract])) == ["created"]
     assert statuses(await ingest(engine, "crm", "contracts", [contract | {"renewal_date": "2027-01-01"}])) == [
@@ -201,6 +201,7 @@ async def test_ingested_contracts_say_created_and_ended_once_each(engine: AsyncE
     assert statuses(await ingest(engine, "crm", "contracts", [ended | {"renewal_date": None}])) == ["updated"]
     found = await emitted(engine)
     assert [event.type for event in found] == ["contract.created", "contract.ended"]
+    assert (found[0].payload["kind"], found[0].payload["startDate"]) == ("renewal", "2026-01-01")
     assert found[1].payload["endDate"] == "2026-06-01"
 
 

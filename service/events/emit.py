@@ -118,6 +118,7 @@ class ContractWritten:
     end_date: dt.date | None
     renewal_date: dt.date | None
     currency: str
+    kind: str | None  # new business, renewal or expansion, as the source said; None when it did not
 
 
 async def _already_emitted(
@@ -151,6 +152,7 @@ async def contracts_written(conn: AsyncConnection, written: Sequence[ContractWri
                 "endDate": w.end_date,
                 "renewalDate": w.renewal_date,
                 "currency": w.currency,
+                "kind": w.kind,
                 "externalId": w.external_id,
             }
             new.append(NewEvent("contract.created", payload, w.account_id, w.contract_id))

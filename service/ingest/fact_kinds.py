@@ -174,7 +174,7 @@ async def _contracts_written(conn: AsyncConnection, written: Sequence[Written]) 
             emit.ContractWritten(
                 contract_id=w.entity_id, account_id=w.account_id, external_id=w.record.external_id,
                 status=w.record.status, start_date=w.record.start_date, end_date=w.record.end_date,
-                renewal_date=w.record.renewal_date, currency=w.record.currency,
+                renewal_date=w.record.renewal_date, currency=w.record.currency, kind=w.record.kind,
             )
             for w in written
         ],
