@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from service.adapters.hubspot.mapping import DELETED, DealAmount, HubSpotMapping
-from service.adapters.hubspot.objects import associated, object_id, properties_of, updated_at
+from service.adapters.hubspot.objects import associated, association_results, object_id, properties_of, updated_at
 from service.adapters.writing import Pending
 
 # recurringbillingfrequency → the months one billing period covers (HubSpot's options).
@@ -156,16 +156,10 @@ def _recurring(line_item: Mapping[str, Any]) -> bool:
 
 
 def _line_item_ids(raw: Mapping[str, Any]) -> list[str] | None:
-    associations = raw.get("associations")
-    group = (
-        (associations.get("line items") or associations.get("line_items"))
-        if isinstance(associations, Mapping)
-        else None
-    )
-    results = group.get("results") if isinstance(group, Mapping) else None
-    if not isinstance(results, list):
+    results = association_results(raw, "line items", "line_items")
+    if results is None:
         return None
-    ids = [object_id(entry.get("id")) for entry in results if isinstance(entry, Mapping)]
+    ids = [object_id(entry.get("id")) for entry in results]
     return list(dict.fromkeys(line_id for line_id in ids if line_id is not None))
 
 

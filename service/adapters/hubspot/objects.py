@@ -60,15 +60,21 @@ def from_millis(value: Any) -> Any:
     return value
 
 
+def association_results(raw: Mapping[str, Any], *kinds: str) -> list[Mapping[str, Any]] | None:
+    """The entries of the object's association list of the first of ``kinds`` it holds (line items come as
+    ``line items`` or ``line_items``); None when it holds none of them."""
+    associations = raw.get("associations")
+    if not isinstance(associations, Mapping):
+        return None
+    group = next((associations[kind] for kind in kinds if associations.get(kind)), None)
+    results = group.get("results") if isinstance(group, Mapping) else None
+    return [entry for entry in results if isinstance(entry, Mapping)] if isinstance(results, list) else None
+
+
 def associated(raw: Mapping[str, Any], kind: str, primary: str) -> str | None:
     """The id of the associated object of ``kind`` (``companies``): the one of the ``primary`` association type
     (``contact_to_company``), else the first."""
-    associations = raw.get("associations")
-    group = associations.get(kind) if isinstance(associations, Mapping) else None
-    results = group.get("results") if isinstance(group, Mapping) else None
-    if not isinstance(results, list):
-        return None
-    entries = [entry for entry in results if isinstance(entry, Mapping) and object_id(entry.get("id"))]
+    entries = [entry for entry in association_results(raw, kind) or () if object_id(entry.get("id"))]
     chosen = next((entry for entry in entries if entry.get("type") == primary), entries[0] if entries else None)
     return object_id(chosen.get("id")) if chosen is not None else None
 
@@ -79,15 +85,10 @@ NAMED_BY_COMPANY = {"contacts": "contact", "deals": "contract"}
 
 def named_by(raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """The contacts and deals a company's associations list, each once."""
-    associations = raw.get("associations")
-    if not isinstance(associations, Mapping):
-        return ()
     named: dict[tuple[str, str], None] = {}
     for kind, object_type in NAMED_BY_COMPANY.items():
-        group = associations.get(kind)
-        results = group.get("results") if isinstance(group, Mapping) else None
-        for entry in results if isinstance(results, list) else ():
-            if isinstance(entry, Mapping) and (named_id := object_id(entry.get("id"))) is not None:
+        for entry in association_results(raw, kind) or ():
+            if (named_id := object_id(entry.get("id"))) is not None:
                 named[(object_type, named_id)] = None
     return tuple(named)
 

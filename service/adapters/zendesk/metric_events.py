@@ -5,8 +5,9 @@ at its latest ``resolution_time`` ``fulfill`` (a reopened ticket solved again: t
 (``activate``, ``pause``, ``apply_sla``, ``measure``…, other metrics) say nothing of these and are passed over.
 
 Each ticket the events name is one partial ticket record with only these fields and no ``updated_at`` (an
-event's time is no newer version of the ticket, and must not make its next delivery stale), answered under its
-first event's item. It is written when cshub has the ticket and skipped when it does not (``known_only``).
+event's time is no newer version of the ticket, and must not make its next delivery stale), answered under the
+item of its first event that times one. It is written when cshub has the ticket and skipped when it does not
+(``known_only``).
 """
 
 import datetime as dt
