@@ -76,7 +76,7 @@ async def write_accounts_in_bulk(
     try:
         writes, touches = await _decide(conn, source, items, results)
         await _match_new(conn, source, writes, shared)
-        known = await _known(conn, {w.account_id for w in writes if w.account_id is not None})
+        known = await _known(conn, source, {w.account_id for w in writes if w.account_id is not None}, writes)
         _check_independent(writes, known)
         # Who holds every domain the writes name, read once: the batch's own writes cannot change the answers it
         # asks of it (no two of its accounts share a domain, and the account-writes lock keeps out the others).
@@ -160,26 +160,34 @@ class _Known:
     links: dict[uuid.UUID, dict[tuple[str, str], dict[str, Any]]]
 
 
-async def _known(conn: AsyncConnection, account_ids: Collection[uuid.UUID]) -> _Known:
+async def _known(
+    conn: AsyncConnection, source: str, account_ids: Collection[uuid.UUID], writes: Sequence[_Write]
+) -> _Known:
     """One read of the accounts and their links (the account-writes lock keeps them as read until the batch
-    commits)."""
+    commits). The links the batch's records came by (``writes``) were read already: not read again."""
     known = _Known(defaultdict(set), defaultdict(dict))
     if not account_ids:
         return known
+    had = {w.item.record.external_id: w.link for w in writes if w.link is not None and w.account_id in account_ids}
     ids = sa.bindparam("ids", sorted(account_ids), type_=sa.ARRAY(sa.Uuid))
+    read = sa.bindparam("read", sorted(had), type_=sa.ARRAY(sa.Text))
     c = source_links.c
+    others = sa.and_(
+        c.object_type == OBJECT_TYPE,
+        c.entity_id == accounts.c.id,
+        sa.not_(sa.and_(c.source == source, c.external_id == sa.any_(read))),
+    )
     rows = await conn.execute(
         sa.select(accounts.c.id, accounts.c.domain, c.source, c.external_id, c.payload)
-        .select_from(
-            accounts.outerjoin(source_links, sa.and_(c.object_type == OBJECT_TYPE, c.entity_id == accounts.c.id))
-        )
+        .select_from(accounts.outerjoin(source_links, others))
         .where(accounts.c.id == sa.any_(ids))
     )
-    for account_id, domain, source, external_id, payload in rows:
+    held = [(link.entity_id, None, source, external_id, link.payload) for external_id, link in had.items()]
+    for account_id, domain, link_source, external_id, payload in [*rows, *held]:
         named = {domain, payload.get("domain") if payload is not None else None} - {None}
         known.domains[account_id] |= named
         if payload is not None:
-            known.links[account_id][(source, external_id)] = payload
+            known.links[account_id][(link_source, external_id)] = payload
     return known
 
 
