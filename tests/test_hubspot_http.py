@@ -314,7 +314,7 @@ async def test_deal_stages_and_types_by_mapping_and_an_unmapped_type_is_unknown(
     mapping.write_text('[deal.stages]\nappointmentscheduled = "draft"\n\n[deal.types]\nexistingbusiness = "renewal"\n')
     key = await make_key(engine, Role.INGEST, "hubspot")
     admin = await make_key(engine, Role.ADMIN, "admin")
-    async with app_client(settings, hubspot_mapping_file=mapping) as (client, _):
+    async with app_client(settings, hubspot_app_secret=SECRET, hubspot_mapping_file=mapping) as (client, _):
         await send_crm(client, key)
         globex = await account_360(client, admin, "9834512002")
         assert [(contract["status"], contract["kind"]) for contract in globex["contracts"]] == [("DRAFT", "NEW")]
@@ -329,9 +329,19 @@ async def test_deal_stages_and_types_by_mapping_and_an_unmapped_type_is_unknown(
         deals["results"][0]["updatedAt"] = "2026-12-04T10:00:00.000Z"
         answer = (await send_objects(client, key, "deals", deals)).json()
         assert by_item(answer)["results[0]"]["status"] == "updated", answer
+        # A dealtype change alone is a partial update of the contract cshub has (its stage kept); of a deal cshub
+        # has no contract for, it is skipped: the deal's properties are read with its stage.
+        changes = [
+            deal_change(17250002, "dealtype", "existingbusiness", 1796400000000),
+            deal_change(17259999, "dealtype", "existingbusiness", 1796400000000),
+        ]
+        answer = (await send_events(client, changes)).json()
+        assert [by_item(answer)[f"events[{i}]"]["status"] for i in (0, 1)] == ["updated", "skipped"], answer
+        assert "does not have as a contract" in by_item(answer)["events[1]"]["errors"][0]["message"]
+        globex = await account_360(client, admin, "9834512002")
+        assert [(contract["status"], contract["kind"]) for contract in globex["contracts"]] == [("DRAFT", "RENEWAL")]
     assert await rows(engine, "SELECT kind, count(*) FROM contracts GROUP BY 1 ORDER BY 1") == [
-        ("new", 1),
-        ("renewal", 1),
+        ("renewal", 2),
         (None, 1),
     ]
     bad = tmp_path / "bad.toml"
@@ -458,6 +468,68 @@ async def test_a_deal_without_line_items_is_one_line_of_its_amount_when_the_mapp
         assert results["results[0]"]["status"] == "updated"
         acme = await account_360(client, admin_key, "9834512001")
         assert acme["mrr"] == [{"amount": "1300.00", "currency": "USD"}]
+
+
+def deal_change(deal_id: int, name: str, value: str, occurred_at: int = 1795597200000) -> dict[str, Any]:
+    """A ``deal.propertyChange`` webhook event as HubSpot sends it."""
+    return {
+        "eventId": occurred_at // 1000 + deal_id % 1000,
+        "subscriptionId": 2881779,
+        "portalId": 62515,
+        "appId": 1160452,
+        "attemptNumber": 0,
+        "occurredAt": occurred_at,
+        "subscriptionType": "deal.propertyChange",
+        "objectId": deal_id,
+        "propertyName": name,
+        "propertyValue": value,
+        "changeSource": "CRM_UI",
+    }
+
+
+async def test_amount_and_close_date_changes_move_the_amount_line_when_the_mapping_makes_one(
+    settings: Settings, tmp_path: Path, ingest_key: str, admin_key: str
+) -> None:
+    deals = payload("deals_page")
+    del deals["line_items"]
+    for deal in deals["results"]:
+        deal["associations"].pop("line items", None)
+    changes = [
+        deal_change(17250001, "amount", "24000"),  # a yearly 17,000 becomes 24,000
+        deal_change(17250003, "closedate", "2026-12-01T10:00:00.000Z"),  # its line moves with it
+    ]
+    mapping = tmp_path / "hubspot.toml"
+    mapping.write_text(OWNERS + '\n[deal.amount]\nper = "year"\nproduct = "Platform"\n')
+    async with app_client(settings, hubspot_app_secret=SECRET, hubspot_mapping_file=mapping) as (client, _):
+        await send_objects(client, ingest_key, "companies", payload("companies_page"))
+        await send_objects(client, ingest_key, "deals", deals)
+        before = {c["startDate"]: c for c in (await account_360(client, admin_key, "9834512001"))["contracts"]}
+        results = by_item((await send_events(client, changes)).json())
+        assert results["events[0]"]["status"] == results["events[1]"]["status"] == "updated", results
+        contracts = (await account_360(client, admin_key, "9834512001"))["contracts"]
+        after = {c["startDate"]: c for c in contracts}
+        annual = after["2026-10-15"]
+        assert (annual["endDate"], annual["status"]) == (before["2026-10-15"]["endDate"], "ACTIVE")  # dates kept
+        assert [(line["unitPrice"], line["mrr"]) for line in annual["lines"]] == [
+            ({"amount": "24000.00"}, {"amount": "2000.00"})
+        ]
+        moved = after["2026-12-01"]  # was 2026-11-20: a year from the new close date
+        assert (moved["endDate"], moved["renewalDate"]) == ("2027-12-01", "2027-12-01")
+        line = moved["lines"][0]  # the amount did not change: its line is kept, over the contract's new dates
+        assert (line["unitPrice"], line["mrr"]) == ({"amount": "3600.00"}, {"amount": "300.00"})
+        assert (line["startDate"], line["endDate"]) == ("2026-12-01", "2027-12-01")
+        assert "2026-11-20" not in after
+    # Without [deal.amount] a deal's amount is not its line: the change is skipped, the contract kept.
+    mapping.write_text(OWNERS)
+    async with app_client(settings, hubspot_app_secret=SECRET, hubspot_mapping_file=mapping) as (client, _):
+        skipped = by_item((await send_events(client, [deal_change(17250001, "amount", "1", 1795597300000)])).json())
+        assert skipped["events[0]"]["status"] == "skipped"
+        annual = {c["startDate"]: c for c in (await account_360(client, admin_key, "9834512001"))["contracts"]}
+        assert annual["2026-10-15"]["lines"][0]["unitPrice"] == {"amount": "24000.00"}
+
+
+def test_a_mistake_in_the_deal_amount_table_names_its_line(tmp_path: Path) -> None:
+    mapping = tmp_path / "hubspot.toml"
     mapping.write_text(OWNERS + '\n[deal.amount]\nper = "week"\n')
     with pytest.raises(ConfigurationError, match=r'hubspot.toml:6: \[deal.amount\] per: "week" is not one of'):
         load_mapping(mapping)

@@ -41,6 +41,8 @@ FREQUENCY_MONTHS: Mapping[str, Decimal] = {
     "per_four_years": Decimal(48),
     "per_five_years": Decimal(60),
 }
+# The deal properties ``[deal.amount]`` makes a line of.
+AMOUNT_PROPERTIES = frozenset({"amount", "closedate"})
 _PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?$")
 _CENT = Decimal("0.01")
 
@@ -51,6 +53,7 @@ class DealItem:
     status: str | None  # the contract status its stage maps to; None: not a contract (skipped)
     stage: str | None
     missing_lines: tuple[str, ...] = ()  # associated line items the payload does not hold (refused)
+    change: bool = False  # a webhook's property change: without a dealstage, the stage stays as cshub has it
 
 
 def read_deal(
@@ -91,7 +94,7 @@ def read_deal(
             record["start_date"] = start
         if ends and all(ends):
             record["end_date"] = record["renewal_date"] = max(end for end in ends if end)
-    elif mapping.deal_amount is not None and "amount" in props:
+    elif mapping.deal_amount is not None and AMOUNT_PROPERTIES & props.keys():
         record |= amount_line(props, mapping.deal_amount)
         paths["lines"] = "properties.amount"
     elif "closedate" in props:
@@ -130,14 +133,18 @@ def read_line(raw: Mapping[str, Any]) -> dict[str, Any]:
 def amount_line(props: Mapping[str, Any], terms: DealAmount) -> dict[str, Any]:
     """A deal that names no line items, by ``[deal.amount]``: one line of its amount (none for a blank amount),
     from its close date for ``term_months``; an amount that is not a number is passed on for validation to
-    refuse."""
+    refuse. Only what the properties given decide: a property change of the amount alone is the line alone, of the
+    close date alone the dates alone."""
     fields: dict[str, Any] = {}
-    start = _day(props.get("closedate"))
-    fields["start_date"] = start or props.get("closedate")
-    if start is not None:
-        fields["end_date"] = fields["renewal_date"] = _add_months(
-            dt.date.fromisoformat(start), terms.term_months
-        ).isoformat()
+    if "closedate" in props:
+        start = _day(props.get("closedate"))
+        fields["start_date"] = start or props.get("closedate")
+        if start is not None:
+            fields["end_date"] = fields["renewal_date"] = _add_months(
+                dt.date.fromisoformat(start), terms.term_months
+            ).isoformat()
+    if "amount" not in props:
+        return fields
     raw = props.get("amount")
     if raw is None or raw == "":
         fields["lines"] = []

@@ -7,7 +7,8 @@
   one object in one request make one record. A property that maps to no cshub field is skipped; so is a
   contact's ``firstname`` or ``lastname`` alone (cshub keeps one name; the next contacts page carries both) and
   any deal property but ``dealstage``, ``deal_currency_code`` and ``dealtype`` (a deal's lines come with the
-  deal).
+  deal) — and ``amount`` and ``closedate`` when the mapping's ``[deal.amount]`` makes the amount the deal's line
+  (the line, and the dates it covers, follow them).
 - ``*.creation``: skipped — the event holds only the id; the properties follow as property changes, or through
   ``POST /hubspot/v1/objects/{type}``.
 - ``deal.deletion``: the contract cshub has for it takes the ``deleted`` stage's status (``cancelled``);
@@ -22,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from service.adapters.hubspot.deals import read_deal
+from service.adapters.hubspot.deals import AMOUNT_PROPERTIES, read_deal
 from service.adapters.hubspot.mapping import HubSpotMapping
 from service.adapters.hubspot.objects import from_millis, object_id, read_company, read_contact
 from service.adapters.hubspot.payloads import Merge, Translated
@@ -32,7 +33,7 @@ from service.errors import BadRequest
 # objectTypeId of the generic ``object.*`` subscriptions → the object kind.
 OBJECT_TYPE_IDS = {"0-1": "contact", "0-2": "company", "0-3": "deal"}
 ENTITIES = {"company": "accounts", "contact": "contacts", "deal": "contracts"}
-DEAL_EVENT_PROPERTIES = ("dealstage", "deal_currency_code", "dealtype")
+DEAL_EVENT_PROPERTIES = frozenset({"dealstage", "deal_currency_code", "dealtype"})
 NAME_PARTS = ("firstname", "lastname")
 
 
@@ -149,8 +150,9 @@ def _changed(
         else:
             out.contacts.append(replace(contact, pending=replace(contact.pending, record=record)))
     else:
-        deal_properties = {name: value for name, value in properties.items() if name in DEAL_EVENT_PROPERTIES}
-        deal = read_deal(item, {**raw, "properties": deal_properties}, mapping, {})
+        read = DEAL_EVENT_PROPERTIES | (AMOUNT_PROPERTIES if mapping.deal_amount is not None else frozenset())
+        deal_properties = {name: value for name, value in properties.items() if name in read}
+        deal = replace(read_deal(item, {**raw, "properties": deal_properties}, mapping, {}), change=True)
         if "dealstage" in deal_properties and deal.status is None:
             out.answered.append(
                 skipped(item, target, entity, f"deal stage {deal_properties['dealstage']!r} maps to no contract status")

@@ -145,7 +145,15 @@ async def _deals(
     answered: list[ItemResult] = []
     for deal in deals:
         pending = deal.pending
-        if deal.status is None:
+        if deal.change and deal.stage is None and (pending.vendor_id or "") not in known:
+            reason = (
+                "a change of a deal cshub does not have as a contract: its other properties are read with its "
+                "dealstage (send the deal to /hubspot/v1/objects/deals)"
+            )
+            answered.append(skipped(pending.item, pending.vendor_id, "contracts", reason))
+        elif deal.change and deal.stage is None:
+            contracts.append(pending)  # a partial record of the contract cshub has: its status is kept
+        elif deal.status is None:
             reason = (
                 f"deal stage {deal.stage!r} is not a stage [deal.stages] maps to a contract status (not closed-won)"
                 if deal.stage is not None
