@@ -18,6 +18,12 @@ import httpx
 from tests.serve_process import run_cshub, serving
 
 Send = Callable[[str, Any], httpx.Response]  # (the server's base URL, one batch) → the answer
+Statuses = Callable[[httpx.Response], set[str]]  # a 200 answer → the statuses it gives its records
+
+
+def record_statuses(response: httpx.Response) -> set[str]:
+    """The per-record statuses of an ingest route's answer."""
+    return {result["status"] for result in response.json()["results"]}
 
 
 def ingest_key(env: dict[str, str]) -> str:
@@ -84,7 +90,13 @@ def sigkill_while_sending(
 
 
 def send_all_again(
-    env: dict[str, str], workdir: Path, send: Send, batches: Sequence[Any], *, port: int | None = None
+    env: dict[str, str],
+    workdir: Path,
+    send: Send,
+    batches: Sequence[Any],
+    *,
+    port: int | None = None,
+    statuses_of: Statuses = record_statuses,
 ) -> Resent:
     """Every batch sent again, one after another, to a restarted cshub; each must be answered 200."""
     with serving(env=env, workdir=workdir, port=port) as server:
@@ -93,5 +105,5 @@ def send_all_again(
         for batch in batches:
             response = send(server.base_url, batch)
             assert response.status_code == 200, response.text
-            statuses |= {result["status"] for result in response.json()["results"]}
+            statuses |= statuses_of(response)
         return Resent(statuses, time.monotonic() - started)
