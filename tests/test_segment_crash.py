@@ -89,9 +89,8 @@ def test_sigkill_mid_segment_batches_then_resend_everything(database_url: str, e
     assert query(database_url, ROLLUPS_MATCH_EVENTS) == [(True, True)]
 
     resent = send_all_again(env, tmp_path, send, batches, statuses_of=_taken)
-    print(
-        f"segment re-send after SIGKILL: {BATCHES} batches of {len(batches[0]['batch'])} calls in {resent.seconds:.1f} s"
-    )
+    calls = len(batches[0]["batch"])
+    print(f"segment re-send after SIGKILL: {BATCHES} batches of {calls} calls in {resent.seconds:.1f} s")
     total = BATCHES * TRACKS
     assert query(database_url, "SELECT count(*), count(DISTINCT (source, source_event_id)) FROM usage_events") == [
         (total, total)
