@@ -346,6 +346,24 @@ async def test_calls_repeated_within_one_batch_are_written_once(
     assert (counts["accounts"], counts["contacts"], counts["usage_events"]) == (1, 1, 1)
 
 
+async def test_a_message_id_is_the_dedupe_key_whatever_the_call_says_again(
+    client: httpx.AsyncClient, engine: AsyncEngine, write_key: str, admin_key: str
+) -> None:
+    """Segment dedupes on ``messageId``: a second call with a stored id (in the batch or before) is a retry, taken
+    and dropped, never refused as a changed event."""
+    body = batch(group("g1", "u1", name="Acme"), track("u1", "Login", message_id="m-1"))
+    assert (await send(client, write_key, body)).json() == {"success": True, "rejected": []}
+    again = batch(track("u1", "Export", message_id="m-1"), track("u1", "Search", message_id="m-2"))
+    again["batch"].append(track("u1", "Upload", message_id="m-2"))
+    assert (await send(client, write_key, again)).json() == {"success": True, "rejected": []}
+    account = await account_360(client, admin_key, "g1")
+    assert account["featureAdoption"] == [
+        {"feature": "Login", "events": 1, "users": 1},
+        {"feature": "Search", "events": 1, "users": 1},
+    ]
+    assert (await written(engine))["usage_events"] == 2
+
+
 async def test_the_audit_log_records_what_the_calls_wrote_and_what_was_refused(
     client: httpx.AsyncClient, engine: AsyncEngine, write_key: str
 ) -> None:

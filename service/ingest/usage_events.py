@@ -1,12 +1,12 @@
-"""Usage events: the high-volume path, written set-based in two statements per batch.
+"""Usage events: the high-volume path, written set-based in one statement per batch.
 
-Raw events are kept (deduplicated on the source's event id) and, in a second statement, the rollups
-are maintained from exactly the rows that were new: ``usage_daily`` (events and distinct active users
-per account, UTC day and feature) and ``user_last_seen``. Distinct users are decided by the primary
-key of ``usage_daily_users`` (insert-if-absent), so replays and concurrent batches count each user
-once. Rollup rows are touched in key order, so concurrent batches cannot deadlock on them. The rollups
-are written last: concurrent batches wait for each other's rollup rows until commit, so the events' own
-write (and its foreign-key check, row by row) stays out of that wait.
+Raw events are kept (deduplicated on the source's event id) and, in the same statement, the rollups are
+maintained from exactly the rows that were new (the insert's RETURNING rows): ``usage_daily`` (events and
+distinct active users per account, UTC day and feature) and ``user_last_seen``. Distinct users are decided by
+the primary key of ``usage_daily_users`` (insert-if-absent), so replays and concurrent batches count each user
+once. Rollup rows are touched in key order, so concurrent batches cannot deadlock on them. The rollups come
+after the events' own write: concurrent batches wait for each other's rollup rows until commit, so that write
+(and its foreign-key check, row by row) stays out of that wait.
 
 An event dated more than ``UsagePolicy.max_future_skew`` ahead of the server clock is rejected: it would
 count as activity "in the last 30 days" for as long as its date lies ahead. A user id is compared as sent,
@@ -40,6 +40,10 @@ class UsagePolicy:
 
     max_future_skew: dt.timedelta = dt.timedelta(minutes=60)
     user_ids_case_insensitive: bool = False
+    # An event id already stored is a replay whatever the event says now (``unchanged``, never refused as a
+    # changed event): for sources whose event ids are dedupe keys of retries that may differ (Segment's
+    # ``messageId``, whose corrected timestamp moves with each retry's network delay).
+    stored_ids_are_replays: bool = False
 
     @classmethod
     def of(cls, settings: Settings) -> "UsagePolicy":
@@ -67,22 +71,20 @@ class UsagePolicy:
 DEFAULT_USAGE = UsagePolicy()
 
 
-_INSERT = sa.text("""
-INSERT INTO usage_events (account_id, source, source_event_id, user_ref, event_name, occurred_at, value)
-SELECT account_id, :source, source_event_id, user_ref, event_name, occurred_at, value FROM unnest(
-    CAST(:account_ids AS uuid[]), CAST(:event_ids AS text[]), CAST(:user_refs AS text[]),
-    CAST(:events AS text[]), CAST(:occurred_at AS timestamptz[]), CAST(:amounts AS numeric[])
-) AS t(account_id, source_event_id, user_ref, event_name, occurred_at, value)
-ORDER BY source_event_id
-ON CONFLICT (source, source_event_id) DO NOTHING
-RETURNING source_event_id, id
-""")
-
-# The rollups of the events ``_INSERT`` stored, by their ids: run last before the batch's audit entry and commit,
-# because the rollup rows it locks are the ones concurrent batches wait for (an account's users, days and features).
-_ROLL_UP = sa.text("""
+# The events, and the rollups of exactly those the insert stored (its RETURNING rows, not read again), in one
+# statement. The rollup rows are what concurrent batches wait for (an account's users, days and features): each
+# table's rows are touched in key order, the tables in one order, and the events' own write (and its foreign-key
+# check, row by row) comes before them, out of that wait.
+_INSERT_AND_ROLL_UP = sa.text("""
 WITH inserted AS (
-    SELECT account_id, user_ref, event_name, occurred_at FROM usage_events WHERE id = ANY(CAST(:ids AS uuid[]))
+    INSERT INTO usage_events (account_id, source, source_event_id, user_ref, event_name, occurred_at, value)
+    SELECT account_id, :source, source_event_id, user_ref, event_name, occurred_at, value FROM unnest(
+        CAST(:account_ids AS uuid[]), CAST(:event_ids AS text[]), CAST(:user_refs AS text[]),
+        CAST(:events AS text[]), CAST(:occurred_at AS timestamptz[]), CAST(:amounts AS numeric[])
+    ) AS t(account_id, source_event_id, user_ref, event_name, occurred_at, value)
+    ORDER BY source_event_id
+    ON CONFLICT (source, source_event_id) DO NOTHING
+    RETURNING source_event_id, id, account_id, user_ref, event_name, occurred_at
 ),
 new_users AS (
     INSERT INTO usage_daily_users (account_id, day, feature, user_ref)
@@ -105,14 +107,17 @@ daily AS (
     ON CONFLICT (account_id, day, feature) DO UPDATE
     SET events = usage_daily.events + excluded.events,
         active_users = usage_daily.active_users + excluded.active_users
+),
+last_seen AS (
+    INSERT INTO user_last_seen (account_id, user_ref, first_seen_at, last_seen_at)
+    SELECT account_id, user_ref, min(occurred_at), max(occurred_at)
+    FROM inserted WHERE user_ref IS NOT NULL
+    GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (account_id, user_ref) DO UPDATE
+    SET first_seen_at = least(user_last_seen.first_seen_at, excluded.first_seen_at),
+        last_seen_at = greatest(user_last_seen.last_seen_at, excluded.last_seen_at)
 )
-INSERT INTO user_last_seen (account_id, user_ref, first_seen_at, last_seen_at)
-SELECT account_id, user_ref, min(occurred_at), max(occurred_at)
-FROM inserted WHERE user_ref IS NOT NULL
-GROUP BY 1, 2 ORDER BY 1, 2
-ON CONFLICT (account_id, user_ref) DO UPDATE
-SET first_seen_at = least(user_last_seen.first_seen_at, excluded.first_seen_at),
-    last_seen_at = greatest(user_last_seen.last_seen_at, excluded.last_seen_at)
+SELECT source_event_id, id FROM inserted
 """)
 
 _STORED = sa.text("""
@@ -186,9 +191,10 @@ async def write_usage_events(
     firsts = list(first.values())
     inserted: dict[str, uuid.UUID] = {}
     if firsts:
-        async with plans_kept_for_checks(conn):  # each event's account is checked: a kept plan, not one per row
+        # Each event's and rollup row's account is checked: a kept plan, not one per row.
+        async with plans_kept_for_checks(conn):
             rows = await conn.execute(
-                _INSERT,
+                _INSERT_AND_ROLL_UP,
                 {
                     "source": source,
                     "account_ids": [account_id for _, account_id in firsts],
@@ -215,19 +221,19 @@ async def write_usage_events(
             results[item.index] = RecordResult(item.index, Status.CREATED, inserted[event_id])
             continue
         row_id, fingerprint = stored[event_id]
-        same = fingerprint == _fingerprint(item.record, account_id, policy)
+        same = policy.stored_ids_are_replays or fingerprint == _fingerprint(item.record, account_id, policy)
         results[item.index] = (
             RecordResult(item.index, Status.UNCHANGED, row_id) if same else _immutable(item.index, event_id)
         )
     for item, account_id in repeats:
         original, original_account = first[item.record.event_id]
-        same = _fingerprint(item.record, account_id, policy) == _fingerprint(original.record, original_account, policy)
+        same = policy.stored_ids_are_replays or _fingerprint(item.record, account_id, policy) == _fingerprint(
+            original.record, original_account, policy
+        )
         row_id = results[original.index].id
         results[item.index] = (
             RecordResult(item.index, Status.UNCHANGED, row_id) if same else _immutable(item.index, item.record.event_id)
         )
     resolved = [(item.record.event_id, account_id) for item, account_id in firsts if item.record.event_id in pending]
     await unmatched.mark_resolved(conn, source, ENTITY, resolved)
-    if inserted:
-        await conn.execute(_ROLL_UP, {"ids": list(inserted.values())})
     return [results[item.index] for item in all_items]

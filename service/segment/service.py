@@ -23,7 +23,7 @@ late-arriving older identify or group call is stale and changes nothing.
 """
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -93,9 +93,6 @@ async def _groups(conn: AsyncConnection, target: Target, groups: Sequence[Call])
 async def _placed(conn: AsyncConnection, target: Target, entity: str, calls: Sequence[Call]) -> "_Written":
     """Identify calls as ``contacts`` or usage calls as ``usage-events``, each in the account it names, else in
     its user's (as placed by the rounds before)."""
-    if entity == "usage-events":  # a message id already stored is a replay: nothing to write
-        recorded = await queries.recorded_events(conn, target.source, [call.message_id for call in calls])
-        calls = [call for call in calls if call.message_id not in recorded]
     wanted = [call.user_id for call in calls if call.user_id and not call.group_id]
     users = await accounts_of(conn, target.source, "contact", wanted)
     rejected: dict[int, Rejection] = {}
@@ -129,7 +126,7 @@ async def _ingest(conn: AsyncConnection, target: Target, entity: str, pending: S
         who=target.who,
         request_id=target.request_id,
         source_priority=target.source_priority,
-        usage=target.usage,
+        usage=replace(target.usage, stored_ids_are_replays=True),  # a message id already stored: a retry
         shared_domains=target.shared_domains,
     )
     rejected: dict[int, Rejection] = {}
