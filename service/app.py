@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
 from service import migrate
+from service.all_tables import metadata
 from service.api.export import schema_sdl
 from service.api.schema import schema
 from service.api.view import ALLOWED_METHODS as GRAPHQL_ALLOWED_METHODS
@@ -27,6 +28,7 @@ from service.api.view import graphql_app
 from service.clock.sweeper import clock_sweeper
 from service.db.embedded import EmbeddedPostgres
 from service.db.pool import check_connection, create_engine, database_errors
+from service.db.statistics import StatisticsKeeper
 from service.errors import BadRequest, CshubError, MethodNotAllowed, NotFound
 from service.events.catalogue import catalogue_json
 from service.events.delivery import delivery_worker
@@ -148,6 +150,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 history_full_days=settings.health_history_full_days,
             )
             refresher.start()
+            keeper = StatisticsKeeper(
+                engine, [table.name for table in metadata.sorted_tables], enabled=settings.ingest_analyze
+            )
+            keeper.start()
             event_hub = EventHub(engine, queue_size=settings.subscription_queue_size)
             event_hub.start()  # one LISTEN connection per process, for every subscription WebSocket
             webhooks = delivery_worker(engine, settings)  # None with CSHUB_WEBHOOKS_DELIVER=false
@@ -161,7 +167,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # scanning everything held the event loop for 100–250 ms after a large response.
             gc.freeze()
             try:
-                yield {"engine": engine, "settings": settings, "health_refresher": refresher, "event_hub": event_hub}
+                yield {
+                    "engine": engine,
+                    "settings": settings,
+                    "health_refresher": refresher,
+                    "statistics_keeper": keeper,
+                    "event_hub": event_hub,
+                }
             finally:
                 gc.unfreeze()
                 if sweeper is not None:
@@ -169,6 +181,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if webhooks is not None:
                     await webhooks.stop()
                 await refresher.stop()
+                await keeper.stop()
                 await event_hub.stop()
         finally:
             await engine.dispose()

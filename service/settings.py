@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     usage_user_ids_case_insensitive: bool = Field(
         default=False, description="Compare usage events' user ids lower-cased ('U1' and 'u1' are one user)."
     )
+    ingest_analyze: bool = Field(
+        default=True,
+        description="After ingest batches, ANALYZE the tables they grew past autovacuum's threshold, without waiting"
+        " for autovacuum's round (off: statistics are autovacuum's alone).",
+    )
     ingest_max_concurrent: int = Field(
         default=8, ge=1, le=1000, description="Ingest batches one process runs at once; more get 429."
     )

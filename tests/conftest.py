@@ -140,6 +140,7 @@ def suite_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) 
         migrate_on_start=False,
         health_recompute_interval_seconds=0,
         health_recompute_after_ingest_seconds=0,
+        ingest_analyze=False,  # no ANALYZE in the background (tests/test_statistics_keeper.py turns it on)
         webhooks_deliver=False,  # tests of delivery run their own workers (tests/test_webhooks.py)
         clock_sweep=False,  # tests of the clock sweep at the times they choose (tests/test_clock_events.py)
         webhook_allow_loopback=True,  # receivers in tests listen on 127.0.0.1

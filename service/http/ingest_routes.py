@@ -29,6 +29,7 @@ from service.errors import (
     PermissionDenied,
     UnsupportedMediaType,
 )
+from service.http.after_ingest import committed
 from service.http.bodies import parse_json, read_limited
 from service.ingest import idempotency
 from service.ingest.service import ENTITIES, ingest_audited
@@ -71,9 +72,8 @@ class IngestEndpoint:
             response = await self._ingest(
                 request.state.engine, principal, entity, source, records, body, key, request.state.request_id
             )
-        refresher = getattr(request.state, "health_refresher", None)
-        if refresher is not None and response.status_code == 200:
-            refresher.inputs_changed(entity)  # committed: scores catch up after the debounce
+        if response.status_code == 200:
+            committed(request, [entity])
         return response
 
     async def _ingest(

@@ -37,6 +37,7 @@ from service.errors import (
     PermissionDenied,
     UnsupportedMediaType,
 )
+from service.http.after_ingest import committed
 from service.http.bodies import parse_json, read_limited
 from service.http.segment_body import parse_batch
 from service.ingest.shared_domains import shared_domains
@@ -129,10 +130,7 @@ class SegmentEndpoint:
             code = error.code if isinstance(error, CshubError) else None
             await self._settle(request, principal, outcome_of(error), code)
             raise
-        refresher = getattr(request.state, "health_refresher", None)
-        if refresher is not None:
-            for entity in sorted(outcome.changed):
-                refresher.inputs_changed(entity)  # committed: scores catch up after the debounce
+        committed(request, outcome.changed)
         return outcome.rejected
 
     async def _settle(self, request: Request, principal: Principal, outcome: Outcome, code: str | None) -> None:

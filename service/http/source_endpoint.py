@@ -21,6 +21,7 @@ from service.api_keys.service import Principal
 from service.audit.service import AuditedWrite, Outcome, Who, outcome_of
 from service.db.pool import database_errors, in_transaction
 from service.errors import CshubError, InvalidInput, Overloaded, PayloadTooLarge, PermissionDenied, UnsupportedMediaType
+from service.http.after_ingest import committed
 from service.http.bodies import read_limited
 from service.ingest.shared_domains import shared_domains
 from service.settings import Settings
@@ -96,10 +97,7 @@ class SourceEndpoint:
                 code = error.code if isinstance(error, CshubError) else None
                 await self.settle(request, who, kind, outcome_of(error), code)
                 raise
-        refresher = getattr(request.state, "health_refresher", None)
-        if refresher is not None:
-            for entity in sorted(written.changed):
-                refresher.inputs_changed(entity)  # committed: scores catch up after the debounce
+        committed(request, written.changed)
         return written
 
     def answer(self, written: Written) -> dict[str, Any]:
