@@ -2,18 +2,15 @@
 on an interval, one process at a time (advisory lock), and surviving failures."""
 
 import asyncio
-from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.app import create_app
 from service.health_scores.alert_rules import AlertThresholds
 from service.health_scores.refresher import LOCK_KEY, HealthRefresher
 from service.settings import Settings
-from tests.conftest import LifespanApp
+from tests.app_client import app_client
 from tests.ingesting import ingest, rows
 
 
@@ -30,36 +27,26 @@ async def wait_for_scores(engine: AsyncEngine, expected: int, seconds: float = 1
 
 
 async def test_ingest_of_score_inputs_triggers_one_debounced_recompute(
-    engine: AsyncEngine, database_url: str, tmp_path: Path, admin_key: str
+    engine: AsyncEngine, settings: Settings, admin_key: str
 ) -> None:
-    settings = Settings(
-        database_url=database_url,
-        data_dir=tmp_path,
-        migrate_on_start=False,
-        health_recompute_interval_seconds=0,
-        health_recompute_after_ingest_seconds=1.0,  # the three batches below take far less
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app) as state:
-        assert state is not None
+    # after_ingest 1 s: the three batches below take far less
+    async with app_client(settings, health_recompute_after_ingest_seconds=1.0) as (http, state):
         refresher = state["health_refresher"]
-        transport = httpx.ASGITransport(app=LifespanApp(app, dict(state)))
-        headers = {"Authorization": f"Bearer {admin_key}"}
-        async with httpx.AsyncClient(transport=transport, base_url="http://cshub.test", headers=headers) as http:
-            timeline = {"source": "crm", "records": [
-                {"external_id": "e1", "account_domain": "acme.example", "kind": "note", "summary": "hi",
-                 "occurred_at": "2026-01-01T00:00:00Z"}]}  # fmt: skip
-            assert (await http.post("/v1/ingest/timeline-events", json=timeline)).status_code == 200
-            await asyncio.sleep(1.5)
-            assert refresher.runs == 0  # timeline entries are not score inputs
+        http.headers["Authorization"] = f"Bearer {admin_key}"
+        timeline = {"source": "crm", "records": [
+            {"external_id": "e1", "account_domain": "acme.example", "kind": "note", "summary": "hi",
+             "occurred_at": "2026-01-01T00:00:00Z"}]}  # fmt: skip
+        assert (await http.post("/v1/ingest/timeline-events", json=timeline)).status_code == 200
+        await asyncio.sleep(1.5)
+        assert refresher.runs == 0  # timeline entries are not score inputs
 
-            for name in ("Acme", "Beta", "Gamma"):  # a burst of three batches: one recompute
-                batch = {"source": "crm", "records": [{"external_id": name, "name": name}]}
-                assert (await http.post("/v1/ingest/accounts", json=batch)).status_code == 200
-            await wait_for_scores(engine, 3)
-            await asyncio.sleep(1.5)
-            assert refresher.runs == 1
-            assert await scores(engine) == 3
+        for name in ("Acme", "Beta", "Gamma"):  # a burst of three batches: one recompute
+            batch = {"source": "crm", "records": [{"external_id": name, "name": name}]}
+            assert (await http.post("/v1/ingest/accounts", json=batch)).status_code == 200
+        await wait_for_scores(engine, 3)
+        await asyncio.sleep(1.5)
+        assert refresher.runs == 1
+        assert await scores(engine) == 3
 
 
 async def test_interval_runs_and_one_process_at_a_time(engine: AsyncEngine) -> None:

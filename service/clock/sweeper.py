@@ -6,12 +6,12 @@ database's ``now()``, the clock every process shares. A failed sweep is logged a
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.background import BackgroundTask
 from service.clock.sweep import SweepConfig, SweepResult, locked_sweep
 from service.settings import Settings
 
@@ -24,7 +24,7 @@ class ClockSweeper:
         self.config = config
         self.interval = interval
         self.sweeps = 0  # sweeps this process made (for tests and logs)
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundTask("cshub-clock-sweep")
 
     async def run_once(self) -> SweepResult | None:
         """One round: the sweep, unless another process holds it (None then, or when it failed)."""
@@ -56,15 +56,10 @@ class ClockSweeper:
             await asyncio.sleep(self.interval)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._loop(), name="cshub-clock-sweep")
+        self._background.start(self._loop)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
 
 def sweep_config(settings: Settings) -> SweepConfig:

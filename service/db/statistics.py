@@ -12,11 +12,12 @@ So after an ingest batch commits, the keeper looks (in the background, at most o
 runs ANALYZE on those whose changes since their last analyze passed autovacuum's own threshold (at least
 ``least_rows``): what autovacuum would do, without waiting for its round — autovacuum then finds them analyzed. One
 process at a time (a transaction-scoped advisory lock; the others skip); failures are logged and the next batch
-tries again. ``CSHUB_INGEST_ANALYZE=false`` leaves statistics to autovacuum alone.
+tries again. A backend that reported its counts less than a second before holds the newer ones until it has been
+idle for 10 s (PostgreSQL's ``PGSTAT_IDLE_INTERVAL``), so the last batches of a burst become visible only then: when
+no batch comes within ``late_look`` of a look, the keeper looks once more. ``CSHUB_INGEST_ANALYZE=false`` leaves statistics to autovacuum alone.
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.background import BackgroundTask
 from service.db.pool import without_statement_timeout
 
 logger = logging.getLogger("cshub.statistics")
@@ -42,16 +44,24 @@ ORDER BY s.relname
 
 class StatisticsKeeper:
     def __init__(
-        self, engine: AsyncEngine, tables: Sequence[str], *, enabled: bool, least_rows: int = 1000, pause: float = 1.0
+        self,
+        engine: AsyncEngine,
+        tables: Sequence[str],
+        *,
+        enabled: bool,
+        least_rows: int = 1000,
+        pause: float = 1.0,
+        late_look: float = 11.0,
     ) -> None:
         self.engine = engine
         self.tables = sorted(tables)
         self.enabled = enabled
         self.least_rows = least_rows
         self.pause = pause  # a committed batch's row counts reach pg_stat_user_tables within about a second
+        self.late_look = late_look  # past the 10 s an idle backend may sit on its last counts
         self.analyzed: list[str] = []  # every table this process analyzed, in order (for tests and logs)
         self._written = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundTask("statistics-keeper")
 
     def written(self) -> None:
         """An ingest batch committed changes: look at the tables soon."""
@@ -59,15 +69,11 @@ class StatisticsKeeper:
             self._written.set()
 
     def start(self) -> None:
-        if self.enabled and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="statistics-keeper")
+        if self.enabled:
+            self._background.start(self._loop)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _loop(self) -> None:
         while True:
@@ -75,6 +81,10 @@ class StatisticsKeeper:
             await asyncio.sleep(self.pause)  # batches of a burst are looked at together
             self._written.clear()  # batches from here on ask for the next look
             await self.run_once()
+            try:
+                await asyncio.wait_for(self._written.wait(), timeout=self.late_look)
+            except TimeoutError:
+                await self.run_once()  # the burst's last counts, reported by now
 
     async def run_once(self) -> list[str]:
         """ANALYZE the tables that changed enough since their last analyze, unless another process is at it; the

@@ -12,7 +12,6 @@ hours in all — or after the receiver's ``Retry-After`` when it sends one. An e
 """
 
 import asyncio
-import contextlib
 import datetime as dt
 import email.utils
 import logging
@@ -26,6 +25,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from service.background import BackgroundTask
 from service.events import messages
 from service.events.outbox import append_event
 from service.events.queries import EventRow, events_by_ids
@@ -243,7 +243,7 @@ class DeliveryWorker:
         # Every connection goes through the SSRF guard (service.events.ssrf.GuardedBackend), to a checked address.
         transport = guarded_transport(config.policy, config.resolver)
         self.client = httpx.AsyncClient(follow_redirects=False, transport=transport, trust_env=False)
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundTask("cshub-webhook-delivery")
 
     async def run_once(self) -> int:
         """Claim what is due and deliver it; how many attempts were made."""
@@ -273,14 +273,10 @@ class DeliveryWorker:
             await asyncio.sleep(self.poll_seconds)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="cshub-webhook-delivery")
+        self._background.start(self._loop)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
         await self.client.aclose()
 
 

@@ -9,13 +9,13 @@ its freshness.
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.background import BackgroundTask
 from service.db.pool import without_statement_timeout
 from service.health_scores.alert_rules import AlertThresholds
 from service.health_scores.service import recompute_health
@@ -45,7 +45,7 @@ class HealthRefresher:
         self.thresholds = thresholds
         self.runs = 0  # completed recomputes by this process (for tests and logs)
         self._changed = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundTask("health-refresher")
 
     @property
     def enabled(self) -> bool:
@@ -57,15 +57,11 @@ class HealthRefresher:
             self._changed.set()
 
     def start(self) -> None:
-        if self.enabled and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="health-refresher")
+        if self.enabled:
+            self._background.start(self._loop)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _next_reason(self) -> str:
         timeout = self.interval if self.interval > 0 else None

@@ -24,6 +24,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.background import BackgroundTask
 from service.events.commit_order import Position, head, horizon
 from service.subscriptions.queries import CATCH_UP_PAGE, EventRow, events_after
 
@@ -89,18 +90,15 @@ class EventHub:
         self.subscribers: set[Subscriber] = set()
         self._stirred = asyncio.Event()  # something was announced, or the connection is new: read
         self._position: Position | None = None  # of the last event fanned out; None while nobody subscribes
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundTask("cshub-event-hub")
         self._closing: set[asyncio.Task[None]] = set()  # held until done: the loop keeps only weak references
         self.listening = asyncio.Event()  # set while the LISTEN connection is up
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="cshub-event-hub")
+        self._background.start(self._run)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._background.stop()
         for subscriber in list(self.subscribers):
             subscriber.dropped.set()
 
