@@ -3,10 +3,12 @@
 Starts one real ``cshub serve`` process on a scratch database and, per repeat, sends N fresh usage events
 in batches of 1000 (``--batch-size``) from C concurrent clients sharing one queue (real inserts) to the generic
 route (``POST /v1/ingest/usage-events``) and re-sends those batches (replays, all ``unchanged``); sends the same
-events as Segment ``batch`` bodies of track calls (``bench.ingest_segment``: fresh message ids, same batch size
-and clients) and re-sends those; then COPYs the same rows with fresh event ids straight into ``usage_events`` in
-one connection. The variants interleave (the two routes take turns going first), so they see the same (growing)
-table and the same machine noise; prints median events/s per variant and its ratio to COPY. COPY skips
+events as Segment ``batch`` bodies of track calls (``bench.ingest_segment``: fresh random-UUID message ids, same
+batch size and clients) and re-sends those; then COPYs the same rows straight into ``usage_events`` in one
+connection, twice: with sequential event ids like the generic route's, and with the Segment calls' random UUIDs
+(which land all over the unique index, and cost the COPY too). The variants interleave (the two routes take turns
+going first), so they see the same (growing) table and the same machine noise; prints median events/s per variant
+and its ratio to the COPY of its own ids. COPY skips
 validation, account resolution and the usage rollups, so it is a floor for the database's raw write cost, not a
 rival path. Then the entities (``bench.ingest_entities``; ``--records 0`` skips them).
 Uses BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test); the scratch database is dropped.
@@ -61,7 +63,10 @@ EVENT_NAMES = (
 ACCOUNT_IDS = "SELECT external_id, entity_id FROM source_links WHERE source = $1 AND object_type = 'account'"
 HTTP_NEW, HTTP_REPLAY, COPY = "HTTP ingest (new events)", "HTTP ingest (replays)", "COPY"
 SEGMENT_NEW, SEGMENT_REPLAY = "Segment batch (new events)", "Segment batch (replays)"
-USAGE_VARIANTS = (HTTP_NEW, HTTP_REPLAY, SEGMENT_NEW, SEGMENT_REPLAY, COPY)
+COPY_UUIDS = "COPY (Segment's ids)"
+USAGE_VARIANTS = (HTTP_NEW, HTTP_REPLAY, SEGMENT_NEW, SEGMENT_REPLAY, COPY, COPY_UUIDS)
+# Each route's rate is set against a COPY of the rows it stores: the same event ids' shape.
+BASELINE = {HTTP_NEW: COPY, HTTP_REPLAY: COPY, SEGMENT_NEW: COPY_UUIDS, SEGMENT_REPLAY: COPY_UUIDS}
 TRACK = b'"type": "track"'  # one per track call in a Segment body
 SEGMENT_STORED = "SELECT count(*) FROM usage_events WHERE source = 'segment'"
 ENTITY_NEW, ENTITY_UPDATED, COPY_LINKED = "HTTP new", "HTTP updated", "COPY+links"
@@ -298,12 +303,14 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
             warm_count = batch * clients
             warm = http_batches(make_events(warm_count, rng, now), "warm", batch)
             await send_all(server.base_url, key, warm, clients, "created")
-            warm_tracks = segment.track_batches(make_events(warm_count, rng, now), key, batch, rng, now)
+            warm_ids = segment.message_ids(warm_count, rng)
+            warm_tracks = segment.track_batches(make_events(warm_count, rng, now), warm_ids, key, batch, now)
             await segment_rate(server.base_url, key, meter, "warm-up", warm_tracks, clients, warm_count)
             for repeat in range(repeats):
                 events = make_events(event_count, rng, now)
                 bodies = http_batches(events, f"http-{repeat}", batch)
-                tracks = segment.track_batches(events, key, batch, rng, dt.datetime.now(dt.UTC))
+                ids = segment.message_ids(event_count, rng)
+                tracks = segment.track_batches(events, ids, key, batch, dt.datetime.now(dt.UTC))
 
                 routes = [
                     generic_route(server.base_url, key, meter, bodies, clients, rates),
@@ -311,24 +318,26 @@ async def measure(url: str, workdir: Path, plan: Plan) -> Measured:
                 ]
                 for route in routes if repeat % 2 == 0 else routes[::-1]:  # each goes first every other repeat
                     await route
-                rows = [
-                    (
-                        account_ids[f"acct-{e.account:04d}"],
-                        SOURCE,
-                        f"copy-{repeat}-{i:08d}",
-                        f"user-{e.account:04d}-{e.user:03d}",
-                        e.event,
-                        e.occurred_at,
-                        e.value,
-                    )
-                    for i, e in enumerate(events)
-                ]
-                async with meter.step(COPY, event_count):
-                    rates[COPY].append(event_count / await copy_rows(conn, rows))
+                sequential = [f"copy-{repeat}-{i:08d}" for i in range(event_count)]
+                for variant, event_ids in ((COPY, sequential), (COPY_UUIDS, ids)):
+                    rows = [
+                        (
+                            account_ids[f"acct-{e.account:04d}"],
+                            SOURCE,
+                            event_id,
+                            f"user-{e.account:04d}-{e.user:03d}",
+                            e.event,
+                            e.occurred_at,
+                            e.value,
+                        )
+                        for event_id, e in zip(event_ids, events, strict=True)
+                    ]
+                    async with meter.step(variant, event_count):
+                        rates[variant].append(event_count / await copy_rows(conn, rows))
             if plan.records:
                 await measure_entities(server.base_url, key, meter, plan, rates)
         stored = await conn.fetchval("SELECT count(*) FROM usage_events")
-        expected = 2 * warm_count + 3 * event_count * repeats  # the generic route, Segment, COPY
+        expected = 2 * warm_count + 4 * event_count * repeats  # the generic route, Segment, two COPYs
         if stored != expected:
             raise SystemExit(f"bench: {stored} usage_events stored, expected {expected}")
     finally:
@@ -346,7 +355,11 @@ async def run(server_url: str, plan: Plan) -> None:
                 failure = exc
     if failure is not None:
         raise failure
-    copy_median = statistics.median(measured.rates[COPY])
+
+    def ratio(name: str) -> float:
+        baseline = measured.rates[BASELINE.get(name, name)]
+        return statistics.median(measured.rates[name]) / statistics.median(baseline)
+
     print(
         f"events per repeat: {plan.events}, batch size: {plan.batch_size}, clients: {plan.clients}, "
         f"workers: {plan.workers}, repeats: {plan.repeats}, accounts: {ACCOUNTS}, "
@@ -355,6 +368,7 @@ async def run(server_url: str, plan: Plan) -> None:
     print(f"python {platform.python_version()}, PostgreSQL {measured.pg_version}")
     cpu = measured.cpu
     print(f"{'':26} {'median':>9} {'events/s':>21} {'of COPY':>8}   CPU ms / 1000 events: server database client")
+    print(f"{'':58}(of the COPY of its own ids)")
     for name in USAGE_VARIANTS:
         samples = measured.rates[name]
         median = statistics.median(samples)
@@ -363,9 +377,9 @@ async def run(server_url: str, plan: Plan) -> None:
             statistics.median(samples[name]) for samples in (cpu.server, cpu.database, cpu.client)
         )
         used = f"{server:6.0f} {database:8.0f} {client:6.0f}"
-        print(f"{name:26} {median:9.0f} ({spread}) {median / copy_median:8.2f}   {used:>42}")
-    ratios = (f"{name} {statistics.median(measured.rates[name]) / copy_median:.2f}" for name in (HTTP_NEW, SEGMENT_NEW))
-    print(f"new events / COPY: {', '.join(ratios)}")
+        print(f"{name:26} {median:9.0f} ({spread}) {ratio(name):8.2f}   {used:>42}")
+    segment_ratio = f"{SEGMENT_NEW} {ratio(SEGMENT_NEW):.2f} (of {COPY_UUIDS})"
+    print(f"new events / COPY: {HTTP_NEW} {ratio(HTTP_NEW):.2f}, {segment_ratio}")
     print("caveat: COPY writes raw usage_events only; it skips validation, account resolution and the rollups")
     print("        (usage_daily, usage_daily_users, user_last_seen) that the HTTP path maintains per batch")
     if plan.records:

@@ -69,14 +69,20 @@ def group_batch(key: str, accounts: int) -> bytes:
     return _batch(calls, key, now)
 
 
+def message_ids(count: int, rng: random.Random) -> list[str]:
+    """Random UUIDs, as Segment's libraries make them: the rows' keys land all over the unique index."""
+    return [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(count)]
+
+
 def track_batches(
-    events: Sequence[UsageEvent], key: str, batch_size: int, rng: random.Random, sent_at: dt.datetime
+    events: Sequence[UsageEvent], ids: Sequence[str], key: str, batch_size: int, sent_at: dt.datetime
 ) -> list[bytes]:
-    """The events as ready-to-send ``batch`` bodies (encoded before timing), ``batch_size`` track calls each."""
+    """The events as ready-to-send ``batch`` bodies (encoded before timing), ``batch_size`` track calls each; the
+    i-th event's messageId is ``ids[i]``."""
     calls = [
         {
             "type": "track",
-            "messageId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "messageId": message_id,
             "userId": f"user-{e.account:04d}-{e.user:03d}",
             "anonymousId": None,
             "event": e.event,
@@ -85,7 +91,7 @@ def track_batches(
             "context": {"library": LIBRARY, "groupId": f"acct-{e.account:04d}"},
             "integrations": {},
         }
-        for e in events
+        for e, message_id in zip(events, ids, strict=True)
     ]
     return [_batch(calls[start : start + batch_size], key, sent_at) for start in range(0, len(calls), batch_size)]
 

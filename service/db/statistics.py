@@ -14,7 +14,8 @@ runs ANALYZE on those whose changes since their last analyze passed autovacuum's
 process at a time (a transaction-scoped advisory lock; the others skip); failures are logged and the next batch
 tries again. A backend that reported its counts less than a second before holds the newer ones until it has been
 idle for 10 s (PostgreSQL's ``PGSTAT_IDLE_INTERVAL``), so the last batches of a burst become visible only then: when
-no batch comes within ``late_look`` of a look, the keeper looks once more. ``CSHUB_INGEST_ANALYZE=false`` leaves statistics to autovacuum alone.
+no batch comes within ``late_look`` of a look, the keeper looks once more. ``CSHUB_INGEST_ANALYZE=false`` leaves
+statistics to autovacuum alone.
 """
 
 import asyncio
