@@ -13,9 +13,10 @@ runs ANALYZE on those whose changes since their last analyze passed autovacuum's
 ``least_rows``): what autovacuum would do, without waiting for its round — autovacuum then finds them analyzed. One
 process at a time (a transaction-scoped advisory lock; the others skip); failures are logged and the next batch
 tries again. A backend that reported its counts less than a second before holds the newer ones until it has been
-idle for 10 s (PostgreSQL's ``PGSTAT_IDLE_INTERVAL``), so the last batches of a burst become visible only then: when
-no batch comes within ``late_look`` of a look, the keeper looks once more. ``CSHUB_INGEST_ANALYZE=false`` leaves
-statistics to autovacuum alone.
+idle for 10 s (PostgreSQL's ``PGSTAT_IDLE_INTERVAL``): an ingest transaction asks its backend to report them as it
+ends (``report_counts_at_commit``, PostgreSQL 15 and later), and on older servers the last batches of a burst
+become visible only then — when no batch comes within ``late_look`` of a look, the keeper looks once more.
+``CSHUB_INGEST_ANALYZE=false`` leaves statistics to autovacuum alone.
 """
 
 import asyncio
@@ -24,7 +25,7 @@ import time
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.background import BackgroundTask
 from service.db.pool import without_statement_timeout
@@ -41,6 +42,13 @@ WHERE s.schemaname = current_schema() AND s.relname = ANY(CAST(:tables AS text[]
   AND s.n_mod_since_analyze >= :least_rows + :share * greatest(c.reltuples, 0)
 ORDER BY s.relname
 """)
+
+
+async def report_counts_at_commit(conn: AsyncConnection) -> None:
+    """Have ``conn``'s backend report the rows its transaction changed as soon as it ends, for the keeper to see a
+    second later (PostgreSQL 15 and later; older servers report them within 10 s on their own)."""
+    if (conn.dialect.server_version_info or (0,)) >= (15,):
+        await conn.execute(sa.text("SELECT pg_stat_force_next_flush()"))
 
 
 class StatisticsKeeper:
@@ -83,7 +91,8 @@ class StatisticsKeeper:
             self._written.clear()  # batches from here on ask for the next look
             await self.run_once()
             try:
-                await asyncio.wait_for(self._written.wait(), timeout=self.late_look)
+                async with asyncio.timeout(self.late_look):
+                    await self._written.wait()
             except TimeoutError:
                 await self.run_once()  # the burst's last counts, reported by now
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.audit import service as audit
 from service.audit.service import Who
 from service.db.pool import planned_for_each_run
+from service.db.statistics import report_counts_at_commit
 from service.ingest import fact_kinds, unmatched
 from service.ingest.account_records import OBJECT_TYPE as ACCOUNT_OBJECT_TYPE
 from service.ingest.accounts_in_bulk import write_accounts_in_bulk
@@ -171,6 +172,7 @@ async def ingest_audited(
     )
     details = {"source": source, "records": len(raw_records), "totals": batch.totals()}
     await audit.record(conn, who, f"ingest:{entity}", target=entity, details=details, request_id=request_id)
+    await report_counts_at_commit(conn)  # the statistics keeper sees this batch's rows as soon as it commits
     return batch
 
 
