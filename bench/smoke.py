@@ -64,6 +64,8 @@ def main() -> None:
         bench_started = time.perf_counter()
         failure = run_one(name)
         results[name] = (time.perf_counter() - bench_started, failure)
+        if failure:
+            print(failure, flush=True)  # whole: the summary below keeps its first line
         print(f"== {name}: {'FAILED' if failure else 'ok'} in {results[name][0]:.1f} s", flush=True)
     print("\nsmoke summary:")
     for name, (seconds, failure) in results.items():
