@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from service.app import create_app
 from service.settings import Settings
-from service.subscriptions.hub import APPLICATION_NAME
+from service.subscriptions.hub import APPLICATION_NAME, EventHub
 from tests.serve_process import free_port
 
 PROTOCOL = "graphql-transport-ws"
@@ -27,6 +27,16 @@ WAIT_SECONDS = 10
 class Served:
     http_url: str
     ws_url: str
+    hub: EventHub
+
+    async def following(self, count: int = 1) -> None:
+        """Wait until ``count`` subscriptions receive every event committed from now on: a subscribe message is
+        taken up while the test goes on, and an event committed before that is not sent (but with ``after``)."""
+        for _ in range(round(WAIT_SECONDS / 0.01)):
+            if self.hub.following() >= count:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{self.hub.following()} subscriptions follow the hub after {WAIT_SECONDS} s, not {count}")
 
 
 @asynccontextmanager
@@ -43,7 +53,8 @@ async def served(settings: Settings) -> AsyncIterator[Served]:
             task.result()
         await asyncio.sleep(0.02)
     try:
-        yield Served(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql")
+        hub = server.lifespan.state["event_hub"]  # what the app's lifespan handed to its requests
+        yield Served(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql", hub)
     finally:
         server.should_exit = True
         await task

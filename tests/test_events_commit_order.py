@@ -72,7 +72,7 @@ async def test_an_event_committed_before_an_older_one_waits_for_it_and_they_arri
     (account_id,) = await insert_accounts(engine, "Acme")
     async with served(settings) as app, client(app.ws_url, csm_key) as ws:
         await ws.subscribe("1", HANDOFFS)
-        await asyncio.sleep(0.2)  # subscribed (the first subscriber fixes where the hub reads on from)
+        await app.following()  # the first subscriber fixes where the hub reads on from
         async with _open(engine) as t1:
             ten = await _append(t1, account_id, "T1")
             eleven = await _committed(engine, account_id, "T2")
@@ -115,7 +115,7 @@ async def test_a_rolled_back_append_leaves_a_gap_that_holds_nothing_back(
     (account_id,) = await insert_accounts(engine, "Acme")
     async with served(settings) as app, client(app.ws_url, csm_key) as ws:
         await ws.subscribe("1", HANDOFFS)
-        await asyncio.sleep(0.2)
+        await app.following()
         async with _open(engine) as t1:
             await _append(t1, account_id, "T1")
             eleven = await _committed(engine, account_id, "T2")
@@ -137,7 +137,7 @@ async def test_the_hub_catching_up_after_a_lost_listener_misses_nothing_committe
     (account_id,) = await insert_accounts(engine, "Acme")
     async with served(settings) as app, client(app.ws_url, csm_key) as ws:
         await ws.subscribe("1", HANDOFFS)
-        await asyncio.sleep(0.2)
+        await app.following()
         async with _open(engine) as t1:
             await _append(t1, account_id, "T1")
             await _committed(engine, account_id, "T2")
@@ -156,7 +156,7 @@ async def test_a_transaction_open_in_another_database_holds_nothing_back(
     try:
         async with served(settings) as app, client(app.ws_url, csm_key) as ws, _open(elsewhere) as other:
             await ws.subscribe("1", HANDOFFS)
-            await asyncio.sleep(0.2)
+            await app.following()
             await other.execute(sa.text("SELECT pg_current_xact_id()"))  # it has a transaction id, and stays open
             sequence = await _committed(engine, account_id, "here")
             (item,) = await _items(ws, 1)

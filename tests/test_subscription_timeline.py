@@ -66,6 +66,7 @@ async def test_an_entry_added_in_the_hub_reaches_the_subscribers_of_its_csm_only
     ):
         await mine.subscribe("mine", TIMELINE, {"csmOwner": "Aiko Tanaka"})
         await by_account.subscribe("bens", TIMELINE, {"accountId": encode_global_id("Account", bens)})
+        await app.following(2)
         assert (await _add(http, csm_key, _entry(bens, summary="Ben's call")))["__typename"] == "TimelineEvent"
         added = await _add(http, csm_key, _entry(aikos))
         assert added["__typename"] == "TimelineEvent"

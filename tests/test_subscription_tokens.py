@@ -44,6 +44,7 @@ async def test_a_person_subscribes_with_a_token_and_gets_events_masked_by_role(
     ):
         await csm.subscribe("1", TIMELINE)
         await bi.subscribe("1", TIMELINE)
+        await app.following(2)
         await _note(engine, "n1")
         seen_by_csm = (await csm.next_data("1"))["timelineAdded"]["entry"]
         seen_by_bi = (await bi.next_data("1"))["timelineAdded"]["entry"]

@@ -86,6 +86,7 @@ async def test_a_step_committed_through_one_instance_reaches_subscribers_of_anot
     ):
         await mine.subscribe("1", HANDOFFS, {"accountId": account})
         await others.subscribe("1", HANDOFFS, {"accountId": encode_global_id("Account", other.account_id)})
+        await reader.following(2)
         async with httpx.AsyncClient(base_url=writer.http_url) as http:
             answer = await http.post(
                 "/graphql",
@@ -114,6 +115,7 @@ async def test_resuming_after_a_sequence_sends_the_missed_events_then_live_ones_
     async with served(settings) as app:
         async with client(app.ws_url, csm_key) as ws:
             await ws.subscribe("1", HANDOFFS, variables)
+            await app.following()
             await _step(engine, row.id, Action.SUBMIT)
             last_seen = (await ws.next_data("1"))["handoffChanged"]["sequence"]
         # Disconnected: two steps happen meanwhile.
@@ -146,6 +148,7 @@ async def test_a_slow_consumer_is_dropped_with_4429_and_the_others_go_on(
     ):
         await everything.subscribe("all", HANDOFFS)
         await one_account.subscribe("q", HANDOFFS, {"accountId": encode_global_id("Account", quiet)})
+        await app.following(2)
         await _handoff_events(engine, busy, 20)  # one burst: more than a queue holds at once
         await _handoff_events(engine, quiet, 1)
         code, reason = await everything.closed()
@@ -191,6 +194,7 @@ async def test_events_are_announced_only_when_committed(engine: AsyncEngine, set
     (account_id,) = await insert_accounts(engine, "Acme")
     async with served(settings) as app, client(app.ws_url, csm_key) as ws:
         await ws.subscribe("1", HANDOFFS)
+        await app.following()
         async with engine.connect() as conn:
             transaction = await conn.begin()
             payload = {"handoffId": uuid.uuid4(), "fromState": "DRAFT", "toState": "SUBMITTED"}
@@ -221,6 +225,7 @@ async def test_alerts_opened_and_band_changes_reach_their_subscribers_filtered(
     async with served(settings) as app, client(app.ws_url, csm_key) as ws:
         await ws.subscribe("alerts", ALERTS_AND_HEALTH, {"csmOwner": "Aiko"})
         await ws.subscribe("health", HEALTH, {"accountId": encode_global_id("Account", aiko)})
+        await app.following(2)
         async with engine.begin() as conn:
             for account_id in (other, aiko):  # Ben's first: it must not reach Aiko's subscription
                 alert_id = (
@@ -263,6 +268,7 @@ async def test_a_lost_listener_connection_comes_back_and_misses_nothing(
     (account_id,) = await insert_accounts(engine, "Acme")
     async with served(settings) as app, client(app.ws_url, csm_key) as ws:
         await ws.subscribe("1", HANDOFFS)
+        await app.following()
         assert await kill_listener(engine) == 1  # the listener's connection dies (a failover, an idle-session kill)…
         await _handoff_events(engine, account_id, 2)  # …and events are committed before it is back
         items = [(await ws.next_data("1"))["handoffChanged"] for _ in range(2)]

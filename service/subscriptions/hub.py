@@ -97,6 +97,11 @@ class EventHub:
     def start(self) -> None:
         self._background.start(self._run)
 
+    def following(self) -> int:
+        """The subscriptions that receive every event committed from now on (until the first one's starting point
+        is read, none)."""
+        return len(self.subscribers) if self._position is not None else 0
+
     async def stop(self) -> None:
         await self._background.stop()
         for subscriber in list(self.subscribers):
