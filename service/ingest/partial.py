@@ -7,7 +7,7 @@ The account reference and ``updated_at`` are never carried over: they say where 
 belongs, not what the record is.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -34,13 +34,21 @@ def completed(record: M, stored: Mapping[str, Any] | None) -> M | tuple[FieldErr
     omitted = kept.keys() - record.model_fields_set
     if not omitted:  # it sends every field it would keep: there is nothing to add
         return record
-    if record.model_dump(mode="json", include=omitted) == {name: kept[name] for name in omitted}:
+    if _holds_already(record, omitted, kept):
         # What it omits, it already holds (the defaults a full delivery stored): the combination is this record,
         # with those fields taken as sent — no second validation of what was valid already.
         whole = record.model_copy()
-        whole.__pydantic_fields_set__ |= omitted
+        whole.__pydantic_fields_set__.update(omitted)  # the copy's own set (in place: no pydantic __setattr__)
         return whole
     return validate_record(type(record), {**kept, **record.model_dump(mode="json", exclude_unset=True)})
+
+
+def _holds_already(record: BaseModel, omitted: Set[str], kept: Mapping[str, Any]) -> bool:
+    """Whether the record's values of the fields it omits are the kept ones (nulls, the most common, compared
+    without a dump)."""
+    if all(kept[name] is None and getattr(record, name) is None for name in omitted):
+        return True
+    return record.model_dump(mode="json", include=set(omitted)) == {name: kept[name] for name in omitted}
 
 
 def sent_columns(values: dict[str, Any], record: BaseModel, derived: Mapping[str, str]) -> dict[str, Any]:
