@@ -173,6 +173,9 @@ def source_rank(priority: Sequence[str]) -> Callable[[str], tuple[int, str]]:
 def merged_profile(links: Sequence[tuple[str, dict[str, Any]]], priority: Sequence[str]) -> dict[str, Any]:
     """Each profile field takes the value of the highest-ranked source that sends one (links: source, payload):
     the outcome depends on what the sources say, never on the order their records arrived in."""
+    if len(links) == 1:  # most accounts have one source: its values, no ranking
+        payload = links[0][1]
+        return {name: value for name in PROFILE_FIELDS if (value := payload.get(name)) is not None}
     rank = source_rank(priority)
     profile: dict[str, Any] = {}
     for _, payload in sorted(links, key=lambda link: rank(link[0])):
