@@ -269,7 +269,7 @@ TIMELINE_EVENT = TypeMap(
 ACCOUNT_SOURCE = TypeMap(
     "AccountSource",
     source_links,
-    sl.id,
+    sl.external_id,  # within its account's links of one source; not exposed (a link's key is three columns)
     columns={
         "source": sl.source,
         "externalId": sl.external_id,

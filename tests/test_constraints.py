@@ -85,7 +85,7 @@ async def test_ticket_timestamps_are_ordered(engine: AsyncEngine) -> None:
 async def test_source_reference_maps_to_one_entity(engine: AsyncEngine) -> None:
     link = {"source": "salesforce", "object_type": "account", "external_id": "001A", "entity_id": uuid.uuid4()}
     await _insert(engine, source_links, link)
-    with pytest.raises(IntegrityError, match="uq_source_links_source_object_type_external_id"):
+    with pytest.raises(IntegrityError, match="pk_source_links"):
         await _insert(engine, source_links, {**link, "entity_id": uuid.uuid4()})
     await _insert(engine, source_links, {**link, "source": "hubspot"})
 

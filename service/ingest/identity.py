@@ -77,7 +77,7 @@ async def claim_link(
             insert(source_links)
             .values(source=source, object_type=object_type, external_id=external_id, entity_id=new_entity_id)
             .on_conflict_do_nothing(index_elements=["source", "object_type", "external_id"])
-            .returning(source_links.c.id)
+            .returning(source_links.c.external_id)
         )
         if claimed.first() is not None:
             return None

@@ -18,7 +18,6 @@ OBJECT_TYPES = (
 source_links = sa.Table(
     "source_links",
     metadata,
-    uuid_pk(),
     sa.Column("source", sa.Text, nullable=False),
     sa.Column("object_type", sa.Text, nullable=False),
     sa.Column("external_id", sa.Text, nullable=False),
@@ -34,7 +33,8 @@ source_links = sa.Table(
     sa.Column("payload", JSONB),
     one_of("object_type", OBJECT_TYPES),
     sa.CheckConstraint("length(source) > 0 AND length(external_id) > 0", name="reference_not_blank"),
-    sa.UniqueConstraint("source", "object_type", "external_id"),
+    # What identifies a link is its key: no surrogate id (an index fewer for every link a batch writes).
+    sa.PrimaryKeyConstraint("source", "object_type", "external_id"),
     sa.Index("ix_source_links_object_type_entity_id", "object_type", "entity_id"),
     sa.Index("ix_source_links_account_id", "account_id"),
     # The domains sources sent for their accounts: resolution by domain reads them (service.ingest.identity).
