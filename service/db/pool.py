@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -123,7 +123,7 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError(f"pooled connection is dead: {dead}") from dead
 
 
-def describe_url(url: str) -> str:
+def describe_url(url: str | URL) -> str:
     """Where a URL points, without credentials: safe to print and log."""
     parsed = make_url(url)
     host = parsed.host or parsed.query.get("host") or "local socket"
@@ -140,8 +140,9 @@ def unavailable(detail: str) -> DatabaseUnavailable:
 
 
 @asynccontextmanager
-async def database_errors(url: str) -> AsyncIterator[None]:
-    """Turn driver-level connection failures into one ``DatabaseUnavailable`` line."""
+async def database_errors(url: str | URL) -> AsyncIterator[None]:
+    """Turn driver-level connection failures into one ``DatabaseUnavailable`` line (``url``, the engine's, is only
+    described when one happens: not rendered on every request)."""
     try:
         yield
     except PoolTimeout:  # no pooled connection came free within pool_timeout
@@ -192,7 +193,7 @@ async def in_transaction(
 
 async def check_connection(engine: AsyncEngine) -> None:
     async with (
-        database_errors(str(engine.url.render_as_string(hide_password=False))),
+        database_errors(engine.url),
         engine.connect() as conn,
     ):
         await conn.execute(text("SELECT 1"))
@@ -217,8 +218,7 @@ class RequestReads:
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         if self._failed is not None:
             raise self._failed
-        url = self.engine.url.render_as_string(hide_password=False)
-        async with self._slots, database_errors(url), self.engine.connect() as conn:
+        async with self._slots, database_errors(self.engine.url), self.engine.connect() as conn:
             yield conn
 
 

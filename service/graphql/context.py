@@ -67,7 +67,7 @@ class Context:
         Inside a mutation it runs in the mutation's write scope (``write_scope``: its audit row is written in the
         same transaction, ``service.api.audit``)."""
         scope = current_scope()
-        async with database_errors(self.engine.url.render_as_string(hide_password=False)):
+        async with database_errors(self.engine.url):
             if scope is None:  # not inside an audited mutation (a test calling a resolver directly)
                 return await in_transaction(self.engine, work)
             return await scope.run(self.engine, work)

@@ -25,7 +25,7 @@ async def healthz(request: Request) -> Response:
 
 
 async def _schema_revision(engine: AsyncEngine) -> str | None:
-    async with database_errors(engine.url.render_as_string(hide_password=False)):
+    async with database_errors(engine.url):
         return await migrate.current_revision(engine)
 
 

@@ -114,7 +114,7 @@ class IngestEndpoint:
             return answer, False
 
         try:
-            async with database_errors(engine.url.render_as_string(hide_password=False)):
+            async with database_errors(engine.url):
                 answer, replayed = await in_transaction(engine, work)
         except Exception as error:  # rolled back: record the failure after, in its own transaction
             failed = AuditedWrite(Who.of(principal), f"ingest:{entity}", entity, {"source": source}, request_id)

@@ -211,7 +211,7 @@ class AuthenticationMiddleware:
             self._before_lookup(address)
             identity = await self.tokens.verify(token)  # no transaction held while the issuer's keys are read
         decision = None
-        async with database_errors(engine.url.render_as_string(hide_password=False)), engine.begin() as conn:
+        async with database_errors(engine.url), engine.begin() as conn:
             if identity is not None:
                 cached = await self.tokens.principal(conn, token, identity)
             assert cached is not None
@@ -333,7 +333,7 @@ async def _authenticate(
     decision = None
     if cached is not None and (scope is None or limit is None):
         return cached, None  # nothing to ask PostgreSQL
-    async with database_errors(engine.url.render_as_string(hide_password=False)), engine.begin() as conn:
+    async with database_errors(engine.url), engine.begin() as conn:
         principal = cached or await api_keys.authenticate(conn, secret, cache_seconds=cache_seconds)
         if principal is not None and scope is not None and limit is not None:
             decision = await take_token(conn, principal.caller_id, scope, limit)

@@ -124,7 +124,7 @@ class SegmentEndpoint:
 
         engine = request.state.engine
         try:
-            async with database_errors(engine.url.render_as_string(hide_password=False)):
+            async with database_errors(engine.url):
                 outcome = await in_transaction(engine, work)
         except Exception as error:  # rolled back: record the failure after, in its own transaction
             code = error.code if isinstance(error, CshubError) else None

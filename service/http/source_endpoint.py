@@ -91,7 +91,7 @@ class SourceEndpoint:
         engine = request.state.engine
         async with self.slots:
             try:
-                async with database_errors(engine.url.render_as_string(hide_password=False)):
+                async with database_errors(engine.url):
                     written: Written = await in_transaction(engine, work)
             except Exception as error:  # rolled back: record the failure after, in its own transaction
                 code = error.code if isinstance(error, CshubError) else None
