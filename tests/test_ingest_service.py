@@ -6,6 +6,7 @@ import random
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.contracts.queries import mrr_of_accounts
@@ -162,6 +163,31 @@ async def test_contract_lines_are_replaced_and_mrr_derived(engine: AsyncEngine) 
     fewer = {**contract, "lines": [{"product": "Hub Core", "quantity": 5, "unit_price": "30.00"}]}
     assert statuses(await ingest(engine, "crm", "contracts", [fewer])) == ["updated"]
     assert await rows(engine, "SELECT quantity, mrr FROM contract_lines") == [(5, 150)]
+
+
+async def test_lines_stored_exactly_so_already_stay_and_come_back_with_a_contract_the_hub_deleted(
+    engine: AsyncEngine,
+) -> None:
+    await ingest(engine, "crm", "accounts", [ACME])
+    two_lines = [{"product": "Hub Core", "quantity": 10, "unit_price": "30.00"}, {"product": "Insights", "mrr": "99"}]
+    contract = {"external_id": "k1", "account_external_id": "001", "status": "active", "start_date": "2026-01-01",
+                "lines": two_lines}  # fmt: skip
+    assert statuses(await ingest(engine, "crm", "contracts", [contract])) == ["created"]
+    lines = "SELECT id, created_at, quantity, mrr FROM contract_lines ORDER BY mrr"
+    before = await rows(engine, lines)
+    # The stage changes, the lines do not: the same rows, ids and all.
+    assert statuses(await ingest(engine, "crm", "contracts", [{**contract, "status": "cancelled"}])) == ["updated"]
+    assert await rows(engine, lines) == before
+    # A line's dates run with its contract's: a new end date is a change of the lines.
+    ended = {**contract, "status": "cancelled", "end_date": "2026-09-01"}
+    assert statuses(await ingest(engine, "crm", "contracts", [ended])) == ["updated"]
+    assert await rows(engine, "SELECT DISTINCT end_date::text FROM contract_lines") == [("2026-09-01",)]
+    assert {row[0] for row in await rows(engine, lines)}.isdisjoint({row[0] for row in before})
+    # Deleted in the hub (its lines with it): the next change stores the contract and its lines again.
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("DELETE FROM contracts"))
+    assert statuses(await ingest(engine, "crm", "contracts", [{**ended, "status": "active"}])) == ["updated"]
+    assert await rows(engine, "SELECT quantity, mrr FROM contract_lines ORDER BY mrr") == [(1, 99), (10, 300)]
 
 
 async def test_a_contract_moved_to_another_account_takes_its_kept_lines_and_their_revenue_along(

@@ -1,6 +1,7 @@
 """How each per-account record maps onto its table: the column values, and what else a write implies."""
 
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,32 +73,32 @@ async def _contract_values(conn: AsyncConnection, record: ContractRecord, accoun
     }
 
 
+_LINE_COLUMNS = ("account_id", "product_id", "quantity", "unit_price", "mrr", "start_date", "end_date")
+
+
 async def _replace_contract_lines(conn: AsyncConnection, written: Sequence[Written]) -> None:
     """A contract record that has a ``lines`` key carries its whole set of lines: the stored lines become
-    exactly those (``[]`` removes them). Without the key the stored lines stay."""
+    exactly those (``[]`` removes them). Without the key the stored lines stay. Lines that are stored exactly so
+    already (a contract whose stage, dates elsewhere or renewal changed) are left as they are: their ids and
+    ``created_at`` stay, and nothing is deleted and inserted again."""
     replaced = [w for w in written if "lines" in w.record.model_fields_set]
     if not replaced:
         return
-    contract_ids = sa.bindparam("ids", [w.entity_id for w in replaced], type_=sa.ARRAY(sa.Uuid))
-    await conn.execute(sa.delete(contract_lines).where(contract_lines.c.contract_id == sa.any_(contract_ids)))
-    lines = [(w, line) for w in replaced for line in w.record.lines]
-    if not lines:
-        return
-    names = sorted({line.product for _, line in lines})
-    wanted = sa.bindparam("names", names, type_=sa.ARRAY(sa.Text))
-    await conn.execute(
-        insert(products)
-        .from_select(["name"], sa.select(sa.func.unnest(wanted)))
-        .on_conflict_do_nothing(index_elements=["name"])
-    )
-    rows = await conn.execute(sa.select(products.c.name, products.c.id).where(products.c.name == sa.any_(wanted)))
-    product_ids = {row[0]: row[1] for row in rows}
+    names = sorted({line.product for w in replaced for line in w.record.lines})
+    product_ids: dict[str, uuid.UUID] = {}
+    if names:
+        wanted = sa.bindparam("names", names, type_=sa.ARRAY(sa.Text))
+        await conn.execute(
+            insert(products)
+            .from_select(["name"], sa.select(sa.func.unnest(wanted)))
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        rows = await conn.execute(sa.select(products.c.name, products.c.id).where(products.c.name == sa.any_(wanted)))
+        product_ids = {row[0]: row[1] for row in rows}
     # A line without dates runs with its contract: the line table carries effective dates,
     # so "active on day d" is start_date <= d < end_date everywhere (docs/kpis.md).
-    await insert_rows(
-        conn,
-        contract_lines,
-        [
+    lines = {
+        w.entity_id: [
             {
                 "contract_id": w.entity_id,
                 "account_id": w.account_id,
@@ -108,9 +109,37 @@ async def _replace_contract_lines(conn: AsyncConnection, written: Sequence[Writt
                 "start_date": line.start_date or w.record.start_date,
                 "end_date": line.end_date or w.record.end_date,
             }
-            for w, line in lines
-        ],
+            for line in w.record.lines
+        ]
+        for w in replaced
+    }
+    stored = await _stored_lines(conn, list(lines))
+    changed = [contract_id for contract_id, rows in lines.items() if _as_stored(rows) != stored[contract_id]]
+    if not changed:
+        return
+    ids = sa.bindparam("ids", changed, type_=sa.ARRAY(sa.Uuid))
+    await conn.execute(sa.delete(contract_lines).where(contract_lines.c.contract_id == sa.any_(ids)))
+    await insert_rows(conn, contract_lines, [row for contract_id in changed for row in lines[contract_id]])
+
+
+def _as_stored(rows: Sequence[dict[str, Any]]) -> Counter[tuple[Any, ...]]:
+    return Counter(tuple(row[name] for name in _LINE_COLUMNS) for row in rows)
+
+
+async def _stored_lines(
+    conn: AsyncConnection, contract_ids: list[uuid.UUID]
+) -> defaultdict[uuid.UUID, Counter[tuple[Any, ...]]]:
+    """The stored lines of these contracts, each as the values ``_LINE_COLUMNS`` names (a contract without lines:
+    empty)."""
+    c = contract_lines.c
+    ids = sa.bindparam("ids", contract_ids, type_=sa.ARRAY(sa.Uuid))
+    rows = await conn.execute(
+        sa.select(c.contract_id, *(c[name] for name in _LINE_COLUMNS)).where(c.contract_id == sa.any_(ids))
     )
+    stored: defaultdict[uuid.UUID, Counter[tuple[Any, ...]]] = defaultdict(Counter)
+    for contract_id, *values in rows:
+        stored[contract_id][tuple(values)] += 1
+    return stored
 
 
 async def _ticket_values(conn: AsyncConnection, record: TicketRecord, account_id: uuid.UUID) -> dict[str, Any]:
