@@ -110,6 +110,25 @@ async def test_source_priority_decides_profile_fields_whatever_the_arrival_order
         assert await rows(engine, "SELECT name, csm_owner, industry FROM accounts") == [("ACME", "Aiko", "robots")]
 
 
+async def test_a_change_the_profile_does_not_take_leaves_the_account_unwritten(engine: AsyncEngine) -> None:
+    crm = {"external_id": "001", "name": "Acme Corp", "domain": "acme.example", "segment": "enterprise"}
+    support = {"external_id": "org-1", "name": "ACME", "domain": "acme.example", "segment": "smb"}
+    for source, record in (("crm", crm), ("support", support)):
+        await ingest(engine, source, "accounts", [record], source_priority=("crm", "support"))
+    profile = "SELECT name, segment, industry, updated_at FROM accounts"
+    before = await rows(engine, profile)
+    assert [row[:3] for row in before] == [("Acme Corp", "enterprise", None)]
+    # The support desk's segment changes: the CRM's still ranks first, so the account stays as it is, unwritten.
+    outranked = await ingest(engine, "support", "accounts", [{**support, "segment": "startup"}], ("crm", "support"))
+    assert statuses(outranked) == ["updated"]  # the support desk's record did change
+    assert await rows(engine, profile) == before
+    # A field the CRM leaves empty is the support desk's to fill: now the account is written.
+    await ingest(engine, "support", "accounts", [{**support, "industry": "robots"}], ("crm", "support"))
+    after = await rows(engine, profile)
+    assert after[0][:3] == ("Acme Corp", "enterprise", "robots")
+    assert after[0][3] > before[0][3]
+
+
 async def test_provenance_is_kept_per_record(engine: AsyncEngine) -> None:
     await ingest(engine, "crm", "accounts", [ACME])
     await ingest(engine, "support", "accounts", [{"external_id": "org-1", "name": "ACME", "domain": "acme.example"}])

@@ -50,21 +50,38 @@ def without_taken_domains(
     return profiles
 
 
+def _columns_after(profile: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns ``_UPDATE`` leaves an account with: a profile without a name keeps the stored one, and one without
+    a domain (none sent, or another account holds it) the stored domain."""
+    columns = {name: profile.get(name) for name in PROFILE_FIELDS}
+    if columns["name"] is None:
+        columns["name"] = stored["name"]
+    if "domain" not in profile:
+        columns["domain"] = stored["domain"]
+    return columns
+
+
 async def recompute_profiles(
     conn: AsyncConnection,
     links: Mapping[uuid.UUID, Sequence[tuple[str, dict[str, Any]]]],
     priority: Sequence[str],
     holders: Mapping[str, uuid.UUID],
+    stored: Mapping[uuid.UUID, Mapping[str, Any]],
 ) -> None:
     """``account_records._recompute_profile`` for each account, from its links as saved (account id: each link's
     source and payload) and who holds the domains they name (``without_taken_domains``); no two of the accounts may
-    claim one domain (the caller checks: otherwise which one keeps it would depend on the order)."""
-    if not links:
-        return
-    ids = sorted(links)
+    claim one domain (the caller checks: otherwise which one keeps it would depend on the order). An account whose
+    profile comes out as ``stored`` (its columns now) is not written: not even its ``updated_at`` moves."""
     profiles = without_taken_domains(
-        {account_id: merged_profile(links[account_id], priority) for account_id in ids}, holders
+        {account_id: merged_profile(account_links, priority) for account_id, account_links in links.items()}, holders
     )
+    ids = sorted(
+        account_id
+        for account_id, profile in profiles.items()
+        if _columns_after(profile, stored[account_id]) != stored[account_id]
+    )
+    if not ids:
+        return
     params: dict[str, Any] = {
         "ids": ids,
         "sets_domain": ["domain" in profiles[account_id] for account_id in ids],
