@@ -6,10 +6,13 @@ import random
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.contracts.queries import mrr_of_accounts
+from service.ingest import account_records
+from service.ingest import service as ingest_service
 from tests.databases import empty_all_tables
 from tests.ingesting import ingest, rows, snapshot, statuses
 
@@ -110,7 +113,12 @@ async def test_source_priority_decides_profile_fields_whatever_the_arrival_order
         assert await rows(engine, "SELECT name, csm_owner, industry FROM accounts") == [("ACME", "Aiko", "robots")]
 
 
-async def test_a_change_the_profile_does_not_take_leaves_the_account_unwritten(engine: AsyncEngine) -> None:
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["in bulk", "record by record"])
+async def test_a_change_the_profile_does_not_take_leaves_the_account_unwritten(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, one_by_one: bool
+) -> None:
+    if one_by_one:
+        monkeypatch.setattr(ingest_service, "write_accounts_in_bulk", account_records.write_accounts)
     crm = {"external_id": "001", "name": "Acme Corp", "domain": "acme.example", "segment": "enterprise"}
     support = {"external_id": "org-1", "name": "ACME", "domain": "acme.example", "segment": "smb"}
     for source, record in (("crm", crm), ("support", support)):

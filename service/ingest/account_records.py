@@ -209,8 +209,9 @@ async def _recompute_profile(conn: AsyncConnection, account_id: uuid.UUID, prior
     values = {name: profile.get(name) for name in PROFILE_FIELDS if name != "domain" or "domain" in profile}
     if values.get("name") is None:
         del values["name"]
-    await conn.execute(
-        sa.update(accounts).where(accounts.c.id == account_id).values(**values, updated_at=sa.func.now())
+    changed = sa.or_(*(accounts.c[name].is_distinct_from(value) for name, value in values.items()))
+    await conn.execute(  # a profile that comes out as stored is not written (as in ``profiles_in_bulk``)
+        sa.update(accounts).where(accounts.c.id == account_id, changed).values(**values, updated_at=sa.func.now())
     )
 
 
