@@ -25,6 +25,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -356,9 +357,8 @@ async def run(server_url: str, plan: Plan) -> None:
     if failure is not None:
         raise failure
 
-    def ratio(name: str) -> float:
-        baseline = measured.rates[BASELINE.get(name, name)]
-        return statistics.median(measured.rates[name]) / statistics.median(baseline)
+    def ratio(name: str) -> float:  # each repeat runs both routes and both COPYs one after the other
+        return paired_median(measured.rates[name], measured.rates[BASELINE.get(name, name)])
 
     print(
         f"events per repeat: {plan.events}, batch size: {plan.batch_size}, clients: {plan.clients}, "
@@ -386,21 +386,34 @@ async def run(server_url: str, plan: Plan) -> None:
         print_entities(measured.rates, cpu, plan)
 
 
+def paired_median(rates: Sequence[float], baseline: Sequence[float]) -> float:
+    """The median of each repeat's ratio of ``rates`` to ``baseline``: a slow spell of the machine that spans a
+    repeat moves both sides of its ratio, not one side of the other repeats'."""
+    return statistics.median(rate / base for rate, base in zip(rates, baseline, strict=True))
+
+
 def print_entities(rates: dict[str, list[float]], cpu: CpuMeter, plan: "Plan") -> None:
-    print(f"\nentities: {plan.records} records per entity and repeat, batches of {plan.batch_size}, median records/s:")
+    print(f"\nentities: {plan.records} records per entity and repeat, batches of {plan.batch_size}, median records/s")
+    print("(a ratio: the median of each repeat's, whose four runs of an entity follow each other)")
     print(
         f"{'entity':10} {'HTTP new':>9} {'updated':>9} {'COPY':>9} {'COPY+links':>11}"
         f"   {'new/COPY':>8} {'upd/COPY':>8} {'new/COPY+links':>14} {'upd/COPY+links':>14}"
     )
     for entity in ENTITIES:
         new, updated, copied, linked = (
-            statistics.median(rates[entity_rate(entity, variant)])
-            for variant in (ENTITY_NEW, ENTITY_UPDATED, COPY, COPY_LINKED)
+            rates[entity_rate(entity, variant)] for variant in (ENTITY_NEW, ENTITY_UPDATED, COPY, COPY_LINKED)
         )
-        print(
-            f"{entity:10} {new:9.0f} {updated:9.0f} {copied:9.0f} {linked:11.0f}"
-            f"   {new / copied:8.2f} {updated / copied:8.2f} {new / linked:14.2f} {updated / linked:14.2f}"
+        medians = " ".join(
+            f"{statistics.median(runs):{width}.0f}"
+            for runs, width in zip((new, updated, copied, linked), (9, 9, 9, 11), strict=True)
         )
+        ratios = " ".join(
+            f"{paired_median(http, baseline):{width}.2f}"
+            for (http, baseline), width in zip(
+                ((new, copied), (updated, copied), (new, linked), (updated, linked)), (8, 8, 14, 14), strict=True
+            )
+        )
+        print(f"{entity:10} {medians}   {ratios}")
     print("\nCPU ms / 1000 records (server database bench), median:")
     print(f"{'entity':10} {'HTTP new':>17} {'updated':>17} {'COPY+links':>17}")
     for entity in ENTITIES:
