@@ -32,6 +32,7 @@ from service.errors import (
 from service.http.after_ingest import committed
 from service.http.bodies import parse_json, read_limited
 from service.ingest import idempotency
+from service.ingest.results import BatchResult
 from service.ingest.service import ENTITIES, ingest_audited
 from service.ingest.shared_domains import shared_domains
 from service.ingest.usage_events import UsagePolicy
@@ -90,7 +91,7 @@ class IngestEndpoint:
         key_id = principal.key_id
         assert key_id is not None  # handle() refused people
 
-        async def work(conn: AsyncConnection) -> tuple[dict[str, Any], bool]:
+        async def work(conn: AsyncConnection) -> tuple[dict[str, Any] | BatchResult, bool]:
             if key is not None:
                 digest = idempotency.request_digest(entity, body)
                 ttl = dt.timedelta(hours=self.settings.ingest_idempotency_ttl_hours)
@@ -108,18 +109,20 @@ class IngestEndpoint:
                 usage=UsagePolicy.of(self.settings),
                 shared_domains=shared_domains(self.settings.shared_domains),
             )
+            if key is None:
+                return batch, False  # answered after the commit: a batch of accounts holds their lock until then
             answer = batch.as_json()
-            if key is not None:
-                await idempotency.remember(conn, key_id, key, answer)
+            await idempotency.remember(conn, key_id, key, answer)
             return answer, False
 
         try:
             async with database_errors(engine.url):
-                answer, replayed = await in_transaction(engine, work)
+                outcome, replayed = await in_transaction(engine, work)
         except Exception as error:  # rolled back: record the failure after, in its own transaction
             failed = AuditedWrite(Who.of(principal), f"ingest:{entity}", entity, {"source": source}, request_id)
             await failed.settle(engine, outcome_of(error), error.code if isinstance(error, CshubError) else None)
             raise
+        answer = outcome.as_json() if isinstance(outcome, BatchResult) else outcome
         if replayed:
             return JSONResponse(answer, headers={"Idempotent-Replayed": "true"})
         return JSONResponse(answer)
