@@ -174,12 +174,11 @@ async def _match_new(conn: AsyncConnection, source: str, writes: list[_Write], s
 @dataclass(frozen=True, slots=True)
 class _Known:
     """What the accounts the batch updates hold now: every domain that names each (its own, and any source's link's),
-    each one's links (source and external id: the payload), which recompute its profile once the batch's are saved,
-    and its profile as stored."""
+    and each one's links (source and external id: the payload), which recompute its profile once the batch's are
+    saved."""
 
     domains: dict[uuid.UUID, set[str]]
     links: dict[uuid.UUID, dict[tuple[str, str], dict[str, Any]]]
-    profiles: dict[uuid.UUID, dict[str, Any]]
 
 
 async def _known(
@@ -187,7 +186,7 @@ async def _known(
 ) -> _Known:
     """One read of the accounts and their links (the account-writes lock keeps them as read until the batch
     commits). The links the batch's records came by (``writes``) were read already: not read again."""
-    known = _Known(defaultdict(set), defaultdict(dict), {})
+    known = _Known(defaultdict(set), defaultdict(dict))
     if not account_ids:
         return known
     had = {w.item.record.external_id: w.link for w in writes if w.link is not None and w.account_id in account_ids}
@@ -200,30 +199,17 @@ async def _known(
         sa.not_(sa.and_(c.source == source, c.external_id == sa.any_(read))),
     )
     rows = await conn.execute(
-        sa.select(accounts.c.id, c.source, c.external_id, c.payload, *(accounts.c[name] for name in PROFILE_FIELDS))
+        sa.select(accounts.c.id, accounts.c.domain, c.source, c.external_id, c.payload)
         .select_from(accounts.outerjoin(source_links, others))
         .where(accounts.c.id == sa.any_(ids))
     )
-    for account_id, link_source, external_id, payload, *profile in rows:
-        known.profiles[account_id] = dict(zip(PROFILE_FIELDS, profile, strict=True))
-        _know_link(known, account_id, profile[PROFILE_FIELDS.index("domain")], link_source, external_id, payload)
-    for external_id, link in had.items():
-        _know_link(known, link.entity_id, None, source, external_id, link.payload)
+    held = [(link.entity_id, None, source, external_id, link.payload) for external_id, link in had.items()]
+    for account_id, domain, link_source, external_id, payload in [*rows, *held]:
+        named = {domain, payload.get("domain") if payload is not None else None} - {None}
+        known.domains[account_id] |= named
+        if payload is not None:
+            known.links[account_id][(link_source, external_id)] = payload
     return known
-
-
-def _know_link(
-    known: _Known,
-    account_id: uuid.UUID,
-    domain: str | None,
-    link_source: str | None,
-    external_id: str | None,
-    payload: dict[str, Any] | None,
-) -> None:
-    sent = payload.get("domain") if payload is not None else None
-    known.domains[account_id] |= {name for name in (domain, sent) if name is not None}
-    if payload is not None and link_source is not None and external_id is not None:
-        known.links[account_id][(link_source, external_id)] = payload
 
 
 def _named_domains(w: _Write, known: _Known) -> set[str]:
@@ -330,7 +316,6 @@ async def _apply(
         {account_id: [(s, payload) for (s, _), payload in held.items()] for account_id, held in updated.items()},
         priority,
         holders,
-        known.profiles,
     )
     parents = [(w.item.record, account_id) for w, (account_id, _) in zip(writes, written, strict=True)]
     await set_parents(conn, source, parents)

@@ -13,16 +13,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.accounts.tables import accounts
 from service.ingest.account_records import PROFILE_FIELDS, merged_profile
 
+# What each profile column becomes: a profile without a name keeps the stored one, and one without a domain (none
+# sent, or another account holds it) the stored domain. An account whose columns would not change is not written.
+_BECOMES = {
+    "name": "coalesce(u.name, a.name)",
+    "domain": "CASE WHEN u.sets_domain THEN u.domain ELSE a.domain END",
+    **{name: f"u.{name}" for name in PROFILE_FIELDS if name not in ("name", "domain")},
+}
 _UPDATE = sa.text(
-    "UPDATE accounts AS a SET name = coalesce(u.name, a.name),"
-    " domain = CASE WHEN u.sets_domain THEN u.domain ELSE a.domain END,"
-    " industry = u.industry, segment = u.segment, lifecycle_stage = u.lifecycle_stage,"
-    " touch_model = u.touch_model, csm_owner = u.csm_owner, sales_owner = u.sales_owner, updated_at = now()"
+    "UPDATE accounts AS a SET "  # noqa: S608 (only our own SQL and column names)
+    + ", ".join(f"{name} = {value}" for name, value in _BECOMES.items())
+    + ", updated_at = now()"
     " FROM unnest(CAST(:ids AS uuid[]), CAST(:sets_domain AS boolean[]), CAST(:name AS text[]),"
     " CAST(:domain AS text[]), CAST(:industry AS text[]), CAST(:segment AS text[]), CAST(:lifecycle_stage AS text[]),"
     " CAST(:touch_model AS text[]), CAST(:csm_owner AS text[]), CAST(:sales_owner AS text[]))"
     " AS u(id, sets_domain, name, domain, industry, segment, lifecycle_stage, touch_model, csm_owner, sales_owner)"
     " WHERE a.id = u.id AND a.id = ANY(CAST(:ids AS uuid[]))"  # found by key, not by hashing the whole table
+    f" AND ({', '.join(f'a.{name}' for name in _BECOMES)}) IS DISTINCT FROM ({', '.join(_BECOMES.values())})"
 )
 
 
@@ -50,38 +57,22 @@ def without_taken_domains(
     return profiles
 
 
-def _columns_after(profile: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
-    """The columns ``_UPDATE`` leaves an account with: a profile without a name keeps the stored one, and one without
-    a domain (none sent, or another account holds it) the stored domain."""
-    columns = {name: profile.get(name) for name in PROFILE_FIELDS}
-    if columns["name"] is None:
-        columns["name"] = stored["name"]
-    if "domain" not in profile:
-        columns["domain"] = stored["domain"]
-    return columns
-
-
 async def recompute_profiles(
     conn: AsyncConnection,
     links: Mapping[uuid.UUID, Sequence[tuple[str, dict[str, Any]]]],
     priority: Sequence[str],
     holders: Mapping[str, uuid.UUID],
-    stored: Mapping[uuid.UUID, Mapping[str, Any]],
 ) -> None:
     """``account_records._recompute_profile`` for each account, from its links as saved (account id: each link's
     source and payload) and who holds the domains they name (``without_taken_domains``); no two of the accounts may
     claim one domain (the caller checks: otherwise which one keeps it would depend on the order). An account whose
-    profile comes out as ``stored`` (its columns now) is not written: not even its ``updated_at`` moves."""
-    profiles = without_taken_domains(
-        {account_id: merged_profile(account_links, priority) for account_id, account_links in links.items()}, holders
-    )
-    ids = sorted(
-        account_id
-        for account_id, profile in profiles.items()
-        if _columns_after(profile, stored[account_id]) != stored[account_id]
-    )
-    if not ids:
+    profile comes out as stored is not written: not even its ``updated_at`` moves."""
+    if not links:
         return
+    ids = sorted(links)
+    profiles = without_taken_domains(
+        {account_id: merged_profile(links[account_id], priority) for account_id in ids}, holders
+    )
     params: dict[str, Any] = {
         "ids": ids,
         "sets_domain": ["domain" in profiles[account_id] for account_id in ids],
