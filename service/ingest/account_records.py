@@ -20,9 +20,9 @@ from service.accounts.queries import lock_account_writes
 from service.accounts.tables import accounts
 from service.ingest.facts import Item, RecordRejected, complete, constraint_message
 from service.ingest.identity import (
+    digest_and_said,
     domain_candidates,
     find_link,
-    payload_hash,
     save_link,
     touch_link,
 )
@@ -76,6 +76,13 @@ async def write_accounts(
     return results, [account_id for _, account_id in written]
 
 
+def said(record: AccountRecord) -> tuple[str, dict[str, Any]]:
+    """What an account record says, from one dump of it: its digest (``identity.payload_hash`` of what it sent and
+    completed) and what its link keeps (``REMEMBERED``)."""
+    digest, dumped = digest_and_said(record, exclude_unset=True)
+    return digest, {name: dumped[name] for name in REMEMBERED if name in dumped}
+
+
 async def _upsert(
     conn: AsyncConnection, source: str, record: AccountRecord, priority: Sequence[str], shared: Collection[str]
 ) -> tuple[Status, uuid.UUID]:
@@ -85,7 +92,7 @@ async def _upsert(
         if record.updated_at and link.source_updated_at and record.updated_at < link.source_updated_at:
             return Status.STALE, link.entity_id
         whole = complete(record, link.payload)
-    digest = payload_hash(whole, exclude_unset=True)
+    digest, remembered = said(whole)
     if link is not None:
         if link.payload_hash == digest:
             await touch_link(conn, source, OBJECT_TYPE, record.external_id, record.updated_at)
@@ -112,7 +119,7 @@ async def _upsert(
         account_id=account_id,
         source_updated_at=record.updated_at,
         digest=digest,
-        payload=whole.model_dump(mode="json", include=set(REMEMBERED), exclude_unset=True),
+        payload=remembered,
     )
     await _recompute_profile(conn, account_id, priority)
     return status, account_id

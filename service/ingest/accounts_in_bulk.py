@@ -31,13 +31,13 @@ from service.accounts.tables import accounts
 from service.ingest.account_records import (
     OBJECT_TYPE,
     PROFILE_FIELDS,
-    REMEMBERED,
     merged_profile,
+    said,
     set_parents,
     write_accounts,
 )
 from service.ingest.facts import Item, RecordRejected, complete
-from service.ingest.identity import Link, digest_of, domain_candidates
+from service.ingest.identity import Link, domain_candidates
 from service.ingest.links_in_bulk import LinkWrite, find_links, save_links, touch_links
 from service.ingest.profiles_in_bulk import domain_holders, recompute_profiles, without_taken_domains
 from service.ingest.records import AccountRecord
@@ -46,26 +46,13 @@ from service.ingest.rows_in_bulk import insert_rows
 from service.sources.tables import source_links
 
 
-@dataclass(frozen=True, slots=True)
-class _Said:
-    """What a record says, from one dump of it: its digest (``identity.payload_hash``) and what its link keeps."""
-
-    digest: str
-    remembered: dict[str, Any]
-
-    @classmethod
-    def of(cls, record: AccountRecord) -> "_Said":
-        said = record.model_dump(mode="json", exclude={"updated_at"}, exclude_unset=True)
-        return cls(digest_of(said), {name: said[name] for name in REMEMBERED if name in said})
-
-
 @dataclass(slots=True)
 class _Write:
     """A record that will be written (unless refused for a domain another account holds)."""
 
     item: Item
     whole: AccountRecord  # completed from the stored record
-    said: _Said  # of ``whole``
+    said: tuple[str, dict[str, Any]]  # of ``whole``: its digest and what its link keeps (``account_records.said``)
     link: Link | None
     account_id: uuid.UUID | None = None  # the existing account it writes; None: a new one
 
@@ -86,11 +73,11 @@ async def write_accounts_in_bulk(
         return await write_accounts(conn, source, items, priority, shared)
     # What each record says, before the lock: a whole record (the common case) is written as sent, and the
     # batches waiting for the lock are not held up by this one's dumps and digests.
-    said = {item.index: _Said.of(item.record) for item in items}
+    sent = {item.index: said(item.record) for item in items}
     await lock_account_writes(conn)
     results: dict[int, RecordResult] = {}
     try:
-        writes, touches = await _decide(conn, source, items, said, results)
+        writes, touches = await _decide(conn, source, items, sent, results)
         await _match_new(conn, source, writes, shared)
         known = await _known(conn, source, {w.account_id for w in writes if w.account_id is not None}, writes)
         _check_independent(writes, known)
@@ -114,11 +101,11 @@ async def _decide(
     conn: AsyncConnection,
     source: str,
     items: Sequence[Item],
-    said: Mapping[int, _Said],
+    sent: Mapping[int, tuple[str, dict[str, Any]]],
     results: dict[int, RecordResult],
 ) -> tuple[list[_Write], list[tuple[str, dt.datetime | None]]]:
-    """Stale, completed, unchanged — per record against its link (``said``: of each record as sent); the records
-    that will be written."""
+    """Stale, completed, unchanged — per record against its link (``sent``: ``said`` of each record as sent); the
+    records that will be written."""
     links = await find_links(conn, source, OBJECT_TYPE, [item.record.external_id for item in items])
     writes: list[_Write] = []
     touches: list[tuple[str, dt.datetime | None]] = []
@@ -135,8 +122,8 @@ async def _decide(
             except RecordRejected as exc:
                 results[item.index] = RecordResult(item.index, Status.REJECTED, errors=(exc.error,))
                 continue
-        says = said[item.index] if whole is record else _Said.of(whole)
-        if link is not None and link.payload_hash == says.digest:
+        says = sent[item.index] if whole is record else said(whole)
+        if link is not None and link.payload_hash == says[0]:
             touches.append((record.external_id, record.updated_at))
             results[item.index] = RecordResult(item.index, Status.UNCHANGED, link.entity_id)
             continue
@@ -293,8 +280,7 @@ async def _apply(
             account_id,
             account_id,
             w.item.record.updated_at,
-            w.said.digest,
-            w.said.remembered,
+            *w.said,
         )
         for w, (account_id, _) in zip(writes, written, strict=True)
     ]

@@ -29,7 +29,7 @@ from service.ingest.facts import (
     write_facts,
     write_one,
 )
-from service.ingest.identity import digest_of, resolve_accounts
+from service.ingest.identity import digest_and_said, resolve_accounts
 from service.ingest.links_in_bulk import LinkWrite, find_links, insert_new_links, save_links, touch_links
 from service.ingest.partial import NOT_CARRIED
 from service.ingest.records import AccountReference
@@ -96,8 +96,8 @@ class _LinkVanished(Exception):
 def _said(record: Any) -> tuple[str, dict[str, Any]]:
     """The record's digest (``identity.payload_hash``) and what its link keeps (``partial.remembered``), from one
     dump of it."""
-    said = record.model_dump(mode="json", exclude={"updated_at"})
-    return digest_of(said), {name: value for name, value in said.items() if name not in NOT_CARRIED}
+    digest, said = digest_and_said(record)
+    return digest, {name: value for name, value in said.items() if name not in NOT_CARRIED}
 
 
 def _link(record: Any, entity_id: uuid.UUID, account_id: uuid.UUID, said: tuple[str, dict[str, Any]]) -> LinkWrite:

@@ -39,12 +39,14 @@ _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 def payload_hash(record: BaseModel, *, exclude_unset: bool = False) -> str:
     """A stable digest of what a record says, ignoring ``updated_at`` (a re-stamped copy is the same)."""
-    return digest_of(record.model_dump(mode="json", exclude={"updated_at"}, exclude_unset=exclude_unset))
+    return digest_and_said(record, exclude_unset=exclude_unset)[0]
 
 
-def digest_of(said: dict[str, Any]) -> str:
-    """``payload_hash`` of a record already dumped (without ``updated_at``)."""
-    return hashlib.sha256(_canonical(said).encode()).hexdigest()
+def digest_and_said(record: BaseModel, *, exclude_unset: bool = False) -> tuple[str, dict[str, Any]]:
+    """``payload_hash`` and the dump it was taken of (what the record says, without ``updated_at``): a link keeps
+    part of it, so one dump serves both."""
+    said = record.model_dump(mode="json", exclude={"updated_at"}, exclude_unset=exclude_unset)
+    return hashlib.sha256(_canonical(said).encode()).hexdigest(), said
 
 
 async def find_link(
