@@ -182,19 +182,39 @@ def utilization_sql(active: sa.ColumnElement[Any], seats: sa.ColumnElement[Any])
     return sa.cast(ratio, sa.Float)
 
 
-def feature_usage(window: tuple[dt.date, dt.date]) -> sa.Select[Any]:
+Narrow = Callable[[sa.ColumnElement[uuid.UUID]], sa.ColumnElement[bool]]  # account_id -> the accounts asked for
+
+
+def feature_usage(window: tuple[dt.date, dt.date], narrow: Narrow | None = None) -> sa.Select[Any]:
     """The rule for feature adoption, for all accounts: per account and feature used in the days [start, end),
-    (``account_id``, ``feature``, ``events``, ``users``: distinct users of the window)."""
+    (``account_id``, ``feature``, ``events``, ``users``: distinct users of the window). Two aggregates joined, each
+    one pass over its rollup (a count per feature as a subquery ran once for every feature). An equality with the
+    account (the compiled path's row) reaches both; ``narrow`` (``account_id = ANY(ids)``), which PostgreSQL does not
+    carry across the join, is put on both."""
     d, u = usage_daily.c, usage_daily_users.c
-    users = (
-        sa.select(sa.func.count(sa.distinct(u.user_ref)))
-        .where(u.account_id == d.account_id, u.feature == d.feature, u.day >= window[0], u.day < window[1])
-        .scalar_subquery()
-    )
-    return (
-        sa.select(d.account_id, d.feature, sa.func.sum(d.events).label("events"), users.label("users"))
+    events = (
+        sa.select(d.account_id, d.feature, sa.func.sum(d.events).label("events"))
         .where(d.day >= window[0], d.day < window[1])
         .group_by(d.account_id, d.feature)
+        .subquery("feature_events")
+    )
+    users = (
+        sa.select(u.account_id, u.feature, sa.func.count(sa.distinct(u.user_ref)).label("users"))
+        .where(u.day >= window[0], u.day < window[1])
+        .group_by(u.account_id, u.feature)
+        .subquery("feature_users")
+    )
+    same = sa.and_(users.c.account_id == events.c.account_id, users.c.feature == events.c.feature)
+    found = sa.select(
+        events.c.account_id,
+        events.c.feature,
+        events.c.events,
+        sa.func.coalesce(users.c.users, 0).label("users"),
+    )
+    if narrow is None:
+        return found.select_from(events.outerjoin(users, same))
+    return found.select_from(events.outerjoin(users, sa.and_(same, narrow(users.c.account_id)))).where(
+        narrow(events.c.account_id)
     )
 
 
@@ -207,11 +227,12 @@ async def feature_adoption(
     conn: AsyncConnection, account_ids: Sequence[uuid.UUID], window: tuple[dt.date, dt.date]
 ) -> dict[uuid.UUID, list[FeatureUsageRow]]:
     """Per account and feature, events and distinct users over the days [start, end), most used first."""
-    found = feature_usage(window).subquery()
+    ids = uuid_array(account_ids)
+    found = feature_usage(window, lambda account_id: account_id == sa.any_(ids)).subquery()
     rows = await conn.execute(
-        sa.select(found.c.account_id, found.c.feature, found.c.events, found.c.users)
-        .where(found.c.account_id == sa.any_(uuid_array(account_ids)))
-        .order_by(found.c.account_id, *feature_order(found))
+        sa.select(found.c.account_id, found.c.feature, found.c.events, found.c.users).order_by(
+            found.c.account_id, *feature_order(found)
+        )
     )
     grouped: dict[uuid.UUID, list[FeatureUsageRow]] = defaultdict(list)
     for account_id, feature, events, users in rows:
