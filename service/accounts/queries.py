@@ -2,7 +2,7 @@
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -72,11 +72,32 @@ async def account_by_domain(conn: AsyncConnection, domain: str) -> AccountRow | 
     return rows[0] if rows else None
 
 
-# One lock for everything that creates, re-links or merges accounts. Account batches are few and small;
-# serialising them rules out duplicate accounts for one domain and deadlocks between account writers,
-# and costs one lock-table entry (per-key locks would need one per record: "out of shared memory").
+# One lock for everything that creates, re-links or merges accounts, taken exclusively: serialising those writes
+# rules out duplicate accounts for one domain and deadlocks between account writers, and costs one lock-table entry
+# (per-key locks would need one per record: "out of shared memory"). A batch that only updates accounts it is
+# already linked to, changing no domain, takes it shared, beside others of its kind, and row-locks its accounts
+# (``lock_accounts``): it cannot change what the exclusive writers decide by.
 ACCOUNTS_WRITE_LOCK = 0x63736875_62000001
 
 
-async def lock_account_writes(conn: AsyncConnection) -> None:
-    await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ACCOUNTS_WRITE_LOCK})
+async def lock_account_writes(conn: AsyncConnection, *, shared: bool = False) -> None:
+    """Take the account-writes lock until the transaction ends; held shared, asking for it exclusively waits until
+    the other sharers are done (two transactions doing so at once deadlock: PostgreSQL aborts one, and
+    ``in_transaction`` runs it again)."""
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    await conn.execute(sa.text(f"SELECT {function}(:key)"), {"key": ACCOUNTS_WRITE_LOCK})
+
+
+async def lock_accounts(conn: AsyncConnection, account_ids: Collection[uuid.UUID]) -> None:
+    """Row-lock these accounts until the transaction ends, in id order (two writers of overlapping accounts wait for
+    each other instead of deadlocking). ``FOR NO KEY UPDATE``: rows that reference an account may still be written
+    meanwhile."""
+    if account_ids:
+        locked = (
+            sa.select(accounts.c.id)
+            .where(accounts.c.id == sa.any_(uuid_array(sorted(account_ids))))
+            .order_by(accounts.c.id)
+            .with_for_update(key_share=True)
+            .subquery()
+        )
+        await conn.execute(sa.select(sa.func.count()).select_from(locked))  # one row back, not one per account

@@ -54,9 +54,14 @@ async def write_accounts(
     items: Sequence[Item],
     priority: Sequence[str] = (),
     shared_domains: Collection[str] = SHARED_DOMAINS,
+    *,
+    locked: bool = False,
 ) -> tuple[list[RecordResult], list[uuid.UUID]]:
-    """Upsert the records; return their results and the accounts that were written (for re-resolution)."""
-    await lock_account_writes(conn)
+    """Upsert the records; return their results and the accounts that were written (for re-resolution). ``locked``:
+    the caller holds the account-writes lock shared and has row-locked the accounts of records that only update
+    them in place (``accounts_in_bulk``); else the lock is taken here."""
+    if not locked:
+        await lock_account_writes(conn)
     results: list[RecordResult] = []
     written: list[tuple[AccountRecord, uuid.UUID]] = []
     for item in items:

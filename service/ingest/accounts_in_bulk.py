@@ -13,6 +13,14 @@ see each other's writes, so the batch falls back to ``write_accounts`` when:
   keeps a domain, matches by it or is refused for it depends on which was written first;
 - the database refuses a grouped statement (a constraint the model could not check), so that only the
   offending record is rejected.
+
+Locking. A batch whose records all update, through this source's links, accounts no other record of it names, and
+send no other domain than their links keep (the common re-sync), creates no account or link and changes no domain —
+nothing the other account writers decide by. It takes the account-writes lock shared, beside other such batches,
+and row-locks its accounts before reading their links, so two sources updating one account recompute its profile
+one after the other. Every other batch, the record-by-record path and merges take the lock exclusively. Whether a
+batch updates in place is read before the lock and checked again under it (an exclusive writer may have moved a
+link or a domain meanwhile; then it waits for the lock exclusively, like any other batch).
 """
 
 import datetime as dt
@@ -26,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.accounts.queries import lock_account_writes
+from service.accounts.queries import lock_account_writes, lock_accounts
 from service.accounts.tables import accounts
 from service.ingest.account_records import (
     OBJECT_TYPE,
@@ -74,10 +82,34 @@ async def write_accounts_in_bulk(
     # What each record says, before the lock: a whole record (the common case) is written as sent, and the
     # batches waiting for the lock are not held up by this one's dumps and digests.
     sent = {item.index: said(item.record) for item in items}
+    if (linked := await _updates_only(conn, source, items)) is not None:
+        await lock_account_writes(conn, shared=True)
+        await lock_accounts(conn, linked)
+        if (done := await _write_batch(conn, source, items, sent, priority, shared, linked)) is not None:
+            return done
+        # Changed by an exclusive writer between the read above and the lock: written as any other batch.
     await lock_account_writes(conn)
+    done = await _write_batch(conn, source, items, sent, priority, shared, None)
+    assert done is not None  # refused only with ``linked``
+    return done
+
+
+async def _write_batch(
+    conn: AsyncConnection,
+    source: str,
+    items: Sequence[Item],
+    sent: Mapping[int, tuple[str, dict[str, Any]]],
+    priority: Sequence[str],
+    shared: Collection[str],
+    linked: Collection[uuid.UUID] | None,
+) -> tuple[list[RecordResult], list[uuid.UUID]] | None:
+    """The batch written under the account-writes lock; with ``linked`` (the lock shared, these accounts row-locked)
+    None, before writing anything, unless every write still updates one of them and changes no domain."""
     results: dict[int, RecordResult] = {}
     try:
         writes, touches = await _decide(conn, source, items, sent, results)
+        if linked is not None and not all(_updates_in_place(w, linked) for w in writes):
+            return None
         await _match_new(conn, source, writes, shared)
         known = await _known(conn, source, {w.account_id for w in writes if w.account_id is not None}, writes)
         _check_independent(writes, known)
@@ -88,13 +120,48 @@ async def write_accounts_in_bulk(
         async with conn.begin_nested():
             written = await _apply(conn, source, writes, touches, priority, known, holders)
     except (_Dependent, IntegrityError):
-        return await write_accounts(conn, source, items, priority, shared)
+        # Under the shared lock every write updates a row-locked account in place: one by one, it needs no more.
+        return await write_accounts(conn, source, items, priority, shared, locked=linked is not None)
     for write, (account_id, created) in zip(writes, written, strict=True):
         status = Status.CREATED if created else Status.UPDATED
         results[write.item.index] = RecordResult(write.item.index, status, account_id)
     ordered = [results[item.index] for item in items]
     written_ids = [w.id for w in ordered if w.status in (Status.CREATED, Status.UPDATED) and w.id is not None]
     return ordered, written_ids
+
+
+async def _updates_only(conn: AsyncConnection, source: str, items: Sequence[Item]) -> set[uuid.UUID] | None:
+    """The accounts of the batch's records when each record has this source's link (with its payload), to an account
+    no other record of the batch names, and sends no other domain than the link's (an omitted domain stays the
+    link's): such a batch creates no account or link and changes no domain, and takes the account-writes lock shared.
+    None otherwise. Read without a lock: ``_write_batch`` checks it again under it."""
+    c = source_links.c
+    external_ids = sa.bindparam("ids", [item.record.external_id for item in items], type_=sa.ARRAY(sa.Text))
+    rows = await conn.execute(
+        sa.select(c.external_id, c.entity_id, c.payload.is_(None), c.payload["domain"].astext).where(
+            c.source == source, c.object_type == OBJECT_TYPE, c.external_id == sa.any_(external_ids)
+        )
+    )
+    found = {external_id: (entity_id, bare, domain) for external_id, entity_id, bare, domain in rows}
+    accounts: set[uuid.UUID] = set()
+    for item in items:
+        record: AccountRecord = item.record
+        if (link := found.get(record.external_id)) is None or link[1]:
+            return None
+        if "domain" in record.model_fields_set and record.domain != link[2]:
+            return None
+        accounts.add(link[0])
+    return accounts if len(accounts) == len(items) else None
+
+
+def _updates_in_place(w: "_Write", linked: Collection[uuid.UUID]) -> bool:
+    """Whether a write updates one of the row-locked accounts through its link and keeps the link's domain."""
+    return (
+        w.link is not None
+        and w.link.payload is not None
+        and w.account_id in linked
+        and w.whole.domain == w.link.payload.get("domain")
+    )
 
 
 async def _decide(
@@ -171,8 +238,9 @@ class _Known:
 async def _known(
     conn: AsyncConnection, source: str, account_ids: Collection[uuid.UUID], writes: Sequence[_Write]
 ) -> _Known:
-    """One read of the accounts and their links (the account-writes lock keeps them as read until the batch
-    commits). The links the batch's records came by (``writes``) were read already: not read again."""
+    """One read of the accounts and their links (the account-writes lock, or under it shared the accounts' row
+    locks, keep them as read until the batch commits). The links the batch's records came by (``writes``) were read
+    already: not read again."""
     known = _Known(defaultdict(set), defaultdict(dict))
     if not account_ids:
         return known
