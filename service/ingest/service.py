@@ -36,7 +36,7 @@ from service.ingest.records import (
 )
 from service.ingest.results import BatchResult, FieldError, RecordResult, Status
 from service.ingest.shared_domains import SHARED_DOMAINS
-from service.ingest.usage_events import DEFAULT_USAGE, UsagePolicy, write_usage_events
+from service.ingest.usage_events import DEFAULT_USAGE, Rollups, UsagePolicy, write_usage_events
 from service.ingest.validation import validate_record
 from service.sources.tables import source_links
 
@@ -73,10 +73,12 @@ async def ingest_batch(
     source_priority: Sequence[str] = (),
     usage: UsagePolicy = DEFAULT_USAGE,
     shared_domains: Collection[str] = SHARED_DOMAINS,
+    rollups: Rollups | None = None,
 ) -> BatchResult:
     """Validate and write one batch; ``entity`` must be one of ``ENTITIES``. ``source_priority`` ranks the
     sources whose account profiles disagree (see ``account_records``); ``usage`` bounds usage events;
-    ``shared_domains`` never identify an account (see ``shared_domains``)."""
+    ``shared_domains`` never identify an account (see ``shared_domains``). ``rollups`` collects the usage rollups
+    the batch owes, for the caller to make as its transaction's last write; without it they are made here."""
     model = MODELS[entity]
     batch = BatchResult(entity=entity, source=source)
     results: dict[int, RecordResult] = {}
@@ -95,8 +97,11 @@ async def ingest_batch(
             items.append(Item(index, checked, raw_records[index]))
     if items:
         await planned_for_each_run(conn)
-        for result in await _write(conn, source, entity, items, source_priority, usage, shared_domains):
+        owed = Rollups() if rollups is None else rollups
+        for result in await _write(conn, source, entity, items, source_priority, usage, shared_domains, owed):
             results[result.index] = result
+        if rollups is None:
+            await owed.apply(conn)
     batch.results = [results[index] for index in range(len(raw_records))]
     return batch
 
@@ -167,12 +172,22 @@ async def ingest_audited(
 ) -> BatchResult:
     """``ingest_batch`` and its audit entry (entity, source, totals — never the records), in the caller's
     transaction: the batch and its entry commit or roll back together."""
+    rollups = Rollups()
     batch = await ingest_batch(
-        conn, source, entity, raw_records, source_priority=source_priority, usage=usage, shared_domains=shared_domains
+        conn,
+        source,
+        entity,
+        raw_records,
+        source_priority=source_priority,
+        usage=usage,
+        shared_domains=shared_domains,
+        rollups=rollups,
     )
     details = {"source": source, "records": len(raw_records), "totals": batch.totals()}
     await audit.record(conn, who, f"ingest:{entity}", target=entity, details=details, request_id=request_id)
     await report_counts_at_commit(conn)  # the statistics keeper sees this batch's rows as soon as it commits
+    # Last: concurrent usage batches wait for the rollup rows this touches until the transaction ends.
+    await rollups.apply(conn)
     return batch
 
 
@@ -184,13 +199,14 @@ async def _write(
     priority: Sequence[str],
     usage: UsagePolicy,
     shared: Collection[str],
+    rollups: Rollups,
 ) -> list[RecordResult]:
     if entity == "accounts":
         results, written = await write_accounts_in_bulk(conn, source, items, priority, shared)
-        await resolve_waiting(conn, written, shared, usage)
+        await resolve_waiting(conn, written, shared, usage, rollups)
         return results
     if entity == "usage-events":
-        return await write_usage_events(conn, source, items, shared, usage)
+        return await write_usage_events(conn, source, items, shared, usage, rollups)
     return await write_facts_in_bulk(conn, source, _fact_kind(entity, source), items, shared)
 
 
@@ -199,6 +215,7 @@ async def resolve_waiting(
     account_ids: Sequence[uuid.UUID],
     shared: Collection[str] = SHARED_DOMAINS,
     usage: UsagePolicy = DEFAULT_USAGE,
+    rollups: Rollups | None = None,
 ) -> None:
     """Re-ingest unmatched records that name these accounts (by any of their sources' ids or domains): after
     an accounts batch made them known, or a merge made an ambiguous domain name one account."""
@@ -220,4 +237,6 @@ async def resolve_waiting(
     for entity in _RESOLVE_ORDER:
         for (group_entity, group_source), payloads in sorted(groups.items()):
             if group_entity == entity:
-                await ingest_batch(conn, group_source, entity, payloads, usage=usage, shared_domains=shared)
+                await ingest_batch(
+                    conn, group_source, entity, payloads, usage=usage, shared_domains=shared, rollups=rollups
+                )

@@ -1,12 +1,12 @@
 """Usage events: the high-volume path, written set-based in one statement per batch.
 
-Raw events are kept (deduplicated on the source's event id) and, in the same statement, the rollups are
-maintained from exactly the rows that were new (the insert's RETURNING rows): ``usage_daily`` (events and
-distinct active users per account, UTC day and feature) and ``user_last_seen``. Distinct users are decided by
-the primary key of ``usage_daily_users`` (insert-if-absent), so replays and concurrent batches count each user
-once. Rollup rows are touched in key order, so concurrent batches cannot deadlock on them. The rollups come
-after the events' own write: concurrent batches wait for each other's rollup rows until commit, so that write
-(and its foreign-key check, row by row) stays out of that wait.
+Raw events are kept (deduplicated on the source's event id), and the rollups are maintained from exactly the rows
+that were new (the insert's RETURNING rows): ``usage_daily`` (events and distinct active users per account, UTC day
+and feature) and ``user_last_seen``. Distinct users are decided by the primary key of ``usage_daily_users``
+(insert-if-absent), so replays and concurrent batches count each user once. Rollup rows are touched in key order, so
+concurrent batches cannot deadlock on them. Concurrent batches wait for each other's rollup rows until commit, so
+the rollups are the transaction's last write (``Rollups``): the events' own write (and its foreign-key checks), the
+batch's results and its audit entry stay out of that wait.
 
 An event dated more than ``UsagePolicy.max_future_skew`` ahead of the server clock is rejected: it would
 count as activity "in the last 30 days" for as long as its date lies ahead. A user id is compared as sent,
@@ -16,7 +16,7 @@ trimmed (by the record model), and lower-cased when ``UsagePolicy.user_ids_case_
 import datetime as dt
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -71,20 +71,27 @@ class UsagePolicy:
 DEFAULT_USAGE = UsagePolicy()
 
 
-# The events, and the rollups of exactly those the insert stored (its RETURNING rows, not read again), in one
-# statement. The rollup rows are what concurrent batches wait for (an account's users, days and features): each
-# table's rows are touched in key order, the tables in one order, and the events' own write (and its foreign-key
-# check, row by row) comes before them, out of that wait.
-_INSERT_AND_ROLL_UP = sa.text("""
+# The events: rows new to the table come back (RETURNING), and the rollups are made of exactly those, not read again.
+_INSERT = sa.text("""
+INSERT INTO usage_events (account_id, source, source_event_id, user_ref, event_name, occurred_at, value)
+SELECT account_id, :source, source_event_id, user_ref, event_name, occurred_at, value FROM unnest(
+    CAST(:account_ids AS uuid[]), CAST(:event_ids AS text[]), CAST(:user_refs AS text[]),
+    CAST(:events AS text[]), CAST(:occurred_at AS timestamptz[]), CAST(:amounts AS numeric[])
+) AS t(account_id, source_event_id, user_ref, event_name, occurred_at, value)
+ORDER BY source_event_id
+ON CONFLICT (source, source_event_id) DO NOTHING
+RETURNING source_event_id, id
+""")
+
+# The rollups of the events a batch stored. Their rows are what concurrent batches wait for (an account's users, days
+# and features) until commit: each table's rows are touched in key order, the tables in one order, and the statement
+# runs as the batch's last (``Rollups``), so that nothing else of the batch happens while others wait.
+_ROLL_UP = sa.text("""
 WITH inserted AS (
-    INSERT INTO usage_events (account_id, source, source_event_id, user_ref, event_name, occurred_at, value)
-    SELECT account_id, :source, source_event_id, user_ref, event_name, occurred_at, value FROM unnest(
-        CAST(:account_ids AS uuid[]), CAST(:event_ids AS text[]), CAST(:user_refs AS text[]),
-        CAST(:events AS text[]), CAST(:occurred_at AS timestamptz[]), CAST(:amounts AS numeric[])
-    ) AS t(account_id, source_event_id, user_ref, event_name, occurred_at, value)
-    ORDER BY source_event_id
-    ON CONFLICT (source, source_event_id) DO NOTHING
-    RETURNING source_event_id, id, account_id, user_ref, event_name, occurred_at
+    SELECT * FROM unnest(
+        CAST(:account_ids AS uuid[]), CAST(:user_refs AS text[]), CAST(:events AS text[]),
+        CAST(:occurred_at AS timestamptz[])
+    ) AS t(account_id, user_ref, event_name, occurred_at)
 ),
 new_users AS (
     INSERT INTO usage_daily_users (account_id, day, feature, user_ref)
@@ -117,8 +124,40 @@ last_seen AS (
     SET first_seen_at = least(user_last_seen.first_seen_at, excluded.first_seen_at),
         last_seen_at = greatest(user_last_seen.last_seen_at, excluded.last_seen_at)
 )
-SELECT source_event_id, id FROM inserted
+SELECT count(*) FROM inserted
 """)
+
+
+@dataclass
+class Rollups:
+    """The rollups a transaction's usage batches still owe: the events they stored, rolled up by ``apply`` as the
+    transaction's last write (``service.ingest_audited`` calls it after the audit entry), or at the end of the batch
+    when nobody collects them."""
+
+    account_ids: list[uuid.UUID] = field(default_factory=list)
+    user_refs: list[str | None] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+    occurred_at: list[dt.datetime] = field(default_factory=list)
+
+    def add(self, account_id: uuid.UUID, user_ref: str | None, event: str, occurred_at: dt.datetime) -> None:
+        self.account_ids.append(account_id)
+        self.user_refs.append(user_ref)
+        self.events.append(event)
+        self.occurred_at.append(occurred_at)
+
+    async def apply(self, conn: AsyncConnection) -> None:
+        if not self.account_ids:
+            return
+        columns = {
+            "account_ids": self.account_ids,
+            "user_refs": self.user_refs,
+            "events": self.events,
+            "occurred_at": self.occurred_at,
+        }
+        async with plans_kept_for_checks(conn):  # each rollup row's account is checked: a kept plan, not one per row
+            await conn.execute(_ROLL_UP, columns)
+        self.account_ids, self.user_refs, self.events, self.occurred_at = [], [], [], []
+
 
 _STORED = sa.text("""
 SELECT source_event_id, id, account_id, user_ref, event_name, occurred_at, value
@@ -151,7 +190,9 @@ async def write_usage_events(
     all_items: Sequence[Item],
     shared_domains: Collection[str],
     policy: UsagePolicy = DEFAULT_USAGE,
+    rollups: Rollups | None = None,
 ) -> list[RecordResult]:
+    """Store the batch's events; their rollups are added to ``rollups`` (made now when None)."""
     results: dict[int, RecordResult] = {}
     now = dt.datetime.now(dt.UTC)
     items: list[Item] = []
@@ -191,21 +232,28 @@ async def write_usage_events(
     firsts = list(first.values())
     inserted: dict[str, uuid.UUID] = {}
     if firsts:
-        # Each event's and rollup row's account is checked: a kept plan, not one per row.
+        user_refs = [policy.user_ref(item.record.user_id) for item, _ in firsts]
+        # Each event's account is checked: a kept plan, not one per row.
         async with plans_kept_for_checks(conn):
             rows = await conn.execute(
-                _INSERT_AND_ROLL_UP,
+                _INSERT,
                 {
                     "source": source,
                     "account_ids": [account_id for _, account_id in firsts],
                     "event_ids": [item.record.event_id for item, _ in firsts],
-                    "user_refs": [policy.user_ref(item.record.user_id) for item, _ in firsts],
+                    "user_refs": user_refs,
                     "events": [item.record.event for item, _ in firsts],
                     "occurred_at": [item.record.occurred_at for item, _ in firsts],
                     "amounts": [item.record.value for item, _ in firsts],
                 },
             )
         inserted = {row[0]: row[1] for row in rows}
+        owed = Rollups() if rollups is None else rollups
+        for (item, account_id), user_ref in zip(firsts, user_refs, strict=True):
+            if item.record.event_id in inserted:
+                owed.add(account_id, user_ref, item.record.event, item.record.occurred_at)
+        if rollups is None:
+            await owed.apply(conn)
     already = [event_id for event_id in first if event_id not in inserted]
     stored: dict[str, tuple[uuid.UUID, _Fingerprint]] = {}
     if already:
