@@ -39,6 +39,7 @@ from service.accounts.tables import accounts
 from service.ingest.account_records import (
     OBJECT_TYPE,
     PROFILE_FIELDS,
+    REMEMBERED,
     merged_profile,
     said,
     set_parents,
@@ -79,10 +80,16 @@ async def write_accounts_in_bulk(
     """``account_records.write_accounts``, set-based when the batch's records are independent (else it is called)."""
     if len({item.record.external_id for item in items}) != len(items):
         return await write_accounts(conn, source, items, priority, shared)
-    # What each record says, before the lock: a whole record (the common case) is written as sent, and the
-    # batches waiting for the lock are not held up by this one's dumps and digests.
-    sent = {item.index: said(item.record) for item in items}
-    if (linked := await _updates_only(conn, source, items)) is not None:
+    linked = await _updates_only(conn, source, items)
+    # What each record says, before the lock (the batches waiting for it are not held up by this one's dumps and
+    # digests): a record written as sent — new, or sending every field its link keeps — says this. A partial update
+    # says what it makes with what its link keeps, known under the lock (then shared: nobody waits for it).
+    sent = {
+        item.index: said(item.record)
+        for item in items
+        if linked is None or item.record.model_fields_set.issuperset(REMEMBERED)
+    }
+    if linked is not None:
         await lock_account_writes(conn, shared=True)
         await lock_accounts(conn, linked)
         if (done := await _write_batch(conn, source, items, sent, priority, shared, linked)) is not None:
@@ -171,8 +178,8 @@ async def _decide(
     sent: Mapping[int, tuple[str, dict[str, Any]]],
     results: dict[int, RecordResult],
 ) -> tuple[list[_Write], list[tuple[str, dt.datetime | None]]]:
-    """Stale, completed, unchanged — per record against its link (``sent``: ``said`` of each record as sent); the
-    records that will be written."""
+    """Stale, completed, unchanged — per record against its link (``sent``: ``said`` of records as sent, where
+    known); the records that will be written."""
     links = await find_links(conn, source, OBJECT_TYPE, [item.record.external_id for item in items])
     writes: list[_Write] = []
     touches: list[tuple[str, dt.datetime | None]] = []
@@ -189,7 +196,7 @@ async def _decide(
             except RecordRejected as exc:
                 results[item.index] = RecordResult(item.index, Status.REJECTED, errors=(exc.error,))
                 continue
-        says = sent[item.index] if whole is record else said(whole)
+        says = sent[item.index] if whole is record and item.index in sent else said(whole)
         if link is not None and link.payload_hash == says[0]:
             touches.append((record.external_id, record.updated_at))
             results[item.index] = RecordResult(item.index, Status.UNCHANGED, link.entity_id)
