@@ -8,14 +8,20 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from service.accounts import queries as account_queries
 from service.ingest import accounts_in_bulk
 from service.ingest.results import BatchResult
 from service.ingest.service import ingest_batch
 from tests.ingesting import ingest, rows, statuses
 
+ADVISORY = (
+    "SELECT mode FROM pg_locks WHERE locktype = 'advisory'"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 WAIT = 0.5  # seconds a batch that should wait is given to show it does not
 DONE = 10.0  # seconds a batch that should not wait is given to finish
 
@@ -110,6 +116,31 @@ async def test_updates_read_before_an_exclusive_writer_changed_them_are_written_
     ]
 
 
+async def test_a_batch_that_must_wait_exclusively_first_lets_go_of_what_it_held_shared(
+    seeded: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asking for the lock exclusively while holding it shared (and its accounts' rows) would deadlock with a batch
+    waiting for those rows: the shared attempt is rolled back first, so its row locks and its share are gone."""
+    lock = account_queries.lock_account_writes
+    seen: list[tuple[list[tuple[Any, ...]], bool]] = []
+
+    async def probe(conn: AsyncConnection, *, shared: bool = False) -> None:
+        if not shared and not seen:
+            mine = await conn.execute(sa.text(f"{ADVISORY} AND pid = pg_backend_pid()"))
+            async with seeded.connect() as other, other.begin():
+                free = await other.execute(
+                    sa.text("SELECT id FROM accounts WHERE name = 'A3' FOR NO KEY UPDATE SKIP LOCKED")
+                )
+                seen.append(([tuple(row) for row in mine], len(free.all()) == 1))
+        await lock(conn, shared=shared)
+
+    async with open_batch(seeded, "crm", [crm("a2", domain="a2-moved.example")]):
+        monkeypatch.setattr(accounts_in_bulk, "lock_account_writes", probe)
+        again = await waits(ingest(seeded, "crm", "accounts", [crm("a2", csm_owner="Cleo"), crm("a3")]))
+    assert statuses(await asyncio.wait_for(again, DONE)) == ["updated", "unchanged"]
+    assert seen[-1] == ([], True)  # neither the share nor the row of A3 held when it asked for the lock exclusively
+
+
 async def test_a_batch_falling_back_to_one_by_one_under_the_shared_lock_does_not_wait_for_the_others(
     seeded: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -157,12 +188,6 @@ async def test_many_sources_updating_the_same_accounts_at_once_end_as_if_one_aft
             assert set(statuses(batch)) <= {"updated", "unchanged"}
         for x in names:
             assert await profile(seeded, x.upper()) == (f"{x}.example", owner, industry)
-
-
-ADVISORY = (
-    "SELECT mode FROM pg_locks WHERE locktype = 'advisory'"
-    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-)
 
 
 async def test_the_shared_lock_and_the_row_locks_end_with_the_transaction(seeded: AsyncEngine) -> None:

@@ -81,9 +81,7 @@ ACCOUNTS_WRITE_LOCK = 0x63736875_62000001
 
 
 async def lock_account_writes(conn: AsyncConnection, *, shared: bool = False) -> None:
-    """Take the account-writes lock until the transaction ends; held shared, asking for it exclusively waits until
-    the other sharers are done (two transactions doing so at once deadlock: PostgreSQL aborts one, and
-    ``in_transaction`` runs it again)."""
+    """Take the account-writes lock until the transaction ends (or the savepoint it was taken in is rolled back)."""
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     await conn.execute(sa.text(f"SELECT {function}(:key)"), {"key": ACCOUNTS_WRITE_LOCK})
 

@@ -19,8 +19,10 @@ send no other domain than their links keep (the common re-sync), creates no acco
 nothing the other account writers decide by. It takes the account-writes lock shared, beside other such batches,
 and row-locks its accounts before reading their links, so two sources updating one account recompute its profile
 one after the other. Every other batch, the record-by-record path and merges take the lock exclusively. Whether a
-batch updates in place is read before the lock and checked again under it (an exclusive writer may have moved a
-link or a domain meanwhile; then it waits for the lock exclusively, like any other batch).
+batch updates in place is read before the lock and checked again under it: an exclusive writer may have moved a
+link or a domain meanwhile; then the savepoint the shared attempt ran in is rolled back, which lets go of the share
+and the row locks (another batch may be waiting for those rows), and it waits for the lock exclusively, like any other
+batch.
 """
 
 import datetime as dt
@@ -70,6 +72,10 @@ class _Dependent(Exception):
     """Records of the batch would see each other's writes: it is written record by record."""
 
 
+class _Moved(Exception):
+    """A batch read as updating its accounts in place no longer does under the lock: it is written as any other."""
+
+
 async def write_accounts_in_bulk(
     conn: AsyncConnection,
     source: str,
@@ -90,11 +96,18 @@ async def write_accounts_in_bulk(
         if linked is None or item.record.model_fields_set.issuperset(REMEMBERED)
     }
     if linked is not None:
-        await lock_account_writes(conn, shared=True)
-        await lock_accounts(conn, linked)
-        if (done := await _write_batch(conn, source, items, sent, priority, shared, linked)) is not None:
+        try:
+            # In a savepoint: should the batch not update in place after all, rolling it back releases the shared
+            # lock and the row locks (nothing was written), and the batch then waits for the lock exclusively
+            # holding nothing another batch waits for.
+            async with conn.begin_nested():
+                await lock_account_writes(conn, shared=True)
+                await lock_accounts(conn, linked)
+                if (done := await _write_batch(conn, source, items, sent, priority, shared, linked)) is None:
+                    raise _Moved
             return done
-        # Changed by an exclusive writer between the read above and the lock: written as any other batch.
+        except _Moved:  # changed by an exclusive writer between the read above and the lock
+            pass
     await lock_account_writes(conn)
     done = await _write_batch(conn, source, items, sent, priority, shared, None)
     assert done is not None  # refused only with ``linked``
