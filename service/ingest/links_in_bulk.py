@@ -3,7 +3,6 @@ source and object type, one statement each (``identity`` holds the one-record ve
 share)."""
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -11,6 +10,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.db import jsonb
 from service.db.pool import plans_kept_for_checks
 from service.ingest.identity import Link
 from service.sources.tables import source_links
@@ -84,7 +84,7 @@ def _link_columns(writes: Sequence[LinkWrite]) -> list[sa.BindParameter[Any]]:
         sa.bindparam("account_ids", [w.account_id for w in writes], type_=sa.ARRAY(sa.Uuid)),
         sa.bindparam("updated", [w.source_updated_at for w in writes], type_=sa.ARRAY(sa.DateTime(timezone=True))),
         _texts("hashes", [w.digest for w in writes]),
-        _texts("payloads", [None if w.payload is None else json.dumps(w.payload) for w in writes]),
+        _texts("payloads", [None if w.payload is None else jsonb.dumps(w.payload) for w in writes]),
     ]
 
 
