@@ -1,4 +1,4 @@
-"""Usage events: the high-volume path, written set-based in one statement per batch.
+"""Usage events: the high-volume path, written set-based: one statement for a batch's events, one for their rollups.
 
 Raw events are kept (deduplicated on the source's event id), and the rollups are maintained from exactly the rows
 that were new (the insert's RETURNING rows): ``usage_daily`` (events and distinct active users per account, UTC day
@@ -189,10 +189,10 @@ async def write_usage_events(
     source: str,
     all_items: Sequence[Item],
     shared_domains: Collection[str],
-    policy: UsagePolicy = DEFAULT_USAGE,
-    rollups: Rollups | None = None,
+    policy: UsagePolicy,
+    rollups: Rollups,
 ) -> list[RecordResult]:
-    """Store the batch's events; their rollups are added to ``rollups`` (made now when None)."""
+    """Store the batch's events; their rollups are added to ``rollups``, which the caller makes last."""
     results: dict[int, RecordResult] = {}
     now = dt.datetime.now(dt.UTC)
     items: list[Item] = []
@@ -248,12 +248,9 @@ async def write_usage_events(
                 },
             )
         inserted = {row[0]: row[1] for row in rows}
-        owed = Rollups() if rollups is None else rollups
         for (item, account_id), user_ref in zip(firsts, user_refs, strict=True):
             if item.record.event_id in inserted:
-                owed.add(account_id, user_ref, item.record.event, item.record.occurred_at)
-        if rollups is None:
-            await owed.apply(conn)
+                rollups.add(account_id, user_ref, item.record.event, item.record.occurred_at)
     already = [event_id for event_id in first if event_id not in inserted]
     stored: dict[str, tuple[uuid.UUID, _Fingerprint]] = {}
     if already:
